@@ -1,0 +1,10 @@
+/* apps/cmds.h — the evsnn subcommands. Each takes (argc, argv) with argv[0] the
+ * subcommand name and returns the process exit code: 0 success, 1 a runtime failure
+ * (e.g. a test or comparison that failed), 2 bad usage or bad input. */
+#ifndef EVSNN_CMDS_H
+#define EVSNN_CMDS_H
+
+int cmd_run(int argc, char **argv);
+int cmd_init(int argc, char **argv);
+
+#endif

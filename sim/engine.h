@@ -1,0 +1,81 @@
+/* sim/engine.h — the event-driven forward engine and its clock-driven reference.
+ *
+ * sim_run propagates one sample through the network layer by layer (the network is
+ * feed-forward, so layer l runs all T steps before layer l+1 starts). Work per step is
+ * O(input events × fan-out + touched neurons): an input event scatters one weight row or
+ * kernel footprint; a neuron is updated only when it received current, has a pending reset
+ * or a scheduled bias-driven crossing is due; between touches its membrane decays lazily
+ * (β^Δ tables). The step order is written down in sim/README.md.
+ *
+ * ref_run is the clock-driven dense engine (u = βu + Wx + b − Rθ for every neuron, every
+ * step, no shortcuts). It exists to test sim_run: on exact-arithmetic cases the two agree
+ * bit for bit on every membrane and spike.
+ *
+ * A sim is the per-thread workspace bound to one network (which it reads, never writes);
+ * run a batch with one sim per thread, or with sim_run_batch. */
+#ifndef EVSNN_ENGINE_H
+#define EVSNN_ENGINE_H
+
+#include <stdint.h>
+
+#include "net.h"
+#include "spk.h"
+
+/* One sample's input: a spike train over net->n_in channels (binary or graded values),
+ * or a static current vector injected identically at every step (direct coding). */
+typedef struct {
+    const spk_train *train; /* n == net->n_in; T steps */
+    const float *static_x;  /* or [n_in], with T below */
+    uint32_t T;             /* steps; must equal train->T when train is set */
+} sim_input;
+
+typedef struct {
+    uint64_t in_events;      /* input events consumed by the layer */
+    uint64_t syn_events;     /* synaptic accumulations (weight reads) performed */
+    uint64_t neuron_updates; /* membrane updates performed (lazy catch-ups included) */
+    uint64_t spikes;         /* output spikes (NET_POOL with SUM: output events) */
+    uint32_t silent;         /* output channels that never fired in the sample */
+    uint32_t n;              /* output channels */
+    uint32_t T;
+} layer_stats;
+
+static inline double layer_rate(const layer_stats *s) {
+    return s->n && s->T ? (double)s->spikes / ((double)s->n * s->T) : 0.0;
+}
+
+enum {
+    SIM_RECORD_MEM = 1 /* also record every membrane at every step: mem[l] is [T, n_out] */
+};
+
+typedef struct sim_result {
+    uint32_t n_layers, T;
+    spk_train *out;    /* [n_layers] each layer's output train */
+    layer_stats *st;   /* [n_layers] */
+    float **mem;       /* [n_layers] → [T, n_out] with SIM_RECORD_MEM (NULL for NET_POOL), else NULL */
+    int flags;
+} sim_result;
+
+int sim_result_init(sim_result *r, const net *n, uint32_t T, int flags);
+void sim_result_deinit(sim_result *r); /* safe on a zeroed struct */
+
+typedef struct sim sim; /* opaque */
+
+/* Workspace for runs of up to T_max steps. NULL with *err set on failure. */
+sim *sim_create(const net *n, uint32_t T_max, int *err);
+void sim_free(sim *s); /* NULL is fine */
+
+/* Run one sample; res must come from sim_result_init with the same T (its trains are
+ * overwritten). 0, or EVSNN_ESHAPE / EVSNN_EINVAL with a message. */
+int sim_run(sim *s, const sim_input *in, sim_result *res);
+
+/* Run B samples over `threads` threads (0: all cores); results are identical to serial
+ * sim_run calls. res[b] initialised by the caller. */
+int sim_run_batch(const net *n, const sim_input *in, uint32_t B, sim_result *res, int threads);
+
+/* The clock-driven dense reference engine (tests only). Same result layout. */
+int ref_run(const net *n, const sim_input *in, sim_result *res);
+
+/* Check an input against a network (channel count, T). */
+int sim_check_input(const net *n, const sim_input *in);
+
+#endif
