@@ -8,6 +8,7 @@
 #include "kernels/loss.h"
 #include "sim/backward.h"
 #include "sim/engine.h"
+#include "sim/train.h"
 #include "sim/evsnn.h"
 #include "tests/h5read.h"
 
@@ -171,9 +172,101 @@ static void test_dense_gradients(void **state) {
     print_message("dense references: worst normwise relative error %.3g\n", worst_rel);
 }
 
+/* Threshold annealing as the published code does it: three SGD steps on one batch, the
+ * surrogate centred at the current θ; every iteration's loss, gradients, dL/du, parameters
+ * after the step and thresholds after annealing. */
+static void test_tha_three_iterations(void **state) {
+    (void)state;
+    const char *path = "../shared/reference/tha_snntha_code.h5";
+    REQUIRE_SHARED(path);
+    net *n = ref_net(RESET_SUBTRACT, 1.0f);
+    load_params(n, path, "");
+    size_t k = 0;
+    float *x = h5r_floats(path, "input", &k);
+    assert_int_equal(k, T * B * NI);
+    train_cfg c = train_defaults();
+    char msg[256];
+    assert_int_equal(sg_parse(&c.sg, "fast_sigmoid:k=5", msg, sizeof msg), 0);
+    c.opt = optim_defaults(OPT_SGD);
+    c.opt.lr = 0.5f;
+    c.n_tha = 2;
+    c.tha_theta0[0] = c.tha_theta0[1] = 0.8f;
+    c.tha_theta_inf[0] = 2.0f;
+    c.tha_theta_inf[1] = 2.5f;
+    c.tha_alpha[0] = 0.3f;
+    c.tha_alpha[1] = 0.5f;
+    c.centre = THA_CENTRE_CURRENT;
+    int err;
+    trainer *tr = trainer_create(n, &c, T, &err);
+    assert_non_null(tr);
+    /* The batch as spike trains, sample-major. */
+    spk_train in[B];
+    sim_input si[B];
+    for (int b = 0; b < B; b++) {
+        float xb[T * NI];
+        for (int t = 0; t < T; t++) memcpy(xb + t * NI, x + (t * B + b) * NI, NI * sizeof *x);
+        assert_int_equal(spk_from_dense(&in[b], xb, T, NI, 0), 0);
+        si[b] = (sim_input){.train = &in[b], .T = T};
+    }
+    const uint32_t labels[B] = {0, 2};
+    float *grads = calloc(n->n_params, sizeof *grads);
+    for (int it = 0; it < 3; it++) {
+        char g[16], name[64], what[300];
+        snprintf(g, sizeof g, "iter%d/", it);
+        snprintf(name, sizeof name, "%sthreshold_used", g);
+        float *thr = h5r_floats(path, name, &k);
+        assert_non_null(thr);
+        const float used[2] = {n->layers[0].nc.theta, n->layers[1].nc.theta};
+        snprintf(what, sizeof what, "%s: %s", path, name);
+        assert_close(what, used, thr, 2);
+        free(thr);
+        /* The backward alone, centred at the current θ, with dL/du. */
+        float dmem1[T * B * NH], dmem2[T * B * NO];
+        surrogate sg = c.sg;
+        float m1[T * B * NH], m2[T * B * NO];
+        float loss = fwd_bwd(n, x, &sg, trainer_theta_c(tr), grads, dmem1, dmem2, m1, m2);
+        const char *mn[] = {"mem1", "mem2"};
+        const float *mg[] = {m1, m2};
+        for (int i = 0; i < 2; i++) {
+            snprintf(name, sizeof name, "%s%s", g, mn[i]);
+            float *want = h5r_floats(path, name, &k);
+            assert_non_null(want);
+            snprintf(what, sizeof what, "%s: %s", path, name);
+            assert_close(what, mg[i], want, k);
+            free(want);
+        }
+        compare_group(path, g, n, grads, loss, dmem1, dmem2);
+        /* The trainer's step: same gradients, then SGD and annealing. */
+        train_stats st;
+        memset(&st, 0, sizeof st);
+        if (trainer_step(tr, si, labels, NULL, B, &st)) fail_msg("step %d: %s", it, evsnn_errmsg());
+        float Wa1[NH * NI], ba1[NH], Wa2[NO * NH], ba2[NO];
+        const float stl = (float)st.loss;
+        compare_group(path, g, n, trainer_grads(tr), stl, dmem1, dmem2);
+        grads_torch(n, n->params, Wa1, ba1, Wa2, ba2);
+        const char *an[] = {"W1_after", "b1_after", "W2_after", "b2_after", "threshold_after"};
+        const float after_thr[2] = {n->layers[0].nc.theta, n->layers[1].nc.theta};
+        const float *ag[] = {Wa1, ba1, Wa2, ba2, after_thr};
+        for (int i = 0; i < 5; i++) {
+            snprintf(name, sizeof name, "%s%s", g, an[i]);
+            float *want = h5r_floats(path, name, &k);
+            assert_non_null(want);
+            snprintf(what, sizeof what, "%s: %s", path, name);
+            assert_close(what, ag[i], want, k);
+            free(want);
+        }
+    }
+    for (int b = 0; b < B; b++) spk_deinit(&in[b]);
+    free(grads);
+    free(x);
+    trainer_free(tr);
+    net_free(n);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dense_gradients),
+        cmocka_unit_test(test_tha_three_iterations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
