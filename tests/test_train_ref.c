@@ -211,7 +211,7 @@ static void test_tha_three_iterations(void **state) {
     const uint32_t labels[B] = {0, 2};
     float *grads = calloc(n->n_params, sizeof *grads);
     for (int it = 0; it < 3; it++) {
-        char g[16], name[64], what[300];
+        char g[24], name[64], what[300];
         snprintf(g, sizeof g, "iter%d/", it);
         snprintf(name, sizeof name, "%sthreshold_used", g);
         float *thr = h5r_floats(path, name, &k);
