@@ -14,6 +14,8 @@ typedef struct {
 static const command commands[] = {
     {"run", cmd_run, "run a network on input spikes and print a JSON summary"},
     {"init", cmd_init, "write a freshly initialised model file from an architecture"},
+    {"train", cmd_train, "train a network (BPTT, surrogate gradients) with checkpoints and resume"},
+    {"eval", cmd_eval, "evaluate a model: accuracy, loss, firing rates, silent neurons, histograms"},
 };
 
 static void usage(FILE *f) {

@@ -23,6 +23,8 @@ typedef struct {
     double loss;
     uint32_t correct;
     uint64_t spikes[TRAIN_MAX_LAYERS], silent[TRAIN_MAX_LAYERS], neurons[TRAIN_MAX_LAYERS];
+    uint64_t hist[TRAIN_MAX_LAYERS][TRAIN_HIST_BINS];
+    uint32_t *cnt;        /* [max n_out] per-neuron spike counts of one sample */
     int rc;
     char msg[512];
 } slot;
@@ -108,6 +110,7 @@ static void slot_deinit(slot *s) {
     free(s->gs);
     free(s->dense);
     free(s->count);
+    free(s->cnt);
 }
 
 void trainer_free(trainer *tr) {
@@ -180,7 +183,10 @@ trainer *trainer_create(net *n, const train_cfg *c, uint32_t T_max, int *err) {
         s->gs = malloc((size_t)T_max * tr->n_out * sizeof(float));
         s->dense = malloc((size_t)T_max * tr->n_out * sizeof(float));
         s->count = malloc(tr->n_out * sizeof(float));
-        if (!s->gs || !s->dense || !s->count) goto oom;
+        uint32_t maxn = 1;
+        for (uint32_t l = 0; l < n->n_layers; l++) maxn = n->layers[l].n_out > maxn ? n->layers[l].n_out : maxn;
+        s->cnt = malloc(maxn * sizeof *s->cnt);
+        if (!s->gs || !s->dense || !s->count || !s->cnt) goto oom;
     }
     /* Per spiking layer: θ0, θ∞, α (shorter lists repeat their last entry); θ starts at θ0. */
     for (uint32_t l = 0, k = 0; l < n->n_layers; l++) {
@@ -274,6 +280,14 @@ static int run_sample(trainer *tr, slot *s, const sim_input *in, uint32_t label,
         s->spikes[l] += s->res.st[l].spikes;
         s->silent[l] += s->res.st[l].silent;
         s->neurons[l] += s->res.st[l].n;
+        const spk_train *o = &s->res.out[l];
+        memset(s->cnt, 0, o->n * sizeof *s->cnt);
+        for (uint32_t k = 0; k < o->nnz; k++) s->cnt[o->idx[k]]++;
+        for (uint32_t j = 0; j < o->n; j++) {
+            uint32_t c = s->cnt[j], bin = 0;
+            while (c && bin < TRAIN_HIST_BINS - 1) { bin++; c >>= 1; }
+            s->hist[l][bin]++;
+        }
     }
     if (!grad) return 0;
     bwd_cfg bc = {.sg = tr->c.sg, .theta_c = tr->theta_c};
@@ -294,6 +308,7 @@ static int run_batch(trainer *tr, const sim_input *in, const uint32_t *labels, c
         memset(s->spikes, 0, sizeof s->spikes);
         memset(s->silent, 0, sizeof s->silent);
         memset(s->neurons, 0, sizeof s->neurons);
+        memset(s->hist, 0, sizeof s->hist);
         if (grad) memset(s->grads, 0, tr->n->n_params * sizeof(float));
     }
     const float scale = 1.0f / (float)B;
@@ -322,6 +337,7 @@ static void collect(const trainer *tr, train_stats *st, uint32_t B) {
             st->spikes[l] += s->spikes[l];
             st->silent[l] += s->silent[l];
             st->neurons[l] += s->neurons[l];
+            for (int b = 0; b < TRAIN_HIST_BINS; b++) st->hist[l][b] += s->hist[l][b];
         }
     }
 }

@@ -27,6 +27,7 @@
 #include "rng.h"
 
 #define TRAIN_MAX_LAYERS 16
+#define TRAIN_HIST_BINS 8
 
 typedef enum { LOSS_MSE_COUNT, LOSS_CE_COUNT, LOSS_CE_RATE, LOSS_MEM_MSE } loss_kind;
 typedef enum { THA_CENTRE_INITIAL, THA_CENTRE_CURRENT } tha_centre;
@@ -61,6 +62,9 @@ typedef struct {
     uint64_t spikes[TRAIN_MAX_LAYERS];  /* summed over the batch */
     uint64_t silent[TRAIN_MAX_LAYERS];  /* neuron-samples that never fired */
     uint64_t neurons[TRAIN_MAX_LAYERS]; /* neuron-samples */
+    /* per layer, neuron-samples whose spike count in the sample was 0, 1, 2–3, 4–7, 8–15,
+     * 16–31, 32–63, ≥ 64 */
+    uint64_t hist[TRAIN_MAX_LAYERS][TRAIN_HIST_BINS];
     uint32_t T;
 } train_stats;
 
