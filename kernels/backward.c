@@ -17,6 +17,23 @@ void bwd_dense_dw(float *restrict dw, const float *restrict dcur, const uint32_t
 }
 
 __attribute__((target_clones("avx512f", "avx2", "default")))
+void bwd_dense_dw_csc(float *restrict dw, const float *restrict delta, const uint32_t *col_off, const uint32_t *col_t,
+                      const float *col_v, uint32_t n_in, uint32_t n_out) {
+    for (uint32_t i = 0; i < n_in; i++) {
+        if (col_off[i] == col_off[i + 1]) continue;
+        float *restrict row = dw + (size_t)i * n_out;
+        for (uint32_t k = col_off[i]; k < col_off[i + 1]; k++) {
+            const float *restrict d = delta + (size_t)col_t[k] * n_out;
+            const float v = col_v ? col_v[k] : 1.0f;
+            if (v == 1.0f)
+                for (uint32_t j = 0; j < n_out; j++) row[j] += d[j];
+            else
+                for (uint32_t j = 0; j < n_out; j++) row[j] += v * d[j];
+        }
+    }
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default")))
 void bwd_dense_gin(float *restrict gin, const float *restrict w, const float *restrict dcur, uint32_t n_in,
                    uint32_t n_out) {
     for (uint32_t i = 0; i < n_in; i++) {
@@ -24,6 +41,17 @@ void bwd_dense_gin(float *restrict gin, const float *restrict w, const float *re
         float a = 0.0f;
         for (uint32_t j = 0; j < n_out; j++) a += row[j] * dcur[j];
         gin[i] += a;
+    }
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void bwd_dense_gin_t(float *restrict gin, const float *restrict wt, const float *restrict dcur, uint32_t n_in,
+                     uint32_t n_out) {
+    for (uint32_t j = 0; j < n_out; j++) {
+        const float d = dcur[j];
+        if (d == 0.0f) continue;
+        const float *restrict row = wt + (size_t)j * n_in;
+        for (uint32_t i = 0; i < n_in; i++) gin[i] += d * row[i];
     }
 }
 

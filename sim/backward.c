@@ -14,6 +14,11 @@ struct bwd {
     float *tmp;          /* [maxn] */
     float *full, *dfull; /* [maxfull] conv currents and their gradient at one step */
     float *xd;           /* [maxn] dense input of one step (max pooling of spikes) */
+    uint32_t *col_off;   /* [maxn+1] input events grouped by channel (CSC) */
+    uint32_t *col_t;     /* [col_cap] their steps */
+    float *col_v;        /* [col_cap] their values */
+    uint32_t col_cap;
+    float *wt;           /* [max n_in·n_out of dense layers above the first] transposed weights */
 };
 
 bwd *bwd_create(const net *n, uint32_t T_max, int *err) {
@@ -24,8 +29,12 @@ bwd *bwd_create(const net *n, uint32_t T_max, int *err) {
         if (L->n_in > maxn) maxn = L->n_in;
         if (L->kind == NET_CONV && L->out_c * L->conv_h * L->conv_w > maxfull) maxfull = L->out_c * L->conv_h * L->conv_w;
     }
+    size_t maxwt = 1;
+    for (uint32_t l = 1; l < n->n_layers; l++)
+        if (n->layers[l].kind == NET_DENSE && n->layers[l].n_w > maxwt) maxwt = n->layers[l].n_w;
     bwd *b = calloc(1, sizeof *b);
     if (!b) goto oom;
+    if (!(b->wt = malloc(maxwt * sizeof(float)))) goto oom;
     b->T_max = T_max;
     b->maxn = maxn;
     b->maxfull = maxfull;
@@ -37,6 +46,8 @@ bwd *bwd_create(const net *n, uint32_t T_max, int *err) {
     b->xd = malloc(maxn * sizeof(float));
     b->full = malloc(maxfull * sizeof(float));
     b->dfull = malloc(maxfull * sizeof(float));
+    b->col_off = malloc(((size_t)maxn + 1) * sizeof(uint32_t));
+    if (!b->col_off) goto oom;
     if (!b->gout || !b->gin || !b->delta || !b->tmp || !b->xd || !b->full || !b->dfull) goto oom;
     return b;
 oom:
@@ -72,6 +83,32 @@ typedef struct {
 static evlist events_at(const spk_train *s, uint32_t t) {
     const uint32_t k = s->off[t];
     return (evlist){s->idx + k, s->val ? s->val + k : NULL, s->off[t + 1] - k};
+}
+
+/* Group a train's events by channel (counting sort; steps stay increasing within a
+ * channel, so the sums per weight row follow time order). */
+static int to_csc(bwd *b, const spk_train *s) {
+    if (s->nnz > b->col_cap) {
+        uint32_t *t = realloc(b->col_t, (size_t)s->nnz * sizeof *t);
+        if (t) b->col_t = t;
+        float *v = realloc(b->col_v, (size_t)s->nnz * sizeof *v);
+        if (v) b->col_v = v;
+        if (!t || !v) return evsnn_seterr(EVSNN_ENOMEM, "backward: no memory for %u events", s->nnz);
+        b->col_cap = s->nnz;
+    }
+    uint32_t *off = b->col_off;
+    memset(off, 0, ((size_t)s->n + 1) * sizeof *off);
+    for (uint32_t k = 0; k < s->nnz; k++) off[s->idx[k] + 1]++;
+    for (uint32_t i = 0; i < s->n; i++) off[i + 1] += off[i];
+    for (uint32_t t = 0; t < s->T; t++)
+        for (uint32_t k = s->off[t]; k < s->off[t + 1]; k++) {
+            const uint32_t pos = off[s->idx[k]]++;
+            b->col_t[pos] = t;
+            b->col_v[pos] = spk_val(s, k);
+        }
+    for (uint32_t i = s->n; i > 0; i--) off[i] = off[i - 1]; /* shift back to start offsets */
+    off[0] = 0;
+    return 0;
 }
 
 /* δ recursion of one spiking layer: writes dI into b->delta [T, n_out]. */
@@ -145,10 +182,9 @@ int bwd_sample(bwd *b, const net *n, const bwd_cfg *c, const sim_input *in, cons
             float *dw = grads + L->w_off, *db = L->b ? grads + L->b_off : NULL;
             if (L->kind == NET_DENSE) {
                 if (src) {
-                    for (uint32_t t = 0; t < T; t++) {
-                        evlist e = events_at(src, t);
-                        if (e.n) bwd_dense_dw(dw, b->delta + (size_t)t * no, e.idx, e.val, e.n, no);
-                    }
+                    int rc = to_csc(b, src);
+                    if (rc) return rc;
+                    bwd_dense_dw_csc(dw, b->delta, b->col_off, b->col_t, src->val ? b->col_v : NULL, ni, no);
                 } else {
                     /* Static input: the same x every step, so ∂W = x ⊗ Σ_t dI[t]. */
                     float *s = b->tmp;
@@ -164,9 +200,12 @@ int bwd_sample(bwd *b, const net *n, const bwd_cfg *c, const sim_input *in, cons
                 if (db)
                     for (uint32_t t = 0; t < T; t++)
                         for (uint32_t j = 0; j < no; j++) db[j] += b->delta[(size_t)t * no + j];
-                if (need_gin)
+                if (need_gin) {
+                    for (uint32_t i = 0; i < ni; i++)
+                        for (uint32_t j = 0; j < no; j++) b->wt[(size_t)j * ni + i] = L->w[(size_t)i * no + j];
                     for (uint32_t t = 0; t < T; t++)
-                        bwd_dense_gin(b->gin + (size_t)t * ni, L->w, b->delta + (size_t)t * no, ni, no);
+                        bwd_dense_gin_t(b->gin + (size_t)t * ni, b->wt, b->delta + (size_t)t * no, ni, no);
+                }
             } else { /* NET_CONV, optionally with pooling of currents */
                 bwd_conv_geom g;
                 conv_geom(L, &g);
