@@ -59,6 +59,7 @@ oom:
 void bwd_free(bwd *b) {
     if (!b) return;
     free(b->gout); free(b->gin); free(b->delta); free(b->tmp); free(b->xd); free(b->full); free(b->dfull);
+    free(b->col_off); free(b->col_t); free(b->col_v); free(b->wt);
     free(b);
 }
 
