@@ -24,6 +24,10 @@ static const char *usage_text =
     "\n"
     "  --model FILE        model file written by 'evsnn train' or 'evsnn init'\n"
     "  --data SPEC         as for 'evsnn train' (default: the model's, else 'synth')\n"
+    "  --test-data PATH    the test part from another file\n"
+    "  --split-at N        one file: first N samples train, the rest test\n"
+    "  --max N             evaluate only the first N samples of the split\n"
+    "  --encoding E        images: direct (default) | rate | poisson | latency\n"
     "  --split S           test (default) | train\n"
     "  --steps T           time steps (default: the model's)\n"
     "  --batch B           samples per parallel batch (default 64)\n"
@@ -35,7 +39,12 @@ int cmd_eval(int argc, char **argv) {
     static const struct option opts[] = {
         {"model", required_argument, 0, 'm'}, {"data", required_argument, 0, 'd'}, {"split", required_argument, 0, 's'},
         {"steps", required_argument, 0, 'T'}, {"batch", required_argument, 0, 'B'}, {"threads", required_argument, 0, 't'},
-        {"loss", required_argument, 0, 'l'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        {"loss", required_argument, 0, 'l'}, {"test-data", required_argument, 0, 'D'},
+        {"split-at", required_argument, 0, 'S'}, {"max", required_argument, 0, 'M'},
+        {"encoding", required_argument, 0, 'e'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    tdata_opts dopt;
+    memset(&dopt, 0, sizeof dopt);
+    long split_at = 0, max = 0;
     const char *model = NULL, *data = NULL;
     int test_split = 1;
     long steps = 0, batch = 64, threads = 0;
@@ -52,15 +61,17 @@ int cmd_eval(int argc, char **argv) {
             else if (!strcmp(optarg, "train")) test_split = 0;
             else { fprintf(stderr, "evsnn eval: --split '%s': expected test or train\n", optarg); return 2; }
             break;
-        case 'T': case 'B': case 't': {
+        case 'D': dopt.test_data = optarg; break;
+        case 'e': dopt.encoding = optarg; break;
+        case 'T': case 'B': case 't': case 'S': case 'M': {
             errno = 0;
             long v = strtol(optarg, &end, 10);
             if (!*optarg || *end || errno || v < 1 || v > 1000000) {
                 fprintf(stderr, "evsnn eval: --%s '%s': expected an integer in 1..1000000\n",
-                        ch == 'T' ? "steps" : ch == 'B' ? "batch" : "threads", optarg);
+                        ch == 'T' ? "steps" : ch == 'B' ? "batch" : ch == 'S' ? "split-at" : ch == 'M' ? "max" : "threads", optarg);
                 return 2;
             }
-            if (ch == 'T') steps = v; else if (ch == 'B') batch = v; else threads = v;
+            if (ch == 'T') steps = v; else if (ch == 'B') batch = v; else if (ch == 'S') split_at = v; else if (ch == 'M') max = v; else threads = v;
             break;
         }
         case 'l':
@@ -84,7 +95,11 @@ int cmd_eval(int argc, char **argv) {
     if (!steps && meta.steps) steps = meta.steps;
     tdata tr_d, te_d;
     trainer *tr = NULL;
-    if (tdata_load(&tr_d, &te_d, data, n->n_in, (uint32_t)steps)) { fprintf(stderr, "evsnn eval: %s\n", evsnn_errmsg()); status = 2; goto done; }
+    dopt.data = data;
+    dopt.steps = (uint32_t)steps;
+    dopt.split_at = (uint32_t)split_at;
+    if (test_split) dopt.max_test = (uint32_t)max; else dopt.max_train = (uint32_t)max;
+    if (tdata_load(&tr_d, &te_d, &dopt, n->n_in)) { fprintf(stderr, "evsnn eval: %s\n", evsnn_errmsg()); status = 2; goto done; }
     const tdata *d = test_split ? &te_d : &tr_d;
     if (d->classes > net_n_out(n)) {
         fprintf(stderr, "evsnn eval: data '%s' has %u classes but the model has %u outputs\n", data, d->classes, net_n_out(n));

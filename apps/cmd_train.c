@@ -26,8 +26,15 @@ static const char *usage_text =
     "epoch on stdout (and --log FILE); a progress line on stderr when it is a terminal.\n"
     "\n"
     "data:\n"
-    "  --data SPEC         synth[:classes=C,train=N,test=M,T=S,hi=P,lo=P,seed=K]\n"
-    "                      the built-in synthetic task (default 'synth')\n"
+    "  --data SPEC         synth[:classes=C,train=N,test=M,T=S,hi=P,lo=P,seed=K], the built-in\n"
+    "                      synthetic task (default 'synth'), or a dataset file or folder\n"
+    "                      (IDX, N-MNIST list, AEDAT, SHD/DVS128 HDF5, evsnn event file) when the\n"
+    "                      build has the dataset readers; train/test from the format's split\n"
+    "  --test-data PATH    the test part from another file (e.g. N-MNIST test100.txt)\n"
+    "  --split-at N        one file: first N samples train, the rest test (MNIST test set: 5000)\n"
+    "  --max-train N       use only the first N training samples (--max-test likewise)\n"
+    "  --encoding E        images: direct (default) | rate | poisson | latency\n"
+    "  --dt-us US          event data: bin width in µs (default: the format's)\n"
     "  --steps T           time steps per sample (default: the data's)\n"
     "training:\n"
     "  --epochs E          epochs (default 5)\n"
@@ -183,7 +190,7 @@ out:
 int cmd_train(int argc, char **argv) {
     enum { O_DATA = 2000, O_STEPS, O_EPOCHS, O_BATCH, O_OPTIM, O_LR, O_MOM, O_WD, O_COS, O_ETAMIN, O_GCLIP, O_WCLIP,
            O_SURR, O_LOSS, O_CR, O_IR, O_BIN, O_LCLAMP, O_THA, O_CENTRE, O_SEED, O_THREADS, O_SLOTS, O_CKPT,
-           O_RESUME, O_LOG, O_QUIET };
+           O_RESUME, O_LOG, O_QUIET, O_TEST, O_SPLITAT, O_MAXTR, O_MAXTE, O_ENC, O_DT };
     static const struct option opts[] = {NETCLI_OPTIONS,
         {"data", required_argument, 0, O_DATA}, {"steps", required_argument, 0, O_STEPS},
         {"epochs", required_argument, 0, O_EPOCHS}, {"batch", required_argument, 0, O_BATCH},
@@ -199,10 +206,15 @@ int cmd_train(int argc, char **argv) {
         {"slots", required_argument, 0, O_SLOTS}, {"output", required_argument, 0, 'o'},
         {"checkpoint", required_argument, 0, O_CKPT}, {"resume", required_argument, 0, O_RESUME},
         {"log", required_argument, 0, O_LOG}, {"quiet", no_argument, 0, O_QUIET},
+        {"test-data", required_argument, 0, O_TEST}, {"split-at", required_argument, 0, O_SPLITAT},
+        {"max-train", required_argument, 0, O_MAXTR}, {"max-test", required_argument, 0, O_MAXTE},
+        {"encoding", required_argument, 0, O_ENC}, {"dt-us", required_argument, 0, O_DT},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     netcli nc;
     netcli_init(&nc);
     train_cfg c = train_defaults();
+    tdata_opts dopt;
+    memset(&dopt, 0, sizeof dopt);
     const char *data = "synth", *out = NULL, *ckpt_path = NULL, *resume = NULL, *log_path = NULL;
     double v, lr = -1, epochs = 5, batch = 32, steps = 0, seed = 1;
     int quiet = 0, opt_set = 0;
@@ -222,6 +234,12 @@ int cmd_train(int argc, char **argv) {
         char msg[300];
         switch (ch) {
         case O_DATA: data = optarg; break;
+        case O_TEST: dopt.test_data = optarg; break;
+        case O_SPLITAT: if (num("split-at", optarg, 1, 1e9, &v)) return 2; dopt.split_at = (uint32_t)v; break;
+        case O_MAXTR: if (num("max-train", optarg, 1, 1e9, &v)) return 2; dopt.max_train = (uint32_t)v; break;
+        case O_MAXTE: if (num("max-test", optarg, 1, 1e9, &v)) return 2; dopt.max_test = (uint32_t)v; break;
+        case O_ENC: dopt.encoding = optarg; break;
+        case O_DT: if (num("dt-us", optarg, 1, 1e9, &v)) return 2; dopt.dt_us = (uint32_t)v; break;
         case O_STEPS: if (num("steps", optarg, 1, 100000, &steps)) return 2; break;
         case O_EPOCHS: if (num("epochs", optarg, 1, 1e6, &epochs)) return 2; break;
         case O_BATCH: if (num("batch", optarg, 1, 65536, &batch)) return 2; break;
@@ -295,7 +313,11 @@ int cmd_train(int argc, char **argv) {
     trainer *tr = NULL;
     outputs o = {0};
     uint32_t *perm = NULL;
-    if (tdata_load(&tr_d, &te_d, data, n->n_in, (uint32_t)steps)) { fprintf(stderr, "evsnn train: %s\n", evsnn_errmsg()); status = 2; goto done; }
+    dopt.data = data;
+    dopt.steps = (uint32_t)steps;
+    dopt.seed = c.seed;
+    if (!quiet) fprintf(stderr, "evsnn train: loading %s ...\n", data);
+    if (tdata_load(&tr_d, &te_d, &dopt, n->n_in)) { fprintf(stderr, "evsnn train: %s\n", evsnn_errmsg()); status = 2; goto done; }
     if (tr_d.classes > net_n_out(n)) {
         fprintf(stderr, "evsnn train: data '%s' has %u classes but the network has %u outputs\n", data, tr_d.classes, net_n_out(n));
         status = 2;

@@ -1,7 +1,9 @@
 /* apps/traindata.h — labelled samples for `evsnn train` and `evsnn eval`, held in memory.
  *
- * Today one source: the built-in synthetic task (sim/task.h), named "synth[:key=value,...]".
- * The dataset readers (io/dataset.h) plug in here: a spec that names a file goes to them. */
+ * Sources: the built-in synthetic task (sim/task.h), named "synth[:key=value,...]", and,
+ * when the build has the dataset readers (io/dataset.h), any file or folder they open:
+ * the train and test parts come from the format's own split, from --test-data, or from
+ * --split-at N (first N samples train, the rest test: the MNIST-test-set split). */
 #ifndef EVSNN_APPS_TRAINDATA_H
 #define EVSNN_APPS_TRAINDATA_H
 
@@ -10,15 +12,28 @@
 #include "sim/engine.h"
 
 typedef struct {
-    uint32_t n, T, classes;
-    spk_train *x;    /* [n] */
+    uint32_t n, T, classes, n_in;
+    spk_train *x;    /* [n] (event data and coded images) */
+    float *xs;       /* [n, n_in] static inputs (direct-encoded images), or NULL */
     uint32_t *y;     /* [n] */
-    sim_input *in;   /* [n] pointing into x */
+    sim_input *in;   /* [n] pointing into x or xs */
+    char desc[160];  /* what was loaded, for logs and the model file */
 } tdata;
 
-/* Load the train and test splits of `spec` for a network with n_in inputs; steps > 0
- * overrides the source's T. 0 or a negative EVSNN_E* with the message set. */
-int tdata_load(tdata *train, tdata *test, const char *spec, uint32_t n_in, uint32_t steps);
+typedef struct {
+    const char *data;       /* "synth[...]" or a path */
+    const char *test_data;  /* a path for the test part, or NULL */
+    uint32_t split_at;      /* > 0: one file split at this sample */
+    uint32_t steps;         /* > 0: T override */
+    uint32_t max_train, max_test; /* > 0: use only the first ones */
+    const char *encoding;   /* images: direct | rate | poisson | latency (NULL: direct) */
+    uint32_t dt_us;         /* event data: bin width (0: the format's default) */
+    uint64_t seed;          /* rate/poisson coding */
+} tdata_opts;
+
+/* Load both parts for a network with n_in inputs. 0 or a negative EVSNN_E* with the
+ * message set (shape mismatch: EVSNN_ESHAPE naming both shapes). */
+int tdata_load(tdata *train, tdata *test, const tdata_opts *o, uint32_t n_in);
 void tdata_free(tdata *d); /* safe on a zeroed struct */
 
 #endif

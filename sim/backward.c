@@ -211,31 +211,53 @@ int bwd_sample(bwd *b, const net *n, const bwd_cfg *c, const sim_input *in, cons
                 bwd_conv_geom g;
                 conv_geom(L, &g);
                 const uint32_t nf = L->out_c * L->conv_h * L->conv_w, plane = L->conv_h * L->conv_w;
-                uint32_t *all_idx = NULL;
-                if (!src) { /* static input as one event per channel */
-                    all_idx = malloc((size_t)ni * sizeof *all_idx);
-                    if (!all_idx) return evsnn_seterr(EVSNN_ENOMEM, "backward: no memory");
-                    for (uint32_t i = 0; i < ni; i++) all_idx[i] = i;
-                }
-                for (uint32_t t = 0; t < T; t++) {
-                    evlist e = src ? events_at(src, t) : (evlist){all_idx, in->static_x, ni};
-                    const float *dI = b->delta + (size_t)t * no;
+                const int kind = L->pool == POOL_MAX ? BWD_POOL_MAX : L->pool == POOL_AVG ? BWD_POOL_AVG : BWD_POOL_SUM;
+                if (!src) {
+                    /* Static input (layer 0, never needs g_in): the same currents every step, so
+                     * the pooling routes identically and everything is linear in Σ_t dI[t]: one
+                     * pass with the summed gradient, over the non-zero inputs only. */
+                    uint32_t *nz = malloc((size_t)ni * sizeof *nz);
+                    float *nzv = malloc((size_t)ni * sizeof *nzv);
+                    if (!nz || !nzv) { free(nz); free(nzv); return evsnn_seterr(EVSNN_ENOMEM, "backward: no memory"); }
+                    uint32_t nn = 0;
+                    for (uint32_t i = 0; i < ni; i++)
+                        if (in->static_x[i] != 0.0f) { nz[nn] = i; nzv[nn++] = in->static_x[i]; }
+                    float *sum = b->tmp;
+                    memset(sum, 0, no * sizeof *sum);
+                    for (uint32_t t = 0; t < T; t++)
+                        for (uint32_t j = 0; j < no; j++) sum[j] += b->delta[(size_t)t * no + j];
                     float *df = b->dfull;
-                    if (L->pool == POOL_NONE) {
-                        memcpy(df, dI, nf * sizeof *df);
-                    } else {
+                    if (L->pool == POOL_NONE) memcpy(df, sum, nf * sizeof *df);
+                    else {
                         memset(df, 0, nf * sizeof *df);
-                        if (L->pool == POOL_MAX) bwd_conv_full(b->full, L->w, L->b, e.idx, e.val, e.n, &g);
-                        const int kind = L->pool == POOL_MAX ? BWD_POOL_MAX : L->pool == POOL_AVG ? BWD_POOL_AVG : BWD_POOL_SUM;
-                        bwd_pool(df, dI, b->full, L->out_c, L->conv_h, L->conv_w, L->pool_k, kind);
+                        if (L->pool == POOL_MAX) bwd_conv_full(b->full, L->w, L->b, nz, nzv, nn, &g);
+                        bwd_pool(df, sum, b->full, L->out_c, L->conv_h, L->conv_w, L->pool_k, kind);
                     }
-                    if (e.n) bwd_conv_dw(dw, df, e.idx, e.val, e.n, &g);
+                    if (nn) bwd_conv_dw(dw, df, nz, nzv, nn, &g);
                     if (db)
                         for (uint32_t o = 0; o < L->out_c; o++)
                             for (uint32_t i = 0; i < plane; i++) db[o] += df[o * plane + i];
-                    if (need_gin) bwd_conv_gin(b->gin + (size_t)t * ni, L->w, df, &g);
+                    free(nz);
+                    free(nzv);
+                } else {
+                    for (uint32_t t = 0; t < T; t++) {
+                        evlist e = events_at(src, t);
+                        const float *dI = b->delta + (size_t)t * no;
+                        float *df = b->dfull;
+                        if (L->pool == POOL_NONE) {
+                            memcpy(df, dI, nf * sizeof *df);
+                        } else {
+                            memset(df, 0, nf * sizeof *df);
+                            if (L->pool == POOL_MAX) bwd_conv_full(b->full, L->w, L->b, e.idx, e.val, e.n, &g);
+                            bwd_pool(df, dI, b->full, L->out_c, L->conv_h, L->conv_w, L->pool_k, kind);
+                        }
+                        if (e.n) bwd_conv_dw(dw, df, e.idx, e.val, e.n, &g);
+                        if (db)
+                            for (uint32_t o = 0; o < L->out_c; o++)
+                                for (uint32_t i = 0; i < plane; i++) db[o] += df[o * plane + i];
+                        if (need_gin) bwd_conv_gin(b->gin + (size_t)t * ni, L->w, df, &g);
+                    }
                 }
-                free(all_idx);
             }
             have_g = 1;
         }

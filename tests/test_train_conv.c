@@ -228,6 +228,40 @@ static void test_spike_sum_pool_vs_dense(void **state) {
     net_free(dn);
 }
 
+/* Direct (static) input takes a shortcut (the same currents every step: one pass with
+ * Σ_t dI); it must equal the generic path fed the same values as a graded train at every
+ * step. Exact arithmetic (weights k/64, inputs k/4) keeps both forwards identical. */
+static void test_static_input_vs_graded_train(void **state) {
+    (void)state;
+    const char *archs[] = {"4C3-5", "4C3-AP2-5", "4C3-MP2-5", "36-8-5"};
+    for (unsigned a = 0; a < 4; a++) {
+        neuron_cfg nc = {.beta = 0.5f, .theta = 1.0f, .reset = RESET_SUBTRACT, .cmp = CMP_GT, .bias = 1};
+        net_opts o = {.cfg = &nc, .n_cfg = 1};
+        net *n = build(archs[a], 1, 6, 6, &o);
+        exact_params(n, 50 + a);
+        enum { T = 10 };
+        float x[36];
+        for (int i = 0; i < 36; i++) x[i] = (float)((i * 5) % 7) / 4.0f; /* zeros included */
+        spk_train tr;
+        assert_int_equal(spk_init(&tr, T, 36, SPK_VALUES), 0);
+        for (uint32_t t = 0; t < T; t++)
+            for (uint32_t i = 0; i < 36; i++)
+                if (x[i] != 0.0f) spk_push(&tr, t, i, x[i]);
+        spk_close(&tr, 0);
+        sim_input ss = {.static_x = x, .T = T}, st = {.train = &tr, .T = T};
+        float g_s[T * 5];
+        upstream(g_s, (size_t)T * 5, 91);
+        float *g1 = malloc(n->n_params * sizeof *g1), *g2 = malloc(n->n_params * sizeof *g2);
+        fwd_bwd(n, &ss, g_s, g1);
+        fwd_bwd(n, &st, g_s, g2);
+        assert_close(archs[a], g1, g2, n->n_params);
+        free(g1);
+        free(g2);
+        spk_deinit(&tr);
+        net_free(n);
+    }
+}
+
 /* Max pooling sends the gradient to the first maximal element in row-major order (ties
  * are the rule with spikes); worked by hand on a 1×4×4 map with 2×2 windows. */
 static void test_max_pool_ties_by_hand(void **state) {
@@ -254,6 +288,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_conv_current_pooling_vs_dense),
         cmocka_unit_test(test_spike_sum_pool_vs_dense),
+        cmocka_unit_test(test_static_input_vs_graded_train),
         cmocka_unit_test(test_max_pool_ties_by_hand),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
