@@ -27,6 +27,8 @@ struct hw_machine {
     hw_layer_cfg *lc;   /* [L] */
     lparams *lp;        /* [L] */
     uint8_t **vy, **vx; /* conv: valid kernel rows / cols per input y / x, [L] → [in_h] / [in_w] */
+    uint32_t **chtab;   /* [L] → [n_in] encoder chunk of each input address */
+    uint32_t **taptab;  /* [L] → [n_in] conv: in-frame taps × out_c of each input address */
     uint64_t *p, *q;    /* jump-ahead scratch: push and pop cycle of each accepted spike */
     uint32_t cap;
 };
@@ -84,7 +86,9 @@ hw_machine *hw_create(const hw_cfg *c, const net *shape, uint32_t T, int *err) {
     m->lp = calloc(m->L, sizeof *m->lp);
     m->vy = calloc(m->L, sizeof *m->vy);
     m->vx = calloc(m->L, sizeof *m->vx);
-    if (!m->shape.layers || !m->lc || !m->lp || !m->vy || !m->vx) {
+    m->chtab = calloc(m->L, sizeof *m->chtab);
+    m->taptab = calloc(m->L, sizeof *m->taptab);
+    if (!m->shape.layers || !m->lc || !m->lp || !m->vy || !m->vx || !m->chtab || !m->taptab) {
         *err = evsnn_seterr(EVSNN_ENOMEM, "hw: no memory");
         hw_free(m);
         return NULL;
@@ -128,6 +132,18 @@ hw_machine *hw_create(const hw_cfg *c, const net *shape, uint32_t T, int *err) {
             }
         }
         derive(y, &m->lc[l], &m->lp[l]);
+        /* per-address tables: the hot loops then do no division */
+        m->chtab[l] = malloc((size_t)y->n_in * sizeof **m->chtab);
+        if (!m->chtab[l]) { *err = evsnn_seterr(EVSNN_ENOMEM, "hw: no memory"); hw_free(m); return NULL; }
+        for (uint32_t a = 0; a < y->n_in; a++) m->chtab[l][a] = chunk_of(&m->lp[l], a);
+        if (y->kind == NET_CONV) {
+            m->taptab[l] = malloc((size_t)y->n_in * sizeof **m->taptab);
+            if (!m->taptab[l]) { *err = evsnn_seterr(EVSNN_ENOMEM, "hw: no memory"); hw_free(m); return NULL; }
+            for (uint32_t a = 0; a < y->n_in; a++) {
+                uint32_t r = a % (y->in_h * y->in_w);
+                m->taptab[l][a] = (uint32_t)m->vy[l][r / y->in_w] * m->vx[l][r % y->in_w] * y->out_c;
+            }
+        }
     }
     *err = 0;
     return m;
@@ -135,7 +151,14 @@ hw_machine *hw_create(const hw_cfg *c, const net *shape, uint32_t T, int *err) {
 
 void hw_free(hw_machine *m) {
     if (!m) return;
-    for (uint32_t l = 0; m->vy && l < m->L; l++) { free(m->vy[l]); free(m->vx[l]); }
+    for (uint32_t l = 0; m->vy && l < m->L; l++) {
+        free(m->vy[l]);
+        free(m->vx[l]);
+        if (m->chtab) free(m->chtab[l]);
+        if (m->taptab) free(m->taptab[l]);
+    }
+    free(m->chtab);
+    free(m->taptab);
     free(m->vy);
     free(m->vx);
     free(m->shape.layers);
@@ -178,8 +201,7 @@ static inline void spike_ops(const hw_machine *m, uint32_t l, uint32_t a, hw_ops
         o->accumulates += y->n_out;
         o->weight_reads += y->n_out;
     } else if (y->kind == NET_CONV) {
-        uint32_t r = a % (y->in_h * y->in_w);
-        uint64_t taps = (uint64_t)m->vy[l][r / y->in_w] * m->vx[l][r % y->in_w] * y->out_c;
+        uint64_t taps = m->taptab[l][a];
         /* read-modify-write of the membrane at every in-frame tap */
         o->accumulates += taps;
         o->weight_reads += taps;
@@ -219,7 +241,8 @@ static int step_per_cycle(hw_machine *m, uint32_t l, uint32_t t, const uint32_t 
     uint64_t cyc = 0, pe_rem = 0;
     uint32_t occ = 0, j = 0, k = 0;
     int enc = ENC_LOAD, waiting = 0;
-    uint32_t nextch = s ? chunk_of(d, a[0]) : UINT32_MAX;
+    const uint32_t *chtab = m->chtab[l];
+    uint32_t nextch = s ? chtab[a[0]] : UINT32_MAX;
     uint64_t *hist = R->hist;
     uint32_t last = R->occ_last;
     for (;;) {
@@ -250,7 +273,7 @@ static int step_per_cycle(hw_machine *m, uint32_t l, uint32_t t, const uint32_t 
                 }
                 waiting = 0;
                 k++;
-                nextch = k < s ? chunk_of(d, a[k]) : UINT32_MAX;
+                nextch = k < s ? chtab[a[k]] : UINT32_MAX;
                 enc = nextch == j ? ENC_ADDR : ENC_DETECT;
                 break;
             case ENC_DETECT:
@@ -300,12 +323,13 @@ static int step_jump(hw_machine *m, uint32_t l, uint32_t t, const uint32_t *a, u
     const uint32_t depth = c->queue_depth;
     const uint64_t cs = d->c_spk;
     if (grow(m, s)) return EVSNN_ENOMEM;
-    uint64_t *p = m->p, *q = m->q, delta = 0;
+    uint64_t *p = m->p, *q = m->q, delta = 0, taps = 0;
     uint32_t acc = 0;
+    const uint32_t *chtab = m->chtab[l], *taptab = m->taptab[l];
     for (uint32_t k = 0; k < s; k++) {
         /* push attempt of spike k: chunk loads and detects (2 per chunk before it), 2 cycles
          * per earlier spike, its own load + address cycle, and the stalls so far */
-        uint64_t tau = 2 * (uint64_t)chunk_of(d, a[k]) + 2 * (uint64_t)k + 2 + delta, at = tau;
+        uint64_t tau = 2 * (uint64_t)chtab[a[k]] + 2 * (uint64_t)k + 2 + delta, at = tau;
         if (acc >= depth && q[acc - depth] > tau) {
             R->overflow_events++;
             if (c->overflow == HW_ERROR) return overflow_error(m, l, t, tau, k);
@@ -317,7 +341,15 @@ static int step_jump(hw_machine *m, uint32_t l, uint32_t t, const uint32_t *a, u
         p[acc] = at;
         q[acc] = acc ? (at + 1 > q[acc - 1] + cs ? at + 1 : q[acc - 1] + cs) : at + 1;
         acc++;
-        spike_ops(m, l, a[k], &R->ops);
+        if (taptab) taps += taptab[a[k]];
+    }
+    /* the accepted spikes' operations, summed (spike_ops per spike in the per-cycle mode) */
+    const net_layer *y = &m->shape.layers[l];
+    if (y->kind == NET_DENSE) taps = (uint64_t)acc * y->n_out;
+    if (y->kind != NET_POOL) {
+        R->ops.accumulates += taps;
+        R->ops.weight_reads += taps;
+        if (y->kind == NET_CONV) { R->ops.membrane_reads += taps; R->ops.membrane_writes += taps; }
     }
     uint64_t E = 2 * (uint64_t)d->nch + 2 * (uint64_t)s + delta;
     uint64_t end = acc && q[acc - 1] + cs > E ? q[acc - 1] + cs : E;
@@ -330,21 +362,34 @@ static int step_jump(hw_machine *m, uint32_t l, uint32_t t, const uint32_t *a, u
     R->stall_encoder += E - covered;
     R->pe_busy += (uint64_t)acc * cs + d->c_sweep;
     R->stall_sweep += d->c_sweep;
-    /* occupancy: +1 at each push cycle, −1 at each pop cycle, constant in between */
+    /* occupancy: +1 at each push cycle, −1 at each pop cycle, constant in between; pushes
+     * (and pops) are strictly increasing, so one of each at most per cycle */
     uint64_t *hist = R->hist, lastt = 0;
-    uint32_t cur = 0, ip = 0, iq = 0, last = R->occ_last;
+    uint32_t cur = 0, ip = 0, iq = 0, last = R->occ_last, omax = R->occ_max;
     while (iq < acc) {
-        uint64_t tt = ip < acc && p[ip] < q[iq] ? p[ip] : q[iq];
-        hist[cur] += tt - lastt;
+        uint64_t tt;
+        if (ip < acc && p[ip] < q[iq]) {
+            tt = p[ip++];
+            hist[cur] += tt - lastt;
+            cur++;
+            if (cur > omax) omax = cur;
+        } else if (ip < acc && p[ip] == q[iq]) {
+            ip++;
+            iq++;
+            continue;
+        } else {
+            tt = q[iq++];
+            hist[cur] += tt - lastt;
+            cur--;
+        }
         lastt = tt;
-        while (ip < acc && p[ip] == tt) { cur++; ip++; }
-        while (iq < acc && q[iq] == tt) { cur--; iq++; }
-        if (cur > R->occ_max) R->occ_max = cur;
-        if (cur != last) {
-            if (record && push_pt(R, t0 + tt, cur)) return EVSNN_ENOMEM;
+        if (record && cur != last) {
+            if (push_pt(R, t0 + tt, cur)) return EVSNN_ENOMEM;
             last = cur;
         }
     }
+    if (!record) last = cur;
+    R->occ_max = omax;
     hist[0] += end - lastt + d->c_sweep + c->step_overhead;
     R->occ_last = last;
     so->cycles = end + d->c_sweep + c->step_overhead;
