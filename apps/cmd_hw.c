@@ -9,14 +9,22 @@
 #include <unistd.h>
 
 #include "apps/cmds.h"
+#include "apps/netcli.h"
 #include "hw/hw.h"
+#include "io/model.h"
 #include "io/trace.h"
+#include "sim/engine.h"
 #include "sim/evsnn.h"
+#include "sim/rng.h"
+#include "sim/synth.h"
 
 static void usage(FILE *f) {
     fprintf(f,
             "usage: evsnn hw --trace TRACE.h5 [--accel CFG] [options]\n"
-            "       evsnn hw dse --trace TRACE.h5 [--accel CFG] [--max-pes N] [--plot FILE.png]\n"
+            "       evsnn hw (--model M.h5 | --arch A --input SHAPE) [--input-rate P] [--steps T]\n"
+            "                [--samples N] [--seed S] [--record TRACE.h5] [--accel CFG] [options]\n"
+            "       evsnn hw dse (--trace TRACE.h5 | --model/--arch ...) [--accel CFG] [--max-pes N]\n"
+            "                [--plot FILE.png]\n"
             "\n"
             "Replays a recorded event trace (`evsnn run --record TRACE.h5`) through a cycle model of a\n"
             "layer-wise SNN accelerator: per layer a priority encoder, a spike queue and processing\n"
@@ -37,8 +45,18 @@ static void usage(FILE *f) {
             "  --series FILE.h5  write time series (occupancy change points of the first sample,\n"
             "                    occupancy histograms, cycles per step) to HDF5\n"
             "  --plot PREFIX     write PREFIX-occupancy.png and PREFIX-latency.png (gnuplot)\n"
-            "  --model M.h5 --data ...   run the engine first (needs the engine and dataset loaders;\n"
-            "                    not in this build: record a trace with `evsnn run --record`)\n"
+            "engine first (instead of --trace): the event-driven engine runs the network on\n"
+            "Bernoulli input spikes and its recorded trains feed the model, in one go:\n"
+            "  --model FILE      an evsnn model file (see 'evsnn init')\n"
+            "  --arch A ...      or a network from the command line, PyTorch-default initialisation\n"
+            "                    (--init-seed S, default 1); network options below\n"
+            "  --input-rate P    spike probability per input channel and step (default 0.05)\n"
+            "  --steps T         time steps (default: the model's, else 20)\n"
+            "  --samples N       samples (default 16 with the engine)\n"
+            "  --seed S          input seed (default 1); sample b uses stream b of S\n"
+            "  --record FILE.h5  also write the trace, for later `evsnn hw --trace`\n"
+            "  --data ...        dataset inputs: not in this build (no loaders yet); use --input-rate\n"
+            NETCLI_HELP
             "dse options:\n"
             "  --max-pes N       largest PE count tried per layer (default 64); counts are powers of two\n"
             "  --plot FILE.png   latency vs total PEs, all points and the Pareto front\n"
@@ -274,12 +292,61 @@ static int run_dse(hw_machine *m, const samples *S, uint32_t max_pes, const char
     return rc;
 }
 
+/* Run the engine on N Bernoulli samples (sample b: stream b of seed) and keep its input and
+ * per-layer output trains; with `record`, also write them as a trace. */
+static int engine_samples(const net *n, uint32_t T, uint32_t N, double rate, uint64_t seed, const char *record,
+                          samples *S) {
+    memset(S, 0, sizeof *S);
+    S->L = n->n_layers;
+    S->in = calloc(N, sizeof *S->in);
+    S->ly = calloc((size_t)N * S->L, sizeof *S->ly);
+    S->lp = calloc(N, sizeof *S->lp);
+    sim_input *in = calloc(N, sizeof *in);
+    sim_result *res = calloc(N, sizeof *res);
+    int rc = 0;
+    if (!S->in || !S->ly || !S->lp || !in || !res) rc = evsnn_seterr(EVSNN_ENOMEM, "no memory for %u samples", N);
+    for (uint32_t b = 0; b < N && !rc; b++) {
+        rc = synth_bernoulli(&S->in[b], T, n->n_in, rate, rng_stream(seed, b));
+        S->N = b + 1;
+        if (!rc) rc = sim_result_init(&res[b], n, T, 0);
+        in[b] = (sim_input){.train = &S->in[b], .T = T};
+    }
+    if (!rc) rc = sim_run_batch(n, in, N, res, 0);
+    trace_writer *w = NULL;
+    if (!rc && record) {
+        int err;
+        w = trace_create(record, n, T, &err);
+        if (!w) rc = EVSNN_EIO;
+    }
+    for (uint32_t b = 0; b < N && !rc; b++) {
+        if (w && (rc = trace_add(w, &S->in[b], &res[b], -1))) break;
+        /* move the engine's trains into the sample set */
+        for (uint32_t l = 0; l < S->L; l++) {
+            S->ly[(size_t)b * S->L + l] = res[b].out[l];
+            memset(&res[b].out[l], 0, sizeof res[b].out[l]);
+        }
+        S->lp[b] = S->ly + (size_t)b * S->L;
+    }
+    if (w) {
+        if (rc) trace_abort(w);
+        else if ((rc = trace_close(w))) rc = EVSNN_EIO;
+    }
+    for (uint32_t b = 0; res && b < N; b++) sim_result_deinit(&res[b]);
+    free(res);
+    free(in);
+    return rc;
+}
+
 /* ---------------------------------------------------------------- command */
 
 int cmd_hw(int argc, char **argv) {
     int dse = argc > 1 && !strcmp(argv[1], "dse");
     if (dse) { argc--; argv++; }
     static const struct option opts[] = {
+        NETCLI_OPTIONS,
+        {"input-rate", required_argument, 0, 'r'}, {"steps", required_argument, 0, 'T'},
+        {"seed", required_argument, 0, 'e'}, {"init-seed", required_argument, 0, 'i'},
+        {"record", required_argument, 0, 'R'},
         {"trace", required_argument, 0, 't'}, {"accel", required_argument, 0, 'a'},
         {"mode", required_argument, 0, 'm'},  {"samples", required_argument, 0, 'n'},
         {"pes", required_argument, 0, 'p'},   {"schedule", required_argument, 0, 's'},
@@ -287,33 +354,54 @@ int cmd_hw(int argc, char **argv) {
         {"max-pes", required_argument, 0, 'M'}, {"model", required_argument, 0, 'D'},
         {"data", required_argument, 0, 'd'},  {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     const char *trace = NULL, *accel = NULL, *series = NULL, *plot = NULL, *model = NULL, *sched = NULL;
+    const char *record = NULL, *data = NULL;
     hw_run_mode mode = HW_JUMP;
-    long nsamp = 0, pes = 0, max_pes = 64;
+    long nsamp = 0, pes = 0, max_pes = 64, steps = 0;
+    double rate = 0.05;
+    unsigned long long seed = 1, init_seed = 1;
+    netcli nc;
+    netcli_init(&nc);
     int o;
     optind = 1;
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         char *end = NULL;
+        int nrc = netcli_parse(&nc, o, optarg);
+        if (nrc < 0) { fprintf(stderr, "evsnn hw: %s\n", evsnn_errmsg()); return 2; }
+        if (nrc) continue;
         switch (o) {
+        case 'r':
+            rate = strtod(optarg, &end);
+            if (!*optarg || *end || !(rate >= 0 && rate <= 1)) {
+                fprintf(stderr, "evsnn hw: --input-rate '%s': expected a probability in [0,1]\n", optarg);
+                return 2;
+            }
+            break;
+        case 'e': case 'i':
+            if (!*optarg || *optarg == '-') { fprintf(stderr, "evsnn hw: --%s '%s': expected a non-negative integer\n", o == 'e' ? "seed" : "init-seed", optarg); return 2; }
+            if (o == 'e') seed = strtoull(optarg, &end, 10); else init_seed = strtoull(optarg, &end, 10);
+            if (*end) { fprintf(stderr, "evsnn hw: --%s '%s': expected a non-negative integer\n", o == 'e' ? "seed" : "init-seed", optarg); return 2; }
+            break;
+        case 'R': record = optarg; break;
         case 't': trace = optarg; break;
         case 'a': accel = optarg; break;
         case 'S': series = optarg; break;
         case 'P': plot = optarg; break;
         case 'D': model = optarg; break;
-        case 'd': break;
+        case 'd': data = optarg; break;
         case 's': sched = optarg; break;
         case 'm':
             if (!strcmp(optarg, "jump")) mode = HW_JUMP;
             else if (!strcmp(optarg, "per-cycle")) mode = HW_PER_CYCLE;
             else { fprintf(stderr, "evsnn hw: --mode '%s': expected jump or per-cycle\n", optarg); return 2; }
             break;
-        case 'n': case 'p': case 'M': {
+        case 'n': case 'p': case 'M': case 'T': {
             long v = strtol(optarg, &end, 10);
             if (!*optarg || *end || v < 1 || v > 1L << 30) {
                 fprintf(stderr, "evsnn hw: --%s '%s': expected a positive integer\n",
-                        o == 'n' ? "samples" : o == 'p' ? "pes" : "max-pes", optarg);
+                        o == 'n' ? "samples" : o == 'p' ? "pes" : o == 'T' ? "steps" : "max-pes", optarg);
                 return 2;
             }
-            if (o == 'n') nsamp = v; else if (o == 'p') pes = v; else max_pes = v;
+            if (o == 'n') nsamp = v; else if (o == 'p') pes = v; else if (o == 'T') steps = v; else max_pes = v;
             break;
         }
         case 'h': usage(stdout); return 0;
@@ -321,12 +409,16 @@ int cmd_hw(int argc, char **argv) {
         }
     }
     if (optind < argc) { fprintf(stderr, "evsnn hw: unexpected argument '%s'\n", argv[optind]); return 2; }
-    if (model) {
-        fprintf(stderr, "evsnn hw: --model needs the engine and dataset loaders, which this build lacks; "
-                        "record a trace with `evsnn run --record TRACE.h5` and pass --trace\n");
+    if (data) {
+        fprintf(stderr, "evsnn hw: --data '%s': dataset loaders are not in this build; use --input-rate "
+                        "(Bernoulli input) or a trace recorded elsewhere (--trace)\n", data);
         return 2;
     }
-    if (!trace) { fprintf(stderr, "evsnn hw: --trace is required (see evsnn hw --help)\n"); return 2; }
+    int engine = model || nc.arch;
+    if (!trace == !engine || (model && nc.arch)) {
+        fprintf(stderr, "evsnn hw: give exactly one of --trace, --model or --arch (see evsnn hw --help)\n");
+        return 2;
+    }
     hw_cfg cfg;
     hw_cfg_default(&cfg);
     int rc = accel ? hw_cfg_load(&cfg, accel) : 0;
@@ -338,27 +430,48 @@ int cmd_hw(int argc, char **argv) {
         else { fprintf(stderr, "evsnn hw: --schedule '%s': expected lockstep, pipeline-steps or pipeline-layers\n", sched); return 2; }
     }
     int err = 0;
-    trace_reader *tr = trace_open(trace, &err);
-    if (!tr) { fprintf(stderr, "evsnn: %s\n", evsnn_errmsg()); return 2; }
+    trace_reader *tr = NULL;
+    net *en = NULL;
     samples S;
-    rc = load_samples(tr, (uint32_t)nsamp, &S);
+    memset(&S, 0, sizeof S);
+    const net *shape;
+    uint32_t T;
+    if (trace) {
+        tr = trace_open(trace, &err);
+        if (!tr) { fprintf(stderr, "evsnn: %s\n", evsnn_errmsg()); return 2; }
+        rc = load_samples(tr, (uint32_t)nsamp, &S);
+        shape = trace_net(tr);
+        T = trace_T(tr);
+    } else {
+        model_meta meta = {0};
+        en = model ? model_load(model, &meta, &err) : netcli_build(&nc, &err);
+        if (!en) { fprintf(stderr, "evsnn: %s\n", evsnn_errmsg()); return 2; }
+        if (!model) net_init_params(en, init_seed);
+        T = steps ? (uint32_t)steps : meta.steps ? meta.steps : 20;
+        rc = engine_samples(en, T, nsamp ? (uint32_t)nsamp : 16, rate, seed, record, &S);
+        shape = en;
+        if (rc == EVSNN_EIO) { fprintf(stderr, "evsnn: %s\n", evsnn_errmsg()); samples_free(&S); net_free(en); return 2; }
+    }
     hw_machine *m = NULL;
-    if (!rc) m = hw_create(&cfg, trace_net(tr), trace_T(tr), &rc);
-    for (uint32_t l = 0; m && pes && l < trace_net(tr)->n_layers && !rc; l++) rc = hw_set_pes(m, l, (uint32_t)pes);
+    if (!rc) m = hw_create(&cfg, shape, T, &rc);
+    for (uint32_t l = 0; m && pes && l < shape->n_layers && !rc; l++) rc = hw_set_pes(m, l, (uint32_t)pes);
     if (!rc && m && !pes) rc = hw_allocate(m, S.in, S.lp, S.N);
     if (rc) {
         fprintf(stderr, "evsnn: %s\n", evsnn_errmsg());
         hw_free(m);
         samples_free(&S);
         trace_free(tr);
+        net_free(en);
         return exit_code(rc);
     }
+    const char *source = trace ? trace : model ? model : nc.arch;
     if (dse) {
-        rc = run_dse(m, &S, (uint32_t)max_pes, plot, trace);
+        rc = run_dse(m, &S, (uint32_t)max_pes, plot, source);
         if (rc) fprintf(stderr, "evsnn: %s\n", evsnn_errmsg());
         hw_free(m);
         samples_free(&S);
         trace_free(tr);
+        net_free(en);
         return rc ? exit_code(rc) : 0;
     }
     hw_report *rep = hw_report_create(m);
@@ -390,13 +503,17 @@ int cmd_hw(int argc, char **argv) {
         free(ts);
     }
     if (!rc && plot) rc = plots(plot, &first, rep, n, cfg.clock_mhz);
+    char inputs_note[160] = "";
+    if (!trace)
+        snprintf(inputs_note, sizeof inputs_note, "\"inputs\": \"bernoulli\", \"input_rate\": %.6g, \"seed\": %llu, ",
+                 rate, seed);
     if (!rc) {
         char extra[8192];
         snprintf(extra, sizeof extra,
-                 "\"cmd\": \"hw\", \"trace\": \"%s\", \"accel\": \"%s\", \"arch\": \"%s\", \"mode\": \"%s\", "
-                 "\"sim_seconds\": %.6g, \"sim_cycles_per_s\": %.6g",
-                 trace, accel ? accel : "(built-in)", n->arch, mode == HW_JUMP ? "jump" : "per-cycle", secs,
-                 secs > 0 ? simc / secs : 0);
+                 "\"cmd\": \"hw\", \"%s\": \"%s\", \"accel\": \"%s\", \"arch\": \"%s\", \"mode\": \"%s\", "
+                 "%s\"sim_seconds\": %.6g, \"sim_cycles_per_s\": %.6g",
+                 trace ? "trace" : "network", source, accel ? accel : "(built-in)", n->arch,
+                 mode == HW_JUMP ? "jump" : "per-cycle", inputs_note, secs, secs > 0 ? simc / secs : 0);
         rc = hw_report_json(rep, stdout, extra);
     }
     if (rc) fprintf(stderr, "evsnn: %s\n", evsnn_errmsg());
@@ -405,5 +522,6 @@ int cmd_hw(int argc, char **argv) {
     hw_free(m);
     samples_free(&S);
     trace_free(tr);
+    net_free(en);
     return rc ? exit_code(rc) : 0;
 }

@@ -1,14 +1,17 @@
 /* tests/bench_hw.c — simulated clock cycles per second of the accelerator model, per-cycle
- * and jump-ahead, on the W2 network (16C5-AP2-32C5-AP2-800-11 on 2x32x32). The trace is
- * SYNTHETIC (Bernoulli spikes at fixed per-layer rates, see test_hw_fixture.h): this branch has
- * no engine to record a real N-MNIST / DVS128 trace. Prints one JSON line per workload; the
- * targets (>= 50 M cycles/s per-cycle, jump >= 20x faster) are reported, not asserted. */
+ * and jump-ahead, on the W2 network (16C5-AP2-32C5-AP2-800-11 on 2x32x32). The trace comes
+ * from the event-driven engine running W2 (PyTorch-default initialisation, seed 1) on
+ * SYNTHETIC Bernoulli input (p = 0.05 per channel and step): no N-MNIST / DVS128 loader is on
+ * this branch yet, so no real recording. Prints one JSON line per workload; the targets
+ * (>= 50 M cycles/s per-cycle, jump >= 20x faster) are reported, not asserted. */
 #include <stdlib.h>
 #include <time.h>
 
 #include "hw/hw.h"
+#include "sim/engine.h"
 #include "sim/evsnn.h"
-#include "test_hw_fixture.h"
+#include "sim/rng.h"
+#include "sim/synth.h"
 
 static double now_s(void) {
     struct timespec ts;
@@ -18,7 +21,7 @@ static double now_s(void) {
 
 enum { N = 16, T = 20 };
 
-static int bench(hw_model model, const char *cfgname, const spk_train *in, spk_train (*out)[3], net *n) {
+static int bench(hw_model model, const char *cfgname, const spk_train *in, const spk_train *const *out, const net *n) {
     hw_cfg c;
     hw_cfg_default(&c);
     c.model = model;
@@ -53,8 +56,8 @@ static int bench(hw_model model, const char *cfgname, const spk_train *in, spk_t
     }
     double pc = cycles[0] / secs[0], ja = cycles[1] / secs[1];
     printf("{\"bench\": \"hw_cycles_per_s\", \"model\": \"%s\", \"network\": \"W2 16C5-AP2-32C5-AP2-800-11 on 2x32x32\", "
-           "\"trace\": \"synthetic Bernoulli (input 2%%, conv1 5%%, conv2 5%%, fc 10%% per step), %u samples x T=%u; "
-           "no real trace on this branch\", \"mean_latency_cycles\": %.6g, \"same_latency\": %s, "
+           "\"trace\": \"engine run of W2 (PyTorch-default init) on synthetic Bernoulli input p=0.05, %u samples x T=%u; "
+           "no real N-MNIST/DVS128 trace on this branch\", \"mean_latency_cycles\": %.6g, \"same_latency\": %s, "
            "\"per_cycle_cycles_per_s\": %.4g, \"jump_cycles_per_s\": %.4g, \"jump_speedup\": %.3g, "
            "\"target_per_cycle\": 5e7, \"target_speedup\": 20}\n",
            cfgname, N, T, (double)lat[0] / N, lat[0] == lat[1] ? "true" : "false", pc, ja, ja / pc);
@@ -63,24 +66,29 @@ static int bench(hw_model model, const char *cfgname, const spk_train *in, spk_t
 }
 
 int main(void) {
-    net n;
-    net_layer ls[3];
-    fx_w2(&n, ls);
+    int err;
+    net *n = net_build("16C5-AP2-32C5-AP2-800-11", 2, 32, 32, NULL, &err);
+    if (!n) { fprintf(stderr, "bench_hw: %s\n", evsnn_errmsg()); return 1; }
+    net_init_params(n, 1);
     spk_train *in = calloc(N, sizeof *in);
-    spk_train (*out)[3] = calloc(N, sizeof *out);
-    uint32_t seed = 2024;
-    const double rate[3] = {0.05, 0.05, 0.10};
+    sim_input *si = calloc(N, sizeof *si);
+    sim_result *res = calloc(N, sizeof *res);
+    const spk_train **out = calloc(N, sizeof *out);
     for (uint32_t i = 0; i < N; i++) {
-        if (fx_train(&in[i], T, n.n_in, 0.02, &seed)) return 1;
-        for (uint32_t l = 0; l < 3; l++)
-            if (fx_train(&out[i][l], T, ls[l].n_out, rate[l], &seed)) return 1;
+        if (synth_bernoulli(&in[i], T, n->n_in, 0.05, rng_stream(1, i)) || sim_result_init(&res[i], n, T, 0)) return 1;
+        si[i] = (sim_input){.train = &in[i], .T = T};
     }
-    int rc = bench(HW_MODEL_EVSNN, "evsnn", in, out, &n) | bench(HW_MODEL_SNNDSE, "snn-dse", in, out, &n);
+    if (sim_run_batch(n, si, N, res, 0)) { fprintf(stderr, "bench_hw: %s\n", evsnn_errmsg()); return 1; }
+    for (uint32_t i = 0; i < N; i++) out[i] = res[i].out;
+    int rc = bench(HW_MODEL_EVSNN, "evsnn", in, out, n) | bench(HW_MODEL_SNNDSE, "snn-dse", in, out, n);
     for (uint32_t i = 0; i < N; i++) {
         spk_deinit(&in[i]);
-        for (uint32_t l = 0; l < 3; l++) spk_deinit(&out[i][l]);
+        sim_result_deinit(&res[i]);
     }
     free(in);
+    free(si);
+    free(res);
     free(out);
+    net_free(n);
     return rc;
 }

@@ -110,6 +110,24 @@ static void test_dse(void **state) {
                          0);
 }
 
+/* The engine path: run W2-like small net on Bernoulli input, record the trace, replay it:
+ * same latency. */
+static void test_engine_record_replay(void **state) {
+    (void)state;
+    const char *bin = test_evsnn_bin();
+    char rec[160], a[160], b[160];
+    snprintf(rec, sizeof rec, "%s/rec.h5", dir);
+    snprintf(a, sizeof a, "%s/e1.json", dir);
+    snprintf(b, sizeof b, "%s/e2.json", dir);
+    assert_int_equal(test_sh("%s hw --arch 4C3-AP2-10 --input 2x8x8 --input-rate 0.2 --steps 5 --samples 3 "
+                             "--accel data/snn-dse.cfg --record %s > %s", bin, rec, a), 0);
+    assert_int_equal(test_sh("%s hw --trace %s --accel data/snn-dse.cfg > %s", bin, rec, b), 0);
+    double la = latency_of(a);
+    assert_true(la > 0);
+    assert_true(la == latency_of(b));
+    assert_int_equal(test_sh("%s hw --arch 4C3-AP2-10 --input 2x8x8 --trace %s > /dev/null 2>&1", bin, rec), 2);
+}
+
 static void test_bad_input(void **state) {
     (void)state;
     const char *bin = test_evsnn_bin();
@@ -133,6 +151,7 @@ int main(void) {
         cmocka_unit_test(test_hw_modes_agree),
         cmocka_unit_test(test_hw_series_and_plots),
         cmocka_unit_test(test_dse),
+        cmocka_unit_test(test_engine_record_replay),
         cmocka_unit_test(test_bad_input),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
