@@ -501,123 +501,245 @@ static int fc_rtl_step(hw_machine *m, uint32_t l, uint32_t t, uint32_t s, uint64
 enum { E_IDLE, E_WAIT, E_LOAD, E_ITER, E_RESET, E_TRANSIT, E_IC, E_TS, E_OC, E_DONE, E_FIN };
 enum { I_IDLE, I_SPK, I_ACT };
 
+typedef struct {
+    int e, compr, icdone;
+    uint32_t ic, ts, oc, chunk, cnt, inchunk;
+    uint32_t kptr, kend; /* bookkeeping: the map's events still to encode */
+} conv_enc;
+
+typedef struct {
+    const spk_train *in;
+    uint32_t IC, T, HW, W, phases, nchm, depth;
+} conv_ctx;
+
+/* One encoder cycle: the next registers from this cycle's and the iterator's `avail`. */
+static inline void enc_step(const conv_ctx *x, conv_enc *E, int avail, uint64_t cyc, uint64_t *done_at,
+                            hw_layer_res *R) {
+    conv_enc N = *E;
+    if (avail) N.icdone = 0;
+    switch (E->e) {
+    case E_IDLE: N.compr = 0; N.e = E_WAIT; break;
+    case E_WAIT: {
+        /* the map of (step ts, channel ic): its events in the input train */
+        const spk_train *in = x->in;
+        uint32_t k = in->off[E->ts], kend = in->off[E->ts + 1], hi = kend, key = E->ic * x->HW;
+        while (k < hi) { /* first event at or after the map's base (channels sorted) */
+            uint32_t mid = k + (hi - k) / 2;
+            if (in->idx[mid] < key) k = mid + 1;
+            else hi = mid;
+        }
+        N.kptr = k;
+        N.kend = kend;
+        N.e = E_LOAD;
+        R->ops.spike_reads++;
+        break;
+    }
+    case E_LOAD: {
+        uint32_t lo = E->ic * x->HW + E->chunk * x->W, top = (E->ic + 1) * x->HW;
+        uint32_t hi = lo + x->W < top ? lo + x->W : top, k = E->kptr;
+        while (k < E->kend && x->in->idx[k] < hi) k++;
+        N.inchunk = k - E->kptr;
+        N.kptr = k;
+        N.e = E_ITER;
+        break;
+    }
+    case E_ITER:
+        if (E->inchunk == 0) {
+            if (E->chunk == x->nchm - 1) {
+                N.chunk = 0;
+                if (E->cnt > 0) { N.compr = 1; N.e = E_TRANSIT; }
+                else N.e = E_IC;
+            } else { N.chunk = E->chunk + 1; N.e = E_LOAD; }
+        } else {
+            N.cnt = E->cnt + 1;
+            N.inchunk = E->inchunk - 1;
+            N.e = E_RESET;
+            if (N.cnt == x->depth + 1) R->overflow_events++;
+        }
+        break;
+    case E_RESET: N.e = E_ITER; break;
+    case E_TRANSIT: if (avail) N.e = E_IC; break;
+    case E_IC:
+        N.cnt = 0;
+        N.compr = 0;
+        if (E->ic < x->IC - 1) { N.ic = E->ic + 1; N.e = E_WAIT; }
+        else { N.icdone = 1; N.ic = 0; N.e = E_TS; }
+        break;
+    case E_TS:
+        if (E->ts < x->T - 1) { N.ts = E->ts + 1; N.e = E_WAIT; }
+        else { N.ts = 0; N.e = E_OC; }
+        break;
+    case E_OC:
+        if (E->oc < x->phases - 1) { N.oc = E->oc + 1; N.e = E_WAIT; }
+        else { N.oc = 0; N.e = E_DONE; }
+        break;
+    case E_DONE: N.e = E_FIN; *done_at = cyc + 2; break; /* done is high in the next cycle: count through it */
+    case E_FIN: break;
+    }
+    if (E->e >= E_WAIT && E->e <= E_RESET) R->ops.encoder_cycles++;
+    *E = N;
+}
+
+static inline int sample_occ(hw_layer_res *R, uint32_t cnt, uint32_t depth, uint64_t at, int record, uint32_t *last) {
+    uint32_t occ = cnt < depth ? cnt : depth;
+    R->hist[occ]++;
+    if (occ > R->occ_max) R->occ_max = occ;
+    if (occ != *last) {
+        if (record && push_pt(R, at, occ)) return EVSNN_ENOMEM;
+        *last = occ;
+    }
+    return 0;
+}
+
+/* Advance an encoder that is about to load a chunk (not the map's last) through whole chunks,
+ * at most `budget` cycles, without the per-cycle loop: an empty chunk is 2 cycles (load, see
+ * it empty) at constant occupancy; a chunk with m spikes is 2 + 2m cycles, the list growing
+ * by one on each spike's second cycle. Returns the cycles advanced (0: not even one chunk
+ * fits), UINT64_MAX on allocation failure. Only valid while avail stays low. */
+static uint64_t enc_chunks(const conv_ctx *x, conv_enc *E, uint64_t budget, uint64_t at, int record, uint32_t *last,
+                           hw_layer_res *R) {
+    const spk_train *in = x->in;
+    const uint32_t base = E->ic * x->HW, depth = x->depth;
+    uint64_t used = 0;
+    while (E->chunk + 1 < x->nchm) {
+        /* the chunk of the next spike of this map (nchm if none left) */
+        uint32_t j1 = E->kptr < E->kend ? (in->idx[E->kptr] - base) / x->W : x->nchm;
+        if (j1 > E->chunk) {
+            uint32_t stop = j1 < x->nchm - 1 ? j1 : x->nchm - 1;
+            uint64_t e = stop - E->chunk, cyc = 2 * e;
+            if (cyc > budget - used) { e = (budget - used) / 2; cyc = 2 * e; }
+            if (!e) break;
+            uint32_t occ = E->cnt < depth ? E->cnt : depth;
+            R->hist[occ] += cyc;
+            if (occ > R->occ_max) R->occ_max = occ;
+            if (occ != *last) {
+                if (record && push_pt(R, at + used, occ)) return UINT64_MAX;
+                *last = occ;
+            }
+            R->ops.encoder_cycles += cyc;
+            E->chunk += (uint32_t)e;
+            used += cyc;
+            continue;
+        }
+        /* chunk with spikes: count them */
+        uint32_t lo = base + E->chunk * x->W, hi = lo + x->W, k = E->kptr;
+        while (k < E->kend && in->idx[k] < hi) k++;
+        uint32_t mm = k - E->kptr;
+        uint64_t cyc = 2 + 2 * (uint64_t)mm;
+        if (cyc > budget - used) break;
+        /* cycles 0 (load) and 1 (first test) at c, then c + r + 1 from cycle 2 + 2r: every
+         * value c .. c + m held 2 cycles (the list beyond depth counts as full) */
+        for (uint32_t r = 0; r <= mm; r++) {
+            uint64_t v = (uint64_t)E->cnt + r;
+            uint32_t occ = v < depth ? (uint32_t)v : depth;
+            R->hist[occ] += 2;
+            if (occ > R->occ_max) R->occ_max = occ;
+            if (occ != *last) {
+                if (record && push_pt(R, at + used + (r ? 2 * (uint64_t)r : 0), occ)) return UINT64_MAX;
+                *last = occ;
+            }
+        }
+        if (E->cnt < depth + 1 && E->cnt + mm >= depth + 1) R->overflow_events++;
+        E->cnt += mm;
+        E->kptr = k;
+        E->chunk++;
+        R->ops.encoder_cycles += cyc;
+        used += cyc;
+    }
+    return used;
+}
+
 static int conv_rtl(hw_machine *m, uint32_t l, const spk_train *in, uint64_t t0, int record, hw_run_mode mode,
                     hw_layer_res *R) {
     const net_layer *y = &m->shape.layers[l];
     const hw_layer_cfg *c = &m->lc[l];
     const lparams *d = &m->lp[l];
-    const uint32_t IC = y->in_c, T = m->T, HW = y->in_h * y->in_w, W = d->width;
-    const uint32_t phases = (uint32_t)((y->out_c - 1) / c->pes + 1), nchm = d->mapch;
     const uint64_t K2 = (uint64_t)y->k * y->k, OFS = (uint64_t)y->conv_h * y->conv_w;
     const uint32_t depth = c->queue_depth;
     if (OFS < 2 || K2 == 0)
         return evsnn_seterr(EVSNN_ENOTSUP, "hw: snn-dse conv layer %u (%s): output map %llux%u is too small",
                             l, y->name, (unsigned long long)y->conv_h, y->conv_w);
-    /* encoder registers */
-    int e = E_IDLE, compr = 0, icdone = 0, loaded = 0;
-    uint32_t ic = 0, ts = 0, oc = 0, chunk = 0, cnt = 0, inchunk = 0, kptr = 0, kend = 0;
+    const conv_ctx x = {.in = in, .IC = y->in_c, .T = m->T, .HW = y->in_h * y->in_w, .W = d->width,
+                        .phases = (uint32_t)((y->out_c - 1) / c->pes + 1), .nchm = d->mapch, .depth = depth};
+    conv_enc E;
+    memset(&E, 0, sizeof E);
+    E.e = E_IDLE;
     /* iterator registers */
     int it = I_IDLE, avail = 1, once = 1;
     uint64_t fph = 0, phase = 0, total = 0, nl = 0;
     uint64_t cyc = 0, done_at = 0, end_at = 0;
     uint32_t last = R->occ_last;
-    uint64_t *hist = R->hist;
     for (;;) {
-        /* ---- a jump: both machines in stretches whose outputs stay put */
-        if (mode == HW_JUMP && !avail && ((e == E_TRANSIT) || e == E_FIN)) {
-            uint64_t rem = it == I_SPK ? (total - 1 - phase) * K2 + (K2 - 1 - fph)
-                         : it == I_ACT ? OFS - 2 - nl : 0;
-            /* advance to one cycle before I's next decision; counters move in bulk */
+        /* ---- a jump: while the iterator counts through spikes or the sweep (its outputs
+         * stay put and avail is low), the encoder runs alone; the iterator's counters move
+         * in bulk, up to one cycle before its next decision */
+        if (mode == HW_JUMP && !avail && (it == I_SPK || it == I_ACT)) {
+            uint64_t rem = it == I_SPK ? (total - 1 - phase) * K2 + (K2 - 1 - fph) : OFS - 2 - nl;
             if (rem > 1) {
-                uint64_t n = rem - 1;
+                uint64_t n = rem - 1, k = 0;
+                while (k < n) {
+                    if (E.e == E_LOAD && E.chunk + 1 < x.nchm) {
+                        /* whole chunks before the map's last, in closed form */
+                        uint64_t used = enc_chunks(&x, &E, n - k, t0 + cyc + k, record, &last, R);
+                        if (used == UINT64_MAX) return EVSNN_ENOMEM;
+                        if (used) { k += used; continue; }
+                    }
+                    if (E.e == E_TRANSIT || E.e == E_FIN) {
+                        /* waiting on avail (low all through the jump): nothing moves */
+                        uint32_t occ = E.cnt < depth ? E.cnt : depth;
+                        R->hist[occ] += n - k;
+                        if (occ > R->occ_max) R->occ_max = occ;
+                        if (occ != last) {
+                            if (record && push_pt(R, t0 + cyc + k, occ)) return EVSNN_ENOMEM;
+                            last = occ;
+                        }
+                        break;
+                    }
+                    if (sample_occ(R, E.cnt, depth, t0 + cyc + k, record, &last)) return EVSNN_ENOMEM;
+                    enc_step(&x, &E, 0, cyc + k, &done_at, R);
+                    k++;
+                }
                 if (it == I_SPK) {
                     uint64_t pos = phase * K2 + fph + n;
                     phase = pos / K2;
                     fph = pos % K2;
-                    R->pe_busy += n;
                 } else {
                     nl += n;
-                    R->pe_busy += n;
+                    once = 0;
                     R->stall_sweep += n;
                 }
-                uint32_t occ = cnt < depth ? cnt : depth;
-                hist[occ] += n;
+                R->pe_busy += n;
                 cyc += n;
                 continue;
             }
         }
-        /* ---- encoder, from the registers of this cycle */
-        int ne = e, ncompr = compr, nicdone = icdone, nloaded = loaded;
-        uint32_t nic = ic, nts = ts, noc = oc, nchunk = chunk, ncnt = cnt, ninchunk = inchunk;
-        if (avail) nicdone = 0;
-        switch (e) {
-        case E_IDLE: nloaded = 0; ncompr = 0; ne = E_WAIT; break;
-        case E_WAIT: {
-            /* the map of (step ts, channel ic): its events in the input train */
-            kptr = in->off[ts];
-            kend = in->off[ts + 1];
-            while (kptr < kend && in->idx[kptr] < ic * HW) kptr++;
-            ne = E_LOAD;
-            R->ops.spike_reads++;
-            break;
-        }
-        case E_LOAD: {
-            uint32_t lo = ic * HW + chunk * W, hi = lo + W < (ic + 1) * HW ? lo + W : (ic + 1) * HW;
-            uint32_t k = kptr;
-            while (k < kend && in->idx[k] < hi) k++;
-            (void)lo;
-            ninchunk = k - kptr;
-            kptr = k;
-            ne = E_ITER;
-            break;
-        }
-        case E_ITER:
-            if (inchunk == 0) {
-                if (chunk == nchm - 1) {
-                    nchunk = 0;
-                    if (cnt > 0) { ncompr = 1; ne = E_TRANSIT; }
-                    else ne = E_IC;
-                } else { nchunk = chunk + 1; ne = E_LOAD; }
-            } else {
-                ncnt = cnt + 1;
-                ninchunk = inchunk - 1;
-                ne = E_RESET;
-                if (ncnt == depth + 1) R->overflow_events++;
+        /* ---- a jump: the iterator idles (avail high, nothing to trigger it) while the
+         * encoder works through whole chunks */
+        if (mode == HW_JUMP && it == I_IDLE && avail && !E.icdone && !E.compr && E.e == E_LOAD &&
+            E.chunk + 1 < x.nchm) {
+            uint64_t used = enc_chunks(&x, &E, UINT64_MAX - 1, t0 + cyc, record, &last, R);
+            if (used == UINT64_MAX) return EVSNN_ENOMEM;
+            if (used) {
+                R->stall_encoder += used;
+                cyc += used;
+                continue;
             }
-            break;
-        case E_RESET: ne = E_ITER; break;
-        case E_TRANSIT: if (avail) ne = E_IC; break;
-        case E_IC:
-            ncnt = 0;
-            ncompr = 0;
-            if (ic < IC - 1) { nic = ic + 1; ne = E_WAIT; }
-            else { nicdone = 1; nic = 0; ne = E_TS; }
-            break;
-        case E_TS:
-            if (ts < T - 1) { nts = ts + 1; ne = E_WAIT; }
-            else { nts = 0; ne = E_OC; }
-            break;
-        case E_OC:
-            if (oc < phases - 1) { noc = oc + 1; ne = E_WAIT; }
-            else { noc = 0; ne = E_DONE; }
-            break;
-        case E_DONE: nloaded = 1; ne = E_FIN; break;
-        case E_FIN: break;
         }
-        if (e >= E_WAIT && e <= E_RESET) R->ops.encoder_cycles++;
-        /* ---- iterator */
+        /* ---- one cycle: both machines from this cycle's registers */
+        conv_enc Eo = E;
+        enc_step(&x, &E, avail, cyc, &done_at, R);
         int nit = it, navail = avail, nonce = once;
         uint64_t nfph = fph, nphase = phase, ntotal = total, nnl = nl;
         switch (it) {
         case I_IDLE:
             navail = 1;
-            if (icdone && once) nit = I_ACT;
-            else if (compr) {
+            if (Eo.icdone && once) nit = I_ACT;
+            else if (Eo.compr) {
                 nonce = 1;
                 nit = I_SPK;
-                ntotal = cnt;
-                if (cnt > depth && c->overflow == HW_ERROR)
-                    return overflow_error(m, l, ts, cyc, depth);
+                ntotal = Eo.cnt;
+                if (Eo.cnt > depth && c->overflow == HW_ERROR)
+                    return overflow_error(m, l, Eo.ts, cyc, depth);
             }
             break;
         case I_SPK:
@@ -627,7 +749,7 @@ static int conv_rtl(hw_machine *m, uint32_t l, const spk_train *in, uint64_t t0,
             else {
                 nfph = 0;
                 if (phase < total - 1) nphase = phase + 1;
-                else { nphase = 0; nit = icdone ? I_ACT : I_IDLE; }
+                else { nphase = 0; nit = Eo.icdone ? I_ACT : I_IDLE; }
             }
             break;
         case I_ACT:
@@ -638,29 +760,19 @@ static int conv_rtl(hw_machine *m, uint32_t l, const spk_train *in, uint64_t t0,
             else { nnl = 0; nit = I_IDLE; end_at = cyc + 1; }
             break;
         }
-        if (e == E_DONE) done_at = cyc + 2; /* done is high in the next cycle: count through it */
-        if (it == I_IDLE && e != E_FIN) R->stall_encoder++;
-        uint32_t occ = cnt < depth ? cnt : depth;
-        hist[occ]++;
-        if (occ > R->occ_max) R->occ_max = occ;
-        if (occ != last) {
-            if (record && push_pt(R, t0 + cyc, occ)) return EVSNN_ENOMEM;
-            last = occ;
-        }
+        if (it == I_IDLE && Eo.e != E_FIN) R->stall_encoder++;
+        if (sample_occ(R, Eo.cnt, depth, t0 + cyc, record, &last)) return EVSNN_ENOMEM;
         cyc++;
-        e = ne; compr = ncompr; icdone = nicdone; loaded = nloaded;
-        ic = nic; ts = nts; oc = noc; chunk = nchunk; cnt = ncnt; inchunk = ninchunk;
         it = nit; avail = navail; once = nonce; fph = nfph; phase = nphase; total = ntotal; nl = nnl;
-        if (e == E_FIN && it == I_IDLE) break;
+        if (E.e == E_FIN && it == I_IDLE) break;
         if (cyc > ((uint64_t)1 << 40)) return evsnn_seterr(EVSNN_ERANGE, "hw: conv layer %u does not finish", l);
     }
-    (void)loaded;
     R->rtl_done = done_at;
     R->rtl_end = end_at > done_at ? end_at : done_at;
     R->occ_last = last;
     R->cycles = R->rtl_end;
     /* hist covers cycles [0, cyc); pad to the reported end */
-    if (R->rtl_end > cyc) hist[0] += R->rtl_end - cyc;
+    if (R->rtl_end > cyc) R->hist[0] += R->rtl_end - cyc;
     return 0;
 }
 
