@@ -672,11 +672,12 @@ static int conv_rtl(hw_machine *m, uint32_t l, const spk_train *in, uint64_t t0,
     for (;;) {
         /* ---- a jump: while the iterator counts through spikes or the sweep (its outputs
          * stay put and avail is low), the encoder runs alone; the iterator's counters move
-         * in bulk, up to one cycle before its next decision */
+         * in bulk, up to its next decision cycle */
         if (mode == HW_JUMP && !avail && (it == I_SPK || it == I_ACT)) {
             uint64_t rem = it == I_SPK ? (total - 1 - phase) * K2 + (K2 - 1 - fph) : OFS - 2 - nl;
-            if (rem > 1) {
-                uint64_t n = rem - 1, k = 0;
+            if (rem > 0) {
+                /* rem cycles before the decision cycle: land exactly on it */
+                uint64_t n = rem, k = 0;
                 while (k < n) {
                     if (E.e == E_LOAD && E.chunk + 1 < x.nchm) {
                         /* whole chunks before the map's last, in closed form */
