@@ -356,6 +356,14 @@ static void test_energy_by_hand(void **state) {
     assert_int_equal(hw_run(m, &in, &out, HW_JUMP, 0, &r), 0);
     double e = hw_sample_energy_pj(m, &r);
     assert_true(e == 2 + 2 * 10 + 2 * 100 + 2 * 1e3 + 2 * 1e4 + 1e5 + 1e6 + 4 * 1e7);
+    hw_sample_free(&r);
+    hw_free(m);
+    /* the same with weights in DRAM at 1e8 pJ per read: the 2 weight reads move there */
+    c.energy.weight_read_dram_pj = 1e8;
+    c.dflt.weight_mem = HW_MEM_DRAM;
+    m = hw_create(&c, &n, 1, &err);
+    assert_int_equal(hw_run(m, &in, &out, HW_JUMP, 0, &r), 0);
+    assert_true(hw_sample_energy_pj(m, &r) == e - 2 * 100 + 2 * 1e8);
     /* static power: 5 mW for the latency at 100 MHz; latency by hand: encoder 2·1 + 2 = 4,
      * spike popped at 3, PE (L·n = 2) busy to 5, sweep 2, overhead 1 → 8 cycles = 80 ns,
      * 5 mW × 80 ns = 400 pJ */
@@ -403,6 +411,65 @@ static void test_schedules(void **state) {
     spk_deinit(&out[1]);
 }
 
+/* Allocation policies on a dense 32-64-32-8 chain. */
+static void test_allocation(void **state) {
+    (void)state;
+    net_layer ls[3] = {dense(32, 64, "fc1"), dense(64, 32, "fc2"), dense(32, 8, "fc3")};
+    net n = make_net(ls, 3);
+    uint32_t seed = 3;
+    spk_train in, out[3];
+    rand_train(&in, 6, 32, 60, &seed);
+    rand_train(&out[0], 6, 64, 60, &seed);
+    rand_train(&out[1], 6, 32, 60, &seed);
+    rand_train(&out[2], 6, 8, 60, &seed);
+    const spk_train *lp[1] = {out};
+    hw_cfg c;
+    hw_cfg_default(&c);
+    int err;
+    /* uniform: 12 PEs over 3 spiking layers */
+    c.alloc = HW_ALLOC_UNIFORM;
+    c.total_pes = 12;
+    hw_machine *m = hw_create(&c, &n, 6, &err);
+    assert_int_equal(hw_allocate(m, &in, lp, 1), 0);
+    for (uint32_t l = 0; l < 3; l++) assert_int_equal(hw_layers(m)[l].pes, 4);
+    hw_free(m);
+    /* proportional: the layer with the most work with one PE gets the most PEs, and the
+     * counts follow the work ratio (rounded) */
+    c.alloc = HW_ALLOC_PROPORTIONAL;
+    c.total_pes = 30;
+    m = hw_create(&c, &n, 6, &err);
+    hw_sample r1;
+    assert_int_equal(hw_run(m, &in, out, HW_JUMP, 0, &r1), 0); /* one PE each: the work */
+    double tot = (double)r1.l[0].cycles + r1.l[1].cycles + r1.l[2].cycles;
+    assert_int_equal(hw_allocate(m, &in, lp, 1), 0);
+    for (uint32_t l = 0; l < 3; l++) {
+        double want = 30.0 * r1.l[l].cycles / tot;
+        uint32_t p = hw_layers(m)[l].pes, cap = ls[l].n_out;
+        assert_true(p == cap || (p >= (uint32_t)(want > 1 ? want - 0.5 : 1) && p <= (uint32_t)(want + 0.5) + 1));
+    }
+    hw_sample_free(&r1);
+    hw_free(m);
+    /* min-latency: meets the target; an unreachable target is an error */
+    c.alloc = HW_ALLOC_MIN_LATENCY;
+    c.latency_target_us = 8.0; /* 800 cycles at 100 MHz */
+    m = hw_create(&c, &n, 6, &err);
+    hw_sample r;
+    assert_int_equal(hw_run(m, &in, out, HW_JUMP, 0, &r), 0);
+    assert_true(r.latency > 800); /* one PE each misses it */
+    hw_sample_free(&r);
+    assert_int_equal(hw_allocate(m, &in, lp, 1), 0);
+    assert_int_equal(hw_run(m, &in, out, HW_JUMP, 0, &r), 0);
+    assert_true(r.latency <= 800);
+    hw_sample_free(&r);
+    hw_free(m);
+    c.latency_target_us = 0.01;
+    m = hw_create(&c, &n, 6, &err);
+    assert_int_equal(hw_allocate(m, &in, lp, 1), EVSNN_ERANGE);
+    hw_free(m);
+    spk_deinit(&in);
+    for (int l = 0; l < 3; l++) spk_deinit(&out[l]);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_snndse_fc),
@@ -412,6 +479,7 @@ int main(void) {
         cmocka_unit_test(test_overflow_error),
         cmocka_unit_test(test_energy_by_hand),
         cmocka_unit_test(test_schedules),
+        cmocka_unit_test(test_allocation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
