@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "sim/evsnn.h"
@@ -207,6 +208,8 @@ trace_writer *trace_create(const char *path, const net *n, uint32_t T, int *err)
         trace_abort(w);
         return NULL;
     }
+    /* mkstemp makes the file 0600; a finished trace is an ordinary readable file */
+    fchmod(fd, 0644);
     close(fd);
     w->file = H5Fcreate(w->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     if (w->file < 0) {
@@ -633,6 +636,7 @@ int trace_write_series(const char *path, double clock_mhz, const trace_series *s
         free(tmp);
         return evsnn_seterr(EVSNN_EIO, "%s: cannot create a temporary file beside it", path);
     }
+    fchmod(fd, 0644);
     close(fd);
     hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     int rc = f < 0 ? -1 : 0;
