@@ -170,11 +170,14 @@ int hw_run(hw_machine *m, const spk_train *input, const spk_train *layers, hw_ru
 void hw_sample_free(hw_sample *s);
 
 /* Energy (pJ) = Σ counts × energy per op (weight reads at the on-chip price) + static power
- * × cycles / clock. */
+ * × cycles / clock. Table entries are per 32-bit access: weight reads scale by
+ * weight_bits / 32, membrane reads and writes by membrane_bits / 32. */
 double hw_energy_pj(const hw_cfg *c, const hw_ops *ops, uint64_t cycles);
 /* A sample's energy (pJ) over its latency, weight reads priced by each layer's memory kind. */
 double hw_sample_energy_pj(const hw_machine *m, const hw_sample *s);
 const hw_cfg *hw_machine_cfg(const hw_machine *m);
+/* Storage of layer l's weights and membranes in the configured number formats (bytes). */
+void hw_layer_bytes(const hw_machine *m, uint32_t l, uint64_t *weight_bytes, uint64_t *membrane_bytes);
 const net *hw_machine_net(const hw_machine *m);
 uint32_t hw_machine_T(const hw_machine *m);
 

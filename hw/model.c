@@ -899,11 +899,14 @@ int hw_run(hw_machine *m, const spk_train *input, const spk_train *layers, hw_ru
 
 double hw_energy_pj(const hw_cfg *c, const hw_ops *o, uint64_t cycles) {
     const hw_energy *e = &c->energy;
+    /* table entries are per 32-bit access; a narrower or wider number format scales the
+     * memory-access energy with the word width (SRAM read energy grows about linearly) */
+    const double ws = c->weight_bits / 32.0, ms = c->membrane_bits / 32.0;
     double dyn = o->accumulates * e->accumulate_pj + o->neuron_updates * e->neuron_update_pj +
-                 o->membrane_reads * e->membrane_read_pj + o->membrane_writes * e->membrane_write_pj +
+                 o->membrane_reads * e->membrane_read_pj * ms + o->membrane_writes * e->membrane_write_pj * ms +
                  o->spike_reads * e->spike_read_pj + o->spike_writes * e->spike_write_pj +
                  o->encoder_cycles * e->encoder_cycle_pj;
-    dyn += o->weight_reads * e->weight_read_pj; /* on-chip; DRAM: hw_sample_energy_pj */
+    dyn += o->weight_reads * e->weight_read_pj * ws; /* on-chip; DRAM: hw_sample_energy_pj */
     /* static: mW × cycles / MHz = mW·µs = nJ → ×1000 pJ */
     double stat = e->static_mw * ((double)cycles / c->clock_mhz) * 1000.0;
     return dyn + stat;
@@ -915,7 +918,18 @@ double hw_sample_energy_pj(const hw_machine *m, const hw_sample *s) {
     for (uint32_t l = 0; l < s->n_layers; l++)
         if (m->lc[l].weight_mem == HW_MEM_DRAM) dram += s->l[l].ops.weight_reads;
     on.weight_reads -= dram;
-    return hw_energy_pj(&m->cfg, &on, s->latency) + (double)dram * m->cfg.energy.weight_read_dram_pj;
+    return hw_energy_pj(&m->cfg, &on, s->latency) +
+           (double)dram * m->cfg.energy.weight_read_dram_pj * (m->cfg.weight_bits / 32.0);
+}
+
+/* Storage of a layer in the configured number formats. */
+void hw_layer_bytes(const hw_machine *m, uint32_t l, uint64_t *weight_bytes, uint64_t *membrane_bytes) {
+    const net_layer *y = &m->shape.layers[l];
+    uint64_t nw = y->kind == NET_DENSE ? (uint64_t)y->n_in * y->n_out
+                : y->kind == NET_CONV ? (uint64_t)y->out_c * y->in_c * y->k * y->k : 0;
+    uint64_t nm = y->kind == NET_POOL ? 0 : y->n_out;
+    *weight_bytes = (nw * m->cfg.weight_bits + 7) / 8;
+    *membrane_bytes = (nm * m->cfg.membrane_bits + 7) / 8;
 }
 
 const hw_cfg *hw_machine_cfg(const hw_machine *m) { return &m->cfg; }

@@ -194,6 +194,9 @@ int hw_report_json(const hw_report *r, FILE *f, const char *extra) {
         for (uint32_t o = 0; o <= a->occ_max; o++) fprintf(f, "%s%llu", o ? ", " : "", (unsigned long long)a->hist[o]);
         fprintf(f, "], \"stall_cycles\": {\"encoder\": %.6g, \"queue_full\": %.6g, \"sweep\": %.6g, \"prev_layer\": %.6g}, ",
                 a->stall_encoder / N, a->stall_full / N, a->stall_sweep / N, a->stall_prev / N);
+        uint64_t wb, mb;
+        hw_layer_bytes(r->m, l, &wb, &mb);
+        fprintf(f, "\"weight_bytes\": %llu, \"membrane_bytes\": %llu, ", (unsigned long long)wb, (unsigned long long)mb);
         fprintf(f, "\"pe_utilisation\": %.6g, \"ops_per_sample\": ", a->cycles ? (double)a->pe_busy / a->cycles : 0);
         json_ops(f, &a->ops, N);
         fprintf(f, "}");

@@ -364,6 +364,21 @@ static void test_energy_by_hand(void **state) {
     m = hw_create(&c, &n, 1, &err);
     assert_int_equal(hw_run(m, &in, &out, HW_JUMP, 0, &r), 0);
     assert_true(hw_sample_energy_pj(m, &r) == e - 2 * 100 + 2 * 1e8);
+    hw_sample_free(&r);
+    hw_free(m);
+    /* int8 weights, fp16 membranes: weight reads at 8/32, membrane accesses at 16/32 of the
+     * 32-bit figures; storage 4·2 weights × 1 byte, 2 membranes × 2 bytes */
+    c.dflt.weight_mem = HW_MEM_ONCHIP;
+    c.weight_bits = 8;
+    c.membrane_bits = 16;
+    m = hw_create(&c, &n, 1, &err);
+    assert_int_equal(hw_run(m, &in, &out, HW_JUMP, 0, &r), 0);
+    assert_true(hw_sample_energy_pj(m, &r) == e - 2 * 100 - 2 * 1e3 - 2 * 1e4 + 2 * 25 + 2 * 500 + 2 * 5e3);
+    uint64_t wb, mb;
+    hw_layer_bytes(m, 0, &wb, &mb);
+    assert_int_equal(wb, 8);
+    assert_int_equal(mb, 4);
+    c.weight_bits = c.membrane_bits = 32;
     /* static power: 5 mW for the latency at 100 MHz; latency by hand: encoder 2·1 + 2 = 4,
      * spike popped at 3, PE (L·n = 2) busy to 5, sweep 2, overhead 1 → 8 cycles = 80 ns,
      * 5 mW × 80 ns = 400 pJ */
