@@ -281,7 +281,19 @@ static int add_train(trace_writer *w, uint32_t j, const spk_train *s) {
 
 int trace_add(trace_writer *w, const spk_train *input, const sim_result *r, int label) {
     if (!w || w->failed) return evsnn_seterr(EVSNN_EINVAL, "trace: writer unusable after an earlier error");
-    if (!input || !r || r->n_layers != w->n_layers || !r->out) {
+    spk_train empty;
+    memset(&empty, 0, sizeof empty);
+    if (!input) {
+        /* static (direct-coded) input: no events to record */
+        int rc = spk_init(&empty, w->T, w->nch[0], 0);
+        if (rc) { w->failed = 1; return rc; }
+        spk_close(&empty, 0);
+        input = &empty;
+        rc = trace_add(w, input, r, label);
+        spk_deinit(&empty);
+        return rc;
+    }
+    if (!r || r->n_layers != w->n_layers || !r->out) {
         w->failed = 1;
         return evsnn_seterr(EVSNN_EINVAL, "trace %s: result has %u layers, the trace %u",
                             w->path, r ? r->n_layers : 0, w->n_layers);

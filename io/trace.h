@@ -46,8 +46,10 @@ typedef struct trace_reader trace_reader; /* opaque */
 trace_writer *trace_create(const char *path, const net *n, uint32_t T, int *err);
 
 /* Append one sample: its input train (n == net n_in, T steps), the engine's result (one
- * output train per layer) and its label (-1 if none). 0 or a negative code; after a failure
- * the writer can only be aborted. */
+ * output train per layer) and its label (-1 if none). input NULL (static, direct-coded input:
+ * currents, not events) records an empty input train, so the accelerator model's first layer
+ * sees no input spikes. 0 or a negative code; after a failure the writer can only be
+ * aborted. */
 int trace_add(trace_writer *w, const spk_train *input, const sim_result *r, int label);
 
 /* Finalize, rename onto the final path and free. 0 or a negative code (the temporary file

@@ -66,6 +66,9 @@ static void test_round_trip(void **state) {
         sim_result r = {.n_layers = 2, .T = T, .out = out[i]};
         assert_int_equal(trace_add(w, &in[i], &r, (int)i + 7), 0);
     }
+    /* a fourth sample with static input: recorded with an empty input train */
+    sim_result r3 = {.n_layers = 2, .T = T, .out = out[0]};
+    assert_int_equal(trace_add(w, NULL, &r3, 3), 0);
     assert_int_equal(trace_close(w), 0);
     assert_int_equal(access(path, F_OK), 0);
     /* no temporary left beside it */
@@ -73,7 +76,14 @@ static void test_round_trip(void **state) {
 
     trace_reader *rd = trace_open(path, &err);
     assert_non_null(rd);
-    assert_int_equal(trace_len(rd), N);
+    assert_int_equal(trace_len(rd), N + 1);
+    {
+        spk_train e3, l3[2];
+        assert_int_equal(trace_read(rd, N, &e3, l3, NULL), 0);
+        assert_int_equal(e3.nnz, 0);
+        assert_same(&l3[1], &out[0][1]);
+        spk_deinit(&e3); spk_deinit(&l3[0]); spk_deinit(&l3[1]);
+    }
     assert_int_equal(trace_T(rd), T);
     const net *sh = trace_net(rd);
     assert_int_equal(sh->n_layers, 2);
@@ -92,7 +102,7 @@ static void test_round_trip(void **state) {
         spk_deinit(&gi); spk_deinit(&gl[0]); spk_deinit(&gl[1]);
     }
     spk_train x;
-    assert_int_equal(trace_read(rd, N, &x, NULL, NULL), EVSNN_ERANGE);
+    assert_int_equal(trace_read(rd, N + 1, &x, NULL, NULL), EVSNN_ERANGE);
     trace_free(rd);
 
     /* The layout, read with the HDF5 library itself: /train2/idx holds sample 1's events
@@ -103,7 +113,7 @@ static void test_round_trip(void **state) {
     hid_t sp = H5Dget_space(d);
     hsize_t dims[1];
     H5Sget_simple_extent_dims(sp, dims, NULL);
-    uint32_t total = out[0][1].nnz + out[1][1].nnz + out[2][1].nnz;
+    uint32_t total = out[0][1].nnz + out[1][1].nnz + out[2][1].nnz + out[0][1].nnz;
     assert_int_equal(dims[0], total);
     uint32_t *all = malloc(total * sizeof *all);
     H5Dread(d, H5T_NATIVE_UINT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, all);
