@@ -670,23 +670,25 @@ static int conv_rtl(hw_machine *m, uint32_t l, const spk_train *in, uint64_t t0,
     uint64_t cyc = 0, done_at = 0, end_at = 0;
     uint32_t last = R->occ_last;
     for (;;) {
-        /* ---- a jump: while the iterator counts through spikes or the sweep (its outputs
-         * stay put and avail is low), the encoder runs alone; the iterator's counters move
-         * in bulk, up to its next decision cycle */
-        if (mode == HW_JUMP && !avail && (it == I_SPK || it == I_ACT)) {
+        /* ---- a jump: while the iterator counts through spikes (avail low) or the sweep
+         * (avail as it was), it reads nothing from the encoder, and the encoder reads only
+         * avail, constant meanwhile: the encoder runs alone, the iterator's counters move in
+         * bulk, up to its next decision cycle */
+        if (mode == HW_JUMP && ((it == I_SPK && !avail) || it == I_ACT)) {
             uint64_t rem = it == I_SPK ? (total - 1 - phase) * K2 + (K2 - 1 - fph) : OFS - 2 - nl;
             if (rem > 0) {
                 /* rem cycles before the decision cycle: land exactly on it */
                 uint64_t n = rem, k = 0;
                 while (k < n) {
-                    if (E.e == E_LOAD && E.chunk + 1 < x.nchm) {
+                    if (E.e == E_LOAD && E.chunk + 1 < x.nchm && (!avail || !E.icdone)) {
                         /* whole chunks before the map's last, in closed form */
                         uint64_t used = enc_chunks(&x, &E, n - k, t0 + cyc + k, record, &last, R);
                         if (used == UINT64_MAX) return EVSNN_ENOMEM;
                         if (used) { k += used; continue; }
                     }
-                    if (E.e == E_TRANSIT || E.e == E_FIN) {
-                        /* waiting on avail (low all through the jump): nothing moves */
+                    if ((E.e == E_TRANSIT && !avail) || E.e == E_FIN) {
+                        /* waiting on avail (low all through the jump) or finished: nothing
+                         * moves but "input channels done", cleared by a high avail */
                         uint32_t occ = E.cnt < depth ? E.cnt : depth;
                         R->hist[occ] += n - k;
                         if (occ > R->occ_max) R->occ_max = occ;
@@ -694,10 +696,11 @@ static int conv_rtl(hw_machine *m, uint32_t l, const spk_train *in, uint64_t t0,
                             if (record && push_pt(R, t0 + cyc + k, occ)) return EVSNN_ENOMEM;
                             last = occ;
                         }
+                        if (avail) E.icdone = 0;
                         break;
                     }
                     if (sample_occ(R, E.cnt, depth, t0 + cyc + k, record, &last)) return EVSNN_ENOMEM;
-                    enc_step(&x, &E, 0, cyc + k, &done_at, R);
+                    enc_step(&x, &E, avail, cyc + k, &done_at, R);
                     k++;
                 }
                 if (it == I_SPK) {
