@@ -299,6 +299,39 @@ static void test_modes_agree_random(void **state) {
     assert_true(rtl_conv > 0);
 }
 
+/* The RTL-exact conv machine on sparse inputs (many empty maps, sweeps entered from idle)
+ * and larger maps (many chunks): per-cycle and jump-ahead agree. */
+static void test_snndse_conv_sparse_agree(void **state) {
+    (void)state;
+    uint32_t seed = 777;
+    for (int trial = 0; trial < 24; trial++) {
+        net_layer ls[1] = {conv(4, 12, 12, 6, 3, 1, "conv1")};
+        net n = make_net(ls, 1);
+        hw_cfg c;
+        hw_cfg_default(&c);
+        c.model = HW_MODEL_SNNDSE;
+        c.dflt.pes = 1 + lcg(&seed) % 3;
+        c.dflt.queue_depth = 3 + lcg(&seed) % 40;
+        c.dflt.encoder_width = 4 + lcg(&seed) % 17;
+        uint32_t T = 1 + lcg(&seed) % 4;
+        int err;
+        hw_machine *m = hw_create(&c, &n, T, &err);
+        assert_non_null(m);
+        spk_train in, out;
+        rand_train(&in, T, n.n_in, 1 + lcg(&seed) % 12, &seed);
+        rand_train(&out, T, ls[0].n_out, 5, &seed);
+        hw_sample a, b;
+        assert_int_equal(hw_run(m, &in, &out, HW_PER_CYCLE, 1, &a), 0);
+        assert_int_equal(hw_run(m, &in, &out, HW_JUMP, 1, &b), 0);
+        assert_same_sample(&a, &b);
+        hw_sample_free(&a);
+        hw_sample_free(&b);
+        hw_free(m);
+        spk_deinit(&in);
+        spk_deinit(&out);
+    }
+}
+
 /* A full queue with overflow = error names layer, step and cycle. */
 static void test_overflow_error(void **state) {
     (void)state;
@@ -491,6 +524,7 @@ int main(void) {
         cmocka_unit_test(test_snndse_conv),
         cmocka_unit_test(test_closed_forms),
         cmocka_unit_test(test_modes_agree_random),
+        cmocka_unit_test(test_snndse_conv_sparse_agree),
         cmocka_unit_test(test_overflow_error),
         cmocka_unit_test(test_energy_by_hand),
         cmocka_unit_test(test_schedules),
