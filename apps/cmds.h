@@ -6,5 +6,6 @@
 
 int cmd_run(int argc, char **argv);
 int cmd_init(int argc, char **argv);
+int cmd_hw(int argc, char **argv);
 
 #endif

@@ -14,6 +14,7 @@ typedef struct {
 static const command commands[] = {
     {"run", cmd_run, "run a network on input spikes and print a JSON summary"},
     {"init", cmd_init, "write a freshly initialised model file from an architecture"},
+    {"hw", cmd_hw, "replay a recorded trace through the accelerator cycle model (hw dse: PE sweep)"},
 };
 
 static void usage(FILE *f) {
