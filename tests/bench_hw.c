@@ -113,8 +113,7 @@ int main(void) {
         if (sim_result_init(&res[i], n, T, 0)) return 1;
         si[i] = (sim_input){.train = &in[i], .T = T};
     }
-    /* one thread: the batch runner was seen to vary with several threads (reported) */
-    if (sim_run_batch(n, si, N, res, 1)) { fprintf(stderr, "bench_hw: %s\n", evsnn_errmsg()); return 1; }
+    if (sim_run_batch(n, si, N, res, 0)) { fprintf(stderr, "bench_hw: %s\n", evsnn_errmsg()); return 1; }
     for (uint32_t i = 0; i < N; i++) out[i] = res[i].out;
     int rc = bench(HW_MODEL_EVSNN, "evsnn", in, out, n) | bench(HW_MODEL_SNNDSE, "snn-dse", in, out, n);
     for (uint32_t i = 0; i < N; i++) {

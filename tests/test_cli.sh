@@ -59,4 +59,9 @@ check "the network fired at all" sh -c "grep -qv '\"spikes\":0$' '$tmp/a'"
 "$EVSNN" run --arch 100-50-10 --steps 30 --batch 6 --seed 6 | grep -o '"spikes":[0-9]*' >"$tmp/c"
 check "another seed gives other spikes" sh -c "! cmp -s '$tmp/a' '$tmp/c'"
 expect_exit 0 "direct (static) encoding" run --arch 32C3-P2-32C3-MP2-256-10 --input 3x32x32 --encoding direct --steps 5 --batch 2
+# run --record writes a trace the accelerator model replays.
+expect_exit 0 "run --record writes a trace" run --arch 8C3-AP2-10 --input 2x12x12 --steps 10 --batch 3 --record "$tmp/t.h5"
+expect_exit 0 "hw replays the recorded trace" hw --trace "$tmp/t.h5" --accel data/snn-dse.cfg
+check "hw reports the 3 samples" grep -q '"samples": 3' "$tmp/out"
+expect_exit 2 "run --record into a missing directory" run --arch 10-5 --steps 2 --batch 1 --record "$tmp/no/such/dir/t.h5"
 echo "1..$n"
