@@ -14,6 +14,7 @@ typedef struct {
 static const command commands[] = {
     {"run", cmd_run, "run a network on input spikes and print a JSON summary"},
     {"init", cmd_init, "write a freshly initialised model file from an architecture"},
+    {"data", cmd_data, "inspect, convert and picture datasets (info, convert, show)"},
 };
 
 static void usage(FILE *f) {
