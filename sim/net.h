@@ -72,6 +72,7 @@ typedef struct net {
     net_layer *layers;
     float *params;           /* one allocation: all weights and biases */
     size_t n_params;
+    char note[256];          /* how an ambiguous token was read ("" if none), for the user */
 } net;
 
 /* Options for net_build, per spiking layer (index = spiking layer number, NET_POOL layers

@@ -45,7 +45,7 @@ static inline const char *test_evsnn_bin(void) {
 }
 
 /* Run a shell command, return its exit status (-1 if it did not exit normally). */
-int test_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static inline int test_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static inline int test_sh(const char *fmt, ...) {
     char cmd[4096];
     va_list ap;

@@ -1,0 +1,578 @@
+/* sim/engine.c — the event-driven forward engine (see engine.h; step order in
+ * sim/README.md, whose numbers the comments below follow). */
+#include "engine.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "evq.h"
+#include "evsnn.h"
+#include "kernels/lif.h"
+#include "kernels/scatter.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+/* Per-layer constants, computed once per workspace. */
+typedef struct {
+    float *P;             /* [T_max+1] β^d */
+    float *S;             /* [T_max+1] Σ_{k<d} β^k: a silent neuron's bias gain over d steps */
+    float *bias_n;        /* [n_out] effective bias per neuron (sum pooling: p²·b), or NULL */
+    int32_t *first_cross; /* [out_c] first step a resting neuron fires on bias alone, or -1 */
+    float scale;          /* current scale: 1/p² for average pooling of currents, else 1 */
+} layer_rt;
+
+struct sim {
+    const net *n;
+    uint32_t T_max, max_n, max_conv;
+    layer_rt *rt;          /* [n_layers] */
+    float *u;              /* [max_n] membranes */
+    float *acc;            /* [max_n] input currents of the current step (zero between steps) */
+    float *cacc;           /* [max_conv] full-resolution conv currents (max pooling of currents) */
+    float *scur;           /* [max_n] static input currents of layer 0 */
+    int32_t *last;         /* [max_n] step of the last update (-1: at rest before step 0) */
+    int32_t *sched;        /* [max_n] step the neuron is due (-1: none) */
+    uint32_t *mark;        /* [max_n] t+1 when the neuron is in this step's touched list */
+    uint32_t *touched;     /* [max_n] this step's touched neurons */
+    uint32_t *ids;         /* [max_n] this step's spikes */
+    uint8_t *spk;          /* [max_n] spike flags of an all-neuron step */
+    uint8_t *fired;        /* [max_n] fired at least once in the sample */
+    evq q;
+};
+
+static inline float drift(const layer_rt *rt, float u, float b, uint32_t d) {
+    /* Membrane after d input-free, reset-free steps. Exact (bit for bit with d iterations
+     * of u = βu + b) whenever the products and sums are exact in float. */
+    return rt->P[d] * u + rt->S[d] * b;
+}
+
+static void rt_free(layer_rt *rt) {
+    free(rt->P);
+    free(rt->S);
+    free(rt->bias_n);
+    free(rt->first_cross);
+}
+
+void sim_free(sim *s) {
+    if (!s) return;
+    if (s->rt)
+        for (uint32_t l = 0; l < s->n->n_layers; l++) rt_free(&s->rt[l]);
+    free(s->rt);
+    free(s->u); free(s->acc); free(s->cacc); free(s->scur);
+    free(s->last); free(s->sched); free(s->mark); free(s->touched); free(s->ids);
+    free(s->spk); free(s->fired);
+    evq_deinit(&s->q);
+    free(s);
+}
+
+static int rt_build(layer_rt *rt, const net_layer *L, uint32_t T_max) {
+    memset(rt, 0, sizeof *rt);
+    rt->scale = 1.0f;
+    if (L->kind == NET_POOL) return 0;
+    rt->P = malloc(((size_t)T_max + 1) * sizeof *rt->P);
+    rt->S = malloc(((size_t)T_max + 1) * sizeof *rt->S);
+    rt->first_cross = malloc((size_t)L->out_c * sizeof *rt->first_cross);
+    if (!rt->P || !rt->S || !rt->first_cross) return EVSNN_ENOMEM;
+    /* Tables in double, rounded once: exact whenever β^d and Σβ^k are representable. */
+    double p = 1.0, s = 0.0, beta = L->nc.beta;
+    for (uint32_t d = 0; d <= T_max; d++) {
+        rt->P[d] = (float)p;
+        rt->S[d] = (float)s;
+        s += p;
+        p *= beta;
+    }
+    uint32_t hw = L->out_h * L->out_w;
+    float bmul = 1.0f;
+    if (L->kind == NET_CONV && L->pool == POOL_AVG) rt->scale = 1.0f / (float)(L->pool_k * L->pool_k);
+    if (L->kind == NET_CONV && L->pool == POOL_SUM) bmul = (float)(L->pool_k * L->pool_k);
+    if (L->b) {
+        rt->bias_n = malloc((size_t)L->n_out * sizeof *rt->bias_n);
+        if (!rt->bias_n) return EVSNN_ENOMEM;
+        for (uint32_t i = 0; i < L->n_out; i++) rt->bias_n[i] = bmul * L->b[i / hw];
+    }
+    for (uint32_t c = 0; c < L->out_c; c++) {
+        rt->first_cross[c] = -1;
+        float b = rt->bias_n ? rt->bias_n[c * hw] : 0.0f;
+        if (!(b > 0.0f)) continue;
+        for (uint32_t d = 1; d <= T_max; d++)
+            if (lif_above(drift(rt, 0.0f, b, d), L->nc.theta, (int)L->nc.cmp)) {
+                rt->first_cross[c] = (int32_t)d - 1; /* at rest at step −1, so step d − 1 */
+                break;
+            }
+    }
+    return 0;
+}
+
+sim *sim_create(const net *n, uint32_t T_max, int *err) {
+    sim *s = calloc(1, sizeof *s);
+    if (!s) { *err = evsnn_seterr(EVSNN_ENOMEM, "engine: no memory"); return NULL; }
+    if (T_max == 0) { *err = evsnn_seterr(EVSNN_EINVAL, "engine: T must be > 0"); free(s); return NULL; }
+    s->n = n;
+    s->T_max = T_max;
+    s->rt = calloc(n->n_layers, sizeof *s->rt);
+    if (!s->rt) goto nomem;
+    for (uint32_t l = 0; l < n->n_layers; l++) {
+        const net_layer *L = &n->layers[l];
+        if (L->n_out > s->max_n) s->max_n = L->n_out;
+        if (L->kind == NET_CONV && L->pool == POOL_MAX && L->out_c * L->conv_h * L->conv_w > s->max_conv)
+            s->max_conv = L->out_c * L->conv_h * L->conv_w;
+        if (rt_build(&s->rt[l], L, T_max)) goto nomem;
+    }
+    size_t m = s->max_n;
+    s->u = malloc(m * sizeof *s->u);
+    s->acc = calloc(m, sizeof *s->acc);
+    s->cacc = calloc(s->max_conv ? s->max_conv : 1, sizeof *s->cacc);
+    s->scur = malloc(m * sizeof *s->scur);
+    s->last = malloc(m * sizeof *s->last);
+    s->sched = malloc(m * sizeof *s->sched);
+    s->mark = calloc(m, sizeof *s->mark);
+    s->touched = malloc(m * sizeof *s->touched);
+    s->ids = malloc(m * sizeof *s->ids);
+    s->spk = malloc(m);
+    s->fired = malloc(m);
+    if (!s->u || !s->acc || !s->cacc || !s->scur || !s->last || !s->sched || !s->mark || !s->touched ||
+        !s->ids || !s->spk || !s->fired)
+        goto nomem;
+    if ((*err = evq_init(&s->q, T_max))) { sim_free(s); return NULL; }
+    *err = 0;
+    return s;
+nomem:
+    sim_free(s);
+    *err = evsnn_seterr(EVSNN_ENOMEM, "engine: no memory for the workspace");
+    return NULL;
+}
+
+int sim_result_init(sim_result *r, const net *n, uint32_t T, int flags) {
+    memset(r, 0, sizeof *r);
+    r->n_layers = n->n_layers;
+    r->T = T;
+    r->flags = flags;
+    r->out = calloc(n->n_layers, sizeof *r->out);
+    r->st = calloc(n->n_layers, sizeof *r->st);
+    r->mem = calloc(n->n_layers, sizeof *r->mem);
+    if (!r->out || !r->st || !r->mem) goto nomem;
+    for (uint32_t l = 0; l < n->n_layers; l++) {
+        const net_layer *L = &n->layers[l];
+        int vals = L->kind == NET_POOL && L->spool == SPOOL_SUM;
+        int rc = spk_init(&r->out[l], T, L->n_out, vals ? SPK_VALUES : 0);
+        if (rc) { sim_result_deinit(r); return rc; }
+        if ((flags & SIM_RECORD_MEM) && L->kind != NET_POOL) {
+            r->mem[l] = malloc((size_t)T * L->n_out * sizeof **r->mem);
+            if (!r->mem[l]) goto nomem;
+        }
+    }
+    return 0;
+nomem:
+    sim_result_deinit(r);
+    return evsnn_seterr(EVSNN_ENOMEM, "engine: no memory for the results");
+}
+
+void sim_result_deinit(sim_result *r) {
+    for (uint32_t l = 0; r->out && l < r->n_layers; l++) spk_deinit(&r->out[l]);
+    for (uint32_t l = 0; r->mem && l < r->n_layers; l++) free(r->mem[l]);
+    free(r->out);
+    free(r->st);
+    free(r->mem);
+    memset(r, 0, sizeof *r);
+}
+
+int sim_check_input(const net *n, const sim_input *in) {
+    if (!in->train && !in->static_x)
+        return evsnn_seterr(EVSNN_EINVAL, "input: neither a spike train nor a static input");
+    if (in->T == 0) return evsnn_seterr(EVSNN_EINVAL, "input: T = 0 steps (must be > 0)");
+    if (in->train) {
+        if (in->train->n != n->n_in)
+            return evsnn_seterr(EVSNN_ESHAPE, "input: %u channels, but the network takes %u (%ux%ux%u)",
+                                in->train->n, n->n_in, n->in_c, n->in_h, n->in_w);
+        if (in->train->T != in->T)
+            return evsnn_seterr(EVSNN_ESHAPE, "input: train has %u steps, T is %u", in->train->T, in->T);
+    }
+    return 0;
+}
+
+static int cmp_u32(const void *a, const void *b) {
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Next step at which neuron i must be updated without input, after an update at step t
+ * left it at u: t+1 if it is above threshold (pending reset / burst), else the first
+ * bias-driven crossing (binary search over the lazy drift), else -1. */
+static int32_t next_due(const layer_rt *rt, const neuron_cfg *nc, float u, float b, uint32_t t, uint32_t T) {
+    if (t + 1 >= T) return -1;
+    if (lif_above(u, nc->theta, (int)nc->cmp)) return (int32_t)t + 1;
+    if (!(b > 0.0f)) return -1; /* no positive drive: u only decays toward b/(1−β) ≤ 0 */
+    uint32_t hi = T - 1 - t;    /* steps ahead still inside the run */
+    if (!lif_above(drift(rt, u, b, hi), nc->theta, (int)nc->cmp)) return -1;
+    uint32_t lo = 1; /* smallest d with drift above θ; drift is monotone toward b/(1−β) */
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (lif_above(drift(rt, u, b, mid), nc->theta, (int)nc->cmp)) hi = mid;
+        else lo = mid + 1;
+    }
+    return (int32_t)(t + lo);
+}
+
+/* Static input (direct coding): layer 0's currents, computed once per sample (step 1).
+ * scur: [n_out] (before scale and bias; for max pooling the window maximum). */
+static uint64_t static_currents(sim *s, const net_layer *L, const float *x) {
+    uint64_t syn = 0;
+    if (L->kind == NET_DENSE) {
+        matvec_dense(s->scur, L->w, x, L->n_in, L->n_out);
+        for (uint32_t i = 0; i < L->n_in; i++) syn += x[i] != 0.0f;
+        return syn * L->n_out;
+    }
+    /* conv: full-resolution map, then pooling of currents */
+    uint32_t ch = L->conv_h, cw = L->conv_w, k = L->k, hw = L->in_h * L->in_w;
+    size_t nconv = (size_t)L->out_c * ch * cw;
+    float *full = malloc(nconv * sizeof *full);
+    if (!full) return UINT64_MAX;
+    memset(full, 0, nconv * sizeof *full);
+    for (uint32_t id = 0; id < L->n_in; id++) {
+        float v = x[id];
+        if (v == 0.0f) continue;
+        uint32_t ci = id / hw, y = (id / L->in_w) % L->in_h, xx = id % L->in_w;
+        for (uint32_t co = 0; co < L->out_c; co++) {
+            const float *wk = L->w + ((size_t)co * L->in_c + ci) * k * k;
+            for (uint32_t ky = 0; ky < k; ky++) {
+                int oy = (int)y + (int)L->pad - (int)ky;
+                if (oy < 0 || oy >= (int)ch) continue;
+                for (uint32_t kx = 0; kx < k; kx++) {
+                    int ox = (int)xx + (int)L->pad - (int)kx;
+                    if (ox < 0 || ox >= (int)cw) continue;
+                    full[((size_t)co * ch + oy) * cw + ox] += v * wk[ky * k + kx];
+                    syn++;
+                }
+            }
+        }
+    }
+    if (L->pool == POOL_NONE) {
+        memcpy(s->scur, full, nconv * sizeof *full);
+    } else {
+        uint32_t p = L->pool_k;
+        for (uint32_t co = 0; co < L->out_c; co++)
+            for (uint32_t py = 0; py < L->out_h; py++)
+                for (uint32_t px = 0; px < L->out_w; px++) {
+                    float a = L->pool == POOL_MAX ? -INFINITY : 0.0f;
+                    for (uint32_t dy = 0; dy < p; dy++)
+                        for (uint32_t dx = 0; dx < p; dx++) {
+                            float c = full[((size_t)co * ch + py * p + dy) * cw + px * p + dx];
+                            a = L->pool == POOL_MAX ? (c > a ? c : a) : a + c;
+                        }
+                    s->scur[((size_t)co * L->out_h + py) * L->out_w + px] = a;
+                }
+    }
+    free(full);
+    return syn;
+}
+
+/* Push this step's spikes (ids[0..ns), sorted) into the output train; count them. */
+static int emit(sim *s, spk_train *out, layer_stats *st, uint32_t t, uint32_t ns) {
+    for (uint32_t k = 0; k < ns; k++) {
+        uint32_t i = s->ids[k];
+        int rc = spk_push(out, t, i, 1.0f);
+        if (rc) return rc;
+        s->fired[i] = 1;
+    }
+    st->spikes += ns;
+    return 0;
+}
+
+/* One spiking layer (dense or conv) over all T steps. Step numbers refer to sim/README.md. */
+static int run_spiking(sim *s, uint32_t l, const spk_train *in, const float *static_x, uint32_t T,
+                       spk_train *out, layer_stats *st, float *mem) {
+    const net_layer *L = &s->n->layers[l];
+    const layer_rt *rt = &s->rt[l];
+    const neuron_cfg *nc = &L->nc;
+    const uint32_t n = L->n_out, hw = L->out_h * L->out_w;
+    const float beta = nc->beta, theta = nc->theta;
+    const int reset = (int)nc->reset, cmp = (int)nc->cmp;
+    float *u = s->u, *acc = s->acc;
+    int32_t *last = s->last, *sched = s->sched;
+
+    /* 0. Sample start: every neuron at rest at step −1; bias-driven first crossings from the
+     *    per-layer table go into the calendar. */
+    for (uint32_t i = 0; i < n; i++) { u[i] = 0.0f; last[i] = -1; sched[i] = -1; }
+    memset(s->fired, 0, n);
+    memset(s->mark, 0, n * sizeof *s->mark);
+    evq_clear(&s->q);
+    for (uint32_t c = 0; c < L->out_c; c++) {
+        int32_t fc = rt->first_cross[c];
+        if (fc < 0 || (uint32_t)fc >= T) continue;
+        for (uint32_t i = c * hw; i < (c + 1) * hw; i++) {
+            sched[i] = fc;
+            if (evq_push(&s->q, (uint32_t)fc, i)) return EVSNN_ENOMEM;
+        }
+    }
+    int all_current = 1;   /* every neuron's last update is step t−1 (true at t = 0) */
+    int sched_valid = 1;   /* calendar holds every neuron's next due step */
+    int acc_dirty = 0;     /* acc[] still holds an all-neuron step's currents */
+
+    /* 1. Static input: currents computed once. */
+    if (static_x) {
+        uint64_t syn = static_currents(s, L, static_x);
+        if (syn == UINT64_MAX) return evsnn_seterr(EVSNN_ENOMEM, "engine: no memory");
+        st->syn_events += syn;
+    }
+
+    for (uint32_t t = 0; t < T; t++) {
+        const uint32_t *ev = NULL;
+        const float *evv = NULL;
+        uint32_t nev = 0;
+        if (in) {
+            ev = in->idx + in->off[t];
+            evv = in->val ? in->val + in->off[t] : NULL;
+            nev = spk_count(in, t);
+        }
+        st->in_events += nev;
+        uint32_t ns = 0;
+
+        if (static_x || (L->kind == NET_DENSE && nev > 0)) {
+            /* 2a. All-neuron step: every neuron receives current (a dense row touches all
+             *     of them), so update them all with the vectorised kernel. */
+            const float *cur;
+            if (static_x) cur = s->scur;
+            else {
+                memset(acc, 0, n * sizeof *acc);
+                scatter_dense(acc, L->w, ev, evv, nev, n);
+                st->syn_events += (uint64_t)nev * n;
+                cur = acc;
+                acc_dirty = 1;
+            }
+            if (all_current) {
+                ns = lif_step_all(u, s->spk, cur, rt->scale, rt->bias_n, n, beta, theta, reset, cmp);
+            } else {
+                for (uint32_t i = 0; i < n; i++) {
+                    uint32_t d = (uint32_t)((int32_t)t - last[i]);
+                    float b = rt->bias_n ? rt->bias_n[i] : 0.0f;
+                    float up = d == 1 ? u[i] : drift(rt, u[i], b, d - 1);
+                    int R = lif_above(up, theta, cmp);
+                    float I = rt->scale == 1.0f ? cur[i] : cur[i] * rt->scale;
+                    u[i] = lif_next(up, I, b, R, beta, theta, reset);
+                    s->spk[i] = (uint8_t)lif_above(u[i], theta, cmp);
+                    ns += s->spk[i];
+                }
+            }
+            all_current = 1;
+            sched_valid = 0; /* schedules were not maintained during all-neuron steps */
+            st->neuron_updates += n;
+            uint32_t k = 0;
+            for (uint32_t i = 0; i < n && k < ns; i++) {
+                s->ids[k] = i;
+                k += s->spk[i];
+            }
+        } else {
+            /* 2b. Sparse step. Leaving all-neuron steps: materialise last[] and rebuild the
+             *     calendar (one pass over the layer, paid once per switch). */
+            if (all_current && t > 0) {
+                for (uint32_t i = 0; i < n; i++) last[i] = (int32_t)t - 1;
+            }
+            all_current = 0;
+            if (acc_dirty) { memset(acc, 0, n * sizeof *acc); acc_dirty = 0; } /* sparse steps need acc = 0 */
+            if (!sched_valid) {
+                evq_clear(&s->q);
+                for (uint32_t i = 0; i < n; i++) {
+                    float b = rt->bias_n ? rt->bias_n[i] : 0.0f;
+                    /* last[i] = t − 1 here, so the next due step is ≥ t */
+                    int32_t nd = next_due(rt, nc, u[i], b, t - 1, T);
+                    sched[i] = nd;
+                    if (nd >= 0 && evq_push(&s->q, (uint32_t)nd, i)) return EVSNN_ENOMEM;
+                }
+                sched_valid = 1;
+            }
+            uint32_t nt = 0;
+            const uint32_t stamp = t + 1;
+            /* 3. Scatter the input events into the currents of the neurons they reach. */
+            if (L->kind == NET_CONV && nev) {
+                const uint32_t k = L->k, ch = L->conv_h, cw = L->conv_w, ihw = L->in_h * L->in_w;
+                const uint32_t p = L->pool_k, oh = L->out_h, ow = L->out_w;
+                for (uint32_t e = 0; e < nev; e++) {
+                    uint32_t id = ev[e];
+                    float v = evv ? evv[e] : 1.0f;
+                    uint32_t ci = id / ihw, y = (id / L->in_w) % L->in_h, x = id % L->in_w;
+                    for (uint32_t co = 0; co < L->out_c; co++) {
+                        const float *wk = L->w + ((size_t)co * L->in_c + ci) * k * k;
+                        for (uint32_t ky = 0; ky < k; ky++) {
+                            int oy = (int)y + (int)L->pad - (int)ky;
+                            if (oy < 0 || oy >= (int)ch) continue;
+                            for (uint32_t kx = 0; kx < k; kx++) {
+                                int ox = (int)x + (int)L->pad - (int)kx;
+                                if (ox < 0 || ox >= (int)cw) continue;
+                                st->syn_events++;
+                                float wv = evv ? v * wk[ky * k + kx] : wk[ky * k + kx];
+                                uint32_t j;
+                                if (L->pool == POOL_NONE) {
+                                    j = (co * ch + (uint32_t)oy) * cw + (uint32_t)ox;
+                                    acc[j] += wv;
+                                } else {
+                                    uint32_t py = (uint32_t)oy / p, px = (uint32_t)ox / p;
+                                    if (py >= oh || px >= ow) continue; /* outside the pooled map (floor) */
+                                    j = (co * oh + py) * ow + px;
+                                    if (L->pool == POOL_MAX) s->cacc[(co * ch + (uint32_t)oy) * cw + (uint32_t)ox] += wv;
+                                    else acc[j] += wv;
+                                }
+                                if (s->mark[j] != stamp) { s->mark[j] = stamp; s->touched[nt++] = j; }
+                            }
+                        }
+                    }
+                }
+                if (L->pool == POOL_MAX) {
+                    /* Max over each touched window (untouched positions hold 0), then clear it. */
+                    for (uint32_t q = 0; q < nt; q++) {
+                        uint32_t j = s->touched[q], co = j / hw, py = (j / ow) % oh, px = j % ow;
+                        float m = -INFINITY;
+                        for (uint32_t dy = 0; dy < p; dy++)
+                            for (uint32_t dx = 0; dx < p; dx++) {
+                                float *c = &s->cacc[(co * ch + py * p + dy) * cw + px * p + dx];
+                                if (*c > m) m = *c;
+                                *c = 0.0f;
+                            }
+                        acc[j] = m;
+                    }
+                }
+            }
+            /* 4. Neurons due from the calendar (pending resets, bias-driven crossings). */
+            uint32_t ndue;
+            const uint32_t *due = evq_due(&s->q, t, &ndue);
+            for (uint32_t q = 0; q < ndue; q++) {
+                uint32_t j = due[q];
+                if (sched[j] != (int32_t)t || s->mark[j] == stamp) continue; /* stale or already in */
+                s->mark[j] = stamp;
+                s->touched[nt++] = j;
+            }
+            /* 5. Update the touched neurons: lazy decay to t−1, one LIF step, reschedule. */
+            for (uint32_t q = 0; q < nt; q++) {
+                uint32_t j = s->touched[q];
+                uint32_t d = (uint32_t)((int32_t)t - last[j]);
+                float b = rt->bias_n ? rt->bias_n[j] : 0.0f;
+                float up = d == 1 ? u[j] : drift(rt, u[j], b, d - 1);
+                int R = lif_above(up, theta, cmp);
+                float I = rt->scale == 1.0f ? acc[j] : acc[j] * rt->scale;
+                acc[j] = 0.0f;
+                float un = lif_next(up, I, b, R, beta, theta, reset);
+                u[j] = un;
+                last[j] = (int32_t)t;
+                if (lif_above(un, theta, cmp)) s->ids[ns++] = j;
+                int32_t nd = next_due(rt, nc, un, b, t, T);
+                sched[j] = nd;
+                if (nd >= 0 && evq_push(&s->q, (uint32_t)nd, j)) return EVSNN_ENOMEM;
+            }
+            st->neuron_updates += nt;
+            if (ns > 1) qsort(s->ids, ns, sizeof *s->ids, cmp_u32);
+        }
+        /* 6. Emit this step's spikes, sorted by channel. */
+        int rc = emit(s, out, st, t, ns);
+        if (rc) return rc;
+        /* 7. Optional membrane record (tests, training): the lazy value of every neuron. */
+        if (mem) {
+            float *m = mem + (size_t)t * n;
+            if (all_current) memcpy(m, u, n * sizeof *m);
+            else
+                for (uint32_t i = 0; i < n; i++) {
+                    uint32_t d = (uint32_t)((int32_t)t - last[i]);
+                    m[i] = d == 0 ? u[i] : drift(rt, u[i], rt->bias_n ? rt->bias_n[i] : 0.0f, d);
+                }
+        }
+    }
+    uint32_t silent = 0;
+    for (uint32_t i = 0; i < n; i++) silent += !s->fired[i];
+    st->silent = silent;
+    return 0;
+}
+
+/* Pooling of spikes (NET_POOL): OR (binary output) or SUM (counts; average pooling divides
+ * by p²). Event-driven: only windows that received a spike are touched. */
+static int run_pool(sim *s, uint32_t l, const spk_train *in, uint32_t T, spk_train *out, layer_stats *st) {
+    const net_layer *L = &s->n->layers[l];
+    const uint32_t p = L->pool_k, ihw = L->in_h * L->in_w, oh = L->out_h, ow = L->out_w;
+    const float vscale = L->pool == POOL_AVG ? 1.0f / (float)(p * p) : 1.0f;
+    memset(s->mark, 0, L->n_out * sizeof *s->mark);
+    memset(s->fired, 0, L->n_out);
+    for (uint32_t t = 0; t < T; t++) {
+        uint32_t nt = 0, stamp = t + 1;
+        for (uint32_t k = in->off[t]; k < in->off[t + 1]; k++) {
+            uint32_t id = in->idx[k], c = id / ihw, y = (id / L->in_w) % L->in_h, x = id % L->in_w;
+            uint32_t py = y / p, px = x / p;
+            st->in_events++;
+            if (py >= oh || px >= ow) continue;
+            st->syn_events++;
+            uint32_t j = (c * oh + py) * ow + px;
+            if (s->mark[j] != stamp) { s->mark[j] = stamp; s->ids[nt++] = j; s->acc[j] = 0.0f; }
+            s->acc[j] += spk_val(in, k);
+        }
+        if (nt > 1) qsort(s->ids, nt, sizeof *s->ids, cmp_u32);
+        for (uint32_t q = 0; q < nt; q++) {
+            uint32_t j = s->ids[q];
+            int rc = spk_push(out, t, j, s->acc[j] * vscale);
+            s->acc[j] = 0.0f;
+            if (rc) return rc;
+            s->fired[j] = 1;
+        }
+        st->spikes += nt;
+    }
+    uint32_t silent = 0;
+    for (uint32_t i = 0; i < L->n_out; i++) silent += !s->fired[i];
+    st->silent = silent;
+    return 0;
+}
+
+int sim_run(sim *s, const sim_input *in, sim_result *res) {
+    const net *n = s->n;
+    int rc = sim_check_input(n, in);
+    if (rc) return rc;
+    if (in->T > s->T_max) return evsnn_seterr(EVSNN_EINVAL, "engine: %u steps exceed the workspace's %u", in->T, s->T_max);
+    if (res->T != in->T || res->n_layers != n->n_layers)
+        return evsnn_seterr(EVSNN_EINVAL, "engine: result prepared for %u steps, input has %u", res->T, in->T);
+    for (uint32_t l = 0; l < n->n_layers; l++) {
+        const net_layer *L = &n->layers[l];
+        const spk_train *lin = l == 0 ? in->train : &res->out[l - 1];
+        const float *sx = l == 0 && !in->train ? in->static_x : NULL;
+        spk_clear(&res->out[l]);
+        layer_stats *st = &res->st[l];
+        memset(st, 0, sizeof *st);
+        st->n = L->n_out;
+        st->T = in->T;
+        rc = L->kind == NET_POOL ? run_pool(s, l, lin, in->T, &res->out[l], st)
+                                 : run_spiking(s, l, lin, sx, in->T, &res->out[l], st, res->mem[l]);
+        if (rc) return rc;
+        if ((rc = spk_close(&res->out[l], 0))) return rc;
+    }
+    return 0;
+}
+
+int sim_run_batch(const net *n, const sim_input *in, uint32_t B, sim_result *res, int threads) {
+    uint32_t Tm = 1;
+    for (uint32_t b = 0; b < B; b++) if (in[b].T > Tm) Tm = in[b].T;
+    int rc_all = 0;
+    char msg[1024] = "";
+#ifdef _OPENMP
+    if (threads <= 0) threads = omp_get_max_threads();
+#else
+    threads = 1;
+#endif
+    (void)threads;
+    /* One workspace per thread; samples are independent, so the results equal serial runs.
+     * Messages are per thread: the first failure's text is carried back to the caller. */
+#pragma omp parallel num_threads(threads) if (B > 1)
+    {
+        int err = 0;
+        sim *s = sim_create(n, Tm, &err);
+#pragma omp for schedule(dynamic, 1)
+        for (uint32_t b = 0; b < B; b++) {
+            int rc = s ? sim_run(s, &in[b], &res[b]) : err;
+            if (rc) {
+#pragma omp critical(evsnn_batch_err)
+                if (!rc_all) {
+                    rc_all = rc;
+                    snprintf(msg, sizeof msg, "sample %u: %s", b, evsnn_errmsg());
+                }
+            }
+        }
+        sim_free(s);
+    }
+    if (rc_all) evsnn_seterr(rc_all, "%s", msg);
+    return rc_all;
+}
