@@ -104,7 +104,7 @@ int ds_dec_aedat3(const uint8_t *buf, size_t n, size_t base, const char *name, i
                                 base + off, n - off);
         const uint8_t *h = buf + off;
         uint16_t type = le16(h);
-        uint32_t esize = le32(h + 4), ovf = le32(h + 16), num = le32(h + 24);
+        uint32_t esize = le32(h + 4), ovf = le32(h + 12), num = le32(h + 20);
         uint64_t bytes = (uint64_t)esize * num;
         if (bytes > n - off - 28)
             return evsnn_seterr(EVSNN_EFORMAT, "%s: offset %zu: packet of %u events × %u bytes runs past the end "
@@ -256,7 +256,7 @@ static int a3_index(a3_file *f) {
             break;
         }
         uint16_t type = le16(h);
-        uint32_t esize = le32(h + 4), ovf = le32(h + 16), num = le32(h + 24);
+        uint32_t esize = le32(h + 4), ovf = le32(h + 12), num = le32(h + 20);
         uint64_t bytes = (uint64_t)esize * num;
         if (bytes > f->size - off - 28) {
             rc = evsnn_seterr(EVSNN_EFORMAT, "%s: offset %llu: packet of %u events × %u bytes runs past the end",
@@ -309,7 +309,7 @@ static int a3_events(dataset *d, uint32_t k, ds_evbuf *out, int64_t *t0) {
             rc = evsnn_seterr(EVSNN_EIO, "%s: offset %llu: read failed", f->path, (unsigned long long)f->pk[i].off);
             break;
         }
-        size_t len = 28 + (size_t)le32(h + 4) * le32(h + 24);
+        size_t len = 28 + (size_t)le32(h + 4) * le32(h + 20);
         if (len > end - f->pk[i].off) len = (size_t)(end - f->pk[i].off);
         if (len > s->raw_cap) {
             uint8_t *p = realloc(s->raw, len);
