@@ -81,7 +81,8 @@ int tf_bin(spk_train *out, const ds_event *ev, size_t n, const tf_bin_cfg *cfg) 
         uint32_t ch = c * H * W + (e->y / cfg->fy) * W + e->x / cfg->fx;
         if ((rc = spk_push(out, step[order[k]], ch, 1.0f))) goto fail;
     }
-    if ((rc = spk_close(out, SPK_SORT))) goto fail;
+    /* No sort for an empty train: spk_close would hand qsort a NULL buffer. */
+    if ((rc = spk_close(out, kept ? SPK_SORT : 0))) goto fail;
     free(cnt), free(step), free(order);
     return 0;
 nomem:

@@ -287,8 +287,8 @@ static void write_gesture_h5(const char *path) {
     hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     hid_t gd = H5Gcreate2(f, "data", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     for (int k = 0; k < 2; k++) {
-        char name[8];
-        snprintf(name, sizeof name, "%d", k);
+        char name[16];
+        snprintf(name, sizeof name, "%d", k & 7);
         hid_t g = H5Gcreate2(gd, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
         uint32_t t[3] = {1000u + k, 6000, 11000};
         uint8_t a[3][3] = {{0, 0, 1}, {127, 64, 0}, {8, 4, (uint8_t)k}};
