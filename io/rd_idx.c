@@ -63,11 +63,20 @@ static int idx_load(const char *path, uint32_t *ndim, uint32_t dims[4], uint8_t 
     if (rc) return gzclose(g), rc;
     size_t total = 1;
     for (uint32_t k = 0; k < *ndim; k++) total *= dims[k];
-    uint8_t *p = malloc(total ? total : 1);
-    if (!p) return gzclose(g), evsnn_seterr(EVSNN_ENOMEM, "%s: no memory for %zu bytes", path, total);
+    /* Grow with the data actually inflated: a corrupt header cannot make us allocate
+     * more than the file holds. */
+    size_t cap = total < ((size_t)1 << 20) ? total : ((size_t)1 << 20);
+    uint8_t *p = malloc(cap ? cap : 1);
+    if (!p) return gzclose(g), evsnn_seterr(EVSNN_ENOMEM, "%s: no memory for %zu bytes", path, cap);
     size_t off = 0;
     while (off < total) {
-        unsigned chunk = total - off > (1u << 30) ? (1u << 30) : (unsigned)(total - off);
+        if (off == cap) {
+            size_t nc = cap * 2 < total ? cap * 2 : total;
+            uint8_t *q = realloc(p, nc);
+            if (!q) return free(p), gzclose(g), evsnn_seterr(EVSNN_ENOMEM, "%s: no memory for %zu bytes", path, nc);
+            p = q, cap = nc;
+        }
+        unsigned chunk = cap - off > (1u << 30) ? (1u << 30) : (unsigned)(cap - off);
         int r = gzread(g, p + off, chunk);
         if (r <= 0) break;
         off += (size_t)r;
@@ -119,6 +128,11 @@ static int idx_add(dataset *d, const char *path, int part) {
         free(img);
         return evsnn_seterr(EVSNN_EFORMAT, "%s: offset 3: IDX images with %u dimensions, expected 3 (N×H×W)",
                             path, nd);
+    }
+    if (dims[1] == 0 || dims[2] == 0 || dims[1] > 4096 || dims[2] > 4096) {
+        free(img);
+        return evsnn_seterr(EVSNN_EFORMAT, "%s: offset 8: images of %u×%u pixels, expected 1..4096 each", path,
+                            dims[1], dims[2]);
     }
     if (d->n_all && (dims[1] != d->geo.height || dims[2] != d->geo.width)) {
         free(img);
