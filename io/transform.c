@@ -38,6 +38,11 @@ void tf_bin_shape(const tf_bin_cfg *cfg, uint32_t *c, uint32_t *h, uint32_t *w) 
     *w = (cfg->w + cfg->fx - 1) / cfg->fx;
 }
 
+static int cmp_u32(const void *a, const void *b) {
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
 int tf_bin(spk_train *out, const ds_event *ev, size_t n, const tf_bin_cfg *cfg) {
     memset(out, 0, sizeof *out);
     if (cfg->dt <= 0 || cfg->T == 0 || cfg->fx == 0 || cfg->fy == 0 || cfg->w == 0 || cfg->h == 0 ||
@@ -51,7 +56,8 @@ int tf_bin(spk_train *out, const ds_event *ev, size_t n, const tf_bin_cfg *cfg) 
     /* Counting sort by step: events need not arrive in time order. */
     uint32_t *cnt = calloc((size_t)cfg->T + 1, sizeof *cnt);
     uint32_t *step = malloc((n ? n : 1) * sizeof *step);
-    uint32_t *order = NULL;
+    uint32_t *order = NULL, *chs = NULL;
+    float *acc = NULL;
     if (!cnt || !step) goto nomem;
     size_t kept = 0;
     for (size_t i = 0; i < n; i++) {
@@ -75,20 +81,56 @@ int tf_bin(spk_train *out, const ds_event *ev, size_t n, const tf_bin_cfg *cfg) 
     for (size_t i = 0; i < n; i++)
         if (step[i] != UINT32_MAX) order[cnt[step[i]]++] = (uint32_t)i;
     if ((rc = spk_reserve(out, (uint32_t)kept))) goto fail;
-    for (size_t k = 0; k < kept; k++) {
-        const ds_event *e = &ev[order[k]];
-        uint32_t c = cfg->pols == 2 ? (e->p ? 1u : 0u) : 0u;
-        uint32_t ch = c * H * W + (e->y / cfg->fy) * W + e->x / cfg->fx;
-        if ((rc = spk_push(out, step[order[k]], ch, 1.0f))) goto fail;
+    /* Per step: channels must come out sorted with duplicates merged. Dense steps are
+     * accumulated in a [n] array and swept; sparse ones sorted. cnt[t] now holds the end
+     * of step t's events in order[]. */
+    uint32_t nch = C * H * W;
+    acc = calloc(nch, sizeof *acc);
+    chs = malloc((kept ? kept : 1) * sizeof *chs);
+    if (!acc || !chs) goto nomem;
+    uint32_t w = 0, lo = 0;
+    for (uint32_t t = 0; t < cfg->T; t++) {
+        uint32_t hi = cnt[t];
+        out->off[t] = w;
+        uint32_t m = hi - lo;
+        for (uint32_t k = lo; k < hi; k++) {
+            const ds_event *e = &ev[order[k]];
+            uint32_t c = cfg->pols == 2 ? (e->p ? 1u : 0u) : 0u;
+            chs[k - lo] = c * H * W + (e->y / cfg->fy) * W + e->x / cfg->fx;
+        }
+        if (m > nch / 16) {
+            for (uint32_t k = 0; k < m; k++) acc[chs[k]] += 1.0f;
+            for (uint32_t ch = 0; ch < nch; ch++)
+                if (acc[ch] != 0.0f) {
+                    out->idx[w] = ch;
+                    if (out->val) out->val[w] = acc[ch];
+                    w++;
+                    acc[ch] = 0.0f;
+                }
+        } else if (m) {
+            qsort(chs, m, sizeof *chs, cmp_u32);
+            for (uint32_t k = 0; k < m; k++) {
+                if (k && chs[k] == chs[k - 1]) {
+                    if (out->val) out->val[w - 1] += 1.0f;
+                    continue;
+                }
+                out->idx[w] = chs[k];
+                if (out->val) out->val[w] = 1.0f;
+                w++;
+            }
+        }
+        lo = hi;
     }
-    /* No sort for an empty train: spk_close would hand qsort a NULL buffer. */
-    if ((rc = spk_close(out, kept ? SPK_SORT : 0))) goto fail;
+    out->off[cfg->T] = w;
+    out->nnz = w;
+    out->open_t = cfg->T;
+    free(acc), free(chs);
     free(cnt), free(step), free(order);
     return 0;
 nomem:
     rc = evsnn_seterr(EVSNN_ENOMEM, "binning: no memory for %zu events", n);
 fail:
-    free(cnt), free(step), free(order);
+    free(cnt), free(step), free(order), free(acc), free(chs);
     spk_deinit(out);
     return rc;
 }
