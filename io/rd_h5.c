@@ -195,9 +195,14 @@ static int open_shd(dataset *d, h5_state *s) {
                                     d->labels[i]);
             if ((uint32_t)d->labels[i] + 1 > d->n_classes) d->n_classes = (uint32_t)d->labels[i] + 1;
         }
-        /* SHD has 20 classes, SSC 35: a subset file keeps the full output width. */
-        if (d->n_classes <= 20) d->n_classes = 20;
-        else if (d->n_classes <= 35) d->n_classes = 35;
+        /* /extra/keys names the classes (20 in SHD, 35 in SSC): a subset file whose labels
+         * miss a class still keeps the full output width. */
+        if (link_exists(s->f, "/extra/keys")) {
+            hid_t kd = H5Dopen2(s->f, "/extra/keys", H5P_DEFAULT);
+            int64_t nk = kd >= 0 ? ds_extent(kd, NULL, NULL) : -1;
+            if (kd >= 0) H5Dclose(kd);
+            if (nk > (int64_t)d->n_classes && nk <= 1000) d->n_classes = (uint32_t)nk;
+        }
     } else {
         for (int64_t i = 0; i < n; i++) d->labels[i] = -1;
     }
