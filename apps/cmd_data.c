@@ -125,13 +125,14 @@ const char *cmd_data_opts_help =
 static void usage(FILE *f) {
     fprintf(f,
             "usage: evsnn data info FILE [options] [--max-samples N]\n"
-            "       evsnn data convert IN OUT [options]\n"
+            "       evsnn data convert IN OUT [--deflate 0-9] [options]\n"
             "       evsnn data show FILE [--sample I] -o OUT.png [--binned] [options]\n"
             "\n"
             "info     format, samples, classes, sensor, produced input shape, events, durations and\n"
             "         event rates (JSON on stdout). Scans every selected sample (--max-samples limits it).\n"
             "convert  write the selected samples' raw events to an evsnn event file (HDF5, io/README.md)\n"
             "         so that a dataset is decoded once; temp file + rename, nothing half-written.\n"
+            "         --deflate L: compression 0 (none, fastest to read) .. 9; default 1.\n"
             "show     picture one sample with gnuplot: DVS/N-MNIST event-count frame (ON − OFF),\n"
             "         SHD raster (time × unit), or the image; --binned pictures the transformed train.\n"
             "\n"
@@ -251,11 +252,11 @@ static int data_info(const char *path, const ds_opts *o, uint32_t max_samples) {
     return 0;
 }
 
-static int data_convert(const char *in, const char *out, const ds_opts *o) {
+static int data_convert(const char *in, const char *out, const ds_opts *o, int level) {
     dataset *d;
     int rc = open_or_fail(&d, in, o);
     if (rc) return rc;
-    rc = ds_convert(d, out);
+    rc = ds_convert(d, out, level);
     if (rc) {
         fprintf(stderr, "evsnn: %s\n", evsnn_errmsg());
         ds_free(d);
@@ -415,6 +416,7 @@ int cmd_data(int argc, char **argv) {
                                               {"max-samples", required_argument, 0, 0},
                                               {"sample", required_argument, 0, 0},
                                               {"binned", no_argument, 0, 0},
+                                              {"deflate", required_argument, 0, 0},
                                               {"output", required_argument, 0, 'o'},
                                               {"help", no_argument, 0, 'h'},
                                               {0, 0, 0, 0}};
@@ -422,6 +424,7 @@ int cmd_data(int argc, char **argv) {
     ds_opts_default(&o);
     uint32_t max_samples = 0, sample = 0;
     int binned = 0;
+    uint32_t level = 1;
     const char *out = NULL;
     optind = 1;
     int li, ch;
@@ -443,6 +446,8 @@ int cmd_data(int argc, char **argv) {
             if (parse_u32(optarg, &max_samples)) goto badval;
         } else if (!strcmp(name, "sample")) {
             if (parse_u32(optarg, &sample)) goto badval;
+        } else if (!strcmp(name, "deflate")) {
+            if (parse_u32(optarg, &level) || level > 9) goto badval;
         } else if (!strcmp(name, "binned")) {
             binned = 1;
         } else if (cmd_data_opt(&o, name, optarg)) {
@@ -461,7 +466,7 @@ int cmd_data(int argc, char **argv) {
     }
     if (!strcmp(sub, "convert")) {
         if (npos != 2) return fprintf(stderr, "evsnn data convert: expected IN OUT\n"), 2;
-        return data_convert(pos[0], pos[1], &o);
+        return data_convert(pos[0], pos[1], &o, (int)level);
     }
     if (npos != 1 || !out) return fprintf(stderr, "evsnn data show: expected FILE and -o OUT.png\n"), 2;
     return data_show(pos[0], &o, sample, out, binned);

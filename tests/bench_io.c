@@ -269,6 +269,17 @@ int main(void) {
     free(a3);
     bench_read("read_nmnist_1100_files", SHARED "nmnist-small");
     bench_read("read_aedat2_file", SHARED "dvs128-aedat2/neal_walking.aedat");
+    if (access(SHARED "nmnist-small/train1K.txt", R_OK) == 0) {
+        /* The same 1,000 N-MNIST samples after `data convert` (HDF5, shuffle + deflate). */
+        char ev[64];
+        snprintf(ev, sizeof ev, "/tmp/evsnn-bench-ev-%ld.h5", (long)getpid());
+        int err;
+        dataset *d = ds_open(SHARED "nmnist-small/train1K.txt", NULL, &err);
+        if (d && ds_convert(d, ev, 1) == 0) bench_read("read_evsnn_file_nmnist1k_deflate1", ev);
+        if (d && ds_convert(d, ev, 0) == 0) bench_read("read_evsnn_file_nmnist1k_deflate0", ev);
+        ds_free(d);
+        unlink(ev);
+    }
     bench_shd();
     bench_bin();
     return 0;

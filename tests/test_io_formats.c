@@ -388,7 +388,7 @@ static void test_evfile_roundtrip(void **state) {
     snprintf(stem, sizeof stem, "%s/g4/user29_led", dir);
     write_aedat3(stem, 0);
     dataset *a = open_ok(tpath("g4"), NULL);
-    assert_int_equal(ds_convert(a, tpath("g4.evh5")), 0);
+    assert_int_equal(ds_convert(a, tpath("g4.evh5"), 1), 0);
     dataset *b = open_ok(tpath("g4.evh5"), NULL);
     assert_string_equal(ds_format_name(b), "evsnn-events");
     same_samples(a, b);
@@ -396,7 +396,7 @@ static void test_evfile_roundtrip(void **state) {
     /* Unit data (SHD) keeps its kind and width. */
     write_shd(tpath("shd_rt.h5"), H5T_IEEE_F32LE, H5T_STD_U16LE, 0);
     a = open_ok(tpath("shd_rt.h5"), NULL);
-    assert_int_equal(ds_convert(a, tpath("shd_rt.evh5")), 0);
+    assert_int_equal(ds_convert(a, tpath("shd_rt.evh5"), 1), 0);
     b = open_ok(tpath("shd_rt.evh5"), NULL);
     assert_int_equal(ds_get_kind(b), DS_KIND_UNIT);
     uint32_t c, h, w;
@@ -411,7 +411,7 @@ static void test_evfile_version(void **state) {
     (void)state;
     write_shd(tpath("shd_v.h5"), H5T_IEEE_F32LE, H5T_STD_U16LE, 0);
     dataset *a = open_ok(tpath("shd_v.h5"), NULL);
-    assert_int_equal(ds_convert(a, tpath("v.evh5")), 0);
+    assert_int_equal(ds_convert(a, tpath("v.evh5"), 1), 0);
     ds_free(a);
     hid_t f = H5Fopen(tpath("v.evh5"), H5F_ACC_RDWR, H5P_DEFAULT);
     hid_t at = H5Aopen(f, "version", H5P_DEFAULT);
