@@ -1,25 +1,29 @@
 /* kernels/lif.c — vectorisable all-neuron LIF step (see lif.h). */
 #include "lif.h"
 
-/* The reset mode, compare mode and presence of current/bias are hoisted out of the loop
- * so that each variant is a straight loop the compiler vectorises. */
-__attribute__((target_clones("avx512f", "avx2", "default")))
-uint32_t lif_step_all(float *restrict u, uint8_t *restrict spk, const float *restrict cur, float scale,
-                      const float *restrict bias, uint32_t n, float beta, float theta, int reset, int cmp) {
+/* One variant per (reset, compare, presence of current and bias, scale), each a straight
+ * branch-free loop the compiler vectorises: the selectors are compile-time constants of
+ * the always-inlined body. Same expressions, same order as lif_next. */
+static inline __attribute__((always_inline)) uint32_t
+lif_body(float *restrict u, uint8_t *restrict spk, const float *restrict cur, float scale,
+         const float *restrict bias, uint32_t n, float beta, float theta, const int reset, const int cmp,
+         const int has_cur, const int scaled, const int has_bias) {
     uint32_t count = 0;
     for (uint32_t i = 0; i < n; i++) {
         float up = u[i];
-        int R = cmp == LIF_GE ? up >= theta : up > theta;
-        float I = cur ? (scale == 1.0f ? cur[i] : cur[i] * scale) : 0.0f;
-        float b = bias ? bias[i] : 0.0f;
+        /* R as 0.0/1.0: x − 0·θ = x and 0·u = 0 exactly, so these select without branches
+         * and give the same floats as lif_next. */
+        float R = (cmp == LIF_GE ? up >= theta : up > theta) ? 1.0f : 0.0f;
+        float I = has_cur ? (scaled ? cur[i] * scale : cur[i]) : 0.0f;
+        float b = has_bias ? bias[i] : 0.0f;
         float un;
         switch (reset) {
         default:
-        case LIF_SUBTRACT: un = (beta * up + I) + b - (R ? theta : 0.0f); break;
-        case LIF_ZERO: un = R ? I + b : (beta * up + I) + b; break;
+        case LIF_SUBTRACT: un = (beta * up + I) + b - R * theta; break;
+        case LIF_ZERO: un = (beta * (1.0f - R) * up + I) + b; break;
         case LIF_NONE: un = (beta * up + I) + b; break;
-        case LIF_SUBTRACT_PRE: un = (beta * (up - (R ? theta : 0.0f)) + I) + b; break;
-        case LIF_ZERO_DROP: un = R ? 0.0f : (beta * up + I) + b; break;
+        case LIF_SUBTRACT_PRE: un = (beta * (up - R * theta) + I) + b; break;
+        case LIF_ZERO_DROP: un = (1.0f - R) * ((beta * up + I) + b) + 0.0f; break; /* + 0: no −0 */
         }
         u[i] = un;
         uint8_t s = cmp == LIF_GE ? un >= theta : un > theta;
@@ -27,4 +31,51 @@ uint32_t lif_step_all(float *restrict u, uint8_t *restrict spk, const float *res
         count += s;
     }
     return count;
+}
+
+#define LIF_CASE(RS, CM)                                                                                   \
+    case (RS) * 2 + (CM):                                                                                  \
+        if (cur && scale != 1.0f && bias)                                                                  \
+            return lif_body(u, spk, cur, scale, bias, n, beta, theta, RS, CM, 1, 1, 1);                    \
+        if (cur && scale != 1.0f) return lif_body(u, spk, cur, scale, bias, n, beta, theta, RS, CM, 1, 1, 0); \
+        if (cur && bias) return lif_body(u, spk, cur, scale, bias, n, beta, theta, RS, CM, 1, 0, 1);       \
+        if (cur) return lif_body(u, spk, cur, scale, bias, n, beta, theta, RS, CM, 1, 0, 0);               \
+        if (bias) return lif_body(u, spk, cur, scale, bias, n, beta, theta, RS, CM, 0, 0, 1);              \
+        return lif_body(u, spk, cur, scale, bias, n, beta, theta, RS, CM, 0, 0, 0);
+
+__attribute__((target_clones("avx512f", "avx2", "default")))
+uint32_t lif_step_all(float *restrict u, uint8_t *restrict spk, const float *restrict cur, float scale,
+                      const float *restrict bias, uint32_t n, float beta, float theta, int reset, int cmp) {
+    switch (reset * 2 + cmp) {
+        LIF_CASE(LIF_SUBTRACT, LIF_GT)
+        LIF_CASE(LIF_SUBTRACT, LIF_GE)
+        LIF_CASE(LIF_ZERO, LIF_GT)
+        LIF_CASE(LIF_ZERO, LIF_GE)
+        LIF_CASE(LIF_NONE, LIF_GT)
+        LIF_CASE(LIF_NONE, LIF_GE)
+        LIF_CASE(LIF_SUBTRACT_PRE, LIF_GT)
+        LIF_CASE(LIF_SUBTRACT_PRE, LIF_GE)
+        LIF_CASE(LIF_ZERO_DROP, LIF_GT)
+        LIF_CASE(LIF_ZERO_DROP, LIF_GE)
+    }
+    return 0;
+}
+
+uint32_t lif_collect(uint32_t *ids, const uint8_t *spk, uint32_t n) {
+    uint32_t k = 0, i = 0;
+    /* Eight flags at a time: most words are zero at the firing rates SNNs run at. */
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        __builtin_memcpy(&w, spk + i, 8);
+        if (!w) continue;
+        for (uint32_t j = 0; j < 8; j++) {
+            ids[k] = i + j;
+            k += spk[i + j];
+        }
+    }
+    for (; i < n; i++) {
+        ids[k] = i;
+        k += spk[i];
+    }
+    return k;
 }

@@ -359,11 +359,7 @@ static int run_spiking(sim *s, uint32_t l, const spk_train *in, const float *sta
             all_current = 1;
             sched_valid = 0; /* schedules were not maintained during all-neuron steps */
             st->neuron_updates += n;
-            uint32_t k = 0;
-            for (uint32_t i = 0; i < n && k < ns; i++) {
-                s->ids[k] = i;
-                k += s->spk[i];
-            }
+            if (ns) lif_collect(s->ids, s->spk, n);
         } else {
             /* 2b. Sparse step. Leaving all-neuron steps: materialise last[] and rebuild the
              *     calendar (one pass over the layer, paid once per switch). */
