@@ -97,7 +97,7 @@ bench-run: $(EVSNN) $(BENCHES)
 
 fuzz: deps
 	@$(MAKE) --no-print-directory BUILD=build/fuzz CC=clang OPT="-O1 -g" OMPFLAGS= \
-	  EXTRA_CFLAGS="-Wno-unknown-pragmas" SANFLAGS="-fsanitize=address,undefined" fuzz-run
+	  EXTRA_CFLAGS="-Wno-unknown-pragmas -Wno-unknown-attributes" SANFLAGS="-fsanitize=address,undefined,fuzzer-no-link" fuzz-run
 
 FUZZERS := $(FUZZ_SRC:tests/%.c=$(BUILD)/tests/%)
 FUZZ_SECONDS ?= 10
