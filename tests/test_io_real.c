@@ -6,6 +6,7 @@
  * (noted where used). */
 #include "tests/testutil.h"
 
+#include <math.h>
 #include <sys/stat.h>
 
 #include "io/dataset.h"
@@ -163,6 +164,52 @@ static void test_nmnist_list(void **state) {
     ds_free(d);
 }
 
+/* The ds_opts transforms through ds_get on sample 60001 (expected figures from the same
+ * independent Python decoder):
+ *  --bins 10: span [0, 307,828) µs → dt = ceil(307,828 / 10) = 30,783; per-bin counts
+ *    232 806 271 110 475 422 87 198 526 203;
+ *  --window-us 100000:200000 --dt-us 1000: 1,046 events, 3 in the last step, 0 in step 0;
+ *  --polarity merge --pool or --downsample 2: 1,924 distinct (step, 1×17×17 channel) cells. */
+static void test_nmnist_options(void **state) {
+    (void)state;
+    const char *path = SHARED "nmnist-small/test100.txt";
+    REQUIRE_SHARED(path);
+    ds_opts o;
+    ds_opts_default(&o);
+    o.count = 1, o.T = 10, o.exact_T = 1;
+    dataset *d = open_ok(path, &o);
+    ds_sample s = {0};
+    assert_int_equal(ds_get(d, 0, &s), 0);
+    const int bins[10] = {232, 806, 271, 110, 475, 422, 87, 198, 526, 203};
+    for (uint32_t t = 0; t < 10; t++) {
+        double c = 0;
+        for (uint32_t k = s.train.off[t]; k < s.train.off[t + 1]; k++) c += spk_val(&s.train, k);
+        assert_int_equal((int)c, bins[t]);
+    }
+    ds_free(d);
+    ds_opts_default(&o);
+    o.count = 1, o.win_start_us = 100000, o.win_end_us = 200000, o.dt_us = 1000;
+    d = open_ok(path, &o);
+    assert_int_equal(ds_get(d, 0, &s), 0);
+    assert_int_equal((int)spk_total(&s.train), 1046);
+    assert_int_equal(spk_count(&s.train, 0), 0);
+    double last = 0;
+    for (uint32_t k = s.train.off[99]; k < s.train.off[100]; k++) last += spk_val(&s.train, k);
+    assert_int_equal((int)last, 3);
+    ds_free(d);
+    ds_opts_default(&o);
+    o.count = 1, o.pol = DS_POL_MERGE, o.pool = DS_POOL_OR, o.ds_factor = 2;
+    d = open_ok(path, &o);
+    uint32_t c, h, w;
+    ds_shape(d, &c, &h, &w);
+    assert_int_equal(c, 1), assert_int_equal(h, 17), assert_int_equal(w, 17);
+    assert_int_equal(ds_get(d, 0, &s), 0);
+    assert_null(s.train.val);
+    assert_int_equal(s.train.nnz, 1924);
+    ds_sample_deinit(&s);
+    ds_free(d);
+}
+
 /* SOURCE.md: 21,625 bytes = 4,325 events, t_max 311,175 µs; a single .bin is detected by
  * its records, not its name. */
 static void test_nmnist_single(void **state) {
@@ -218,6 +265,38 @@ static void test_mnist(void **state) {
     assert_int_equal(s.train.nnz, 0);
     assert_true(s.static_x[202] == 84.0f / 255.0f);
     ds_sample_deinit(&s);
+    ds_free(d);
+}
+
+/* Rate coding of MNIST image 0 (seed 5): the same spikes whatever was read before; about
+ * Σx·T spikes (pixel sum 18,454 / 255 × 100 steps = 7,237 expected, σ < 85). Latency:
+ * one spike per pixel above 0.01, i.e. per non-zero pixel here (pixels ≥ 3/255). */
+static void test_mnist_coding(void **state) {
+    (void)state;
+    const char *path = SHARED "mnist/t10k-images-idx3-ubyte.gz";
+    REQUIRE_SHARED(path);
+    ds_opts o;
+    ds_opts_default(&o);
+    o.enc = DS_ENC_RATE, o.seed = 5, o.count = 4;
+    dataset *d = open_ok(path, &o);
+    ds_sample a = {0}, b = {0};
+    assert_int_equal(ds_get(d, 0, &a), 0);
+    assert_int_equal(ds_get(d, 3, &b), 0);
+    assert_int_equal(ds_get(d, 0, &b), 0);
+    assert_null(a.static_x);
+    assert_int_equal(a.train.nnz, b.train.nnz);
+    assert_memory_equal(a.train.idx, b.train.idx, a.train.nnz * sizeof *a.train.idx);
+    assert_true(fabs((double)a.train.nnz - 7236.9) < 5 * 85);
+    ds_free(d);
+    o.enc = DS_ENC_LATENCY;
+    d = open_ok(path, &o);
+    assert_int_equal(ds_get(d, 0, &a), 0);
+    const uint8_t *pix;
+    assert_int_equal(ds_image(d, 0, &pix, NULL), 0);
+    uint32_t nz = 0;
+    for (int k = 0; k < 784; k++) nz += pix[k] > 2;
+    assert_int_equal(a.train.nnz, nz);
+    ds_sample_deinit(&a), ds_sample_deinit(&b);
     ds_free(d);
 }
 
@@ -291,8 +370,9 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_aedat2_alex),   cmocka_unit_test(test_aedat2_neal),
         cmocka_unit_test(test_aedat2_binned), cmocka_unit_test(test_nmnist_all),
-        cmocka_unit_test(test_nmnist_list),   cmocka_unit_test(test_nmnist_single),
-        cmocka_unit_test(test_mnist),         cmocka_unit_test(test_fmnist_shared),
+        cmocka_unit_test(test_nmnist_list),   cmocka_unit_test(test_nmnist_options),
+        cmocka_unit_test(test_nmnist_single),
+        cmocka_unit_test(test_mnist),         cmocka_unit_test(test_mnist_coding),         cmocka_unit_test(test_fmnist_shared),
         cmocka_unit_test(test_fmnist_debian), cmocka_unit_test(test_aedat4_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
