@@ -15,6 +15,7 @@ static const command commands[] = {
     {"run", cmd_run, "run a network on input spikes and print a JSON summary"},
     {"init", cmd_init, "write a freshly initialised model file from an architecture"},
     {"hw", cmd_hw, "replay a recorded trace through the accelerator cycle model (hw dse: PE sweep)"},
+    {"data", cmd_data, "inspect, convert and picture datasets (info, convert, show)"},
 };
 
 static void usage(FILE *f) {
