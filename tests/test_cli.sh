@@ -71,6 +71,8 @@ if [ -f "$nm" ]; then
     expect_exit 0 "run --data on the N-MNIST test list" run --model "$tmp/nm.h5" --data "$nm" --batch 16 --per-sample
     check "all 100 samples ran, labelled" sh -c "grep -q '\"samples\":100,' '$tmp/out' && grep -q '\"accuracy\":' '$tmp/out'"
     check "per-sample lines carry the true labels" sh -c "[ \$(grep -c '^{\"sample\":' '$tmp/out') -eq 100 ] && ! grep -q '\"label\":-1' '$tmp/out'"
+    expect_exit 0 "hw runs the engine and the accelerator on dataset samples" hw --model "$tmp/nm.h5" --data "$nm" --samples 3 --accel data/snn-dse.cfg
+    check "hw says the inputs came from the dataset" grep -q '"inputs": "dataset"' "$tmp/out"
     expect_exit 2 "dataset shape that does not fit the network" run --arch 700-10 --data "$nm"
     check "the error names both shapes" grep -q "2x34x34.*700" "$tmp/err"
 elif [ "${CI:-}" = true ]; then
