@@ -108,7 +108,9 @@ $(BUILD)/tests/fuzz_%: tests/fuzz_%.c $(LIB)
 fuzz-run: $(FUZZERS)
 	@for f in $(FUZZERS); do echo "fuzz: $$f ($(FUZZ_SECONDS) s)"; \
 	  mkdir -p $(BUILD)/corpus/$$(basename $$f); \
-	  $$f -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 $(BUILD)/corpus/$$(basename $$f) tests/corpus/$$(basename $$f) 2>&1 | tail -n 2 || exit 1; done
+	  log=$(BUILD)/corpus/$$(basename $$f).log; \
+	  if ! $$f -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 $(BUILD)/corpus/$$(basename $$f) tests/corpus/$$(basename $$f) >$$log 2>&1; \
+	  then tail -n 40 $$log; echo "fuzz: $$f FAILED (log: $$log)"; exit 1; fi; tail -n 1 $$log; done
 
 demo: deps
 	@$(MAKE) --no-print-directory demo-run
