@@ -277,7 +277,11 @@ net *model_load(const char *path, model_meta *meta, int *err) {
             else if (!strcmp(s, ">=")) c->cmp = CMP_GE;
             else rc = evsnn_seterr(EVSNN_EFORMAT, "%s: %s: compare '%s', expected > or >=", path, obj, s);
         }
-        if (!rc) rc = net_check_neuron(c, obj) ? evsnn_seterr(EVSNN_EFORMAT, "%s: %s", path, evsnn_errmsg()) : 0;
+        if (!rc && net_check_neuron(c, obj)) {
+            char msg[512]; /* copy first: the message buffer is also the destination */
+            snprintf(msg, sizeof msg, "%s", evsnn_errmsg());
+            rc = evsnn_seterr(EVSNN_EFORMAT, "%s: %s", path, msg);
+        }
         H5Gclose(lg);
         if ((*err = rc)) goto fail;
         ncfg++;

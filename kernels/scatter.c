@@ -4,7 +4,12 @@
 #include <string.h>
 
 /* The oracle must stay scalar and one event at a time: it defines the summation order. */
-__attribute__((optimize("no-tree-vectorize")))
+#if defined(__clang__)
+#define NO_VECTORIZE
+#else
+#define NO_VECTORIZE __attribute__((optimize("no-tree-vectorize")))
+#endif
+NO_VECTORIZE
 void scatter_dense_ref(float *acc, const float *w, const uint32_t *idx, const float *val,
                        uint32_t n_ev, uint32_t n_out) {
     for (uint32_t e = 0; e < n_ev; e++) {

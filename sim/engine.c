@@ -9,6 +9,7 @@
 
 #include "evq.h"
 #include "evsnn.h"
+#include "kernels/conv.h"
 #include "kernels/lif.h"
 #include "kernels/scatter.h"
 
@@ -41,7 +42,44 @@ struct sim {
     uint8_t *spk;          /* [max_n] spike flags of an all-neuron step */
     uint8_t *fired;        /* [max_n] fired at least once in the sample */
     evq q;
+    int conv_policy;       /* SIM_CONV_AUTO / _SPARSE / _ALL */
 };
+
+void sim_set_conv_policy(sim *s, int policy) { s->conv_policy = policy; }
+
+/* Geometry for conv_scatter: into the pooled map (average/sum pooling of currents), or the
+ * full conv map (no pooling; max pooling, whose windows are reduced afterwards) limited to
+ * the positions the pooled map covers. */
+static conv_geom geom_of(const net_layer *L) {
+    conv_geom g = {.in_c = L->in_c, .out_c = L->out_c, .k = L->k, .pad = L->pad, .p = 1, .th = L->conv_h,
+                   .tw = L->conv_w, .limh = L->conv_h, .limw = L->conv_w};
+    if (L->pool != POOL_NONE) {
+        g.limh = L->out_h * L->pool_k;
+        g.limw = L->out_w * L->pool_k;
+    }
+    if (L->pool == POOL_AVG || L->pool == POOL_SUM) {
+        g.p = L->pool_k;
+        g.th = L->out_h;
+        g.tw = L->out_w;
+    }
+    return g;
+}
+
+/* Max pooling of currents: acc[j] = max of j's window of the full map (positions without
+ * input hold 0), clearing the window. full: [out_c, ch, cw]  acc: [out_c, oh, ow] */
+static inline void max_window(float *acc, float *full, const net_layer *L, uint32_t j) {
+    const uint32_t p = L->pool_k, oh = L->out_h, ow = L->out_w, ch = L->conv_h, cw = L->conv_w;
+    uint32_t co = j / (oh * ow), py = (j / ow) % oh, px = j % ow;
+    float m = -INFINITY;
+    for (uint32_t dy = 0; dy < p; dy++)
+        for (uint32_t dx = 0; dx < p; dx++) {
+            float *c = &full[((size_t)co * ch + py * p + dy) * cw + px * p + dx];
+            if (*c > m) m = *c;
+            *c = 0.0f;
+        }
+    acc[j] = m;
+    (void)ch;
+}
 
 static inline float drift(const layer_rt *rt, float u, float b, uint32_t d) {
     /* Membrane after d input-free, reset-free steps. Exact (bit for bit with d iterations
@@ -225,46 +263,18 @@ static uint64_t static_currents(sim *s, const net_layer *L, const float *x) {
         for (uint32_t i = 0; i < L->n_in; i++) syn += x[i] != 0.0f;
         return syn * L->n_out;
     }
-    /* conv: full-resolution map, then pooling of currents */
-    uint32_t ch = L->conv_h, cw = L->conv_w, k = L->k, hw = L->in_h * L->in_w;
-    size_t nconv = (size_t)L->out_c * ch * cw;
-    float *full = malloc(nconv * sizeof *full);
+    /* conv: full-resolution map (no pooling / max pooling) or the pooled map directly */
+    conv_geom g = geom_of(L);
+    size_t nconv = (size_t)L->out_c * L->conv_h * L->conv_w;
+    float *full = calloc(nconv, sizeof *full);
     if (!full) return UINT64_MAX;
-    memset(full, 0, nconv * sizeof *full);
-    for (uint32_t id = 0; id < L->n_in; id++) {
-        float v = x[id];
-        if (v == 0.0f) continue;
-        uint32_t ci = id / hw, y = (id / L->in_w) % L->in_h, xx = id % L->in_w;
-        for (uint32_t co = 0; co < L->out_c; co++) {
-            const float *wk = L->w + ((size_t)co * L->in_c + ci) * k * k;
-            for (uint32_t ky = 0; ky < k; ky++) {
-                int oy = (int)y + (int)L->pad - (int)ky;
-                if (oy < 0 || oy >= (int)ch) continue;
-                for (uint32_t kx = 0; kx < k; kx++) {
-                    int ox = (int)xx + (int)L->pad - (int)kx;
-                    if (ox < 0 || ox >= (int)cw) continue;
-                    full[((size_t)co * ch + oy) * cw + ox] += v * wk[ky * k + kx];
-                    syn++;
-                }
-            }
-        }
-    }
-    if (L->pool == POOL_NONE) {
-        memcpy(s->scur, full, nconv * sizeof *full);
-    } else {
-        uint32_t p = L->pool_k;
-        for (uint32_t co = 0; co < L->out_c; co++)
-            for (uint32_t py = 0; py < L->out_h; py++)
-                for (uint32_t px = 0; px < L->out_w; px++) {
-                    float a = L->pool == POOL_MAX ? -INFINITY : 0.0f;
-                    for (uint32_t dy = 0; dy < p; dy++)
-                        for (uint32_t dx = 0; dx < p; dx++) {
-                            float c = full[((size_t)co * ch + py * p + dy) * cw + px * p + dx];
-                            a = L->pool == POOL_MAX ? (c > a ? c : a) : a + c;
-                        }
-                    s->scur[((size_t)co * L->out_h + py) * L->out_w + px] = a;
-                }
-    }
+    const uint32_t hw = L->in_h * L->in_w;
+    for (uint32_t id = 0; id < L->n_in; id++)
+        if (x[id] != 0.0f) syn += conv_scatter(full, L->w, &g, id / hw, (id / L->in_w) % L->in_h, id % L->in_w, x[id]);
+    if (L->pool == POOL_MAX)
+        for (uint32_t j = 0; j < L->n_out; j++) max_window(s->scur, full, L, j);
+    else
+        memcpy(s->scur, full, (size_t)L->n_out * sizeof *full);
     free(full);
     return syn;
 }
@@ -292,12 +302,16 @@ static int run_spiking(sim *s, uint32_t l, const spk_train *in, const float *sta
     const int reset = (int)nc->reset, cmp = (int)nc->cmp;
     float *u = s->u, *acc = s->acc;
     int32_t *last = s->last, *sched = s->sched;
+    const conv_geom geom = L->kind == NET_CONV ? geom_of(L) : (conv_geom){0};
+    const uint64_t fan = L->kind == NET_CONV ? (uint64_t)L->out_c * L->k * L->k : n;
+    const uint32_t ihw = L->in_h * L->in_w;
 
     /* 0. Sample start: every neuron at rest at step −1; bias-driven first crossings from the
      *    per-layer table go into the calendar. */
     for (uint32_t i = 0; i < n; i++) { u[i] = 0.0f; last[i] = -1; sched[i] = -1; }
     memset(s->fired, 0, n);
     memset(s->mark, 0, n * sizeof *s->mark);
+    memset(acc, 0, n * sizeof *acc); /* the previous layer or sample may leave currents here */
     evq_clear(&s->q);
     for (uint32_t c = 0; c < L->out_c; c++) {
         int32_t fc = rt->first_cross[c];
@@ -330,15 +344,32 @@ static int run_spiking(sim *s, uint32_t l, const spk_train *in, const float *sta
         st->in_events += nev;
         uint32_t ns = 0;
 
-        if (static_x || (L->kind == NET_DENSE && nev > 0)) {
+        /* A conv step whose footprints cover the layer anyway is cheaper as an all-neuron
+         * step (no marking); both paths give the same floats. */
+        int conv_all = L->kind == NET_CONV && nev &&
+                       (s->conv_policy == SIM_CONV_ALL ||
+                        (s->conv_policy == SIM_CONV_AUTO && (uint64_t)nev * fan >= n / 2));
+        if (static_x || (L->kind == NET_DENSE && nev > 0) || conv_all) {
             /* 2a. All-neuron step: every neuron receives current (a dense row touches all
              *     of them), so update them all with the vectorised kernel. */
             const float *cur;
             if (static_x) cur = s->scur;
-            else {
+            else if (L->kind == NET_DENSE) {
                 memset(acc, 0, n * sizeof *acc);
                 scatter_dense(acc, L->w, ev, evv, nev, n);
                 st->syn_events += (uint64_t)nev * n;
+                cur = acc;
+                acc_dirty = 1;
+            } else {
+                if (acc_dirty) memset(acc, 0, n * sizeof *acc);
+                float *tgt = L->pool == POOL_MAX ? s->cacc : acc;
+                for (uint32_t e = 0; e < nev; e++) {
+                    uint32_t id = ev[e];
+                    st->syn_events += conv_scatter(tgt, L->w, &geom, id / ihw, (id / L->in_w) % L->in_h, id % L->in_w,
+                                                   evv ? evv[e] : 1.0f);
+                }
+                if (L->pool == POOL_MAX)
+                    for (uint32_t j = 0; j < n; j++) max_window(acc, s->cacc, L, j);
                 cur = acc;
                 acc_dirty = 1;
             }
@@ -383,52 +414,29 @@ static int run_spiking(sim *s, uint32_t l, const spk_train *in, const float *sta
             const uint32_t stamp = t + 1;
             /* 3. Scatter the input events into the currents of the neurons they reach. */
             if (L->kind == NET_CONV && nev) {
-                const uint32_t k = L->k, ch = L->conv_h, cw = L->conv_w, ihw = L->in_h * L->in_w;
-                const uint32_t p = L->pool_k, oh = L->out_h, ow = L->out_w;
+                float *tgt = L->pool == POOL_MAX ? s->cacc : acc;
+                const uint32_t p = L->pool_k ? L->pool_k : 1, th = L->out_h, tw = L->out_w;
                 for (uint32_t e = 0; e < nev; e++) {
-                    uint32_t id = ev[e];
-                    float v = evv ? evv[e] : 1.0f;
-                    uint32_t ci = id / ihw, y = (id / L->in_w) % L->in_h, x = id % L->in_w;
-                    for (uint32_t co = 0; co < L->out_c; co++) {
-                        const float *wk = L->w + ((size_t)co * L->in_c + ci) * k * k;
-                        for (uint32_t ky = 0; ky < k; ky++) {
-                            int oy = (int)y + (int)L->pad - (int)ky;
-                            if (oy < 0 || oy >= (int)ch) continue;
-                            for (uint32_t kx = 0; kx < k; kx++) {
-                                int ox = (int)x + (int)L->pad - (int)kx;
-                                if (ox < 0 || ox >= (int)cw) continue;
-                                st->syn_events++;
-                                float wv = evv ? v * wk[ky * k + kx] : wk[ky * k + kx];
-                                uint32_t j;
-                                if (L->pool == POOL_NONE) {
-                                    j = (co * ch + (uint32_t)oy) * cw + (uint32_t)ox;
-                                    acc[j] += wv;
-                                } else {
-                                    uint32_t py = (uint32_t)oy / p, px = (uint32_t)ox / p;
-                                    if (py >= oh || px >= ow) continue; /* outside the pooled map (floor) */
-                                    j = (co * oh + py) * ow + px;
-                                    if (L->pool == POOL_MAX) s->cacc[(co * ch + (uint32_t)oy) * cw + (uint32_t)ox] += wv;
-                                    else acc[j] += wv;
-                                }
+                    uint32_t id = ev[e], y = (id / L->in_w) % L->in_h, x = id % L->in_w;
+                    uint32_t got = conv_scatter(tgt, L->w, &geom, id / ihw, y, x, evv ? evv[e] : 1.0f);
+                    if (!got) continue;
+                    st->syn_events += got;
+                    /* Mark the footprint's neurons: conv rows y+pad−k+1 .. y+pad within the
+                     * used extent, divided by the pooling window. */
+                    int y0 = (int)y + (int)L->pad - (int)L->k + 1, x0 = (int)x + (int)L->pad - (int)L->k + 1;
+                    uint32_t ylo = y0 < 0 ? 0 : (uint32_t)y0, xlo = x0 < 0 ? 0 : (uint32_t)x0;
+                    uint32_t yhi = y + L->pad, xhi = x + L->pad;
+                    if (yhi >= geom.limh) yhi = geom.limh - 1;
+                    if (xhi >= geom.limw) xhi = geom.limw - 1;
+                    for (uint32_t co = 0; co < L->out_c; co++)
+                        for (uint32_t ty = ylo / p; ty <= yhi / p; ty++)
+                            for (uint32_t tx = xlo / p; tx <= xhi / p; tx++) {
+                                uint32_t j = (co * th + ty) * tw + tx;
                                 if (s->mark[j] != stamp) { s->mark[j] = stamp; s->touched[nt++] = j; }
                             }
-                        }
-                    }
                 }
-                if (L->pool == POOL_MAX) {
-                    /* Max over each touched window (untouched positions hold 0), then clear it. */
-                    for (uint32_t q = 0; q < nt; q++) {
-                        uint32_t j = s->touched[q], co = j / hw, py = (j / ow) % oh, px = j % ow;
-                        float m = -INFINITY;
-                        for (uint32_t dy = 0; dy < p; dy++)
-                            for (uint32_t dx = 0; dx < p; dx++) {
-                                float *c = &s->cacc[(co * ch + py * p + dy) * cw + px * p + dx];
-                                if (*c > m) m = *c;
-                                *c = 0.0f;
-                            }
-                        acc[j] = m;
-                    }
-                }
+                if (L->pool == POOL_MAX)
+                    for (uint32_t q = 0; q < nt; q++) max_window(acc, s->cacc, L, s->touched[q]);
             }
             /* 4. Neurons due from the calendar (pending resets, bias-driven crossings). */
             uint32_t ndue;

@@ -64,6 +64,12 @@ typedef struct sim sim; /* opaque */
 sim *sim_create(const net *n, uint32_t T_max, int *err);
 void sim_free(sim *s); /* NULL is fine */
 
+/* How conv layers choose between sparse steps (touched neurons only) and all-neuron steps:
+ * AUTO (default) takes an all-neuron step when the events' footprints add up to at least
+ * half the layer; SPARSE and ALL force one path (tests check that both agree). */
+enum { SIM_CONV_AUTO, SIM_CONV_SPARSE, SIM_CONV_ALL };
+void sim_set_conv_policy(sim *s, int policy);
+
 /* Run one sample; res must come from sim_result_init with the same T (its trains are
  * overwritten). 0, or EVSNN_ESHAPE / EVSNN_EINVAL with a message. */
 int sim_run(sim *s, const sim_input *in, sim_result *res);

@@ -123,6 +123,29 @@ static void test_temporal_task(void **state) {
     assert_int_equal(test_sh("%s train --arch 20-30-2 --data temporal --quiet -o %s/t2.h5 2>/dev/null", bin, dir), 2);
 }
 
+/* Real events: N-MNIST recordings (../shared). A few hundred samples and two epochs
+ * already reach far above chance (10%); a network whose input does not match the
+ * recordings' 2x34x34 is refused with both shapes named. */
+static void test_nmnist_real(void **state) {
+    (void)state;
+    const char *tr = "../shared/datasets/nmnist-small/train1K.txt", *te = "../shared/datasets/nmnist-small/test100.txt";
+    REQUIRE_SHARED(tr);
+    const char *bin = test_evsnn_bin();
+    assert_int_equal(test_sh("%s train --arch 2312-100-10 --data %s --test-data %s --max-train 300 --epochs 2 --lr 2e-3 "
+                             "--quiet -o %s/n.h5 > %s/n.json", bin, tr, te, dir, dir), 0);
+    char path[512], line[4096], last[4096] = "";
+    snprintf(path, sizeof path, "%s/n.json", dir);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    while (fgets(line, sizeof line, f))
+        if (strstr(line, "\"test_acc\"")) strcpy(last, line);
+    fclose(f);
+    assert_true(strtod(strstr(last, "\"test_acc\":") + 11, NULL) > 0.4);
+    assert_int_equal(test_sh("%s train --arch 100-10 --data %s --test-data %s --quiet -o %s/n2.h5 2> %s/err.txt", bin, tr, te,
+                             dir, dir), 2);
+    assert_int_equal(test_sh("grep -q '2x34x34' %s/err.txt", dir), 0);
+}
+
 static int teardown(void **state) {
     (void)state;
     test_sh("rm -rf %s", dir);
@@ -136,6 +159,7 @@ int main(void) {
         cmocka_unit_test(test_learns_and_eval_agrees),
         cmocka_unit_test(test_bad_options),
         cmocka_unit_test(test_temporal_task),
+        cmocka_unit_test(test_nmnist_real),
     };
     return cmocka_run_group_tests(tests, NULL, teardown);
 }

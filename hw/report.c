@@ -1,0 +1,281 @@
+/* hw/report.c — aggregation over samples, JSON summary, PE allocation policies. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hw/hw.h"
+#include "sim/evsnn.h"
+
+typedef struct {
+    uint64_t cycles, cycles_max, start, end, in_spikes, accepted, dropped, overflow_events;
+    uint64_t stall_encoder, stall_full, stall_sweep, stall_prev, pe_busy, rtl_done, rtl_end, rtl_hang;
+    uint32_t occ_max, depth;
+    uint64_t *hist;
+    hw_ops ops;
+} layer_acc;
+
+struct hw_report {
+    const hw_machine *m;
+    uint32_t L, T, n;
+    layer_acc *l;
+    uint64_t *lat;            /* [n] latency of each sample */
+    uint32_t cap;
+    uint64_t lat_rtl, bottleneck, sim_cycles;
+    double energy_pj;
+    hw_ops ops;
+};
+
+hw_report *hw_report_create(const hw_machine *m) {
+    hw_report *r = calloc(1, sizeof *r);
+    if (!r) return NULL;
+    r->m = m;
+    r->L = hw_machine_net(m)->n_layers;
+    r->T = hw_machine_T(m);
+    r->l = calloc(r->L, sizeof *r->l);
+    if (!r->l) { free(r); return NULL; }
+    const hw_layer_cfg *lc = hw_layers(m);
+    for (uint32_t l = 0; l < r->L; l++) {
+        r->l[l].depth = lc[l].queue_depth;
+        r->l[l].hist = calloc((size_t)lc[l].queue_depth + 1, sizeof *r->l[l].hist);
+        if (!r->l[l].hist) { hw_report_free(r); return NULL; }
+    }
+    return r;
+}
+
+void hw_report_free(hw_report *r) {
+    if (!r) return;
+    for (uint32_t l = 0; r->l && l < r->L; l++) free(r->l[l].hist);
+    free(r->l);
+    free(r->lat);
+    free(r);
+}
+
+static void add_ops(hw_ops *a, const hw_ops *b) {
+    a->accumulates += b->accumulates;
+    a->weight_reads += b->weight_reads;
+    a->membrane_reads += b->membrane_reads;
+    a->membrane_writes += b->membrane_writes;
+    a->spike_reads += b->spike_reads;
+    a->spike_writes += b->spike_writes;
+    a->encoder_cycles += b->encoder_cycles;
+    a->neuron_updates += b->neuron_updates;
+}
+
+int hw_report_add(hw_report *r, const hw_sample *s) {
+    if (s->n_layers != r->L) return evsnn_seterr(EVSNN_EINVAL, "hw report: sample has %u layers, report %u", s->n_layers, r->L);
+    if (r->n == r->cap) {
+        uint32_t nc = r->cap ? r->cap * 2 : 64;
+        uint64_t *nl = realloc(r->lat, nc * sizeof *nl);
+        if (!nl) return evsnn_seterr(EVSNN_ENOMEM, "hw report: no memory");
+        r->lat = nl;
+        r->cap = nc;
+    }
+    r->lat[r->n++] = s->latency;
+    r->lat_rtl += s->latency_rtl;
+    r->bottleneck += s->bottleneck;
+    r->sim_cycles += s->sim_cycles;
+    r->energy_pj += hw_sample_energy_pj(r->m, s);
+    add_ops(&r->ops, &s->ops);
+    for (uint32_t l = 0; l < r->L; l++) {
+        layer_acc *a = &r->l[l];
+        const hw_layer_res *x = &s->l[l];
+        a->cycles += x->cycles;
+        if (x->cycles > a->cycles_max) a->cycles_max = x->cycles;
+        a->start += x->start;
+        a->end += x->end;
+        a->in_spikes += x->in_spikes;
+        a->accepted += x->accepted;
+        a->dropped += x->dropped;
+        a->overflow_events += x->overflow_events;
+        a->stall_encoder += x->stall_encoder;
+        a->stall_full += x->stall_full;
+        a->stall_sweep += x->stall_sweep;
+        a->stall_prev += x->stall_prev;
+        a->pe_busy += x->pe_busy;
+        a->rtl_done += x->rtl_done;
+        a->rtl_end += x->rtl_end;
+        a->rtl_hang += x->rtl_hang_steps;
+        if (x->occ_max > a->occ_max) a->occ_max = x->occ_max;
+        for (uint32_t o = 0; o <= a->depth; o++) a->hist[o] += x->hist[o];
+        add_ops(&a->ops, &x->ops);
+    }
+    return 0;
+}
+
+const uint64_t *hw_report_hist(const hw_report *r, uint32_t layer, uint32_t *depth) {
+    if (layer >= r->L) return NULL;
+    if (depth) *depth = r->l[layer].depth;
+    return r->l[layer].hist;
+}
+
+double hw_report_mean_layer_cycles(const hw_report *r, uint32_t layer) {
+    return r->n && layer < r->L ? (double)r->l[layer].cycles / r->n : 0.0;
+}
+
+static int cmp_u64(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Nearest-rank percentile of the sample latencies. */
+uint64_t hw_report_latency_pct(const hw_report *r, double pct) {
+    if (!r->n) return 0;
+    uint64_t *s = malloc(r->n * sizeof *s);
+    if (!s) return 0;
+    memcpy(s, r->lat, r->n * sizeof *s);
+    qsort(s, r->n, sizeof *s, cmp_u64);
+    double rank = ceil(pct / 100.0 * r->n);
+    uint32_t i = rank < 1 ? 0 : (uint32_t)rank - 1;
+    if (i >= r->n) i = r->n - 1;
+    uint64_t v = s[i];
+    free(s);
+    return v;
+}
+
+static void json_ops(FILE *f, const hw_ops *o, double div) {
+    fprintf(f,
+            "{\"accumulates\": %.6g, \"weight_reads\": %.6g, \"membrane_reads\": %.6g, \"membrane_writes\": %.6g, "
+            "\"spike_reads\": %.6g, \"spike_writes\": %.6g, \"encoder_cycles\": %.6g, \"neuron_updates\": %.6g}",
+            o->accumulates / div, o->weight_reads / div, o->membrane_reads / div, o->membrane_writes / div,
+            o->spike_reads / div, o->spike_writes / div, o->encoder_cycles / div, o->neuron_updates / div);
+}
+
+static const char *kind_name(net_kind k) { return k == NET_DENSE ? "dense" : k == NET_CONV ? "conv" : "pool"; }
+
+int hw_report_json(const hw_report *r, FILE *f, const char *extra) {
+    if (!r->n) return evsnn_seterr(EVSNN_EINVAL, "hw report: no samples");
+    const hw_cfg *c = hw_machine_cfg(r->m);
+    const net *n = hw_machine_net(r->m);
+    const hw_layer_cfg *lc = hw_layers(r->m);
+    double N = r->n, mhz = c->clock_mhz;
+    double lat = 0;
+    for (uint32_t i = 0; i < r->n; i++) lat += (double)r->lat[i];
+    lat /= N;
+    double bott = r->bottleneck / N;
+    double e_pj = r->energy_pj / N;                     /* per sample */
+    double lat_s = lat / (mhz * 1e6);
+    double power_w = lat_s > 0 ? e_pj * 1e-12 / lat_s : 0;
+    double fps = lat > 0 ? mhz * 1e6 / lat : 0;
+    fprintf(f, "{");
+    if (extra && *extra) fprintf(f, "%s, ", extra);
+    fprintf(f, "\"model\": \"%s\", \"schedule\": \"%s\", \"clock_mhz\": %.6g, \"samples\": %u, \"T\": %u, ",
+            hw_model_name(c->model), hw_schedule_name(c->schedule), mhz, r->n, r->T);
+    fprintf(f, "\"weight_format\": \"%s\", \"membrane_format\": \"%s\", ", c->weight_format, c->membrane_format);
+    fprintf(f,
+            "\"latency_cycles\": {\"mean\": %.6g, \"p50\": %llu, \"p90\": %llu, \"p99\": %llu, \"max\": %llu}, ",
+            lat, (unsigned long long)hw_report_latency_pct(r, 50), (unsigned long long)hw_report_latency_pct(r, 90),
+            (unsigned long long)hw_report_latency_pct(r, 99), (unsigned long long)hw_report_latency_pct(r, 100));
+    if (c->model == HW_MODEL_SNNDSE) fprintf(f, "\"latency_rtl_done_cycles\": %.6g, ", r->lat_rtl / N);
+    fprintf(f, "\"latency_us\": %.6g, \"fps\": %.6g, \"fps_pipelined\": %.6g, \"bottleneck_cycles\": %.6g, ",
+            lat / mhz, fps, bott > 0 ? mhz * 1e6 / bott : 0, bott);
+    fprintf(f, "\"energy_uj_per_sample\": %.6g, \"avg_power_mw\": %.6g, \"fps_per_w\": %.6g, ", e_pj * 1e-6,
+            power_w * 1e3, power_w > 0 ? fps / power_w : 0);
+    fprintf(f, "\"energy_source\": \"%s\", \"ops_per_sample\": ", c->energy.source);
+    json_ops(f, &r->ops, N);
+    fprintf(f, ", \"layers\": [");
+    for (uint32_t l = 0; l < r->L; l++) {
+        const layer_acc *a = &r->l[l];
+        const net_layer *y = &n->layers[l];
+        double cyc = a->cycles / N;
+        fprintf(f, "%s{\"name\": \"%s\", \"kind\": \"%s\", \"pes\": %u, \"queue_depth\": %u, \"overflow\": \"%s\", ",
+                l ? ", " : "", y->name, kind_name(y->kind), lc[l].pes, lc[l].queue_depth,
+                hw_overflow_name(lc[l].overflow));
+        fprintf(f, "\"cycles_mean\": %.6g, \"cycles_max\": %llu, \"cycles_per_step\": %.6g, \"start_mean\": %.6g, "
+                   "\"end_mean\": %.6g, \"latency_us\": %.6g, ",
+                cyc, (unsigned long long)a->cycles_max, cyc / r->T, a->start / N, a->end / N, cyc / mhz);
+        if (c->model == HW_MODEL_SNNDSE)
+            fprintf(f, "\"rtl_done_mean\": %.6g, \"rtl_end_mean\": %.6g, \"rtl_empty_steps\": %llu, ", a->rtl_done / N,
+                    a->rtl_end / N, (unsigned long long)a->rtl_hang);
+        fprintf(f, "\"in_spikes\": %llu, \"accepted\": %llu, \"dropped\": %llu, \"overflow_events\": %llu, ",
+                (unsigned long long)a->in_spikes, (unsigned long long)a->accepted, (unsigned long long)a->dropped,
+                (unsigned long long)a->overflow_events);
+        fprintf(f, "\"occupancy_max\": %u, \"occupancy_hist\": [", a->occ_max);
+        /* the histogram up to the highest occupancy seen (the rest are zeros up to depth) */
+        for (uint32_t o = 0; o <= a->occ_max; o++) fprintf(f, "%s%llu", o ? ", " : "", (unsigned long long)a->hist[o]);
+        fprintf(f, "], \"stall_cycles\": {\"encoder\": %.6g, \"queue_full\": %.6g, \"sweep\": %.6g, \"prev_layer\": %.6g}, ",
+                a->stall_encoder / N, a->stall_full / N, a->stall_sweep / N, a->stall_prev / N);
+        uint64_t wb, mb;
+        hw_layer_bytes(r->m, l, &wb, &mb);
+        fprintf(f, "\"weight_bytes\": %llu, \"membrane_bytes\": %llu, ", (unsigned long long)wb, (unsigned long long)mb);
+        fprintf(f, "\"pe_utilisation\": %.6g, \"ops_per_sample\": ", a->cycles ? (double)a->pe_busy / a->cycles : 0);
+        json_ops(f, &a->ops, N);
+        fprintf(f, "}");
+    }
+    fprintf(f, "]}\n");
+    return ferror(f) ? evsnn_seterr(EVSNN_EIO, "hw report: write failed") : 0;
+}
+
+/* ---------------------------------------------------------------- allocation */
+
+static double mean_latency(hw_machine *m, const spk_train *in, const spk_train *const *ly, uint32_t N, int *rc,
+                           double *layer_cyc, uint32_t L) {
+    double sum = 0;
+    for (uint32_t l = 0; l < L; l++) layer_cyc[l] = 0;
+    for (uint32_t i = 0; i < N; i++) {
+        hw_sample s;
+        if ((*rc = hw_run(m, &in[i], ly[i], HW_JUMP, 0, &s))) return 0;
+        sum += (double)s.latency;
+        for (uint32_t l = 0; l < L; l++) layer_cyc[l] += (double)s.l[l].cycles;
+        hw_sample_free(&s);
+    }
+    return sum / N;
+}
+
+/* Largest useful PE count of a layer: one PE per neuron (dense) or output channel (conv). */
+static uint32_t max_useful(const net_layer *y) {
+    return y->kind == NET_DENSE ? y->n_out : y->kind == NET_CONV ? y->out_c : 1;
+}
+
+int hw_allocate(hw_machine *m, const spk_train *in, const spk_train *const *ly, uint32_t N) {
+    const hw_cfg *c = hw_machine_cfg(m);
+    const net *n = hw_machine_net(m);
+    const uint32_t L = n->n_layers;
+    if (c->alloc == HW_ALLOC_FIXED) return 0;
+    if (!N) return evsnn_seterr(EVSNN_EINVAL, "hw allocation: needs at least one sample");
+    int rc = 0;
+    double *cyc = calloc(L, sizeof *cyc);
+    if (!cyc) return evsnn_seterr(EVSNN_ENOMEM, "hw: no memory");
+    uint32_t spiking = 0;
+    for (uint32_t l = 0; l < L; l++) spiking += n->layers[l].kind != NET_POOL;
+    if (c->alloc == HW_ALLOC_UNIFORM) {
+        uint32_t each = spiking ? c->total_pes / spiking : 1;
+        for (uint32_t l = 0; l < L && !rc; l++)
+            rc = hw_set_pes(m, l, n->layers[l].kind == NET_POOL || each < 1 ? 1 : each);
+    } else if (c->alloc == HW_ALLOC_PROPORTIONAL) {
+        /* work seen in the trace = each layer's cycles with one PE */
+        for (uint32_t l = 0; l < L && !rc; l++) rc = hw_set_pes(m, l, 1);
+        if (!rc) mean_latency(m, in, ly, N, &rc, cyc, L);
+        double tot = 0;
+        for (uint32_t l = 0; l < L; l++) if (n->layers[l].kind != NET_POOL) tot += cyc[l];
+        for (uint32_t l = 0; l < L && !rc; l++) {
+            uint32_t p = 1;
+            if (n->layers[l].kind != NET_POOL && tot > 0) {
+                double want = c->total_pes * cyc[l] / tot;
+                p = want < 1 ? 1 : (uint32_t)llround(want);
+                if (p > max_useful(&n->layers[l])) p = max_useful(&n->layers[l]);
+            }
+            rc = hw_set_pes(m, l, p);
+        }
+    } else {
+        /* min-latency: add PEs to the slowest layer until the mean latency meets the target */
+        double target = c->latency_target_us * c->clock_mhz;
+        for (uint32_t l = 0; l < L && !rc; l++) rc = hw_set_pes(m, l, 1);
+        for (int it = 0; it < 1 << 16 && !rc; it++) {
+            double lat = mean_latency(m, in, ly, N, &rc, cyc, L);
+            if (rc || lat <= target) break;
+            int best = -1;
+            for (uint32_t l = 0; l < L; l++)
+                if (hw_layers(m)[l].pes < max_useful(&n->layers[l]) && (best < 0 || cyc[l] > cyc[best])) best = (int)l;
+            if (best < 0) {
+                rc = evsnn_seterr(EVSNN_ERANGE,
+                                  "hw allocation: latency target %.6g us not reachable (%.6g us with one PE per "
+                                  "neuron / output channel)",
+                                  c->latency_target_us, lat / c->clock_mhz);
+                break;
+            }
+            rc = hw_set_pes(m, (uint32_t)best, hw_layers(m)[best].pes + 1);
+        }
+    }
+    free(cyc);
+    return rc;
+}

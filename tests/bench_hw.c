@@ -1,0 +1,129 @@
+/* tests/bench_hw.c — simulated clock cycles per second of the accelerator model, per-cycle
+ * and jump-ahead, on the W2 network (16C5-AP2-32C5-AP2-800-11 on 2x32x32). The trace comes
+ * from the event-driven engine running W2 (PyTorch-default initialisation, seed 1) on REAL
+ * N-MNIST recordings (../shared/datasets/nmnist-small, test ids 60001..60016: 34x34 ATIS events
+ * cropped to the central 32x32, channel = polarity·1024 + y·32 + x, binned into T = 20 steps of
+ * 15 ms), decoded here from the documented 5-byte format because the dataset loader is not on
+ * this branch. Without ../shared it falls back to synthetic Bernoulli input (p = 0.05) and says
+ * so. Prints one JSON line per workload; the targets (>= 50 M cycles/s per-cycle, jump >= 20x
+ * faster) are reported, not asserted. */
+#include <stdlib.h>
+#include <time.h>
+
+#include "hw/hw.h"
+#include "sim/engine.h"
+#include "sim/evsnn.h"
+#include "sim/rng.h"
+#include "sim/synth.h"
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+enum { N = 16, T = 20 };
+
+/* One N-MNIST sample as a binary train: 5 bytes per event, x = b0, y = b1, polarity = b2 bit 7,
+ * t = ((b2 & 0x7f) << 16) | (b3 << 8) | b4 microseconds. */
+static int nmnist_train(spk_train *s, const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return -1;
+    if (spk_init(s, T, 2048, 0)) { fclose(f); return -1; }
+    unsigned char e[5];
+    while (fread(e, 1, 5, f) == 5) {
+        uint32_t x = e[0], y = e[1], p = e[2] >> 7, t = ((uint32_t)(e[2] & 0x7f) << 16) | ((uint32_t)e[3] << 8) | e[4];
+        if (x < 1 || x > 32 || y < 1 || y > 32) continue;
+        uint32_t step = t / 15000;
+        if (step >= T) step = T - 1;
+        /* events arrive in time order, so steps never decrease */
+        if (spk_push(s, step, p * 1024 + (y - 1) * 32 + (x - 1), 1)) { fclose(f); return -1; }
+    }
+    fclose(f);
+    return spk_close(s, SPK_SORT);
+}
+
+static const char *trace_desc = "";
+
+static int bench(hw_model model, const char *cfgname, const spk_train *in, const spk_train *const *out, const net *n) {
+    hw_cfg c;
+    hw_cfg_default(&c);
+    c.model = model;
+    c.dflt.pes = model == HW_MODEL_SNNDSE ? 4 : 8;
+    c.dflt.queue_depth = model == HW_MODEL_SNNDSE ? 256 : 64;
+    c.dflt.encoder_width = 16;
+    c.dflt.neuron_cycles = model == HW_MODEL_SNNDSE ? 3 : 1;
+    int err;
+    hw_machine *m = hw_create(&c, n, T, &err);
+    if (!m) { fprintf(stderr, "bench_hw: %s\n", evsnn_errmsg()); return 1; }
+    double secs[2] = {0, 0};
+    uint64_t cycles[2] = {0, 0}, lat[2] = {0, 0};
+    for (int mode = 0; mode < 2; mode++) {
+        /* repeat until at least 0.3 s has been measured */
+        uint32_t reps = 0;
+        double t0 = now_s();
+        do {
+            for (uint32_t i = 0; i < N; i++) {
+                hw_sample s;
+                if (hw_run(m, &in[i], out[i], mode ? HW_JUMP : HW_PER_CYCLE, 0, &s)) {
+                    fprintf(stderr, "bench_hw: %s\n", evsnn_errmsg());
+                    hw_free(m);
+                    return 1;
+                }
+                cycles[mode] += s.sim_cycles;
+                if (!reps) lat[mode] += s.latency;
+                hw_sample_free(&s);
+            }
+            reps++;
+        } while (now_s() - t0 < 0.3);
+        secs[mode] = now_s() - t0;
+    }
+    double pc = cycles[0] / secs[0], ja = cycles[1] / secs[1];
+    printf("{\"bench\": \"hw_cycles_per_s\", \"model\": \"%s\", \"network\": \"W2 16C5-AP2-32C5-AP2-800-11 on 2x32x32\", "
+           "\"trace\": \"engine run of W2 (PyTorch-default init) on %s, %u samples x T=%u\", \"mean_latency_cycles\": %.6g, \"same_latency\": %s, "
+           "\"per_cycle_cycles_per_s\": %.4g, \"jump_cycles_per_s\": %.4g, \"jump_speedup\": %.3g, "
+           "\"target_per_cycle\": 5e7, \"target_speedup\": 20}\n",
+           cfgname, trace_desc, N, T, (double)lat[0] / N, lat[0] == lat[1] ? "true" : "false", pc, ja, ja / pc);
+    hw_free(m);
+    return lat[0] == lat[1] ? 0 : 1;
+}
+
+int main(void) {
+    int err;
+    net *n = net_build("16C5-AP2-32C5-AP2-800-11", 2, 32, 32, NULL, &err);
+    if (!n) { fprintf(stderr, "bench_hw: %s\n", evsnn_errmsg()); return 1; }
+    net_init_params(n, 1);
+    spk_train *in = calloc(N, sizeof *in);
+    sim_input *si = calloc(N, sizeof *si);
+    sim_result *res = calloc(N, sizeof *res);
+    const spk_train **out = calloc(N, sizeof *out);
+    int real = 1;
+    for (uint32_t i = 0; i < N && real; i++) {
+        char path[256];
+        snprintf(path, sizeof path, "../shared/datasets/nmnist-small/bin/%u.bs2", 60001 + i);
+        if (nmnist_train(&in[i], path)) {
+            real = 0;
+            for (uint32_t k = 0; k <= i; k++) spk_deinit(&in[k]);
+        }
+    }
+    trace_desc = real ? "real N-MNIST test samples 60001..60016 (central 32x32, 15 ms steps)"
+                      : "SYNTHETIC Bernoulli input p=0.05 (../shared/datasets/nmnist-small not found)";
+    for (uint32_t i = 0; i < N; i++) {
+        if (!real && synth_bernoulli(&in[i], T, n->n_in, 0.05, rng_stream(1, i))) return 1;
+        if (sim_result_init(&res[i], n, T, 0)) return 1;
+        si[i] = (sim_input){.train = &in[i], .T = T};
+    }
+    if (sim_run_batch(n, si, N, res, 0)) { fprintf(stderr, "bench_hw: %s\n", evsnn_errmsg()); return 1; }
+    for (uint32_t i = 0; i < N; i++) out[i] = res[i].out;
+    int rc = bench(HW_MODEL_EVSNN, "evsnn", in, out, n) | bench(HW_MODEL_SNNDSE, "snn-dse", in, out, n);
+    for (uint32_t i = 0; i < N; i++) {
+        spk_deinit(&in[i]);
+        sim_result_deinit(&res[i]);
+    }
+    free(in);
+    free(si);
+    free(res);
+    free(out);
+    net_free(n);
+    return rc;
+}
