@@ -170,6 +170,34 @@ static void test_bad_label(void **state) {
     net_free(n);
 }
 
+/* A NaN weight makes its layer's gradient NaN: the step stops with EVSNN_ENUMERIC naming
+ * the step and the layer, and no parameter is updated. */
+static void test_nan_stops_step(void **state) {
+    (void)state;
+    int err;
+    net *n = net_build("10-6-3", 0, 0, 0, NULL, &err);
+    net_init_params(n, 2);
+    for (size_t i = 0; i < n->n_params; i++) n->params[i] *= 5.0f;
+    train_cfg c = train_defaults();
+    c.opt = optim_defaults(OPT_SGD);
+    trainer *tr = trainer_create(n, &c, 8, &err);
+    spk_train in;
+    random_train(&in, 8, 10, 0.5, 4);
+    sim_input si = {.train = &in, .T = 8};
+    uint32_t lab = 1;
+    n->layers[1].w[0] = NAN; /* input 0 of fc2 */
+    float before[200];
+    memcpy(before, n->params, n->n_params * sizeof(float));
+    assert_int_equal(trainer_step(tr, &si, &lab, NULL, 1, NULL), EVSNN_ENUMERIC);
+    assert_non_null(strstr(evsnn_errmsg(), "step 0"));
+    assert_non_null(strstr(evsnn_errmsg(), "fc"));
+    for (size_t i = 0; i < n->n_params; i++)
+        if (!isnan(before[i])) assert_int_equal(test_bits(n->params[i]), test_bits(before[i]));
+    spk_deinit(&in);
+    trainer_free(tr);
+    net_free(n);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_adam_by_hand),
@@ -178,6 +206,7 @@ int main(void) {
         cmocka_unit_test(test_clip),
         cmocka_unit_test(test_threads_bitwise),
         cmocka_unit_test(test_bad_label),
+        cmocka_unit_test(test_nan_stops_step),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
