@@ -64,6 +64,9 @@ static const char *usage_text =
     "  --tha T0:TINF:A[,...]  threshold annealing per spiking layer (a shorter list repeats its\n"
     "                      last): threshold starts at T0 and moves by A(TINF - theta) per step\n"
     "  --tha-centre C      initial (surrogate at T0, paper eq. 8; default) | current\n"
+    "  --record R          what the forward keeps for the backward: dense (default: every\n"
+    "                      membrane, T x N floats) | sparse (spike trains only; the backward\n"
+    "                      rebuilds the membranes layer by layer, same gradients up to rounding)\n"
     "  --seed S            seed of the initialisation and of the shuffling (default 1)\n"
     "  --threads N         threads (default: all cores); results do not depend on N\n"
     "  --slots K           gradient partial sums per batch (default 2); results depend on K\n"
@@ -290,7 +293,7 @@ static int run_temporal(net *n, const train_cfg *c, const char *spec, uint64_t i
 int cmd_train(int argc, char **argv) {
     enum { O_DATA = 2000, O_STEPS, O_EPOCHS, O_BATCH, O_OPTIM, O_LR, O_MOM, O_WD, O_COS, O_ETAMIN, O_GCLIP, O_WCLIP,
            O_SURR, O_LOSS, O_CR, O_IR, O_BIN, O_LCLAMP, O_THA, O_CENTRE, O_SEED, O_THREADS, O_SLOTS, O_CKPT,
-           O_RESUME, O_LOG, O_QUIET, O_TEST, O_SPLITAT, O_MAXTR, O_MAXTE, O_ENC, O_DT, O_TRACE };
+           O_RESUME, O_LOG, O_QUIET, O_TEST, O_SPLITAT, O_MAXTR, O_MAXTE, O_ENC, O_DT, O_TRACE, O_RECORD };
     static const struct option opts[] = {NETCLI_OPTIONS,
         {"data", required_argument, 0, O_DATA}, {"steps", required_argument, 0, O_STEPS},
         {"epochs", required_argument, 0, O_EPOCHS}, {"batch", required_argument, 0, O_BATCH},
@@ -309,7 +312,7 @@ int cmd_train(int argc, char **argv) {
         {"test-data", required_argument, 0, O_TEST}, {"split-at", required_argument, 0, O_SPLITAT},
         {"max-train", required_argument, 0, O_MAXTR}, {"max-test", required_argument, 0, O_MAXTE},
         {"encoding", required_argument, 0, O_ENC}, {"dt-us", required_argument, 0, O_DT},
-        {"trace", required_argument, 0, O_TRACE},
+        {"trace", required_argument, 0, O_TRACE}, {"record", required_argument, 0, O_RECORD},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     netcli nc;
     netcli_init(&nc);
@@ -342,6 +345,11 @@ int cmd_train(int argc, char **argv) {
         case O_MAXTE: if (num("max-test", optarg, 1, 1e9, &v)) return 2; dopt.max_test = (uint32_t)v; break;
         case O_ENC: dopt.encoding = optarg; break;
         case O_TRACE: trace_path = optarg; break;
+        case O_RECORD:
+            if (!strcmp(optarg, "sparse")) c.sparse_record = 1;
+            else if (!strcmp(optarg, "dense")) c.sparse_record = 0;
+            else { fprintf(stderr, "evsnn train: --record '%s': expected sparse or dense\n", optarg); return 2; }
+            break;
         case O_DT: if (num("dt-us", optarg, 1, 1e9, &v)) return 2; dopt.dt_us = (uint32_t)v; break;
         case O_STEPS: if (num("steps", optarg, 1, 100000, &steps)) return 2; break;
         case O_EPOCHS: if (num("epochs", optarg, 1, 1e6, &epochs)) return 2; break;
