@@ -198,6 +198,39 @@ static void test_nan_stops_step(void **state) {
     net_free(n);
 }
 
+/* Threshold annealing by hand: θ0 = 1, θ∞ = 3, α = 0.5 → θ = 1, 2, 2.5, 2.75 after each
+ * step; the surrogate centre stays at θ0 with `initial` and follows θ with `current`. */
+static void test_tha_schedule_and_centre(void **state) {
+    (void)state;
+    for (int cen = 0; cen <= 1; cen++) {
+        int err;
+        net *n = net_build("10-6-3", 0, 0, 0, NULL, &err);
+        net_init_params(n, 2);
+        train_cfg c = train_defaults();
+        c.n_tha = 1;
+        c.tha_theta0[0] = 1.0f;
+        c.tha_theta_inf[0] = 3.0f;
+        c.tha_alpha[0] = 0.5f;
+        c.centre = cen ? THA_CENTRE_CURRENT : THA_CENTRE_INITIAL;
+        trainer *tr = trainer_create(n, &c, 6, &err);
+        spk_train in;
+        random_train(&in, 6, 10, 0.4, 8);
+        sim_input si = {.train = &in, .T = 6};
+        uint32_t lab = 0;
+        const float want[4] = {1.0f, 2.0f, 2.5f, 2.75f};
+        for (int s = 0; s < 4; s++) {
+            for (uint32_t l = 0; l < 2; l++) {
+                assert_float_equal(n->layers[l].nc.theta, want[s], 1e-6);
+                assert_float_equal(trainer_theta_c(tr)[l], cen ? want[s] : 1.0f, 1e-6);
+            }
+            if (s < 3) assert_int_equal(trainer_step(tr, &si, &lab, NULL, 1, NULL), 0);
+        }
+        spk_deinit(&in);
+        trainer_free(tr);
+        net_free(n);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_adam_by_hand),
@@ -207,6 +240,7 @@ int main(void) {
         cmocka_unit_test(test_threads_bitwise),
         cmocka_unit_test(test_bad_label),
         cmocka_unit_test(test_nan_stops_step),
+        cmocka_unit_test(test_tha_schedule_and_centre),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
