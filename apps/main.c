@@ -14,6 +14,8 @@ typedef struct {
 static const command commands[] = {
     {"run", cmd_run, "run a network on input spikes and print a JSON summary"},
     {"init", cmd_init, "write a freshly initialised model file from an architecture"},
+    {"serve", cmd_serve, "serve a model over live event streams (TCP/UDP, HTTP metrics and live page)"},
+    {"replay", cmd_replay, "stream a recording to 'evsnn serve' and score its predictions"},
     {"hw", cmd_hw, "replay a recorded trace through the accelerator cycle model (hw dse: PE sweep)"},
 };
 
