@@ -17,6 +17,7 @@ static const command commands[] = {
     {"serve", cmd_serve, "serve a model over live event streams (TCP/UDP, HTTP metrics and live page)"},
     {"replay", cmd_replay, "stream a recording to 'evsnn serve' and score its predictions"},
     {"hw", cmd_hw, "replay a recorded trace through the accelerator cycle model (hw dse: PE sweep)"},
+    {"data", cmd_data, "inspect, convert and picture datasets (info, convert, show)"},
 };
 
 static void usage(FILE *f) {
