@@ -143,7 +143,8 @@ static void run_load(int port, const char *arch, int n_clients) {
     for (int i = 0; i < n_clients; i++) pthread_join(th[i], NULL);
     double secs = now_s() - t0;
     int ok = 1, nl = 0;
-    uint32_t *all = calloc((size_t)windows * n_clients, sizeof *all);
+    size_t n_all = (size_t)(unsigned)windows * (unsigned)n_clients;
+    uint32_t *all = calloc(n_all ? n_all : 1, sizeof *all);
     for (int i = 0; i < n_clients; i++) {
         ok &= cl[i].ok;
         memcpy(all + nl, cl[i].lat, (size_t)cl[i].n_lat * sizeof *all);

@@ -512,6 +512,45 @@ static void test_sigterm_drains(void **state) {
     free(r);
 }
 
+/* --accel: each window also runs through the accelerator model; data/accel.cfg declares
+ * queue depth 64 with stall on overflow, so occupancy is within [0, 64], nothing dropped,
+ * and a window of 1,500 input events fills the first layer's queue at least once. */
+static void test_accel_metrics(void **state) {
+    (void)state;
+    char args[600];
+    snprintf(args, sizeof args, "--model %s --steps 100 --dt 3000 --http 127.0.0.1:0 --accel data/accel.cfg", model);
+    tl_server s2 = {0};
+    assert_int_equal(tl_server_start(&s2, test_evsnn_bin(), args), 0);
+    int fd = tl_connect(s2.tcp);
+    tl_reader *r = calloc(1, sizeof *r);
+    r->fd = fd;
+    char line[4096];
+    assert_true(tl_readline(r, line, sizeof line, 5000) > 0);
+    send_hello(fd, 3000);
+    tl_events e = {0};
+    e.n = 1500;
+    e.t = calloc(e.n, sizeof *e.t), e.x = calloc(e.n, 2), e.y = calloc(e.n, 2), e.p = calloc(e.n, 1);
+    for (uint32_t i = 0; i < e.n; i++) e.t[i] = i * 150, e.x[i] = (uint16_t)(i * 7 % 34), e.y[i] = (uint16_t)(i * 13 % 34), e.p[i] = (uint8_t)(i & 1);
+    send_sample(fd, &e, 0, 1);
+    assert_true(tl_readline(r, line, sizeof line, 10000) > 0);
+    assert_int_equal((int)tl_json_num(line, "events"), 1500);
+    int st;
+    char *m = tl_http_get(s2.http, "/metrics", &st);
+    assert_non_null(m);
+    assert_true(metric(m, "evsnn_live_accel_queue_depth{layer=\"fc1\"}") == 64);
+    uint64_t mx = metric(m, "evsnn_live_accel_queue_occupancy_max{layer=\"fc1\"}");
+    assert_true(mx >= 1 && mx <= 64);
+    assert_true(metric(m, "evsnn_live_accel_queue_dropped_total{layer=\"fc1\"}") == 0);
+    char why[512];
+    const char *bad = prom_check(m, why, sizeof why);
+    if (bad) fail_msg("%s", bad);
+    free(m);
+    tl_events_free(&e);
+    close(fd);
+    free(r);
+    assert_int_equal(tl_server_stop(&s2, NULL, 0), 0);
+}
+
 int main(void) {
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
@@ -523,6 +562,7 @@ int main(void) {
         cmocka_unit_test(test_udp),
         cmocka_unit_test(test_aedat_stream),
         cmocka_unit_test(test_sigterm_drains),
+        cmocka_unit_test(test_accel_metrics),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
