@@ -1,5 +1,6 @@
 /* apps/cmd_serve.c — `evsnn serve`: online inference over live event streams (io/LIVE.md). */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,7 @@
 static const char *usage_text =
     "usage: evsnn serve (--model MODEL.h5 | --arch A [--input SHAPE] [network options])\n"
     "                   [--listen HOST:PORT] [--udp PORT] [--http HOST:PORT] [--accel CFG]\n"
-    "                   [--steps T] [--dt US] [--window-cap N] [--max-conns N]\n"
+    "                   [--steps T] [--dt US] [--window-cap N] [--max-conns N] [--idle-ms MS]\n"
     "\n"
     "Serve a model over live event streams. Clients send evsnn frames (io/LIVE.md: HELLO with\n"
     "the sensor geometry, then batches of (t, x, y, p) or (t, unit) events) or an AEDAT 2.0\n"
@@ -39,6 +40,9 @@ static const char *usage_text =
     "  --window-cap N      events kept per window and connection (default 1048576); more are\n"
     "                      dropped and counted (reason \"cap\")\n"
     "  --max-conns N       concurrent TCP connections (default 256)\n"
+    "  --idle-ms MS        run a connection's open window when no input came for MS ms of\n"
+    "                      wall time (a sensor gone quiet still gets its result; default 0: off,\n"
+    "                      windows close on stream time, FLUSH, BYE or end of stream only)\n"
     "  --model FILE        an evsnn model file (see 'evsnn init')\n"
     "  --init-seed S       with --arch: seed of the initialisation (default 1)\n"
     "\n" NETCLI_HELP
@@ -65,13 +69,14 @@ int cmd_serve(int argc, char **argv) {
                                          {"dt", required_argument, 0, 'd'},
                                          {"window-cap", required_argument, 0, 'w'},
                                          {"max-conns", required_argument, 0, 'c'},
+                                         {"idle-ms", required_argument, 0, 'I'},
                                          {"init-seed", required_argument, 0, 'i'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     netcli nc;
     netcli_init(&nc);
     const char *model = NULL, *listen = "127.0.0.1:0", *http = NULL, *accel = NULL;
-    unsigned long udp = 0, steps = 0, dt = 1000, cap = 1u << 20, maxc = 256, init_seed = 1;
+    unsigned long udp = 0, steps = 0, dt = 1000, cap = 1u << 20, maxc = 256, init_seed = 1, idle = 0;
     int use_udp = 0, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -99,6 +104,9 @@ int cmd_serve(int argc, char **argv) {
         case 'c':
             if (parse_ul(optarg, 1, 100000, &maxc)) { fprintf(stderr, "evsnn serve: --max-conns '%s': expected an integer in 1..100000\n", optarg); return 2; }
             break;
+        case 'I':
+            if (parse_ul(optarg, 0, 3600000, &idle)) { fprintf(stderr, "evsnn serve: --idle-ms '%s': expected ms in 0..3600000\n", optarg); return 2; }
+            break;
         case 'i':
             if (parse_ul(optarg, 0, (unsigned long)-1, &init_seed)) { fprintf(stderr, "evsnn serve: --init-seed '%s': expected a non-negative integer\n", optarg); return 2; }
             break;
@@ -123,7 +131,7 @@ int cmd_serve(int argc, char **argv) {
         return 2;
     }
     live_server_opts so = {.listen = listen, .udp_port = use_udp ? (int)udp : -1, .http = http, .max_conns = (uint32_t)maxc,
-                           .handle_signals = 1};
+                           .handle_signals = 1, .idle_ms = (uint32_t)idle};
     live_server *srv = live_server_create(core, &so, &err);
     if (!srv) {
         fprintf(stderr, "evsnn serve: %s\n", evsnn_errmsg());
@@ -138,6 +146,14 @@ int cmd_serve(int argc, char **argv) {
     fputs("}\n", stdout);
     fflush(stdout);
     int rc = live_server_run(srv);
+    /* Drained: a repeated SIGTERM while the process winds down must not turn a clean exit
+     * into death by signal. Blocked, not ignored: freeing the server restores the default
+     * handlers libevent replaced, a mask survives that. */
+    sigset_t term;
+    sigemptyset(&term);
+    sigaddset(&term, SIGTERM);
+    sigaddset(&term, SIGINT);
+    sigprocmask(SIG_BLOCK, &term, NULL);
     const live_metrics *m = live_core_metrics(core);
     uint64_t dropped = 0;
     for (int r = 0; r < LIVE_DROP_N; r++) dropped += m->dropped[r];

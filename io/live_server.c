@@ -27,11 +27,13 @@ extern const char live_page_html[];
 #define OUT_PAUSE (1u << 20)     /* stop reading a client that leaves 1 MiB of results unread */
 #define OUT_RESUME (256u << 10)  /* ... and read again below 256 KiB */
 #define DRAIN_TIMEOUT_S 5
+#define WRITE_TIMEOUT_S 30       /* a client that takes no result bytes for 30 s is dropped */
 
 typedef struct conn {
     live_server *srv;
     struct bufferevent *bev;
     live_session *ss;
+    struct event *idle;          /* --idle-ms: runs an open window when input stops */
     int closing, paused;
     struct conn *prev, *next;
 } conn;
@@ -44,6 +46,7 @@ struct live_server {
     int udp_fd;
     struct event *udp_ev;
     live_session *udp_ss;
+    struct event *udp_idle;
     struct sockaddr_storage udp_peer;
     socklen_t udp_peerlen;
     struct evhttp *http;
@@ -69,6 +72,7 @@ static void conn_free(conn *c) {
     else srv->conns = c->next;
     if (c->next) c->next->prev = c->prev;
     bufferevent_free(c->bev);
+    if (c->idle) event_free(c->idle);
     live_session_free(c->ss);
     free(c);
     srv->n_conns--;
@@ -133,7 +137,20 @@ static int conn_process(conn *c) {
         if (rc == 1) return conn_close_later(c); /* BYE */
         if (!used) break;
     }
+    if (c->idle && !c->closing) {
+        if (live_session_active(c->ss)) {
+            struct timeval tv = {c->srv->o.idle_ms / 1000, (c->srv->o.idle_ms % 1000) * 1000};
+            evtimer_add(c->idle, &tv); /* re-armed by every read: fires only when input stops */
+        } else evtimer_del(c->idle);
+    }
     return 0;
+}
+
+static void conn_idle_cb(evutil_socket_t fd, short what, void *arg) {
+    (void)fd;
+    (void)what;
+    conn *c = arg;
+    if (!c->closing) live_session_flush(c->ss, live_now_us());
 }
 
 static void conn_read_cb(struct bufferevent *bev, void *ctx) {
@@ -202,7 +219,10 @@ static void accept_cb(struct evconnlistener *lis, evutil_socket_t fd, struct soc
     srv->n_conns++;
     m->connections_total++;
     m->connections_open++;
+    if (srv->o.idle_ms) c->idle = evtimer_new(srv->base, conn_idle_cb, c);
     bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
+    struct timeval wto = {WRITE_TIMEOUT_S, 0};
+    bufferevent_set_timeouts(c->bev, NULL, &wto);
     bufferevent_setwatermark(c->bev, EV_READ, 0, READ_HIGH);
     bufferevent_setwatermark(c->bev, EV_WRITE, OUT_RESUME, 0);
     char *g = NULL;
@@ -251,6 +271,19 @@ static void udp_cb(evutil_socket_t fd, short what, void *arg) {
             udp_emit(srv, line, (size_t)len);
         }
     }
+    if (srv->udp_idle) {
+        if (live_session_active(srv->udp_ss)) {
+            struct timeval tv = {srv->o.idle_ms / 1000, (srv->o.idle_ms % 1000) * 1000};
+            evtimer_add(srv->udp_idle, &tv);
+        } else evtimer_del(srv->udp_idle);
+    }
+}
+
+static void udp_idle_cb(evutil_socket_t fd, short what, void *arg) {
+    (void)fd;
+    (void)what;
+    live_server *srv = arg;
+    live_session_flush(srv->udp_ss, live_now_us());
 }
 
 /* ---- HTTP ---- */
@@ -326,6 +359,12 @@ static void start_drain(live_server *srv) {
     while (c) {
         conn *next = c->next;
         if (!c->closing) {
+            /* Take what the client sent before the signal but the loop has not read yet
+             * (non-blocking socket; bounded by the read watermark). */
+            struct evbuffer *in = bufferevent_get_input(c->bev);
+            while (!c->paused && evbuffer_get_length(in) < READ_HIGH &&
+                   evbuffer_read(in, bufferevent_getfd(c->bev), 65536) > 0) {
+            }
             if (!conn_process(c) && !c->closing) {
                 live_session_flush(c->ss, live_now_us());
                 conn_close_later(c);
@@ -393,6 +432,7 @@ void live_server_free(live_server *s) {
     while (s->conns) conn_free(s->conns);
     if (s->lis) evconnlistener_free(s->lis);
     if (s->udp_ev) event_free(s->udp_ev);
+    if (s->udp_idle) event_free(s->udp_idle);
     if (s->udp_fd >= 0) close(s->udp_fd);
     live_session_free(s->udp_ss);
     if (s->http) evhttp_free(s->http);
@@ -438,6 +478,7 @@ live_server *live_server_create(live_core *core, const live_server_opts *o, int 
         s->udp_ss = live_session_create(core, udp_emit, s, &rc);
         s->udp_ev = s->udp_ss ? event_new(s->base, s->udp_fd, EV_READ | EV_PERSIST, udp_cb, s) : NULL;
         if (!s->udp_ev || event_add(s->udp_ev, NULL)) goto fail;
+        if (o->idle_ms && !(s->udp_idle = evtimer_new(s->base, udp_idle_cb, s))) goto fail;
     }
     if (o->http) {
         struct sockaddr_storage hs;

@@ -65,6 +65,7 @@ int live_session_feed(live_session *s, const uint8_t *buf, size_t n, size_t *use
 size_t live_session_need(const live_session *s);
 /* Close the current window, if any (run it, emit its result). */
 int live_session_flush(live_session *s, uint64_t now_us);
+int live_session_active(const live_session *s); /* 1 while a window is open */
 uint64_t live_now_us(void); /* CLOCK_MONOTONIC µs */
 
 /* ---- the server ---- */
@@ -74,6 +75,7 @@ typedef struct {
     const char *http;     /* "HOST:PORT" or NULL */
     uint32_t max_conns;   /* default 256; more are refused with a reason line */
     int handle_signals;   /* SIGTERM/SIGINT drain and stop */
+    uint32_t idle_ms;     /* run an open window after this much wall time without input (0: never) */
 } live_server_opts;
 
 typedef struct live_server live_server;

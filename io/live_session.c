@@ -389,6 +389,7 @@ static int close_window(live_session *s, uint64_t now_us) {
 }
 
 int live_session_flush(live_session *s, uint64_t now_us) { return close_window(s, now_us); }
+int live_session_active(const live_session *s) { return s->active; }
 
 static void drop(live_session *s, int reason) {
     s->c->m.dropped[reason]++;

@@ -551,6 +551,41 @@ static void test_accel_metrics(void **state) {
     assert_int_equal(tl_server_stop(&s2, NULL, 0), 0);
 }
 
+/* --idle-ms: a stream that goes quiet with a window open still gets its result; --max-conns:
+ * one more client is refused with a reason line. */
+static void test_idle_and_max_conns(void **state) {
+    (void)state;
+    char args[600];
+    snprintf(args, sizeof args, "--model %s --steps 100 --dt 3000 --idle-ms 100 --max-conns 1", model);
+    tl_server s2 = {0};
+    assert_int_equal(tl_server_start(&s2, test_evsnn_bin(), args), 0);
+    int fd = tl_connect(s2.tcp);
+    tl_reader *r = calloc(1, sizeof *r);
+    r->fd = fd;
+    char line[4096];
+    assert_true(tl_readline(r, line, sizeof line, 5000) > 0);
+    int fd2 = tl_connect(s2.tcp);
+    tl_reader *r2 = calloc(1, sizeof *r2);
+    r2->fd = fd2;
+    assert_true(tl_readline(r2, line, sizeof line, 5000) > 0);
+    assert_non_null(strstr(line, "\"error\":\"server full"));
+    assert_int_equal(tl_readline(r2, line, sizeof line, 5000), 0);
+    close(fd2);
+    send_hello(fd, 3000);
+    uint8_t b[64];
+    size_t k = live_put_batch_hdr(b, LIVE_XYP, 1000, 2); /* tumbling window, no FLUSH */
+    live_put_xyp(b + k, 0, 1, 1, 1), k += 8;
+    live_put_xyp(b + k, 10, 2, 1, 0), k += 8;
+    assert_int_equal(tl_send_all(fd, b, k), 0);
+    assert_true(tl_readline(r, line, sizeof line, 5000) > 0); /* after ~100 ms of silence */
+    assert_int_equal((int)tl_json_num(line, "events"), 2);
+    assert_int_equal((int)tl_json_num(line, "t_start_us"), 1000);
+    close(fd);
+    free(r);
+    free(r2);
+    assert_int_equal(tl_server_stop(&s2, NULL, 0), 0);
+}
+
 int main(void) {
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
@@ -563,6 +598,7 @@ int main(void) {
         cmocka_unit_test(test_aedat_stream),
         cmocka_unit_test(test_sigterm_drains),
         cmocka_unit_test(test_accel_metrics),
+        cmocka_unit_test(test_idle_and_max_conns),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
