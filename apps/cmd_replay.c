@@ -23,7 +23,7 @@
 
 static const char *usage_text =
     "usage: evsnn replay FILE --to HOST:PORT [--speed 1.0|max] [--split S] [--first N] [--count N]\n"
-    "                    [--dt-us US] [--window-us A:B] [--quiet]\n"
+    "                    [--dt-us US] [--steps T] [--window-us A:B] [--quiet]\n"
     "\n"
     "Stream the samples of a recording (any dataset evsnn reads with events: N-MNIST, AEDAT,\n"
     "SHD, evsnn's own event file) to a running 'evsnn serve'. Each sample is sent as one\n"
@@ -41,6 +41,7 @@ static const char *usage_text =
     "  --first N --count N sample range\n"
     "  --dt-us US          bin width sent in the HELLO (default: the format's: N-MNIST 3400,\n"
     "                      DVS128 5000, SHD 14000)\n"
+    "  --steps T           steps per sample (default 100); must equal the server's --steps\n"
     "  --window-us A:B     events in [A, B) µs after each sample's origin\n"
     "  --quiet             only the summary line\n"
     "\nExit status: 0 ok, 1 connection or server failure, 2 bad usage or bad input.\n";
@@ -149,7 +150,8 @@ int cmd_replay(int argc, char **argv) {
     static const struct option opts[] = {{"to", required_argument, 0, 't'},     {"speed", required_argument, 0, 's'},
                                          {"split", required_argument, 0, 0},    {"first", required_argument, 0, 0},
                                          {"count", required_argument, 0, 0},    {"dt-us", required_argument, 0, 0},
-                                         {"window-us", required_argument, 0, 0}, {"quiet", no_argument, 0, 'q'},
+                                         {"window-us", required_argument, 0, 0}, {"steps", required_argument, 0, 0},
+                                         {"quiet", no_argument, 0, 'q'},
                                          {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
     ds_opts o;
     ds_opts_default(&o);

@@ -126,7 +126,7 @@ void live_metrics_prometheus(const live_metrics *m, const net *n, FILE *f) {
     for (int b = 0; b < LIVE_LAT_BUCKETS; b++) {
         cum += m->lat_bucket[b];
         fputs("evsnn_live_result_latency_seconds_bucket{le=\"", f);
-        num(f, live_lat_bounds[b]);
+        fprintf(f, "%g", live_lat_bounds[b]); /* the decimal constants above, as written */
         fprintf(f, "\"} %llu\n", (unsigned long long)cum);
     }
     cum += m->lat_bucket[LIVE_LAT_BUCKETS];

@@ -48,6 +48,9 @@ check "replay predictions equal offline inference (class and every count)" cmp -
 check "the network fired (not two silent runs)" sh -c "grep -v '\[0,0,0,0,0,0,0,0,0,0\]' '$tmp/a' | grep -q ."
 check "replay summary counts 30 labelled samples" grep -q '"samples":30,"predictions":30,"labelled":30' "$tmp/replay.out"
 
+"$EVSNN" replay "$DATA" --to "127.0.0.1:$port" --speed max --count 2 --steps 50 >/dev/null 2>"$tmp/mis.err"; rc=$?
+check "a window length the server does not run is refused with the reason (exit 1)" sh -c "[ $rc -eq 1 ] && grep -q '50 steps per window; this server runs 100' '$tmp/mis.err'"
+
 # real-time pacing: 3 samples of ~0.3 s each take at least ~0.6 s of wall time
 "$EVSNN" replay "$DATA" --to "127.0.0.1:$port" --count 3 --quiet >"$tmp/rt.out" 2>&1
 check "real-time replay is paced by the recording's clock" sh -c "awk -F'\"wall_s\":' '{split(\$2,a,\",\"); exit !(a[1] > 0.6)}' '$tmp/rt.out'"
@@ -55,3 +58,4 @@ check "real-time replay is paced by the recording's clock" sh -c "awk -F'\"wall_
 kill -TERM "$srv"; wait "$srv"; rc=$?; srv=
 check "serve drains on SIGTERM and exits 0" [ $rc -eq 0 ]
 check "serve's summary counts the replayed windows" grep -q '"windows":33' "$tmp/serve.out"
+check "serve counts the three replay connections" sh -c "grep -q '\"connections\":3,' '$tmp/serve.out'"

@@ -2,7 +2,7 @@
  * ports: real N-MNIST samples streamed give the same predictions as offline inference of
  * the same samples (decoded here from the published format and run through the engine);
  * a malformed client is closed with a reason while others continue; a client vanishing
- * mid-frame; a bounded load test (24 clients) with zero lost events; /metrics checked
+ * mid-frame; a bounded load test (32 clients) with zero lost events; /metrics checked
  * against the Prometheus text format rules; UDP; a real AEDAT 2.0 recording; SIGTERM drain. */
 #include "tests/testutil.h"
 
@@ -167,7 +167,7 @@ static void test_vanish_mid_frame(void **state) {
 }
 
 /* ---- load: many concurrent clients, every event accounted for ---- */
-enum { LOAD_CLIENTS = 24, LOAD_WINDOWS = 10, LOAD_EVENTS = 1500 };
+enum { LOAD_CLIENTS = 32, LOAD_WINDOWS = 20, LOAD_EVENTS = 1500 };
 typedef struct {
     int id, ok;
     uint64_t events_back, sent;
