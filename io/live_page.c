@@ -62,7 +62,7 @@ const char live_page_html[] =
     "  const net=d.layers.slice(1);\n"
     "  const rmax=Math.max(0.05,...net.map(l=>l.rate_last));\n"
     "  drawBars('rates',net.map(l=>({name:l.name,v:l.rate_last,v2:l.rate})),rmax,it=>it.v.toFixed(4));\n"
-    "  const q=net.filter(l=>l.queue_depth!==undefined);\n"
+    "  const q=net.filter(l=>l.queue_depth!==undefined);document.body.dataset.queues=q.length;\n"
     "  const qmax=Math.max(1,...q.map(l=>l.queue_depth));\n"
     "  drawBars('queues',q.map(l=>({name:l.name,v:l.queue_mean,v2:l.queue_max,depth:l.queue_depth})),qmax,\n"
     "   it=>it.v.toFixed(1)+'/'+it.v2+'/'+it.depth);\n"

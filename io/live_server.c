@@ -179,6 +179,8 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *ctx) {
     if (what & BEV_EVENT_EOF && !(what & BEV_EVENT_ERROR) && !c->closing) {
         /* The client finished sending (it may still read): run what it sent, then close.
          * A partial frame left behind is a client that vanished mid-frame: dropped. */
+        c->paused = 0;
+        if (conn_process(c) || c->closing) return;
         live_session_flush(c->ss, live_now_us());
         conn_close_later(c);
         return;

@@ -37,7 +37,7 @@ if [ ! -r "$DATA" ]; then
 fi
 
 "$EVSNN" init --arch 2312-64-10 --input 2x34x34 --threshold 0.3 --seed 3 -o "$tmp/m.h5" >/dev/null
-"$EVSNN" serve --model "$tmp/m.h5" --http 127.0.0.1:0 >"$tmp/serve.out" 2>"$tmp/serve.err" &
+"$EVSNN" serve --model "$tmp/m.h5" --http 127.0.0.1:0 --accel data/accel.cfg >"$tmp/serve.out" 2>"$tmp/serve.err" &
 srv=$!
 i=0
 while [ ! -s "$tmp/serve.out" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
@@ -56,6 +56,8 @@ check "the page loads in headless Chromium" grep -q '<canvas id="raster"' "$tmp/
 drawn=$(sed -n 's/.*data-drawn="\([0-9]*\)".*/\1/p' "$tmp/dom.html" | head -n1)
 check "its script fetched /v1/live and drew spikes on the raster (drawn=${drawn:-none})" [ "${drawn:-0}" -gt 0 ]
 check "the stats line shows the replayed windows" grep -q 'windows 10 ' "$tmp/dom.html"
+queues=$(sed -n 's/.*data-queues="\([0-9]*\)".*/\1/p' "$tmp/dom.html" | head -n1)
+check "the queue-occupancy panel drew the accelerator model's layers (queues=${queues:-none})" [ "${queues:-0}" -eq 2 ]
 
 timeout 60 "$browser" $flags --user-data-dir="$tmp/profile2" --virtual-time-budget=3000 --window-size=1200,760 \
     --screenshot="$tmp/live.png" "http://127.0.0.1:$http/" >/dev/null 2>"$tmp/chromium2.err"
