@@ -586,6 +586,71 @@ static void test_idle_and_max_conns(void **state) {
     assert_int_equal(tl_server_stop(&s2, NULL, 0), 0);
 }
 
+/* Back-pressure: a client that sends windows but never reads its results. Past 1 MiB of
+ * unread results the server stops reading that client (so its windows stop running and
+ * nothing grows without bound); its sends then block; another client is served meanwhile. */
+static void test_backpressure_nonreader(void **state) {
+    (void)state;
+    /* A cheap model (T = 5) so that the 40,000 windows below run fast, also under ASan. */
+    tl_server s2 = {0};
+    assert_int_equal(tl_server_start(&s2, test_evsnn_bin(), "--arch 2312-10 --input 2x34x34 --steps 5 --http 127.0.0.1:0"), 0);
+    int fd = tl_connect(s2.tcp);
+    assert_true(fd >= 0);
+    int sz = 1 << 16;
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz);
+    send_hello(fd, 1000);
+    /* 40,000 windows of one event (≈ 6 MB of results to fill the socket buffers and pass
+     * the 1 MiB pause mark), then 16 MiB of batch frames to fill the request side */
+    enum { W = 40000, FILL = 16, FILL_EV = (LIVE_MAX_PAYLOAD - LIVE_BATCH_HDR) / 8 };
+    size_t cap = (size_t)W * 40 + (size_t)FILL * (LIVE_HDR + LIVE_MAX_PAYLOAD);
+    uint8_t *b = calloc(1, cap);
+    size_t k = 0;
+    for (uint32_t w = 0; w < W; w++) {
+        k += live_put_window(b + k, (uint64_t)w * 1000000, w);
+        k += live_put_empty(b + k, LIVE_FLUSH);
+    }
+    for (int f = 0; f < FILL; f++) {
+        size_t h = live_put_batch_hdr(b + k, LIVE_XYP, (uint64_t)(W + f) * 1000000, FILL_EV);
+        k += h + (size_t)FILL_EV * 8; /* zero events: (t0, x 0, y 0, OFF) */
+    }
+    /* send without blocking until no byte was taken for 0.5 s (or all was sent: a failure) */
+    size_t off = 0;
+    for (int idle = 0; off < k && idle < 50;) {
+        ssize_t w = send(fd, b + off, k - off, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (w > 0) off += (size_t)w, idle = 0;
+        else usleep(10000), idle++;
+    }
+    assert_true(off < k); /* back-pressure reached the sender */
+    int st;
+    char *m = tl_http_get(s2.http, "/metrics", &st);
+    assert_non_null(m);
+    uint64_t w1 = metric(m, "evsnn_live_windows_total");
+    free(m);
+    usleep(300000);
+    m = tl_http_get(s2.http, "/metrics", &st);
+    uint64_t w2 = metric(m, "evsnn_live_windows_total");
+    free(m);
+    assert_true(w2 == w1 && w1 < W); /* paused: its windows stop running while results sit unread */
+    /* others are served meanwhile */
+    int g = tl_connect(s2.tcp);
+    tl_reader *r = calloc(1, sizeof *r);
+    r->fd = g;
+    char line[4096];
+    assert_true(tl_readline(r, line, sizeof line, 5000) > 0);
+    send_hello(g, 1000);
+    uint8_t q[64];
+    size_t n = live_put_window(q, 0, 9);
+    n += live_put_empty(q + n, LIVE_FLUSH);
+    assert_int_equal(tl_send_all(g, q, n), 0);
+    assert_true(tl_readline(r, line, sizeof line, 5000) > 0);
+    assert_int_equal((int)tl_json_num(line, "tag"), 9);
+    close(g);
+    free(r);
+    close(fd); /* the non-reader vanishes with results pending: the server frees it */
+    free(b);
+    assert_int_equal(tl_server_stop(&s2, NULL, 0), 0);
+}
+
 int main(void) {
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
@@ -593,6 +658,7 @@ int main(void) {
         cmocka_unit_test(test_bad_client_closed_others_continue),
         cmocka_unit_test(test_vanish_mid_frame),
         cmocka_unit_test(test_load_no_lost_events),
+        cmocka_unit_test(test_backpressure_nonreader),
         cmocka_unit_test(test_metrics_prometheus),
         cmocka_unit_test(test_udp),
         cmocka_unit_test(test_aedat_stream),
