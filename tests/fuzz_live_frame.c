@@ -13,31 +13,6 @@
 #include "io/live_server.h"
 #include "sim/net.h"
 
-/* clang 14 names a target_clones function's dispatcher "<name>.ifunc" and never emits the
- * plain symbol the engine calls (fixed in later clang), so a fuzz build that links the engine
- * needs these forwarders to the kernels' own resolvers. Both sides are weak: once the kernels
- * define the plain symbols (or drop target_clones under clang), theirs win and this is inert.
- * GCC builds never see it. */
-#if defined(__clang__) && __clang_major__ < 15
-#include "kernels/lif.h"
-#include "kernels/scatter.h"
-typedef void (*scatter_fn)(float *, const float *, const uint32_t *, const float *, uint32_t, uint32_t);
-typedef uint32_t (*lif_fn)(float *, uint8_t *, const float *, float, const float *, uint32_t, float, float, int, int);
-extern scatter_fn scatter_dense_resolver(void) __asm__("scatter_dense.resolver") __attribute__((weak));
-extern lif_fn lif_step_all_resolver(void) __asm__("lif_step_all.resolver") __attribute__((weak));
-__attribute__((weak)) void scatter_dense(float *acc, const float *w, const uint32_t *idx, const float *val, uint32_t n_ev, uint32_t n_out) {
-    static scatter_fn f;
-    if (!f) f = scatter_dense_resolver();
-    f(acc, w, idx, val, n_ev, n_out);
-}
-__attribute__((weak)) uint32_t lif_step_all(float *u, uint8_t *spk, const float *cur, float scale, const float *bias, uint32_t n, float beta,
-                      float theta, int reset, int cmp) {
-    static lif_fn f;
-    if (!f) f = lif_step_all_resolver();
-    return f(u, spk, cur, scale, bias, n, beta, theta, reset, cmp);
-}
-#endif
-
 static net *g_net;
 static live_core *g_core;
 
