@@ -16,6 +16,8 @@ static const command commands[] = {
     {"init", cmd_init, "write a freshly initialised model file from an architecture"},
     {"train", cmd_train, "train a network (BPTT, surrogate gradients) with checkpoints and resume"},
     {"eval", cmd_eval, "evaluate a model: accuracy, loss, firing rates, silent neurons, histograms"},
+    {"serve", cmd_serve, "serve a model over live event streams (TCP/UDP, HTTP metrics and live page)"},
+    {"replay", cmd_replay, "stream a recording to 'evsnn serve' and score its predictions"},
     {"hw", cmd_hw, "replay a recorded trace through the accelerator cycle model (hw dse: PE sweep)"},
     {"data", cmd_data, "inspect, convert and picture datasets (info, convert, show)"},
 };

@@ -1,6 +1,8 @@
 /* kernels/lif.c — vectorisable all-neuron LIF step (see lif.h). */
 #include "lif.h"
 
+#include "simd.h"
+
 /* One variant per (reset, compare, presence of current and bias, scale), each a straight
  * branch-free loop the compiler vectorises: the selectors are compile-time constants of
  * the always-inlined body. Same expressions, same order as lif_next. */
@@ -43,7 +45,7 @@ lif_body(float *restrict u, uint8_t *restrict spk, const float *restrict cur, fl
         if (bias) return lif_body(u, spk, cur, scale, bias, n, beta, theta, RS, CM, 0, 0, 1);              \
         return lif_body(u, spk, cur, scale, bias, n, beta, theta, RS, CM, 0, 0, 0);
 
-__attribute__((target_clones("avx512f", "avx2", "default")))
+KERNEL_CLONES
 uint32_t lif_step_all(float *restrict u, uint8_t *restrict spk, const float *restrict cur, float scale,
                       const float *restrict bias, uint32_t n, float beta, float theta, int reset, int cmp) {
     switch (reset * 2 + cmp) {

@@ -1,6 +1,8 @@
 /* kernels/scatter.c — dense synaptic scatter, plain and fast (see scatter.h). */
 #include "scatter.h"
 
+#include "simd.h"
+
 #include <string.h>
 
 /* The oracle must stay scalar and one event at a time: it defines the summation order. */
@@ -22,7 +24,7 @@ void scatter_dense_ref(float *acc, const float *w, const uint32_t *idx, const fl
 /* Four rows per pass: acc is loaded and stored once per four weight rows, which halves the
  * L1 traffic that bounds this loop. Compiled for AVX-512 and AVX2 with a generic fallback
  * (the loader picks one per process, never per event). */
-__attribute__((target_clones("avx512f", "avx2", "default")))
+KERNEL_CLONES
 void scatter_dense(float *restrict acc, const float *restrict w, const uint32_t *restrict idx,
                    const float *restrict val, uint32_t n_ev, uint32_t n_out) {
     uint32_t e = 0;

@@ -1,0 +1,297 @@
+/* apps/cmd_replay.c — `evsnn replay FILE --to HOST:PORT`: stream a recording's samples to
+ * `evsnn serve` as evsnn frames (io/LIVE.md), one explicit window per sample, and score the
+ * predictions that come back against the labels. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "apps/cmds.h"
+#include "apps/json.h"
+#include "io/dataset.h"
+#include "io/live_frame.h"
+#include "sim/evsnn.h"
+
+static const char *usage_text =
+    "usage: evsnn replay FILE --to HOST:PORT [--speed 1.0|max] [--split S] [--first N] [--count N]\n"
+    "                    [--dt-us US] [--steps T] [--window-us A:B] [--quiet]\n"
+    "\n"
+    "Stream the samples of a recording (any dataset evsnn reads with events: N-MNIST, AEDAT,\n"
+    "SHD, evsnn's own event file) to a running 'evsnn serve'. Each sample is sent as one\n"
+    "explicit window (WINDOW frame, the sample's raw events, FLUSH), so the server bins it\n"
+    "exactly as offline inference bins the sample from its origin: the predictions equal\n"
+    "those of the same model run on the same samples offline.\n"
+    "\n"
+    "Prints one JSON line per prediction {\"sample\",\"label\",\"class\",\"correct\",\"latency_us\",...}\n"
+    "and a summary {\"samples\",\"accuracy\",\"events_sent\",\"events_per_s\",...}.\n"
+    "\n"
+    "  --to HOST:PORT      the server's TCP stream address (required)\n"
+    "  --speed X|max       1.0 (default): real time; 2: twice as fast; max: as fast as the\n"
+    "                      server takes it (TCP back-pressure paces the sender)\n"
+    "  --split S           train | test | all (default all)\n"
+    "  --first N --count N sample range\n"
+    "  --dt-us US          bin width sent in the HELLO (default: the format's: N-MNIST 3400,\n"
+    "                      DVS128 5000, SHD 14000)\n"
+    "  --steps T           steps per sample (default 100); must equal the server's --steps\n"
+    "  --window-us A:B     events in [A, B) µs after each sample's origin\n"
+    "  --quiet             only the summary line\n"
+    "\nExit status: 0 ok, 1 connection or server failure, 2 bad usage or bad input.\n";
+
+typedef struct {
+    int fd;
+    uint32_t n, got, correct;
+    int *label, *cls;
+    uint64_t lat_sum;
+    int quiet, failed;
+    char error[512];
+} reader_state;
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static double json_field(const char *line, const char *key) {
+    char k[64];
+    snprintf(k, sizeof k, "\"%s\":", key);
+    const char *p = strstr(line, k);
+    return p ? atof(p + strlen(k)) : -1;
+}
+
+/* Reads result lines while the main thread sends (the server must never wait on us). */
+static void *reader(void *arg) {
+    reader_state *r = arg;
+    FILE *f = fdopen(dup(r->fd), "r");
+    if (!f) return NULL;
+    char *line = NULL;
+    size_t cap = 0;
+    int first = 1;
+    while (getline(&line, &cap, f) > 0) {
+        if (first) { /* greeting */
+            first = 0;
+            continue;
+        }
+        if (strstr(line, "\"error\":")) {
+            snprintf(r->error, sizeof r->error, "%s", line);
+            r->error[strcspn(r->error, "\n")] = 0;
+            r->failed = 1;
+            break;
+        }
+        double tag = json_field(line, "tag");
+        if (tag < 0 || tag >= r->n) continue;
+        uint32_t i = (uint32_t)tag;
+        int cls = (int)json_field(line, "class");
+        r->cls[i] = cls;
+        r->got++;
+        int ok = r->label[i] >= 0 && cls == r->label[i];
+        r->correct += ok;
+        uint64_t lat = (uint64_t)json_field(line, "latency_us");
+        r->lat_sum += lat;
+        if (!r->quiet) {
+            const char *c = strstr(line, "\"counts\":");
+            const char *ce = c ? strchr(c, ']') : NULL;
+            printf("{\"sample\":%u,\"label\":%d,\"class\":%d,\"correct\":%s,%.*s,\"latency_us\":%llu}\n", i, r->label[i], cls,
+                   ok ? "true" : "false", c && ce ? (int)(ce - c + 1) : 11, c && ce ? c : "\"counts\":[]",
+                   (unsigned long long)lat);
+        }
+        if (r->got == r->n) break;
+    }
+    free(line);
+    fclose(f);
+    return NULL;
+}
+
+static int send_all(int fd, const uint8_t *p, size_t n) {
+    while (n) {
+        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static int connect_to(const char *to) {
+    const char *colon = strrchr(to, ':');
+    if (!colon) return -2;
+    char host[256];
+    snprintf(host, sizeof host, "%.*s", (int)(colon - to), to);
+    if (!strcmp(host, "localhost")) strcpy(host, "127.0.0.1");
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    if (*end || port <= 0 || port > 65535) return -2;
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    if (inet_pton(AF_INET, host, &a.sin_addr) != 1) return -2;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return -1;
+    if (connect(fd, (struct sockaddr *)&a, sizeof a)) {
+        close(fd);
+        return -1;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    return fd;
+}
+
+#define BATCH 4096
+
+int cmd_replay(int argc, char **argv) {
+    static const struct option opts[] = {{"to", required_argument, 0, 't'},     {"speed", required_argument, 0, 's'},
+                                         {"split", required_argument, 0, 0},    {"first", required_argument, 0, 0},
+                                         {"count", required_argument, 0, 0},    {"dt-us", required_argument, 0, 0},
+                                         {"window-us", required_argument, 0, 0}, {"steps", required_argument, 0, 0},
+                                         {"quiet", no_argument, 0, 'q'},
+                                         {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
+    ds_opts o;
+    ds_opts_default(&o);
+    const char *to = NULL;
+    double speed = 1.0;
+    int quiet = 0, c, li;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, &li)) != -1) {
+        switch (c) {
+        case 't': to = optarg; break;
+        case 'q': quiet = 1; break;
+        case 's':
+            if (!strcmp(optarg, "max")) speed = 0;
+            else {
+                char *end;
+                speed = strtod(optarg, &end);
+                if (*end || !(speed > 0 && speed < 1e6)) { fprintf(stderr, "evsnn replay: --speed '%s': expected a factor > 0 or max\n", optarg); return 2; }
+            }
+            break;
+        case 0:
+            if (cmd_data_opt(&o, opts[li].name, optarg)) { fprintf(stderr, "evsnn replay: --%s '%s': bad value (see 'evsnn replay --help')\n", opts[li].name, optarg); return 2; }
+            break;
+        case 'h': fputs(usage_text, stdout); return 0;
+        default: fprintf(stderr, "evsnn replay: see 'evsnn replay --help'\n"); return 2;
+        }
+    }
+    if (optind + 1 != argc) { fprintf(stderr, "evsnn replay: expected one recording FILE (see 'evsnn replay --help')\n"); return 2; }
+    if (!to) { fprintf(stderr, "evsnn replay: --to HOST:PORT is required\n"); return 2; }
+    int err;
+    dataset *d = ds_open(argv[optind], &o, &err);
+    if (!d) { fprintf(stderr, "evsnn replay: %s\n", evsnn_errmsg()); return 2; }
+    ds_geometry g;
+    ds_sensor(d, &g);
+    if (ds_get_kind(d) == DS_KIND_IMAGE) {
+        fprintf(stderr, "evsnn replay: %s: image data has no events to stream (use an event recording)\n", argv[optind]);
+        ds_free(d);
+        return 2;
+    }
+    const ds_opts *ro = ds_get_opts(d);
+    uint32_t n = ds_len(d), T = ds_steps(d);
+    int fd = connect_to(to);
+    if (fd == -2) { fprintf(stderr, "evsnn replay: --to '%s': expected HOST:PORT with a numeric IPv4 host\n", to); ds_free(d); return 2; }
+    if (fd < 0) { fprintf(stderr, "evsnn replay: cannot connect to %s: %s\n", to, strerror(errno)); ds_free(d); return 1; }
+    reader_state rs = {.fd = fd, .n = n, .quiet = quiet};
+    rs.label = calloc(n ? n : 1, sizeof *rs.label);
+    rs.cls = calloc(n ? n : 1, sizeof *rs.cls);
+    uint8_t *buf = malloc(LIVE_HDR + LIVE_BATCH_HDR + (size_t)BATCH * LIVE_EVENT_BYTES);
+    int status = 0;
+    pthread_t th;
+    int have_thread = 0;
+    if (!rs.label || !rs.cls || !buf) { fprintf(stderr, "evsnn replay: out of memory\n"); status = 1; goto out; }
+    live_hello h = {.width = (uint16_t)g.width, .height = (uint16_t)g.height, .polarities = (uint16_t)g.polarities,
+                    .kind = g.kind == DS_KIND_UNIT ? LIVE_KIND_UNIT : LIVE_KIND_XY, .dt_us = ro->dt_us, .steps = T};
+    if (send_all(fd, buf, live_put_hello(buf, &h))) { fprintf(stderr, "evsnn replay: %s: connection lost\n", to); status = 1; goto out; }
+    for (uint32_t i = 0; i < n; i++) rs.label[i] = -1;
+    if (pthread_create(&th, NULL, reader, &rs)) { fprintf(stderr, "evsnn replay: cannot start the reader\n"); status = 1; goto out; }
+    have_thread = 1;
+    /* Samples follow each other on the stream's clock with a 1 ms gap; with --speed the
+     * sender sleeps so that stream time maps to wall time. */
+    uint64_t base = 0, sent = 0;
+    double t_start = now_s();
+    for (uint32_t i = 0; i < n && !rs.failed; i++) {
+        const ds_event *ev;
+        size_t ne;
+        int64_t t0;
+        int label;
+        if (ds_raw(d, i, &ev, &ne, &t0, &label)) { fprintf(stderr, "evsnn replay: %s\n", evsnn_errmsg()); status = 2; break; }
+        rs.label[i] = label;
+        int64_t origin = t0 + ro->win_start_us;
+        int64_t end = ro->win_end_us ? t0 + ro->win_end_us : INT64_MAX;
+        size_t k = live_put_window(buf, base, i);
+        if (send_all(fd, buf, k)) { status = 1; break; }
+        uint64_t last = 0;
+        size_t e = 0;
+        while (e < ne && !rs.failed) {
+            /* one batch: up to BATCH events whose offsets from the batch base fit 32 bits */
+            uint32_t cnt = 0;
+            size_t hdr = LIVE_HDR + LIVE_BATCH_HDR;
+            uint64_t bt0 = 0;
+            for (; e < ne && cnt < BATCH; e++) {
+                if (ev[e].t < origin || ev[e].t >= end) continue; /* outside the sample, as offline */
+                uint64_t t = base + (uint64_t)(ev[e].t - origin);
+                if (!cnt) bt0 = t;
+                if (t - bt0 > UINT32_MAX) break;
+                if (h.kind == LIVE_KIND_UNIT) live_put_unit(buf + hdr + (size_t)cnt * 8, (uint32_t)(t - bt0), ev[e].x);
+                else live_put_xyp(buf + hdr + (size_t)cnt * 8, (uint32_t)(t - bt0), ev[e].x, ev[e].y, ev[e].p);
+                cnt++;
+                last = t;
+                if (speed > 0 && t - bt0 >= 1000) { e++; break; } /* real time: batches of ≤ 1 ms */
+            }
+            if (!cnt) continue;
+            live_put_batch_hdr(buf, h.kind == LIVE_KIND_UNIT ? LIVE_UNIT : LIVE_XYP, bt0, cnt);
+            if (speed > 0) {
+                double due = t_start + (double)bt0 * 1e-6 / speed, wait = due - now_s();
+                if (wait > 0) {
+                    struct timespec ts = {(time_t)wait, (long)((wait - (double)(time_t)wait) * 1e9)};
+                    nanosleep(&ts, NULL);
+                }
+            }
+            if (send_all(fd, buf, hdr + (size_t)cnt * 8)) { status = 1; break; }
+            sent += cnt;
+        }
+        if (status) break;
+        if (send_all(fd, buf, live_put_empty(buf, LIVE_FLUSH))) { status = 1; break; }
+        uint64_t span = (uint64_t)T * ro->dt_us;
+        if (last >= base && last - base + 1 > span) span = last - base + 1;
+        base += span + 1000;
+    }
+    if (!status) send_all(fd, buf, live_put_empty(buf, LIVE_BYE));
+    shutdown(fd, SHUT_WR);
+    pthread_join(th, NULL);
+    have_thread = 0;
+    double secs = now_s() - t_start;
+    if (rs.failed) {
+        fprintf(stderr, "evsnn replay: the server refused the stream: %s\n", rs.error);
+        status = 1;
+    } else if (!status && rs.got != n) {
+        fprintf(stderr, "evsnn replay: %u predictions for %u samples (connection closed early)\n", rs.got, n);
+        status = 1;
+    }
+    uint32_t labelled = 0;
+    for (uint32_t i = 0; i < n; i++) labelled += rs.label[i] >= 0;
+    printf("{\"file\":");
+    json_str(stdout, argv[optind]);
+    printf(",\"format\":\"%s\",\"samples\":%u,\"predictions\":%u,\"labelled\":%u,\"correct\":%u,\"accuracy\":", ds_format_name(d), n,
+           rs.got, labelled, rs.correct);
+    json_num(stdout, labelled ? (double)rs.correct / labelled : 0.0 / 0.0);
+    printf(",\"events_sent\":%llu,\"wall_s\":", (unsigned long long)sent);
+    json_num(stdout, secs);
+    fputs(",\"events_per_s\":", stdout);
+    json_num(stdout, secs > 0 ? (double)sent / secs : 0);
+    fputs(",\"mean_latency_us\":", stdout);
+    json_num(stdout, rs.got ? (double)rs.lat_sum / rs.got : 0);
+    printf(",\"speed\":%s,\"dt_us\":%u,\"steps\":%u}\n", speed > 0 ? "\"real-time\"" : "\"max\"", ro->dt_us, T);
+out:
+    if (have_thread) pthread_join(th, NULL);
+    close(fd);
+    free(buf);
+    free(rs.label);
+    free(rs.cls);
+    ds_free(d);
+    return status;
+}

@@ -1,0 +1,91 @@
+/* io/live_server.h — `evsnn serve`: online inference over live event streams.
+ *
+ * Three layers, each usable alone:
+ *   live_core     the network, one engine workspace, the metrics and the live snapshot;
+ *                 runs one window (a T-step input train) and formats its result line.
+ *   live_session  one stream's state machine, independent of sockets: fed bytes in any
+ *                 chunking, it detects the protocol (evsnn frames, io/live_frame.h, or an
+ *                 AEDAT 2.0 byte stream starting with "#!AER-DAT2.0"), bins events into
+ *                 steps of dt µs, closes windows of T steps and emits one JSON line per
+ *                 window through a callback. Memory: at most `window_cap` pending events.
+ *   live_server   libevent: TCP listener, optional UDP socket (one frame batch per
+ *                 datagram), evhttp (/metrics, /healthz, /v1/model, /v1/live, the live page
+ *                 at /), SIGTERM/SIGINT drain. Everything runs in the one event-loop thread,
+ *                 engine included: a busy engine stops the loop from reading, which pushes
+ *                 back on the clients through TCP (documented in io/LIVE.md with figures).
+ * Windows (io/LIVE.md): a WINDOW frame starts an explicit window at t_start (events at or
+ * past t_start + T·dt are dropped as "outside" until the next WINDOW); without WINDOW
+ * frames, windows tumble from the stream's first event. Channels: c·H·W + y·W + x with
+ * c = polarity, sensor pixels summed down by the integer factor between sensor and model
+ * input; values are event counts per step (as io/dataset's default sum pooling).
+ * libevent is confined to live_server.c. Not thread-safe: one thread drives a server. */
+#ifndef EVSNN_LIVE_SERVER_H
+#define EVSNN_LIVE_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "io/live_metrics.h"
+#include "sim/net.h"
+
+typedef struct {
+    uint32_t steps;       /* T of every window (default 100) */
+    uint32_t dt_us;       /* default bin width when the HELLO gives none (default 1000) */
+    uint32_t window_cap;  /* pending events per window (default 1 << 20), beyond: dropped "cap" */
+    const char *accel;    /* accelerator config file (hw/README.md) or NULL */
+    const char *model_path; /* for /v1/model and the greeting */
+} live_core_opts;
+
+typedef struct live_core live_core;
+
+live_core *live_core_create(const net *n, const live_core_opts *o, int *err); /* n is borrowed */
+void live_core_free(live_core *c);
+live_metrics *live_core_metrics(live_core *c);
+/* JSON documents of the HTTP endpoints (one object, newline-terminated). */
+void live_core_model_json(const live_core *c, FILE *f);
+void live_core_live_json(const live_core *c, FILE *f);
+void live_core_prometheus(const live_core *c, FILE *f); /* /metrics */
+
+/* ---- one stream ---- */
+typedef struct live_session live_session;
+/* Called with each output line (JSON, '\n'-terminated). */
+typedef void (*live_emit_fn)(void *ctx, const char *line, size_t len);
+
+live_session *live_session_create(live_core *c, live_emit_fn emit, void *ctx, int *err);
+void live_session_free(live_session *s);
+/* The greeting line a server sends first (model, input shape, steps, dt, protocol). */
+void live_session_greeting(const live_session *s, FILE *f);
+/* Consume complete units (frames, header lines, AEDAT records) of buf[0..n); *used is set
+ * to the bytes consumed, live_session_need() to the bytes the next unit needs in one piece.
+ * Returns 0, 1 after a BYE frame (stop reading), or a negative EVSNN_E* for a malformed
+ * stream (message set; the caller closes the stream with that reason). now_us: wall time of
+ * arrival (monotonic µs), for latency. */
+int live_session_feed(live_session *s, const uint8_t *buf, size_t n, size_t *used, uint64_t now_us);
+size_t live_session_need(const live_session *s);
+/* Close the current window, if any (run it, emit its result). */
+int live_session_flush(live_session *s, uint64_t now_us);
+int live_session_active(const live_session *s); /* 1 while a window is open */
+uint64_t live_now_us(void); /* CLOCK_MONOTONIC µs */
+
+/* ---- the server ---- */
+typedef struct {
+    const char *listen;   /* "HOST:PORT" TCP (default 127.0.0.1:0) */
+    int udp_port;         /* -1 none, 0 ephemeral, on the listen host */
+    const char *http;     /* "HOST:PORT" or NULL */
+    uint32_t max_conns;   /* default 256; more are refused with a reason line */
+    int handle_signals;   /* SIGTERM/SIGINT drain and stop */
+    uint32_t idle_ms;     /* run an open window after this much wall time without input (0: never) */
+} live_server_opts;
+
+typedef struct live_server live_server;
+
+live_server *live_server_create(live_core *core, const live_server_opts *o, int *err);
+void live_server_free(live_server *s);
+/* Bound ports (after create). -1 for a service not started. */
+void live_server_ports(const live_server *s, int *tcp, int *udp, int *http);
+/* Run until SIGTERM/SIGINT (drained) or live_server_stop; 0 or EVSNN_EIO. */
+int live_server_run(live_server *s);
+void live_server_stop(live_server *s); /* from the loop thread (e.g. a callback) */
+
+#endif

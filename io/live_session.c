@@ -1,0 +1,613 @@
+/* io/live_session.c — live_core (engine per window, metrics, snapshot) and live_session
+ * (one stream's protocol detection, binning and windows). No sockets here: the server in
+ * live_server.c and the tests feed bytes in. */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "hw/hw.h"
+#include "io/live_frame.h"
+#include "io/live_server.h"
+#include "sim/engine.h"
+#include "sim/evsnn.h"
+
+#define SNAP_CAP 3000          /* spikes kept per layer for the live page */
+#define AEDAT_MAX_HEADER 65536 /* header bytes allowed before the first record */
+
+struct live_core {
+    const net *n;
+    live_core_opts o;
+    char model_path[512];
+    uint32_t T, n_out;
+    sim *sim;
+    sim_result res;
+    spk_train in;
+    hw_machine *hw;
+    live_metrics m;
+    uint64_t *cnt;        /* [n_out] output spike counts of a window */
+    uint32_t *step_cnt;   /* [T + 1] counting sort of pending events by step */
+    uint32_t *order;      /* [cap] event positions sorted by step */
+    uint32_t order_cap;
+    char *line;
+    size_t line_len, line_cap;
+    /* snapshot for /v1/live: layer 0 is the input, 1.. the network's layers */
+    uint64_t snap_at, snap_window;
+    int snap_class;
+    uint32_t snap_tag;
+    uint32_t *snap_t, *snap_i, *snap_n; /* [(L+1) * SNAP_CAP], [(L+1)] */
+};
+
+uint64_t live_now_us(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+live_metrics *live_core_metrics(live_core *c) { return &c->m; }
+void live_core_prometheus(const live_core *c, FILE *f) { live_metrics_prometheus(&c->m, c->n, f); }
+
+void live_core_free(live_core *c) {
+    if (!c) return;
+    sim_free(c->sim);
+    sim_result_deinit(&c->res);
+    spk_deinit(&c->in);
+    hw_free(c->hw);
+    live_metrics_deinit(&c->m);
+    free(c->cnt);
+    free(c->step_cnt);
+    free(c->order);
+    free(c->line);
+    free(c->snap_t);
+    free(c->snap_i);
+    free(c->snap_n);
+    free(c);
+}
+
+live_core *live_core_create(const net *n, const live_core_opts *o, int *err) {
+    int rc = EVSNN_ENOMEM;
+    live_core *c = calloc(1, sizeof *c);
+    if (!c) goto fail;
+    c->n = n;
+    c->o = *o;
+    if (!c->o.steps) c->o.steps = 100;
+    if (!c->o.dt_us) c->o.dt_us = 1000;
+    if (!c->o.window_cap) c->o.window_cap = 1u << 20;
+    snprintf(c->model_path, sizeof c->model_path, "%s", o->model_path ? o->model_path : "");
+    c->o.model_path = c->model_path;
+    c->o.accel = NULL;
+    c->T = c->o.steps;
+    c->n_out = net_n_out(n);
+    uint32_t L = n->n_layers;
+    c->sim = sim_create(n, c->T, &rc);
+    if (!c->sim) goto fail;
+    if ((rc = sim_result_init(&c->res, n, c->T, 0))) goto fail;
+    if ((rc = spk_init(&c->in, c->T, n->n_in, SPK_VALUES))) goto fail;
+    if ((rc = live_metrics_init(&c->m, L))) goto fail;
+    rc = EVSNN_ENOMEM;
+    c->cnt = calloc(c->n_out, sizeof *c->cnt);
+    c->step_cnt = calloc((size_t)c->T + 1, sizeof *c->step_cnt);
+    c->snap_t = calloc((size_t)(L + 1) * SNAP_CAP, sizeof *c->snap_t);
+    c->snap_i = calloc((size_t)(L + 1) * SNAP_CAP, sizeof *c->snap_i);
+    c->snap_n = calloc(L + 1, sizeof *c->snap_n);
+    c->snap_class = -1;
+    if (!c->cnt || !c->step_cnt || !c->snap_t || !c->snap_i || !c->snap_n) {
+        evsnn_seterr(rc, "live server: out of memory");
+        goto fail;
+    }
+    if (o->accel) {
+        hw_cfg cfg;
+        hw_cfg_default(&cfg);
+        if ((rc = hw_cfg_load(&cfg, o->accel))) goto fail;
+        c->hw = hw_create(&cfg, n, c->T, &rc);
+        if (!c->hw) goto fail;
+        c->m.accel = 1;
+        const hw_layer_cfg *lc = hw_layers(c->hw);
+        for (uint32_t l = 0; l < L; l++) c->m.q_depth[l] = lc[l].queue_depth;
+    }
+    return c;
+fail:
+    live_core_free(c);
+    if (err) *err = rc;
+    return NULL;
+}
+
+/* ---- formatted output into the core's line buffer ---- */
+static void line_reset(live_core *c) { c->line_len = 0; }
+__attribute__((format(printf, 2, 3))) static void line_add(live_core *c, const char *fmt, ...) {
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        size_t room = c->line_cap - c->line_len;
+        int k = vsnprintf(c->line ? c->line + c->line_len : NULL, room, fmt, ap);
+        va_end(ap);
+        if (k < 0) return;
+        if ((size_t)k < room) {
+            c->line_len += (size_t)k;
+            return;
+        }
+        size_t cap = c->line_cap ? 2 * c->line_cap : 1024;
+        while (cap < c->line_len + (size_t)k + 1) cap *= 2;
+        char *p = realloc(c->line, cap);
+        if (!p) return; /* the line is cut short; the stream stays usable */
+        c->line = p;
+        c->line_cap = cap;
+    }
+}
+
+static void json_escape(FILE *f, const char *s) {
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\') fprintf(f, "\\%c", ch);
+        else if (ch < 0x20) fprintf(f, "\\u%04x", ch);
+        else fputc(ch, f);
+    }
+    fputc('"', f);
+}
+
+void live_core_model_json(const live_core *c, FILE *f) {
+    const net *n = c->n;
+    static const char *kinds[] = {"dense", "conv", "pool"};
+    fputs("{\"model\":", f);
+    json_escape(f, c->model_path);
+    fputs(",\"arch\":", f);
+    json_escape(f, n->arch);
+    fprintf(f, ",\"input\":[%u,%u,%u],\"classes\":%u,\"steps\":%u,\"dt_us\":%u,\"window_cap\":%u,\"protocol\":%d,\"accel\":%s,\"layers\":[",
+            n->in_c, n->in_h, n->in_w, c->n_out, c->T, c->o.dt_us, c->o.window_cap, LIVE_VERSION, c->hw ? "true" : "false");
+    for (uint32_t l = 0; l < n->n_layers; l++) {
+        const net_layer *L = &n->layers[l];
+        fprintf(f, "%s{\"name\":\"%s\",\"kind\":\"%s\",\"shape\":[%u,%u,%u],\"neurons\":%u}", l ? "," : "", L->name, kinds[L->kind],
+                L->out_c, L->out_h, L->out_w, L->n_out);
+    }
+    fputs("]}\n", f);
+}
+
+void live_core_live_json(const live_core *c, FILE *f) {
+    const live_metrics *m = &c->m;
+    const net *n = c->n;
+    uint64_t dropped = 0;
+    for (int r = 0; r < LIVE_DROP_N; r++) dropped += m->dropped[r];
+    fprintf(f, "{\"window\":%llu,\"class\":%d,\"tag\":%u,\"steps\":%u,\"events_total\":%llu,\"dropped_total\":%llu,"
+               "\"windows_total\":%llu,\"connections_open\":%llu,\"steps_per_s\":%.6g,\"bad_frames_total\":%llu,\"layers\":[",
+            (unsigned long long)c->snap_window, c->snap_class, c->snap_tag, c->T, (unsigned long long)m->events_in,
+            (unsigned long long)dropped, (unsigned long long)m->windows, (unsigned long long)m->connections_open, m->steps_per_s,
+            (unsigned long long)m->frames_bad);
+    for (uint32_t l = 0; l <= n->n_layers; l++) {
+        const char *name = l ? n->layers[l - 1].name : "input";
+        uint32_t size = l ? n->layers[l - 1].n_out : n->n_in;
+        double rate = 0, last = 0;
+        if (l) {
+            rate = m->neuron_steps[l - 1] ? (double)m->spikes[l - 1] / (double)m->neuron_steps[l - 1] : 0;
+            last = m->rate_last[l - 1];
+        }
+        fprintf(f, "%s{\"name\":\"%s\",\"n\":%u,\"rate\":%.6g,\"rate_last\":%.6g", l ? "," : "", name, size, rate, last);
+        if (m->accel && l)
+            fprintf(f, ",\"queue_depth\":%u,\"queue_max\":%u,\"queue_mean\":%.6g", m->q_depth[l - 1], m->q_max[l - 1], m->q_mean[l - 1]);
+        fputs(",\"spikes\":[", f);
+        const uint32_t *t = c->snap_t + (size_t)l * SNAP_CAP, *i = c->snap_i + (size_t)l * SNAP_CAP;
+        for (uint32_t k = 0; k < c->snap_n[l]; k++) fprintf(f, "%s%u,%u", k ? "," : "", t[k], i[k]);
+        fputs("]}", f);
+    }
+    fputs("]}\n", f);
+}
+
+/* Keep at most SNAP_CAP spikes of a train, every k-th one, so that the page's raster covers
+ * the whole window evenly rather than its first steps. */
+static void snap_train(live_core *c, uint32_t slot, const spk_train *s) {
+    uint32_t *t = c->snap_t + (size_t)slot * SNAP_CAP, *i = c->snap_i + (size_t)slot * SNAP_CAP, k = 0;
+    uint32_t stride = s->nnz > SNAP_CAP ? (s->nnz + SNAP_CAP - 1) / SNAP_CAP : 1;
+    for (uint32_t st = 0; st < s->T && k < SNAP_CAP; st++)
+        for (uint32_t e = s->off[st]; e < s->off[st + 1] && k < SNAP_CAP; e++)
+            if (e % stride == 0) {
+                t[k] = st;
+                i[k] = s->idx[e];
+                k++;
+            }
+    c->snap_n[slot] = k;
+}
+
+/* ---- sessions ---- */
+enum { MODE_DETECT, MODE_FRAMED, MODE_AEDAT_HEADER, MODE_AEDAT_DATA };
+
+struct live_session {
+    live_core *c;
+    live_emit_fn emit;
+    void *ctx;
+    int mode;
+    size_t need;
+    /* geometry and mapping (from HELLO, or DVS128 for AEDAT) */
+    int have_geom;
+    live_hello h;
+    uint32_t dt;
+    uint32_t fx, fy; /* sensor pixels per model pixel */
+    int merge;       /* model has 1 channel: polarities summed */
+    int image;       /* model input is an image (c, h, w); else flat */
+    /* current window */
+    int active, explicit_win;
+    uint64_t t_start;
+    uint32_t tag;
+    uint64_t n_windows;
+    uint32_t *ev_step, *ev_ch, n_ev, ev_cap;
+    uint64_t w_dropped, last_wall;
+    /* AEDAT time extension: 32-bit µs timestamps made 64-bit */
+    int aedat_have_t;
+    uint32_t aedat_last;
+    uint64_t aedat_t;
+    size_t aedat_header_bytes;
+};
+
+live_session *live_session_create(live_core *c, live_emit_fn emit, void *ctx, int *err) {
+    live_session *s = calloc(1, sizeof *s);
+    if (!s) {
+        if (err) *err = evsnn_seterr(EVSNN_ENOMEM, "live session: out of memory");
+        return NULL;
+    }
+    s->c = c;
+    s->emit = emit;
+    s->ctx = ctx;
+    s->need = 1;
+    s->dt = c->o.dt_us;
+    return s;
+}
+
+void live_session_free(live_session *s) {
+    if (!s) return;
+    free(s->ev_step);
+    free(s->ev_ch);
+    free(s);
+}
+
+size_t live_session_need(const live_session *s) { return s->need; }
+
+void live_session_greeting(const live_session *s, FILE *f) {
+    const live_core *c = s->c;
+    fprintf(f, "{\"evsnn\":\"live\",\"protocol\":%d,\"model\":", LIVE_VERSION);
+    json_escape(f, c->model_path);
+    fputs(",\"arch\":", f);
+    json_escape(f, c->n->arch);
+    fprintf(f, ",\"input\":[%u,%u,%u],\"classes\":%u,\"steps\":%u,\"dt_us\":%u,\"window_cap\":%u}\n", c->n->in_c, c->n->in_h,
+            c->n->in_w, c->n_out, c->T, c->o.dt_us, c->o.window_cap);
+}
+
+/* Set the sensor geometry and derive the channel mapping, or say why it cannot feed the model. */
+static int set_geometry(live_session *s, const live_hello *h) {
+    const net *n = s->c->n;
+    if (h->steps && h->steps != s->c->T)
+        return evsnn_seterr(EVSNN_ESHAPE, "HELLO asks for %u steps per window; this server runs %u (--steps)", h->steps, s->c->T);
+    s->h = *h;
+    s->dt = h->dt_us ? h->dt_us : s->c->o.dt_us;
+    if (h->kind == LIVE_KIND_UNIT) {
+        if (h->width > n->n_in)
+            return evsnn_seterr(EVSNN_ESHAPE, "HELLO: %u units do not fit the model's %u inputs", h->width, n->n_in);
+        s->image = 0;
+    } else if (n->in_h > 1 || n->in_w > 1) {
+        s->image = 1;
+        if (h->width % n->in_w || h->height % n->in_h)
+            return evsnn_seterr(EVSNN_ESHAPE, "HELLO: sensor %ux%u is not an integer multiple of the model input %ux%u", h->width,
+                                h->height, n->in_w, n->in_h);
+        s->fx = h->width / n->in_w;
+        s->fy = h->height / n->in_h;
+        if (n->in_c == h->polarities) s->merge = 0;
+        else if (n->in_c == 1) s->merge = 1;
+        else
+            return evsnn_seterr(EVSNN_ESHAPE, "HELLO: %u polarities do not fit the model's %u input channels", h->polarities, n->in_c);
+    } else {
+        s->image = 0;
+        s->fx = s->fy = 1;
+        s->merge = 0;
+        if ((uint64_t)h->width * h->height * h->polarities != n->n_in)
+            return evsnn_seterr(EVSNN_ESHAPE, "HELLO: sensor %ux%u×%u = %llu channels; the flat model input has %u", h->width, h->height,
+                                h->polarities, (unsigned long long)h->width * h->height * h->polarities, n->n_in);
+    }
+    s->have_geom = 1;
+    return 0;
+}
+
+/* Run the current window through the engine and emit its result line. */
+static int close_window(live_session *s, uint64_t now_us) {
+    if (!s->active) return 0;
+    live_core *c = s->c;
+    const net *n = c->n;
+    uint32_t T = c->T, N = s->n_ev;
+    /* Events were appended in arrival order; a counting sort by step puts them in the
+     * non-decreasing step order spk_push needs (channels are sorted by spk_close). */
+    if (N > c->order_cap) {
+        uint32_t *o = realloc(c->order, (size_t)N * sizeof *o);
+        if (!o) return evsnn_seterr(EVSNN_ENOMEM, "live: out of memory sorting %u events", N);
+        c->order = o;
+        c->order_cap = N;
+    }
+    memset(c->step_cnt, 0, ((size_t)T + 1) * sizeof *c->step_cnt);
+    for (uint32_t k = 0; k < N; k++) c->step_cnt[s->ev_step[k] + 1]++;
+    for (uint32_t t = 0; t < T; t++) c->step_cnt[t + 1] += c->step_cnt[t];
+    for (uint32_t k = 0; k < N; k++) c->order[c->step_cnt[s->ev_step[k]]++] = k;
+    spk_clear(&c->in);
+    int rc = spk_reserve(&c->in, N ? N : 1);
+    for (uint32_t k = 0; k < N && !rc; k++) rc = spk_push(&c->in, s->ev_step[c->order[k]], s->ev_ch[c->order[k]], 1.0f);
+    if (!rc) rc = spk_close(&c->in, SPK_SORT);
+    sim_input in = {.train = &c->in, .T = T};
+    if (!rc) rc = sim_run(c->sim, &in, &c->res);
+    if (rc) return rc;
+    live_metrics *m = &c->m;
+    const spk_train *o = &c->res.out[n->n_layers - 1];
+    memset(c->cnt, 0, c->n_out * sizeof *c->cnt);
+    for (uint32_t k = 0; k < o->nnz; k++) c->cnt[o->idx[k]] += o->val ? (uint64_t)o->val[k] : 1;
+    uint32_t best = 0;
+    for (uint32_t j = 1; j < c->n_out; j++)
+        if (c->cnt[j] > c->cnt[best]) best = j;
+    m->windows++;
+    m->steps += T;
+    for (uint32_t l = 0; l < n->n_layers; l++) {
+        const layer_stats *st = &c->res.st[l];
+        m->spikes[l] += st->spikes;
+        m->neuron_steps[l] += (uint64_t)st->n * st->T;
+        m->rate_last[l] = layer_rate(st);
+    }
+    if (c->hw) {
+        hw_sample hs;
+        memset(&hs, 0, sizeof hs);
+        if (!hw_run(c->hw, &c->in, c->res.out, HW_JUMP, 0, &hs)) {
+            for (uint32_t l = 0; l < n->n_layers && l < hs.n_layers; l++) {
+                const hw_layer_res *r = &hs.l[l];
+                double sum = 0, w = 0;
+                for (uint32_t q = 0; r->hist && q <= r->depth; q++) {
+                    sum += (double)q * (double)r->hist[q];
+                    w += (double)r->hist[q];
+                }
+                m->q_max[l] = r->occ_max;
+                m->q_depth[l] = r->depth;
+                m->q_mean[l] = w > 0 ? sum / w : 0;
+                m->q_dropped[l] += r->dropped;
+            }
+        }
+        hw_sample_free(&hs);
+    }
+    uint64_t done = live_now_us();
+    uint64_t lat = s->last_wall && done > s->last_wall ? done - s->last_wall : 0;
+    live_metrics_latency(m, (double)lat * 1e-6);
+    { /* every window: copying ≤ SNAP_CAP spikes a layer costs µs against the engine's 100s */
+        c->snap_at = done;
+        c->snap_window = m->windows;
+        c->snap_class = (int)best;
+        c->snap_tag = s->tag;
+        snap_train(c, 0, &c->in);
+        for (uint32_t l = 0; l < n->n_layers; l++) snap_train(c, l + 1, &c->res.out[l]);
+    }
+    line_reset(c);
+    line_add(c, "{\"window\":%llu,\"tag\":%u,\"class\":%u,\"counts\":[", (unsigned long long)s->n_windows, s->tag, best);
+    for (uint32_t j = 0; j < c->n_out; j++) line_add(c, "%s%llu", j ? "," : "", (unsigned long long)c->cnt[j]);
+    line_add(c, "],\"events\":%u,\"dropped\":%llu,\"t_start_us\":%llu,\"steps\":%u,\"dt_us\":%u,\"latency_us\":%llu}\n", N,
+             (unsigned long long)s->w_dropped, (unsigned long long)s->t_start, T, s->dt, (unsigned long long)lat);
+    (void)now_us;
+    s->emit(s->ctx, c->line, c->line_len);
+    s->n_windows++;
+    s->active = 0;
+    s->n_ev = 0;
+    s->w_dropped = 0;
+    return 0;
+}
+
+int live_session_flush(live_session *s, uint64_t now_us) { return close_window(s, now_us); }
+int live_session_active(const live_session *s) { return s->active; }
+
+static void drop(live_session *s, int reason) {
+    s->c->m.dropped[reason]++;
+    s->w_dropped++;
+}
+
+/* Bin one event at time t (µs) into the current window; channel computed by the caller
+ * (UINT32_MAX: out of the sensor's range). */
+static int add_event(live_session *s, uint64_t t, uint32_t ch, uint64_t now_us) {
+    live_core *c = s->c;
+    uint64_t dur = (uint64_t)c->T * s->dt;
+    if (!s->active) {
+        s->active = 1;
+        s->explicit_win = 0;
+        s->t_start = t;
+        s->tag = (uint32_t)s->n_windows;
+    }
+    if (t < s->t_start) {
+        drop(s, LIVE_DROP_LATE);
+        return 0;
+    }
+    uint64_t step = (t - s->t_start) / s->dt;
+    if (step >= c->T) {
+        if (s->explicit_win) {
+            drop(s, LIVE_DROP_OUTSIDE);
+            return 0;
+        }
+        uint64_t next = s->t_start + (t - s->t_start) / dur * dur; /* tumbling: the window holding t */
+        int rc = close_window(s, now_us);
+        if (rc) return rc;
+        s->active = 1;
+        s->explicit_win = 0;
+        s->t_start = next;
+        s->tag = (uint32_t)s->n_windows;
+        step = (t - next) / s->dt;
+    }
+    if (ch == UINT32_MAX) {
+        drop(s, LIVE_DROP_RANGE);
+        return 0;
+    }
+    if (s->n_ev == s->ev_cap) {
+        if (s->ev_cap >= c->o.window_cap) {
+            drop(s, LIVE_DROP_CAP);
+            return 0;
+        }
+        uint32_t cap = s->ev_cap ? 2 * s->ev_cap : 4096;
+        if (cap > c->o.window_cap) cap = c->o.window_cap;
+        uint32_t *a = realloc(s->ev_step, (size_t)cap * sizeof *a);
+        if (a) s->ev_step = a;
+        uint32_t *b = a ? realloc(s->ev_ch, (size_t)cap * sizeof *b) : NULL;
+        if (b) s->ev_ch = b;
+        if (!a || !b) return evsnn_seterr(EVSNN_ENOMEM, "live: out of memory for a window of %u events", cap);
+        s->ev_cap = cap;
+    }
+    s->ev_step[s->n_ev] = (uint32_t)step;
+    s->ev_ch[s->n_ev] = ch;
+    s->n_ev++;
+    s->last_wall = now_us;
+    return 0;
+}
+
+static inline uint32_t xy_channel(const live_session *s, uint32_t x, uint32_t y, uint32_t p) {
+    if (x >= s->h.width || y >= s->h.height || p >= s->h.polarities) return UINT32_MAX;
+    const net *n = s->c->n;
+    if (!s->image) return p * s->h.width * s->h.height + y * s->h.width + x;
+    uint32_t cch = s->merge ? 0 : p;
+    return cch * n->in_h * n->in_w + (y / s->fy) * n->in_w + x / s->fx;
+}
+
+static int handle_frame(live_session *s, const live_frame *f, uint64_t now_us) {
+    live_core *c = s->c;
+    c->m.frames_in++;
+    switch (f->type) {
+    case LIVE_HELLO: {
+        int rc = close_window(s, now_us);
+        return rc ? rc : set_geometry(s, &f->hello);
+    }
+    case LIVE_XYP:
+    case LIVE_UNIT: {
+        if (!s->have_geom) return evsnn_seterr(EVSNN_EFORMAT, "%s frame before HELLO: the sensor geometry is unknown", live_type_name(f->type));
+        if ((f->type == LIVE_UNIT) != (s->h.kind == LIVE_KIND_UNIT))
+            return evsnn_seterr(EVSNN_EFORMAT, "%s frame on a stream whose HELLO declared %s events", live_type_name(f->type),
+                                s->h.kind == LIVE_KIND_UNIT ? "unit" : "xy");
+        c->m.events_in += f->count;
+        for (uint32_t i = 0; i < f->count; i++) {
+            uint64_t t;
+            uint32_t x, y, p, ch;
+            live_frame_event(f, i, &t, &x, &y, &p);
+            if (f->type == LIVE_UNIT) ch = x < s->h.width ? x : UINT32_MAX;
+            else ch = xy_channel(s, x, y, p);
+            int rc = add_event(s, t, ch, now_us);
+            if (rc) return rc;
+        }
+        return 0;
+    }
+    case LIVE_WINDOW: {
+        int rc = close_window(s, now_us);
+        if (rc) return rc;
+        s->active = 1;
+        s->explicit_win = 1;
+        s->t_start = f->t0;
+        s->tag = f->count;
+        return 0;
+    }
+    case LIVE_FLUSH: return close_window(s, now_us);
+    case LIVE_BYE: {
+        int rc = close_window(s, now_us);
+        return rc ? rc : 1;
+    }
+    }
+    return 0;
+}
+
+/* AEDAT 2.0 DVS128 record: big-endian int32 address, int32 timestamp µs. */
+static int aedat_record(live_session *s, const uint8_t *r, uint64_t now_us) {
+    uint32_t a = (uint32_t)r[0] << 24 | (uint32_t)r[1] << 16 | (uint32_t)r[2] << 8 | r[3];
+    uint32_t ts = (uint32_t)r[4] << 24 | (uint32_t)r[5] << 16 | (uint32_t)r[6] << 8 | r[7];
+    if (a & 0x8000) return 0; /* special event (external trigger), not a pixel */
+    s->c->m.events_in++;
+    /* 32-bit timestamps wrap every 71.6 min: extend by the signed difference, so a small
+     * backwards step stays a (late) step back rather than a jump of 2^32 µs. */
+    if (!s->aedat_have_t) {
+        s->aedat_have_t = 1;
+        s->aedat_t = (uint64_t)1 << 32; /* headroom below for backward steps */
+    } else {
+        s->aedat_t += (uint64_t)(int64_t)(int32_t)(ts - s->aedat_last);
+    }
+    s->aedat_last = ts;
+    uint32_t x = 127 - ((a >> 1) & 0x7F), y = (a >> 8) & 0x7F, p = (a & 1) ? 0 : 1; /* bit 0: 0 = ON */
+    return add_event(s, s->aedat_t, xy_channel(s, x, y, p), now_us);
+}
+
+int live_session_feed(live_session *s, const uint8_t *buf, size_t n, size_t *used, uint64_t now_us) {
+    size_t pos = 0;
+    int rc = 0;
+    while (pos < n && !rc) {
+        const uint8_t *p = buf + pos;
+        size_t left = n - pos;
+        if (s->mode == MODE_DETECT) {
+            if (p[0] == '#') {
+                s->mode = MODE_AEDAT_HEADER;
+                s->need = 1;
+            } else {
+                s->mode = MODE_FRAMED;
+                s->need = LIVE_HDR;
+            }
+            continue;
+        }
+        if (s->mode == MODE_FRAMED) {
+            live_frame f;
+            int64_t k = live_frame_parse(p, left, &f);
+            if (k < 0) {
+                s->c->m.frames_bad++;
+                rc = (int)k;
+                break;
+            }
+            if (k == 0) {
+                s->need = left < LIVE_HDR ? LIVE_HDR : LIVE_HDR + ((size_t)p[4] | (size_t)p[5] << 8 | (size_t)p[6] << 16 | (size_t)p[7] << 24);
+                break;
+            }
+            pos += (size_t)k;
+            s->need = LIVE_HDR;
+            rc = handle_frame(s, &f, now_us);
+            continue;
+        }
+        if (s->mode == MODE_AEDAT_HEADER) {
+            if (p[0] != '#') {
+                if (s->aedat_header_bytes == 0) {
+                    s->c->m.frames_bad++;
+                    rc = evsnn_seterr(EVSNN_EFORMAT, "AEDAT stream: byte 0 is not '#'");
+                    break;
+                }
+                s->mode = MODE_AEDAT_DATA;
+                s->need = 8;
+                continue;
+            }
+            const uint8_t *nl = memchr(p, '\n', left);
+            if (!nl) {
+                if (s->aedat_header_bytes + left > AEDAT_MAX_HEADER) {
+                    s->c->m.frames_bad++;
+                    rc = evsnn_seterr(EVSNN_EFORMAT, "AEDAT stream: header longer than %d bytes without ending", AEDAT_MAX_HEADER);
+                    break;
+                }
+                s->need = left + 1;
+                break;
+            }
+            size_t ll = (size_t)(nl - p) + 1;
+            if (s->aedat_header_bytes == 0) {
+                /* The first line names the format version: only 2.0 has the 8-byte records
+                 * decoded here. */
+                if (ll < 12 || memcmp(p, "#!AER-DAT2.0", 12) != 0) {
+                    s->c->m.frames_bad++;
+                    rc = evsnn_seterr(EVSNN_EFORMAT, "AEDAT stream: first line is not '#!AER-DAT2.0' (only AEDAT 2.0 is accepted live)");
+                    break;
+                }
+                live_hello h = {.width = 128, .height = 128, .polarities = 2, .kind = LIVE_KIND_XY};
+                if ((rc = set_geometry(s, &h))) break;
+            }
+            s->aedat_header_bytes += ll;
+            if (s->aedat_header_bytes > AEDAT_MAX_HEADER) {
+                s->c->m.frames_bad++;
+                rc = evsnn_seterr(EVSNN_EFORMAT, "AEDAT stream: header longer than %d bytes", AEDAT_MAX_HEADER);
+                break;
+            }
+            pos += ll;
+            s->need = 1;
+            continue;
+        }
+        /* MODE_AEDAT_DATA: whole 8-byte records only */
+        size_t recs = left / 8;
+        if (!recs) {
+            s->need = 8;
+            break;
+        }
+        for (size_t r = 0; r < recs && !rc; r++) rc = aedat_record(s, p + 8 * r, now_us);
+        pos += 8 * recs;
+        s->need = 8;
+    }
+    *used = pos;
+    return rc;
+}
