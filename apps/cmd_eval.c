@@ -9,6 +9,7 @@
 #include "apps/cmds.h"
 #include "apps/json.h"
 #include "apps/traindata.h"
+#include "io/dataset.h"
 #include "io/model.h"
 #include "sim/evsnn.h"
 #include "sim/train.h"
@@ -28,6 +29,8 @@ static const char *usage_text =
     "  --split-at N        one file: first N samples train, the rest test\n"
     "  --max N             evaluate only the first N samples of the split\n"
     "  --encoding E        images: direct (default) | rate | poisson | latency\n"
+    "  --dt-us --bins --window-us --downsample --pool --polarity --denoise-us --unit-factor --gain\n"
+    "                      event/image transforms as for 'evsnn data' (use the training ones)\n"
     "  --split S           test (default) | train\n"
     "  --steps T           time steps (default: the model's)\n"
     "  --batch B           samples per parallel batch (default 64)\n"
@@ -41,7 +44,14 @@ int cmd_eval(int argc, char **argv) {
         {"steps", required_argument, 0, 'T'}, {"batch", required_argument, 0, 'B'}, {"threads", required_argument, 0, 't'},
         {"loss", required_argument, 0, 'l'}, {"test-data", required_argument, 0, 'D'},
         {"split-at", required_argument, 0, 'S'}, {"max", required_argument, 0, 'M'},
-        {"encoding", required_argument, 0, 'e'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        {"encoding", required_argument, 0, 'e'}, {"dt-us", required_argument, 0, 'X'},
+        {"bins", required_argument, 0, 'X'}, {"window-us", required_argument, 0, 'X'},
+        {"downsample", required_argument, 0, 'X'}, {"pool", required_argument, 0, 'X'},
+        {"polarity", required_argument, 0, 'X'}, {"denoise-us", required_argument, 0, 'X'},
+        {"unit-factor", required_argument, 0, 'X'}, {"gain", required_argument, 0, 'X'},
+        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    ds_opts dso;
+    ds_opts_default(&dso);
     tdata_opts dopt;
     memset(&dopt, 0, sizeof dopt);
     long split_at = 0, max = 0;
@@ -49,11 +59,17 @@ int cmd_eval(int argc, char **argv) {
     int test_split = 1;
     long steps = 0, batch = 64, threads = 0;
     train_cfg c = train_defaults();
-    int ch;
+    int ch, li = 0;
     optind = 1;
-    while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "h", opts, &li)) != -1) {
         char *end = NULL;
         switch (ch) {
+        case 'X':
+            if (cmd_data_opt(&dso, opts[li].name, optarg)) {
+                fprintf(stderr, "evsnn eval: --%s '%s': bad value (see 'evsnn data --help')\n", opts[li].name, optarg);
+                return 2;
+            }
+            break;
         case 'm': model = optarg; break;
         case 'd': data = optarg; break;
         case 's':
@@ -96,6 +112,8 @@ int cmd_eval(int argc, char **argv) {
     tdata tr_d, te_d;
     trainer *tr = NULL;
     dopt.data = data;
+    dopt.base = &dso;
+    dopt.dt_us = dso.dt_us;
     dopt.steps = (uint32_t)steps;
     dopt.split_at = (uint32_t)split_at;
     if (test_split) dopt.max_test = (uint32_t)max; else dopt.max_train = (uint32_t)max;

@@ -13,6 +13,7 @@
 #include "apps/netcli.h"
 #include "apps/traindata.h"
 #include "io/checkpoint.h"
+#include "io/dataset.h"
 #include "io/model.h"
 #include "sim/evsnn.h"
 #include "sim/synth.h"
@@ -36,6 +37,8 @@ static const char *usage_text =
     "  --max-train N       use only the first N training samples (--max-test likewise)\n"
     "  --encoding E        images: direct (default) | rate | poisson | latency\n"
     "  --dt-us US          event data: bin width in µs (default: the format's)\n"
+    "  --bins --window-us --downsample --pool --polarity --denoise-us --unit-factor --gain\n"
+    "                      event/image transforms as for 'evsnn data' (see 'evsnn data --help')\n"
     "  --steps T           time steps per sample (default: the data's)\n"
     "  --data temporal[:p=P,peak=STEP,T=STEPS,seed=S,every=N]  seed 004's spike-timing task: one\n"
     "                      Poisson input (rate P, default 0.05), the single output's membrane\n"
@@ -293,7 +296,7 @@ static int run_temporal(net *n, const train_cfg *c, const char *spec, uint64_t i
 int cmd_train(int argc, char **argv) {
     enum { O_DATA = 2000, O_STEPS, O_EPOCHS, O_BATCH, O_OPTIM, O_LR, O_MOM, O_WD, O_COS, O_ETAMIN, O_GCLIP, O_WCLIP,
            O_SURR, O_LOSS, O_CR, O_IR, O_BIN, O_LCLAMP, O_THA, O_CENTRE, O_SEED, O_THREADS, O_SLOTS, O_CKPT,
-           O_RESUME, O_LOG, O_QUIET, O_TEST, O_SPLITAT, O_MAXTR, O_MAXTE, O_ENC, O_DT, O_TRACE, O_RECORD };
+           O_RESUME, O_LOG, O_QUIET, O_TEST, O_SPLITAT, O_MAXTR, O_MAXTE, O_ENC, O_DT, O_TRACE, O_RECORD, O_DS };
     static const struct option opts[] = {NETCLI_OPTIONS,
         {"data", required_argument, 0, O_DATA}, {"steps", required_argument, 0, O_STEPS},
         {"epochs", required_argument, 0, O_EPOCHS}, {"batch", required_argument, 0, O_BATCH},
@@ -313,12 +316,20 @@ int cmd_train(int argc, char **argv) {
         {"max-train", required_argument, 0, O_MAXTR}, {"max-test", required_argument, 0, O_MAXTE},
         {"encoding", required_argument, 0, O_ENC}, {"dt-us", required_argument, 0, O_DT},
         {"trace", required_argument, 0, O_TRACE}, {"record", required_argument, 0, O_RECORD},
+        /* dataset transforms, as 'evsnn data' and 'evsnn run' take them (cmd_data_opt) */
+        {"bins", required_argument, 0, O_DS}, {"window-us", required_argument, 0, O_DS},
+        {"downsample", required_argument, 0, O_DS}, {"pool", required_argument, 0, O_DS},
+        {"polarity", required_argument, 0, O_DS}, {"denoise-us", required_argument, 0, O_DS},
+        {"unit-factor", required_argument, 0, O_DS}, {"gain", required_argument, 0, O_DS},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     netcli nc;
     netcli_init(&nc);
     train_cfg c = train_defaults();
     tdata_opts dopt;
     memset(&dopt, 0, sizeof dopt);
+    ds_opts dso;
+    ds_opts_default(&dso);
+    dopt.base = &dso;
     const char *trace_path = NULL;
     const char *data = "synth", *out = NULL, *ckpt_path = NULL, *resume = NULL, *log_path = NULL;
     double v, lr = -1, epochs = 5, batch = 32, steps = 0, seed = 1;
@@ -331,6 +342,7 @@ int cmd_train(int argc, char **argv) {
         if (ch != 'h' && ch != '?' && clen < sizeof config - 1) /* the options, recorded in checkpoints */
             clen += (size_t)snprintf(config + clen, sizeof config - clen, "%s--%s%s%s", clen ? " " : "",
                                      li >= 0 ? opts[li].name : "output", optarg ? "=" : "", optarg ? optarg : "");
+        const char *lname = li >= 0 ? opts[li].name : "";
         li = -1;
         if (clen >= sizeof config) clen = sizeof config - 1;
         int rc = netcli_parse(&nc, ch, optarg);
@@ -345,6 +357,12 @@ int cmd_train(int argc, char **argv) {
         case O_MAXTE: if (num("max-test", optarg, 1, 1e9, &v)) return 2; dopt.max_test = (uint32_t)v; break;
         case O_ENC: dopt.encoding = optarg; break;
         case O_TRACE: trace_path = optarg; break;
+        case O_DS:
+            if (cmd_data_opt(&dso, lname, optarg)) {
+                fprintf(stderr, "evsnn train: --%s '%s': bad value (see 'evsnn data --help')\n", lname, optarg);
+                return 2;
+            }
+            break;
         case O_RECORD:
             if (!strcmp(optarg, "sparse")) c.sparse_record = 1;
             else if (!strcmp(optarg, "dense")) c.sparse_record = 0;

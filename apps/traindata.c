@@ -49,7 +49,8 @@ static int load_synth(tdata *train, tdata *test, const tdata_opts *o, uint32_t n
 static int load_part(tdata *d, const char *path, const tdata_opts *o, ds_split split, uint32_t first, uint32_t count,
                      uint32_t max, uint32_t n_in) {
     ds_opts so;
-    ds_opts_default(&so);
+    if (o->base) so = *o->base;
+    else ds_opts_default(&so);
     so.split = split;
     so.first = first;
     so.count = count;

@@ -29,6 +29,9 @@ typedef struct {
     const char *encoding;   /* images: direct | rate | poisson | latency (NULL: direct) */
     uint32_t dt_us;         /* event data: bin width (0: the format's default) */
     uint64_t seed;          /* rate/poisson coding */
+    const struct ds_opts *base; /* transform options (window, downsampling, pooling, polarity,
+                                 * denoising, unit factor, gain, bins) or NULL for the defaults;
+                                 * split, first, count, T, dt, encoding and seed are set above */
 } tdata_opts;
 
 /* Load both parts for a network with n_in inputs. 0 or a negative EVSNN_E* with the

@@ -90,6 +90,8 @@ static void test_bad_options(void **state) {
         {"--arch 60-40-3 --tha 1:2 -o %s/z.h5", "THETA0:THETA_INF:ALPHA"},
         {"--arch 60-40-3 --data mnist.h5 -o %s/z.h5", "mnist.h5"},
         {"--arch 60-40-3 --lr abc -o %s/z.h5", "--lr"},
+        {"--arch 60-40-3 --pool xx -o %s/z.h5", "--pool"},
+        {"--arch 60-40-3 --record both -o %s/z.h5", "--record"},
         {"--arch 60-40-3 --data synth:classes=3 --resume %s/nonexistent.h5 -o %s/z.h5", "cannot open"},
         {"--arch 60-41-3 --data synth:classes=3 --resume %s/cb.h5 -o %s/z.h5", "does not fit"},
     };
