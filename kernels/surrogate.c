@@ -2,6 +2,7 @@
 #include "surrogate.h"
 
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -147,8 +148,8 @@ int sg_parse(surrogate *s, const char *spec, char *msg, size_t msglen) {
             char *end;
             errno = 0;
             double v = strtod(val, &end);
-            if (!*val || *end || errno || !isfinite(v)) {
-                snprintf(msg, msglen, "surrogate '%s': %s='%s' is not a finite number", spec, kv, val);
+            if (!*val || *end || errno || !isfinite(v) || fabs(v) > FLT_MAX) {
+                snprintf(msg, msglen, "surrogate '%s': %s='%s' is not a finite single-precision number", spec, kv, val);
                 return -1;
             }
             int field;

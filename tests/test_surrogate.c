@@ -84,7 +84,7 @@ static void test_parse_errors(void **state) {
     surrogate s;
     char msg[256];
     const char *bad[] = {"fast_sigmod", "fast_sigmoid:k", "fast_sigmoid:k=abc", "fast_sigmoid:alpha=2",
-                         "atan:alpha=-1", "ste:k=3", "sigmoid:k=nan", "fast_sigmoid:eps=-1", ""};
+                         "atan:alpha=-1", "ste:k=3", "sigmoid:k=nan", "sfs:B=1e60", "fast_sigmoid:eps=-1", ""};
     for (unsigned i = 0; i < sizeof bad / sizeof *bad; i++) {
         msg[0] = 0;
         assert_int_equal(sg_parse(&s, bad[i], msg, sizeof msg), -1);
