@@ -106,14 +106,11 @@ void sim_free(sim *s) {
     free(s);
 }
 
-static int rt_build(layer_rt *rt, const net_layer *L, uint32_t T_max) {
-    memset(rt, 0, sizeof *rt);
+/* Fill a layer's constants from the network's current β, θ and biases (allocated by
+ * rt_build; sim_refresh calls this again after training changed them). */
+static void rt_fill(layer_rt *rt, const net_layer *L, uint32_t T_max) {
     rt->scale = 1.0f;
-    if (L->kind == NET_POOL) return 0;
-    rt->P = malloc(((size_t)T_max + 1) * sizeof *rt->P);
-    rt->S = malloc(((size_t)T_max + 1) * sizeof *rt->S);
-    rt->first_cross = malloc((size_t)L->out_c * sizeof *rt->first_cross);
-    if (!rt->P || !rt->S || !rt->first_cross) return EVSNN_ENOMEM;
+    if (L->kind == NET_POOL) return;
     /* Tables in double, rounded once: exact whenever β^d and Σβ^k are representable. */
     double p = 1.0, s = 0.0, beta = L->nc.beta;
     for (uint32_t d = 0; d <= T_max; d++) {
@@ -126,11 +123,8 @@ static int rt_build(layer_rt *rt, const net_layer *L, uint32_t T_max) {
     float bmul = 1.0f;
     if (L->kind == NET_CONV && L->pool == POOL_AVG) rt->scale = 1.0f / (float)(L->pool_k * L->pool_k);
     if (L->kind == NET_CONV && L->pool == POOL_SUM) bmul = (float)(L->pool_k * L->pool_k);
-    if (L->b) {
-        rt->bias_n = malloc((size_t)L->n_out * sizeof *rt->bias_n);
-        if (!rt->bias_n) return EVSNN_ENOMEM;
+    if (rt->bias_n)
         for (uint32_t i = 0; i < L->n_out; i++) rt->bias_n[i] = bmul * L->b[i / hw];
-    }
     for (uint32_t c = 0; c < L->out_c; c++) {
         rt->first_cross[c] = -1;
         float b = rt->bias_n ? rt->bias_n[c * hw] : 0.0f;
@@ -141,7 +135,23 @@ static int rt_build(layer_rt *rt, const net_layer *L, uint32_t T_max) {
                 break;
             }
     }
+}
+
+static int rt_build(layer_rt *rt, const net_layer *L, uint32_t T_max) {
+    memset(rt, 0, sizeof *rt);
+    rt->scale = 1.0f;
+    if (L->kind == NET_POOL) return 0;
+    rt->P = malloc(((size_t)T_max + 1) * sizeof *rt->P);
+    rt->S = malloc(((size_t)T_max + 1) * sizeof *rt->S);
+    rt->first_cross = malloc((size_t)L->out_c * sizeof *rt->first_cross);
+    if (!rt->P || !rt->S || !rt->first_cross) return EVSNN_ENOMEM;
+    if (L->b && !(rt->bias_n = malloc((size_t)L->n_out * sizeof *rt->bias_n))) return EVSNN_ENOMEM;
+    rt_fill(rt, L, T_max);
     return 0;
+}
+
+void sim_refresh(sim *s) {
+    for (uint32_t l = 0; l < s->n->n_layers; l++) rt_fill(&s->rt[l], &s->n->layers[l], s->T_max);
 }
 
 sim *sim_create(const net *n, uint32_t T_max, int *err) {

@@ -64,6 +64,11 @@ typedef struct sim sim; /* opaque */
 sim *sim_create(const net *n, uint32_t T_max, int *err);
 void sim_free(sim *s); /* NULL is fine */
 
+/* Recompute the per-layer constants the workspace derives from the network's β, θ and
+ * biases (decay tables, bias gains, first bias-driven crossings) after they changed, e.g.
+ * after an optimizer step or threshold annealing. Shapes must not change. */
+void sim_refresh(sim *s);
+
 /* How conv layers choose between sparse steps (touched neurons only) and all-neuron steps:
  * AUTO (default) takes an all-neuron step when the events' footprints add up to at least
  * half the layer; SPARSE and ALL force one path (tests check that both agree). */

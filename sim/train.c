@@ -84,16 +84,11 @@ static void update_centres(trainer *tr) {
 }
 
 /* The engine's workspace caches per-layer constants derived from the biases and θ (bias
- * gains, first bias-driven crossings) when it is created, so after parameters or thresholds
- * change the workspaces are rebuilt (cheap: O(out_c·T) per layer). */
+ * gains, first bias-driven crossings), so after parameters or thresholds change they are
+ * recomputed in place (O(n_out + out_c·T) per layer). */
 static int refresh_sims(trainer *tr) {
-    int err = 0;
-    for (uint32_t i = 0; tr->sl && i < tr->n_slots; i++) {
-        slot *s = &tr->sl[i];
-        if (!s->s) continue;
-        sim_free(s->s);
-        if (!(s->s = sim_create(tr->n, tr->T_max, &err))) return err;
-    }
+    for (uint32_t i = 0; tr->sl && i < tr->n_slots; i++)
+        if (tr->sl[i].s) sim_refresh(tr->sl[i].s);
     return 0;
 }
 
