@@ -1,15 +1,39 @@
 #!/bin/sh
-# data/demo.sh EVSNN — what `make demo` runs: the main job on defaults it ships.
-# Today: build the DVS128 network of seed 004 and the SHD network, and run the
-# event-driven engine on synthetic event input, printing the JSON summaries.
+# data/demo.sh EVSNN — what `make demo` runs: train → evaluate → accelerator model.
+#
+# 1. train a small binarized SNN with threshold annealing (seed 004's network and schedule)
+#    on Fashion-MNIST from the Debian package dataset-fashion-mnist (installed by make deps),
+#    on a short budget; without the package, on evsnn's built-in synthetic task;
+# 2. evaluate it on held-out images: accuracy, firing rates, silent neurons, spike-count
+#    histograms, model size in bits;
+# 3. record the evaluation's event traces and replay them through the accelerator model
+#    (SNN-DSE-compatible configuration): latency, FPS, energy, FPS/W, queue occupancy.
+# Outputs go to out/demo/ (DEMO_OUT overrides). DEMO_TRAIN sets the training images.
 set -eu
 EVSNN=${1:-bin/evsnn}
 out=${DEMO_OUT:-out/demo}
 mkdir -p "$out"
-echo "== evsnn demo: writing models and summaries under $out/" >&2
-"$EVSNN" init --arch 16C5-AP2-32C5-AP2-800-11 --input 2x32x32 --seed 1 -o "$out/dvs128.h5"
-echo "== DVS128 network (seed 004), Bernoulli events p = 0.05, 100 steps, batch 8" >&2
-"$EVSNN" run --model "$out/dvs128.h5" --steps 100 --batch 8 --input-rate 0.05 | tee "$out/dvs128-run.json"
-echo "== SHD network 700-3000-20, beta 0.95, p = 0.05, 100 steps, batch 32" >&2
-"$EVSNN" run --arch 700-3000-20 --beta 0.95 --steps 100 --batch 32 --input-rate 0.05 | tee "$out/shd-run.json"
-echo "== done: see README.md for what the fields mean" >&2
+say() { printf '== %s\n' "$*" >&2; }
+
+if [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
+    data=fashion-mnist
+    ntrain=${DEMO_TRAIN:-3000}
+    say "training seed 004's binarized 16C5-AP2-64C5-AP2-1024-10 with threshold annealing on $ntrain Fashion-MNIST images (3 epochs, T = 15)"
+    "$EVSNN" train --arch 16C5-AP2-64C5-AP2-1024-10 --input 1x28x28 --data "$data" \
+        --max-train "$ntrain" --max-test 1000 --steps 15 --epochs 3 --batch 32 \
+        --binarize --latent-clamp 1 --tha 11.7:16:0.024,14.1:30.4:0.12,0.7:4.2:0.0011 \
+        --seed 1 --quiet -o "$out/model.h5" | tee "$out/train.jsonl"
+    say "evaluating on 1000 Fashion-MNIST test images"
+    "$EVSNN" eval --model "$out/model.h5" --data "$data" --max 1000 | tee "$out/eval.json"
+    say "recording 16 test images' event traces"
+    "$EVSNN" run --model "$out/model.h5" --data "$data" --split test --count 16 --record "$out/trace.h5" >"$out/run.json"
+else
+    say "dataset-fashion-mnist is not installed: training on the built-in synthetic task instead"
+    "$EVSNN" train --arch 100-64-4 --data synth:classes=4 --epochs 5 --binarize --latent-clamp 1 \
+        --tha 2:6:0.01 --seed 1 --quiet -o "$out/model.h5" | tee "$out/train.jsonl"
+    "$EVSNN" eval --model "$out/model.h5" --data synth:classes=4 | tee "$out/eval.json"
+    "$EVSNN" run --model "$out/model.h5" --steps 100 --batch 16 --input-rate 0.1 --record "$out/trace.h5" >"$out/run.json"
+fi
+say "accelerator model (data/snn-dse.cfg: the SNN-DSE RTL, cycle-exact) on the recorded traces"
+"$EVSNN" hw --trace "$out/trace.h5" --accel data/snn-dse.cfg --plot "$out/hw" | tee "$out/hw.json"
+say "done: $out/ holds the model, the JSON results and the plots ($out/hw-occupancy.png, $out/hw-latency.png)"
