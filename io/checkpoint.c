@@ -7,24 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "io/h5util.h"
 #include "sim/evsnn.h"
-
-static herr_t put_attr(hid_t f, const char *name, hid_t type, const void *v, hsize_t n) {
-    hid_t sp = n == 1 ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &n, NULL);
-    hid_t a = H5Acreate2(f, name, type, sp, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t rc = a < 0 ? -1 : H5Awrite(a, type, v);
-    if (a >= 0) H5Aclose(a);
-    H5Sclose(sp);
-    return rc;
-}
-
-static herr_t put_str(hid_t f, const char *name, const char *s) {
-    hid_t t = H5Tcopy(H5T_C_S1);
-    H5Tset_size(t, strlen(s) + 1);
-    herr_t rc = put_attr(f, name, t, s, 1);
-    H5Tclose(t);
-    return rc;
-}
 
 static herr_t put_data(hid_t f, const char *name, hid_t type, const void *v, hsize_t n) {
     hid_t sp = H5Screate_simple(1, &n, NULL);
@@ -47,18 +31,18 @@ int ckpt_save(const char *path, const ckpt *c) {
         const uint32_t in[3] = {c->in_c, c->in_h, c->in_w};
         const hsize_t nl = c->n_layers;
         herr_t e = 0;
-        e |= put_str(f, "format", "evsnn-checkpoint");
-        e |= put_attr(f, "version", H5T_NATIVE_INT32, &version, 1);
-        e |= put_str(f, "arch", c->arch);
-        e |= put_attr(f, "input", H5T_NATIVE_UINT32, in, 3);
-        e |= put_attr(f, "epoch", H5T_NATIVE_UINT64, &c->epoch, 1);
-        e |= put_attr(f, "step", H5T_NATIVE_UINT64, &c->step, 1);
-        e |= put_attr(f, "T", H5T_NATIVE_UINT32, &c->T, 1);
-        e |= put_attr(f, "binarized", H5T_NATIVE_INT32, &c->binarized, 1);
-        e |= put_attr(f, "pool_on", H5T_NATIVE_INT32, &c->pool_on, 1);
-        e |= put_attr(f, "spool", H5T_NATIVE_INT32, &c->spool, 1);
-        e |= put_attr(f, "same_pad", H5T_NATIVE_INT32, &c->same_pad, 1);
-        e |= put_str(f, "config", c->config);
+        e |= h5u_put_str(f, "format", "evsnn-checkpoint");
+        e |= h5u_put_attr(f, "version", H5T_NATIVE_INT32, H5T_NATIVE_INT32, &version, 1);
+        e |= h5u_put_str(f, "arch", c->arch);
+        e |= h5u_put_attr(f, "input", H5T_NATIVE_UINT32, H5T_NATIVE_UINT32, in, 3);
+        e |= h5u_put_attr(f, "epoch", H5T_NATIVE_UINT64, H5T_NATIVE_UINT64, &c->epoch, 1);
+        e |= h5u_put_attr(f, "step", H5T_NATIVE_UINT64, H5T_NATIVE_UINT64, &c->step, 1);
+        e |= h5u_put_attr(f, "T", H5T_NATIVE_UINT32, H5T_NATIVE_UINT32, &c->T, 1);
+        e |= h5u_put_attr(f, "binarized", H5T_NATIVE_INT32, H5T_NATIVE_INT32, &c->binarized, 1);
+        e |= h5u_put_attr(f, "pool_on", H5T_NATIVE_INT32, H5T_NATIVE_INT32, &c->pool_on, 1);
+        e |= h5u_put_attr(f, "spool", H5T_NATIVE_INT32, H5T_NATIVE_INT32, &c->spool, 1);
+        e |= h5u_put_attr(f, "same_pad", H5T_NATIVE_INT32, H5T_NATIVE_INT32, &c->same_pad, 1);
+        e |= h5u_put_str(f, "config", c->config);
         e |= put_data(f, "params", H5T_NATIVE_FLOAT, c->params, c->n_params);
         e |= put_data(f, "latent", H5T_NATIVE_FLOAT, c->latent ? c->latent : c->params, c->n_params);
         if (c->m) e |= put_data(f, "opt_m", H5T_NATIVE_FLOAT, c->m, c->n_params);

@@ -7,38 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "io/h5util.h"
 #include "sim/evsnn.h"
-
-/* HDF5 prints its own error stack by default; evsnn reports errors itself. */
-static void quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
-
-static int put_str(hid_t loc, const char *name, const char *val) {
-    hid_t t = H5Tcopy(H5T_C_S1);
-    H5Tset_size(t, strlen(val) + 1);
-    hid_t sp = H5Screate(H5S_SCALAR);
-    hid_t a = H5Acreate2(loc, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t rc = a < 0 ? -1 : H5Awrite(a, t, val);
-    if (a >= 0) H5Aclose(a);
-    H5Sclose(sp);
-    H5Tclose(t);
-    return rc < 0 ? -1 : 0;
-}
-
-static int put_num(hid_t loc, const char *name, hid_t ftype, hid_t mtype, const void *v, hsize_t n) {
-    hid_t sp = n == 1 ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &n, NULL);
-    hid_t a = H5Acreate2(loc, name, ftype, sp, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t rc = a < 0 ? -1 : H5Awrite(a, mtype, v);
-    if (a >= 0) H5Aclose(a);
-    H5Sclose(sp);
-    return rc < 0 ? -1 : 0;
-}
-
-static int put_i64(hid_t loc, const char *name, long long v) {
-    return put_num(loc, name, H5T_STD_I64LE, H5T_NATIVE_LLONG, &v, 1);
-}
-static int put_f64(hid_t loc, const char *name, double v) {
-    return put_num(loc, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &v, 1);
-}
 
 static int put_data(hid_t loc, const char *name, const float *v, int rank, const hsize_t *dims) {
     hid_t sp = H5Screate_simple(rank, dims, NULL);
@@ -55,7 +25,7 @@ static const char *pool_name(pool_kind p) {
 }
 
 int model_save(const char *path, const net *n, const model_meta *meta) {
-    quiet();
+    h5u_quiet();
     model_meta m0 = {0};
     if (!meta) meta = &m0;
     char tmp[4096];
@@ -64,16 +34,16 @@ int model_save(const char *path, const net *n, const model_meta *meta) {
     if (f < 0) return evsnn_seterr(EVSNN_EIO, "%s: cannot create (directory missing or not writable?)", tmp);
     int bad = 0;
     long long shape[3] = {n->in_c, n->in_h, n->in_w};
-    bad |= put_str(f, "format", "evsnn-model");
-    bad |= put_i64(f, "format_version", MODEL_FORMAT_VERSION);
-    bad |= put_str(f, "arch", n->arch);
-    bad |= put_num(f, "input_shape", H5T_STD_I64LE, H5T_NATIVE_LLONG, shape, 3);
-    bad |= put_str(f, "pool_on", meta->pool_on == POOL_ON_SPIKES ? "spikes" : "currents");
-    bad |= put_str(f, "spike_pool", meta->spool == SPOOL_SUM ? "sum" : "or");
-    bad |= put_str(f, "padding", meta->same_pad ? "same" : "valid");
-    bad |= put_i64(f, "binarized", meta->binarized);
-    bad |= put_i64(f, "steps", meta->steps);
-    bad |= put_str(f, "dataset", meta->dataset);
+    bad |= h5u_put_str(f, "format", "evsnn-model");
+    bad |= h5u_put_i64(f, "format_version", MODEL_FORMAT_VERSION);
+    bad |= h5u_put_str(f, "arch", n->arch);
+    bad |= h5u_put_attr(f, "input_shape", H5T_STD_I64LE, H5T_NATIVE_LLONG, shape, 3);
+    bad |= h5u_put_str(f, "pool_on", meta->pool_on == POOL_ON_SPIKES ? "spikes" : "currents");
+    bad |= h5u_put_str(f, "spike_pool", meta->spool == SPOOL_SUM ? "sum" : "or");
+    bad |= h5u_put_str(f, "padding", meta->same_pad ? "same" : "valid");
+    bad |= h5u_put_i64(f, "binarized", meta->binarized);
+    bad |= h5u_put_i64(f, "steps", meta->steps);
+    bad |= h5u_put_str(f, "dataset", meta->dataset);
     hid_t g = H5Gcreate2(f, "layers", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     bad |= g < 0;
     for (uint32_t l = 0; l < n->n_layers && !bad; l++) {
@@ -83,16 +53,16 @@ int model_save(const char *path, const net *n, const model_meta *meta) {
         hid_t lg = H5Gcreate2(g, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
         if (lg < 0) { bad = 1; break; }
         static const char *kinds[] = {"dense", "conv", "pool"};
-        bad |= put_str(lg, "name", L->name);
-        bad |= put_str(lg, "kind", kinds[L->kind]);
-        bad |= put_str(lg, "pool", pool_name(L->pool));
-        bad |= put_i64(lg, "pool_k", L->pool_k);
+        bad |= h5u_put_str(lg, "name", L->name);
+        bad |= h5u_put_str(lg, "kind", kinds[L->kind]);
+        bad |= h5u_put_str(lg, "pool", pool_name(L->pool));
+        bad |= h5u_put_i64(lg, "pool_k", L->pool_k);
         if (L->kind != NET_POOL) {
-            bad |= put_f64(lg, "beta", L->nc.beta);
-            bad |= put_f64(lg, "threshold", L->nc.theta);
-            bad |= put_str(lg, "reset", net_reset_name(L->nc.reset));
-            bad |= put_str(lg, "compare", L->nc.cmp == CMP_GE ? ">=" : ">");
-            bad |= put_i64(lg, "bias", L->nc.bias);
+            bad |= h5u_put_f64(lg, "beta", L->nc.beta);
+            bad |= h5u_put_f64(lg, "threshold", L->nc.theta);
+            bad |= h5u_put_str(lg, "reset", net_reset_name(L->nc.reset));
+            bad |= h5u_put_str(lg, "compare", L->nc.cmp == CMP_GE ? ">=" : ">");
+            bad |= h5u_put_i64(lg, "bias", L->nc.bias);
             if (L->kind == NET_DENSE) {
                 hsize_t d[2] = {L->n_in, L->n_out};
                 bad |= put_data(lg, "weight", L->w, 2, d);
@@ -124,31 +94,9 @@ int model_save(const char *path, const net *n, const model_meta *meta) {
 static int get_str(hid_t loc, const char *path, const char *obj, const char *name, char *buf, size_t len) {
     if (H5Aexists(loc, name) <= 0)
         return evsnn_seterr(EVSNN_EFORMAT, "%s: %s: attribute '%s' is missing", path, obj, name);
-    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
-    hid_t ft = H5Aget_type(a);
-    int rc = 0;
-    if (H5Tget_class(ft) != H5T_STRING) {
-        rc = evsnn_seterr(EVSNN_EFORMAT, "%s: %s: attribute '%s' is not a string", path, obj, name);
-    } else if (H5Tis_variable_str(ft) > 0) {
-        char *s = NULL;
-        hid_t mt = H5Tcopy(H5T_C_S1);
-        H5Tset_size(mt, H5T_VARIABLE);
-        if (H5Aread(a, mt, &s) < 0 || !s) rc = evsnn_seterr(EVSNN_EFORMAT, "%s: %s: cannot read '%s'", path, obj, name);
-        else { snprintf(buf, len, "%s", s); H5free_memory(s); }
-        H5Tclose(mt);
-    } else {
-        size_t sz = H5Tget_size(ft);
-        char *s = calloc(sz + 1, 1);
-        hid_t mt = H5Tcopy(H5T_C_S1);
-        H5Tset_size(mt, sz + 1);
-        if (!s || H5Aread(a, mt, s) < 0) rc = evsnn_seterr(EVSNN_EFORMAT, "%s: %s: cannot read '%s'", path, obj, name);
-        else snprintf(buf, len, "%s", s);
-        free(s);
-        H5Tclose(mt);
-    }
-    H5Tclose(ft);
-    H5Aclose(a);
-    return rc;
+    if (h5u_get_str(loc, name, buf, len))
+        return evsnn_seterr(EVSNN_EFORMAT, "%s: %s: attribute '%s' is not a readable string", path, obj, name);
+    return 0;
 }
 
 /* Read a numeric attribute of n elements as double. */
@@ -198,7 +146,7 @@ static int get_data(hid_t loc, const char *path, const char *obj, const char *na
 }
 
 net *model_load(const char *path, model_meta *meta, int *err) {
-    quiet();
+    h5u_quiet();
     model_meta m = {0};
     net *n = NULL;
     hid_t g = -1, f = -1;

@@ -22,12 +22,12 @@
 #include <hdf5.h>
 
 #include "io/ds_impl.h"
+#include "io/h5util.h"
 #include "sim/evsnn.h"
 
 #define EVF_VERSION 1
 #define SHD_UNITS 700
 
-static void h5_quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
 
 static int link_exists(hid_t f, const char *path) {
     /* H5Lexists needs every intermediate link to exist: walk the path. */
@@ -408,36 +408,6 @@ static int attr_int(hid_t o, const char *name, long long *v) {
     return e < 0 ? -1 : 0;
 }
 
-static int attr_str(hid_t o, const char *name, char *buf, size_t len) {
-    buf[0] = 0;
-    if (H5Aexists(o, name) <= 0) return -1;
-    hid_t a = H5Aopen(o, name, H5P_DEFAULT);
-    if (a < 0) return -1;
-    hid_t ft = H5Aget_type(a);
-    int rc = -1;
-    if (H5Tget_class(ft) == H5T_STRING) {
-        if (H5Tis_variable_str(ft) > 0) {
-            char *v = NULL;
-            hid_t mt = H5Tcopy(H5T_C_S1);
-            H5Tset_size(mt, H5T_VARIABLE);
-            if (H5Aread(a, mt, &v) >= 0 && v) snprintf(buf, len, "%s", v), rc = 0;
-            if (v) H5free_memory(v);
-            H5Tclose(mt);
-        } else {
-            size_t w = H5Tget_size(ft);
-            char *v = calloc(w + 1, 1);
-            hid_t mt = H5Tcopy(H5T_C_S1);
-            H5Tset_size(mt, w + 1);
-            if (v && H5Aread(a, mt, v) >= 0) snprintf(buf, len, "%s", v), rc = 0;
-            free(v);
-            H5Tclose(mt);
-        }
-    }
-    H5Tclose(ft);
-    H5Aclose(a);
-    return rc;
-}
-
 static int open_evf(dataset *d, h5_state *s) {
     const char *path = d->path;
     d->rd = &evf_reader, d->fmt = "evsnn-events";
@@ -450,7 +420,7 @@ static int open_evf(dataset *d, h5_state *s) {
                                             "upgrade evsnn", path, ver, EVF_VERSION);
     if (ver < 1) return evsnn_seterr(EVSNN_EFORMAT, "%s: attribute /version = %lld, expected >= 1", path, ver);
     if (attr_int(s->f, "width", &w) || attr_int(s->f, "height", &h) || attr_int(s->f, "polarities", &pol) ||
-        attr_int(s->f, "n_classes", &ncls) || attr_str(s->f, "kind", kind, sizeof kind) ||
+        attr_int(s->f, "n_classes", &ncls) || h5u_get_str(s->f, "kind", kind, sizeof kind) ||
         w < 1 || w > 65536 || h < 1 || h > 65536 || pol < 1 || pol > 2 || ncls < 0 ||
         (strcmp(kind, "xy") && strcmp(kind, "unit")))
         return evsnn_seterr(EVSNN_EFORMAT, "%s: attributes width/height/polarities/n_classes/kind missing or out "
@@ -503,7 +473,7 @@ static int open_evf(dataset *d, h5_state *s) {
 }
 
 int rd_h5_open(dataset *d, const char *path) {
-    h5_quiet();
+    h5u_quiet();
     h5_state *s = calloc(1, sizeof *s);
     if (!s) return evsnn_seterr(EVSNN_ENOMEM, "no memory");
     s->times = s->units = s->et = s->ex = s->ey = s->ep = -1;
@@ -512,7 +482,7 @@ int rd_h5_open(dataset *d, const char *path) {
     if (s->f < 0) return evsnn_seterr(EVSNN_EFORMAT, "%s: offset 0: HDF5 signature but the file cannot be opened "
                                                      "(truncated or corrupt)", path);
     char fmt[32];
-    if (attr_str(s->f, "evsnn_format", fmt, sizeof fmt) == 0) {
+    if (h5u_get_str(s->f, "evsnn_format", fmt, sizeof fmt) == 0) {
         if (strcmp(fmt, "events"))
             return evsnn_seterr(EVSNN_EFORMAT, "%s: an evsnn '%s' file, not an event dataset", path, fmt);
         return open_evf(d, s);
@@ -557,29 +527,10 @@ static int write_small(hid_t g, const char *name, hid_t ft, hid_t mt, const void
     return e < 0 ? -1 : 0;
 }
 
-static int put_int(hid_t o, const char *name, long long v) {
-    hid_t sp = H5Screate(H5S_SCALAR);
-    hid_t a = H5Acreate2(o, name, H5T_STD_I64LE, sp, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t e = a >= 0 ? H5Awrite(a, H5T_NATIVE_LLONG, &v) : -1;
-    if (a >= 0) H5Aclose(a);
-    H5Sclose(sp);
-    return e < 0 ? -1 : 0;
-}
-
-static int put_str(hid_t o, const char *name, const char *v) {
-    hid_t sp = H5Screate(H5S_SCALAR), t = H5Tcopy(H5T_C_S1);
-    H5Tset_size(t, strlen(v) + 1);
-    hid_t a = H5Acreate2(o, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t e = a >= 0 ? H5Awrite(a, t, v) : -1;
-    if (a >= 0) H5Aclose(a);
-    H5Tclose(t), H5Sclose(sp);
-    return e < 0 ? -1 : 0;
-}
-
 int ds_convert(dataset *d, const char *path, int level) {
     if (d->geo.kind == DS_KIND_IMAGE)
         return evsnn_seterr(EVSNN_ENOTSUP, "%s: %s holds images; convert writes event datasets", d->path, d->fmt);
-    h5_quiet();
+    h5u_quiet();
     size_t pl = strlen(path);
     char *tmp = malloc(pl + 32);
     if (!tmp) return evsnn_seterr(EVSNN_ENOMEM, "no memory");
@@ -643,11 +594,11 @@ int ds_convert(dataset *d, const char *path, int level) {
     if (write_small(gs, "offset", H5T_STD_U64LE, H5T_NATIVE_UINT64, off, (hsize_t)n + 1) ||
         write_small(gs, "label", H5T_STD_I32LE, H5T_NATIVE_INT32, lab, n) ||
         write_small(gs, "t0", H5T_STD_I64LE, H5T_NATIVE_INT64, t0s, n) ||
-        write_small(gs, "split", H5T_STD_I8LE, H5T_NATIVE_INT8, spl, n) || put_str(f, "evsnn_format", "events") ||
-        put_int(f, "version", EVF_VERSION) || put_str(f, "kind", d->geo.kind == DS_KIND_UNIT ? "unit" : "xy") ||
-        put_int(f, "width", d->geo.width) || put_int(f, "height", d->geo.height) ||
-        put_int(f, "polarities", d->geo.polarities) || put_int(f, "n_classes", d->n_classes) ||
-        put_str(f, "source", d->fmt)) {
+        write_small(gs, "split", H5T_STD_I8LE, H5T_NATIVE_INT8, spl, n) || h5u_put_str(f, "evsnn_format", "events") ||
+        h5u_put_i64(f, "version", EVF_VERSION) || h5u_put_str(f, "kind", d->geo.kind == DS_KIND_UNIT ? "unit" : "xy") ||
+        h5u_put_i64(f, "width", d->geo.width) || h5u_put_i64(f, "height", d->geo.height) ||
+        h5u_put_i64(f, "polarities", d->geo.polarities) || h5u_put_i64(f, "n_classes", d->n_classes) ||
+        h5u_put_str(f, "source", d->fmt)) {
         rc = evsnn_seterr(EVSNN_EIO, "%s: writing the sample table failed", tmp);
         goto done;
     }

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "io/h5util.h"
 #include "sim/evsnn.h"
 
 #define FORMAT_NAME "evsnn-trace"
@@ -32,7 +33,6 @@ struct trace_reader {
 
 /* HDF5 prints its own error stack by default; library code must stay silent, every failure
  * is reported through evsnn_seterr instead. */
-static void h5_quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
 
 /* ---------------------------------------------------------------- shape-only net copy */
 
@@ -63,27 +63,6 @@ static int attr_u32(hid_t obj, const char *name, uint32_t v) {
     herr_t rc = a < 0 ? -1 : H5Awrite(a, H5T_NATIVE_UINT32, &v);
     if (a >= 0) H5Aclose(a);
     H5Sclose(sp);
-    return rc < 0 ? -1 : 0;
-}
-
-static int attr_f64(hid_t obj, const char *name, double v) {
-    hid_t sp = H5Screate(H5S_SCALAR);
-    hid_t a = H5Acreate2(obj, name, H5T_NATIVE_DOUBLE, sp, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t rc = a < 0 ? -1 : H5Awrite(a, H5T_NATIVE_DOUBLE, &v);
-    if (a >= 0) H5Aclose(a);
-    H5Sclose(sp);
-    return rc < 0 ? -1 : 0;
-}
-
-static int attr_str(hid_t obj, const char *name, const char *s) {
-    hid_t ty = H5Tcopy(H5T_C_S1);
-    H5Tset_size(ty, strlen(s) + 1);
-    hid_t sp = H5Screate(H5S_SCALAR);
-    hid_t a = H5Acreate2(obj, name, ty, sp, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t rc = a < 0 ? -1 : H5Awrite(a, ty, s);
-    if (a >= 0) H5Aclose(a);
-    H5Sclose(sp);
-    H5Tclose(ty);
     return rc < 0 ? -1 : 0;
 }
 
@@ -179,7 +158,7 @@ static int write_shape(hid_t f, const net *n) {
 trace_writer *trace_create(const char *path, const net *n, uint32_t T, int *err) {
     int dummy;
     if (!err) err = &dummy;
-    h5_quiet();
+    h5u_quiet();
     if (!path || !n || !n->n_layers || !T) {
         *err = evsnn_seterr(EVSNN_EINVAL, "trace: need a path, a network with layers and T > 0");
         return NULL;
@@ -221,9 +200,9 @@ trace_writer *trace_create(const char *path, const net *n, uint32_t T, int *err)
     for (uint32_t l = 0; l < n->n_layers; l++) w->nch[l + 1] = n->layers[l].n_out;
     uint32_t in_shape[3] = {n->in_c, n->in_h, n->in_w};
     hsize_t d3[1] = {3};
-    int rc = attr_str(w->file, "format", FORMAT_NAME) | attr_u32(w->file, "version", TRACE_VERSION) |
+    int rc = h5u_put_str(w->file, "format", FORMAT_NAME) | attr_u32(w->file, "version", TRACE_VERSION) |
              attr_u32(w->file, "T", T) | attr_u32(w->file, "n_layers", n->n_layers) |
-             attr_str(w->file, "arch", n->arch) | write_shape(w->file, n);
+             h5u_put_str(w->file, "arch", n->arch) | write_shape(w->file, n);
     if (!rc) {
         hid_t sp = H5Screate_simple(1, d3, NULL);
         hid_t a = H5Acreate2(w->file, "in_shape", H5T_NATIVE_UINT32, sp, H5P_DEFAULT, H5P_DEFAULT);
@@ -363,30 +342,6 @@ static int read_attr_u32(hid_t obj, const char *name, uint32_t *v) {
     return rc < 0 ? -1 : 0;
 }
 
-static int read_attr_str(hid_t obj, const char *name, char *buf, size_t len) {
-    buf[0] = 0;
-    if (H5Aexists(obj, name) <= 0) return -1;
-    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
-    if (a < 0) return -1;
-    hid_t ft = H5Aget_type(a);
-    int rc = -1;
-    if (H5Tget_class(ft) == H5T_STRING && !H5Tis_variable_str(ft)) {
-        size_t n = H5Tget_size(ft);
-        char *tmp = calloc(n + 1, 1);
-        hid_t mt = H5Tcopy(H5T_C_S1);
-        H5Tset_size(mt, n);
-        if (tmp && H5Aread(a, mt, tmp) >= 0) {
-            snprintf(buf, len, "%s", tmp);
-            rc = 0;
-        }
-        H5Tclose(mt);
-        free(tmp);
-    }
-    H5Tclose(ft);
-    H5Aclose(a);
-    return rc;
-}
-
 /* Read a whole dataset of known dims; 0, or -1 on mismatch. */
 static int read_whole(hid_t loc, const char *name, hid_t mtype, int rank, const hsize_t *want, void *buf) {
     hid_t d = H5Dopen2(loc, name, H5P_DEFAULT);
@@ -459,7 +414,7 @@ out:
 trace_reader *trace_open(const char *path, int *err) {
     int dummy;
     if (!err) err = &dummy;
-    h5_quiet();
+    h5u_quiet();
     trace_reader *r = calloc(1, sizeof *r);
     if (!r || !(r->path = strdup(path))) {
         free(r);
@@ -480,7 +435,7 @@ trace_reader *trace_open(const char *path, int *err) {
     }
     char fmt[64];
     uint32_t ver = 0, L = 0, N = 0;
-    if (read_attr_str(r->file, "format", fmt, sizeof fmt) || strcmp(fmt, FORMAT_NAME)) {
+    if (h5u_get_str(r->file, "format", fmt, sizeof fmt) || strcmp(fmt, FORMAT_NAME)) {
         *err = evsnn_seterr(EVSNN_EFORMAT, "%s: attribute /format is '%s', expected '%s'", path, fmt, FORMAT_NAME);
         trace_free(r);
         return NULL;
@@ -512,7 +467,7 @@ trace_reader *trace_open(const char *path, int *err) {
     hid_t a = H5Aexists(r->file, "in_shape") > 0 ? H5Aopen(r->file, "in_shape", H5P_DEFAULT) : -1;
     if (a >= 0) { H5Aread(a, H5T_NATIVE_UINT32, sh); H5Aclose(a); }
     r->shape->in_c = sh[0]; r->shape->in_h = sh[1]; r->shape->in_w = sh[2];
-    read_attr_str(r->file, "arch", r->shape->arch, sizeof r->shape->arch);
+    h5u_get_str(r->file, "arch", r->shape->arch, sizeof r->shape->arch);
     *err = 0;
     return r;
 }
@@ -639,7 +594,7 @@ int trace_read(trace_reader *r, uint32_t i, spk_train *input, spk_train *layers,
 /* ---------------------------------------------------------------- hw time series */
 
 int trace_write_series(const char *path, double clock_mhz, const trace_series *s, uint32_t n_layers) {
-    h5_quiet();
+    h5u_quiet();
     char *tmp = malloc(strlen(path) + 16);
     if (!tmp) return evsnn_seterr(EVSNN_ENOMEM, "series: no memory");
     sprintf(tmp, "%s.tmp-XXXXXX", path);
@@ -653,14 +608,14 @@ int trace_write_series(const char *path, double clock_mhz, const trace_series *s
     hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     int rc = f < 0 ? -1 : 0;
     if (!rc)
-        rc = attr_str(f, "format", SERIES_NAME) | attr_u32(f, "version", 1) | attr_f64(f, "clock_mhz", clock_mhz);
+        rc = h5u_put_str(f, "format", SERIES_NAME) | attr_u32(f, "version", 1) | h5u_put_f64(f, "clock_mhz", clock_mhz);
     for (uint32_t l = 0; l < n_layers && !rc; l++) {
         char name[32];
         snprintf(name, sizeof name, "layer%u", l);
         hid_t g = H5Gcreate2(f, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
         if (g < 0) { rc = -1; break; }
         hsize_t dp[2] = {s[l].m, 2}, dh[1] = {(hsize_t)s[l].depth + 1}, ds[1] = {s[l].T};
-        rc = attr_str(g, "name", s[l].name ? s[l].name : "") | attr_u32(g, "depth", s[l].depth) |
+        rc = h5u_put_str(g, "name", s[l].name ? s[l].name : "") | attr_u32(g, "depth", s[l].depth) |
              write_array(g, "occupancy", H5T_NATIVE_UINT64, 2, dp, s[l].points) |
              write_array(g, "histogram", H5T_NATIVE_UINT64, 1, dh, s[l].hist) |
              write_array(g, "step_cycles", H5T_NATIVE_UINT64, 1, ds, s[l].steps);
