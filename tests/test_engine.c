@@ -7,6 +7,7 @@
 #include "sim/engine.h"
 #include "sim/evsnn.h"
 #include "sim/rng.h"
+#include "sim/synth.h"
 #include "tests/h5read.h"
 
 /* Exact-arithmetic parameters: every weight and bias k/64 with |k| ≤ 40, β a power of two.
@@ -15,16 +16,6 @@
 static void exact_params(net *n, uint64_t seed) {
     rng *r = rng_create(seed);
     for (size_t i = 0; i < n->n_params; i++) n->params[i] = (float)((int)rng_below(r, 81) - 40) / 64.0f;
-    rng_free(r);
-}
-
-static void random_train(spk_train *s, uint32_t T, uint32_t n, double p, uint64_t seed) {
-    rng *r = rng_create(seed);
-    spk_init(s, T, n, 0);
-    for (uint32_t t = 0; t < T; t++)
-        for (uint32_t i = 0; i < n; i++)
-            if (rng_bernoulli(r, p)) spk_push(s, t, i, 1.0f);
-    spk_close(s, 0);
     rng_free(r);
 }
 
@@ -90,7 +81,7 @@ static void test_exact_dense_all_modes(void **state) {
             net *n = build("20-16-5", 0, 0, 0, &o);
             exact_params(n, 7 + (uint64_t)reset * 2 + (uint64_t)cmp);
             spk_train in;
-            random_train(&in, 12, 20, 0.3, 11 + (uint64_t)reset);
+            synth_bernoulli(&in, 12, 20, 0.3, 11 + (uint64_t)reset);
             sim_input si = {.train = &in, .T = 12};
             compare_exact(n, &si);
             spk_deinit(&in);
@@ -111,7 +102,7 @@ static void test_exact_sparse_and_bias(void **state) {
     net_layer *L = &n->layers[0];
     for (uint32_t j = 0; j < 12; j += 3) L->b[j] = 0.59375f; /* 38/64: u∞ = 1.1875 > θ */
     spk_train in;
-    random_train(&in, 12, 30, 0.03, 5);
+    synth_bernoulli(&in, 12, 30, 0.03, 5);
     uint32_t silent_steps = 0;
     for (uint32_t t = 0; t < 12; t++) silent_steps += spk_count(&in, t) == 0;
     assert_true(silent_steps >= 2); /* the case must exercise input-free steps */
@@ -141,7 +132,7 @@ static void test_exact_conv_pooling(void **state) {
                     }
                     exact_params(n, 100 + a);
                     spk_train in;
-                    random_train(&in, 8, n->n_in, 0.15, 9 + a);
+                    synth_bernoulli(&in, 8, n->n_in, 0.15, 9 + a);
                     sim_input si = {.train = &in, .T = 8};
                     compare_exact(n, &si);
                     spk_deinit(&in);
@@ -216,7 +207,7 @@ static void test_random_tolerance(void **state) {
         net_init_params(n, 1234);
         for (size_t i = 0; i < n->n_params; i++) n->params[i] *= 3.0f; /* make the net fire */
         spk_train in;
-        random_train(&in, 50, 100, 0.2, 77);
+        synth_bernoulli(&in, 50, 100, 0.2, 77);
         sim_input si = {.train = &in, .T = 50};
         sim_result re, rr;
         sim_result_init(&re, n, 50, SIM_RECORD_MEM);
@@ -254,7 +245,7 @@ static void test_batch_equals_serial(void **state) {
     sim_input si[B];
     sim_result rb[B], rs[B];
     for (int b = 0; b < B; b++) {
-        random_train(&in[b], T, 50, 0.1, 200 + (uint64_t)b);
+        synth_bernoulli(&in[b], T, 50, 0.1, 200 + (uint64_t)b);
         si[b] = (sim_input){.train = &in[b], .T = T};
         sim_result_init(&rb[b], n, T, 0);
         sim_result_init(&rs[b], n, T, 0);

@@ -5,6 +5,7 @@
 #include <math.h>
 
 #include "sim/evsnn.h"
+#include "sim/synth.h"
 #include "sim/optim.h"
 #include "sim/train.h"
 
@@ -83,16 +84,6 @@ static void test_clip(void **state) {
     assert_float_equal(p[2], 1.0f, 0);
 }
 
-static void random_train(spk_train *s, uint32_t T, uint32_t n, double p, uint64_t seed) {
-    rng *r = rng_create(seed);
-    spk_init(s, T, n, 0);
-    for (uint32_t t = 0; t < T; t++)
-        for (uint32_t i = 0; i < n; i++)
-            if (rng_bernoulli(r, p)) spk_push(s, t, i, 1.0f);
-    spk_close(s, 0);
-    rng_free(r);
-}
-
 /* Four Adam steps with 1 and with 2 threads give the same parameters bit for bit (fixed
  * slots); binarized forward weights are exactly ±1 and a latent 0 reads as +1. */
 static void run_steps(int threads, int binarize, float *out, size_t *np) {
@@ -118,7 +109,7 @@ static void run_steps(int threads, int binarize, float *out, size_t *np) {
     sim_input si[B];
     uint32_t lab[B];
     for (int b = 0; b < B; b++) {
-        random_train(&in[b], T, 40, 0.2, 50 + (uint64_t)b);
+        synth_bernoulli(&in[b], T, 40, 0.2, 50 + (uint64_t)b);
         si[b] = (sim_input){.train = &in[b], .T = T};
         lab[b] = (uint32_t)b % 4;
     }
@@ -158,7 +149,7 @@ static void test_bad_label(void **state) {
     train_cfg c = train_defaults();
     trainer *tr = trainer_create(n, &c, 5, &err);
     spk_train in;
-    random_train(&in, 5, 10, 0.3, 1);
+    synth_bernoulli(&in, 5, 10, 0.3, 1);
     sim_input si = {.train = &in, .T = 5};
     uint32_t lab = 3;
     float before = n->params[0];
@@ -182,7 +173,7 @@ static void test_nan_stops_step(void **state) {
     c.opt = optim_defaults(OPT_SGD);
     trainer *tr = trainer_create(n, &c, 8, &err);
     spk_train in;
-    random_train(&in, 8, 10, 0.5, 4);
+    synth_bernoulli(&in, 8, 10, 0.5, 4);
     sim_input si = {.train = &in, .T = 8};
     uint32_t lab = 1;
     n->layers[1].w[0] = NAN; /* input 0 of fc2 */
@@ -214,7 +205,7 @@ static void test_tha_schedule_and_centre(void **state) {
         c.centre = cen ? THA_CENTRE_CURRENT : THA_CENTRE_INITIAL;
         trainer *tr = trainer_create(n, &c, 6, &err);
         spk_train in;
-        random_train(&in, 6, 10, 0.4, 8);
+        synth_bernoulli(&in, 6, 10, 0.4, 8);
         sim_input si = {.train = &in, .T = 6};
         uint32_t lab = 0;
         const float want[4] = {1.0f, 2.0f, 2.5f, 2.75f};
