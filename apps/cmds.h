@@ -7,5 +7,7 @@
 int cmd_run(int argc, char **argv);
 int cmd_init(int argc, char **argv);
 int cmd_hw(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 
 #endif

@@ -15,6 +15,8 @@ static const command commands[] = {
     {"run", cmd_run, "run a network on input spikes and print a JSON summary"},
     {"init", cmd_init, "write a freshly initialised model file from an architecture"},
     {"hw", cmd_hw, "replay a recorded trace through the accelerator cycle model (hw dse: PE sweep)"},
+    {"train", cmd_train, "train a network (BPTT, surrogate gradients) with checkpoints and resume"},
+    {"eval", cmd_eval, "evaluate a model: accuracy, loss, firing rates, silent neurons, histograms"},
 };
 
 static void usage(FILE *f) {

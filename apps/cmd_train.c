@@ -1,0 +1,432 @@
+/* apps/cmd_train.c — `evsnn train`: minibatch BPTT training with checkpoints and resume. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "apps/cmds.h"
+#include "apps/json.h"
+#include "apps/netcli.h"
+#include "apps/traindata.h"
+#include "io/checkpoint.h"
+#include "io/model.h"
+#include "sim/evsnn.h"
+#include "sim/train.h"
+
+static const char *usage_text =
+    "usage: evsnn train --arch A [--input SHAPE] [network options] [--data SPEC]\n"
+    "                   [training options] -o MODEL.h5 [--checkpoint FILE] [--resume FILE]\n"
+    "\n"
+    "Train a spiking network with backpropagation through time over the event-driven\n"
+    "engine's recorded traces (surrogate gradients, snnTorch semantics). One JSON line per\n"
+    "epoch on stdout (and --log FILE); a progress line on stderr when it is a terminal.\n"
+    "\n"
+    "data:\n"
+    "  --data SPEC         synth[:classes=C,train=N,test=M,T=S,hi=P,lo=P,seed=K], the built-in\n"
+    "                      synthetic task (default 'synth'), or a dataset file or folder\n"
+    "                      (IDX, N-MNIST list, AEDAT, SHD/DVS128 HDF5, evsnn event file) when the\n"
+    "                      build has the dataset readers; train/test from the format's split\n"
+    "  --test-data PATH    the test part from another file (e.g. N-MNIST test100.txt)\n"
+    "  --split-at N        one file: first N samples train, the rest test (MNIST test set: 5000)\n"
+    "  --max-train N       use only the first N training samples (--max-test likewise)\n"
+    "  --encoding E        images: direct (default) | rate | poisson | latency\n"
+    "  --dt-us US          event data: bin width in µs (default: the format's)\n"
+    "  --steps T           time steps per sample (default: the data's)\n"
+    "training:\n"
+    "  --epochs E          epochs (default 5)\n"
+    "  --batch B           minibatch size (default 32)\n"
+    "  --optim O           adam (default) | sgd\n"
+    "  --lr LR             learning rate (default 1e-3 Adam, 1e-2 SGD)\n"
+    "  --momentum M        SGD momentum (default 0)\n"
+    "  --weight-decay WD   L2 weight decay (default 0)\n"
+    "  --cosine T0[,MULT]  cosine annealing with warm restarts, T0 iterations (default off)\n"
+    "  --eta-min LR        the schedule's floor (default 0)\n"
+    "  --grad-clip N       clip the gradient's L2 norm to N (default off)\n"
+    "  --weight-clip C     clamp parameters to [-C, C] before each step (default off)\n"
+    "  --surrogate S       atan[:alpha=2] | fast_sigmoid[:k=25] (default) | sigmoid[:k=25] |\n"
+    "                      triangular[:threshold=1] | straight_through | heaviside |\n"
+    "                      spike_rate_escape[:beta=1,k=25] | sparse_fast_sigmoid[:k=25,B=1];\n"
+    "                      any may add eps=E: |surrogate| < E counts as 0 (sparse backward)\n"
+    "  --loss L            mse_count (default) | ce_count | ce_rate\n"
+    "  --correct-rate R    mse_count target firing rate of the label (default 0.8)\n"
+    "  --incorrect-rate R  ... of the other outputs (default 0.2)\n"
+    "  --binarize          forward weights sign(w) (0 -> +1), straight-through to float latents\n"
+    "  --latent-clamp C    with --binarize: clamp latent weights to [-C, C] (default off)\n"
+    "  --tha T0:TINF:A[,...]  threshold annealing per spiking layer (a shorter list repeats its\n"
+    "                      last): threshold starts at T0 and moves by A(TINF - theta) per step\n"
+    "  --tha-centre C      initial (surrogate at T0, paper eq. 8; default) | current\n"
+    "  --seed S            seed of the initialisation and of the shuffling (default 1)\n"
+    "  --threads N         threads (default: all cores); results do not depend on N\n"
+    "  --slots K           gradient partial sums per batch (default 2); results depend on K\n"
+    "output:\n"
+    "  -o, --output FILE   the trained model (evsnn model file; see 'evsnn eval')\n"
+    "  --checkpoint FILE   checkpoint written atomically after every epoch\n"
+    "  --resume FILE       continue from a checkpoint (same options): the result is bit for\n"
+    "                      bit the uninterrupted run's\n"
+    "  --log FILE          also append the JSON lines to FILE\n"
+    "  --quiet             no progress line\n"
+    "\n" NETCLI_HELP
+    "\nExample:\n"
+    "  evsnn train --arch 100-64-4 --data synth:classes=4 --epochs 3 -o model.h5\n"
+    "\nExit status: 0 success, 1 runtime failure, 2 bad options or input (also a NaN/Inf\n"
+    "loss or weight: the last checkpoint is kept).\n";
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int num(const char *opt, const char *s, double lo, double hi, double *v) {
+    char *end;
+    errno = 0;
+    *v = strtod(s, &end);
+    if (!*s || *end || errno || !isfinite(*v) || *v < lo || *v > hi) {
+        fprintf(stderr, "evsnn train: --%s '%s': expected a number in [%g, %g]\n", opt, s, lo, hi);
+        return -1;
+    }
+    return 0;
+}
+
+/* "T0:TINF:A[,T0:TINF:A...]" */
+static int parse_tha(const char *s, train_cfg *c) {
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", s);
+    char *save = NULL;
+    c->n_tha = 0;
+    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        float a, b, al;
+        char extra;
+        if (c->n_tha >= TRAIN_MAX_LAYERS || sscanf(tok, "%f:%f:%f%c", &a, &b, &al, &extra) != 3 || !(a > 0) || !(b > 0) ||
+            !(al >= 0 && al <= 1)) {
+            fprintf(stderr, "evsnn train: --tha '%s': item '%s' is not THETA0:THETA_INF:ALPHA with thresholds > 0 and "
+                            "alpha in [0, 1]\n", s, tok);
+            return -1;
+        }
+        c->tha_theta0[c->n_tha] = a;
+        c->tha_theta_inf[c->n_tha] = b;
+        c->tha_alpha[c->n_tha] = al;
+        c->n_tha++;
+    }
+    return c->n_tha ? 0 : -1;
+}
+
+typedef struct {
+    FILE *log;
+} outputs;
+
+static void emit(const outputs *o, const char *line) {
+    fputs(line, stdout);
+    fflush(stdout);
+    if (o->log) { fputs(line, o->log); fflush(o->log); }
+}
+
+/* Evaluate a split: accuracy, mean loss, firing statistics. */
+static int evaluate(trainer *tr, const tdata *d, uint32_t B, train_stats *st) {
+    memset(st, 0, sizeof *st);
+    for (uint32_t i = 0; i < d->n; i += B) {
+        const uint32_t nb = d->n - i < B ? d->n - i : B;
+        int rc = trainer_eval(tr, d->in + i, d->y + i, NULL, nb, st, NULL);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+static int save_ckpt(const char *path, trainer *tr, const net *n, uint64_t epoch, uint32_t T, const train_cfg *c,
+                     const netcli *nc, const char *config) {
+    ckpt k;
+    memset(&k, 0, sizeof k);
+    ckpt_from_net(&k, n);
+    k.latent = trainer_latent(tr);
+    k.m = trainer_optim(tr)->m;
+    k.v = trainer_optim(tr)->v;
+    k.step = trainer_optim(tr)->t;
+    k.epoch = epoch;
+    k.T = T;
+    k.binarized = c->binarize;
+    k.pool_on = (int32_t)nc->o.pool_on;
+    k.spool = (int32_t)nc->o.spool;
+    k.same_pad = nc->o.same_pad;
+    k.rng = (uint8_t *)(uintptr_t)rng_state(trainer_rng(tr));
+    k.rng_len = rng_state_size(trainer_rng(tr));
+    snprintf(k.config, sizeof k.config, "%s", config);
+    return ckpt_save(path, &k);
+}
+
+/* Restore the trainer from a checkpoint of the same network and options. */
+static int resume_from(const char *path, trainer *tr, net *n, uint64_t *epoch) {
+    ckpt k;
+    int rc = ckpt_load(path, &k);
+    if (rc) return rc;
+    if (strcmp(k.arch, n->arch) || k.n_params != n->n_params || k.n_layers != n->n_layers) {
+        rc = evsnn_seterr(EVSNN_ESHAPE, "%s: checkpoint of '%s' (%zu parameters) does not fit --arch '%s' (%zu)", path,
+                          k.arch, k.n_params, n->arch, n->n_params);
+        goto out;
+    }
+    optim *o = trainer_optim(tr);
+    if ((o->v != NULL) != (k.v != NULL)) {
+        rc = evsnn_seterr(EVSNN_EINVAL, "%s: the checkpoint's optimizer (%s) differs from --optim", path, k.v ? "adam" : "sgd");
+        goto out;
+    }
+    if (!k.m || !k.rng) { rc = evsnn_seterr(EVSNN_EFORMAT, "%s: no optimizer state or generator: not a checkpoint", path); goto out; }
+    if ((rc = rng_set_state(trainer_rng(tr), k.rng, k.rng_len))) goto out;
+    memcpy(trainer_latent(tr), k.latent, n->n_params * sizeof(float));
+    memcpy(o->m, k.m, n->n_params * sizeof(float));
+    if (k.v) memcpy(o->v, k.v, n->n_params * sizeof(float));
+    o->t = k.step;
+    for (uint32_t l = 0; l < n->n_layers; l++)
+        if (n->layers[l].kind != NET_POOL) n->layers[l].nc.theta = k.theta[l];
+    *epoch = k.epoch;
+    rc = trainer_sync(tr);
+out:
+    ckpt_free(&k);
+    return rc;
+}
+
+int cmd_train(int argc, char **argv) {
+    enum { O_DATA = 2000, O_STEPS, O_EPOCHS, O_BATCH, O_OPTIM, O_LR, O_MOM, O_WD, O_COS, O_ETAMIN, O_GCLIP, O_WCLIP,
+           O_SURR, O_LOSS, O_CR, O_IR, O_BIN, O_LCLAMP, O_THA, O_CENTRE, O_SEED, O_THREADS, O_SLOTS, O_CKPT,
+           O_RESUME, O_LOG, O_QUIET, O_TEST, O_SPLITAT, O_MAXTR, O_MAXTE, O_ENC, O_DT };
+    static const struct option opts[] = {NETCLI_OPTIONS,
+        {"data", required_argument, 0, O_DATA}, {"steps", required_argument, 0, O_STEPS},
+        {"epochs", required_argument, 0, O_EPOCHS}, {"batch", required_argument, 0, O_BATCH},
+        {"optim", required_argument, 0, O_OPTIM}, {"lr", required_argument, 0, O_LR},
+        {"momentum", required_argument, 0, O_MOM}, {"weight-decay", required_argument, 0, O_WD},
+        {"cosine", required_argument, 0, O_COS}, {"eta-min", required_argument, 0, O_ETAMIN},
+        {"grad-clip", required_argument, 0, O_GCLIP}, {"weight-clip", required_argument, 0, O_WCLIP},
+        {"surrogate", required_argument, 0, O_SURR}, {"loss", required_argument, 0, O_LOSS},
+        {"correct-rate", required_argument, 0, O_CR}, {"incorrect-rate", required_argument, 0, O_IR},
+        {"binarize", no_argument, 0, O_BIN}, {"latent-clamp", required_argument, 0, O_LCLAMP},
+        {"tha", required_argument, 0, O_THA}, {"tha-centre", required_argument, 0, O_CENTRE},
+        {"seed", required_argument, 0, O_SEED}, {"threads", required_argument, 0, O_THREADS},
+        {"slots", required_argument, 0, O_SLOTS}, {"output", required_argument, 0, 'o'},
+        {"checkpoint", required_argument, 0, O_CKPT}, {"resume", required_argument, 0, O_RESUME},
+        {"log", required_argument, 0, O_LOG}, {"quiet", no_argument, 0, O_QUIET},
+        {"test-data", required_argument, 0, O_TEST}, {"split-at", required_argument, 0, O_SPLITAT},
+        {"max-train", required_argument, 0, O_MAXTR}, {"max-test", required_argument, 0, O_MAXTE},
+        {"encoding", required_argument, 0, O_ENC}, {"dt-us", required_argument, 0, O_DT},
+        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    netcli nc;
+    netcli_init(&nc);
+    train_cfg c = train_defaults();
+    tdata_opts dopt;
+    memset(&dopt, 0, sizeof dopt);
+    const char *data = "synth", *out = NULL, *ckpt_path = NULL, *resume = NULL, *log_path = NULL;
+    double v, lr = -1, epochs = 5, batch = 32, steps = 0, seed = 1;
+    int quiet = 0, opt_set = 0;
+    char config[1024] = "";
+    size_t clen = 0;
+    int ch, li = -1;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "ho:", opts, &li)) != -1) {
+        if (ch != 'h' && ch != '?' && clen < sizeof config - 1) /* the options, recorded in checkpoints */
+            clen += (size_t)snprintf(config + clen, sizeof config - clen, "%s--%s%s%s", clen ? " " : "",
+                                     li >= 0 ? opts[li].name : "output", optarg ? "=" : "", optarg ? optarg : "");
+        li = -1;
+        if (clen >= sizeof config) clen = sizeof config - 1;
+        int rc = netcli_parse(&nc, ch, optarg);
+        if (rc < 0) { fprintf(stderr, "evsnn train: %s\n", evsnn_errmsg()); return 2; }
+        if (rc) continue;
+        char msg[300];
+        switch (ch) {
+        case O_DATA: data = optarg; break;
+        case O_TEST: dopt.test_data = optarg; break;
+        case O_SPLITAT: if (num("split-at", optarg, 1, 1e9, &v)) return 2; dopt.split_at = (uint32_t)v; break;
+        case O_MAXTR: if (num("max-train", optarg, 1, 1e9, &v)) return 2; dopt.max_train = (uint32_t)v; break;
+        case O_MAXTE: if (num("max-test", optarg, 1, 1e9, &v)) return 2; dopt.max_test = (uint32_t)v; break;
+        case O_ENC: dopt.encoding = optarg; break;
+        case O_DT: if (num("dt-us", optarg, 1, 1e9, &v)) return 2; dopt.dt_us = (uint32_t)v; break;
+        case O_STEPS: if (num("steps", optarg, 1, 100000, &steps)) return 2; break;
+        case O_EPOCHS: if (num("epochs", optarg, 1, 1e6, &epochs)) return 2; break;
+        case O_BATCH: if (num("batch", optarg, 1, 65536, &batch)) return 2; break;
+        case O_OPTIM:
+            if (!strcmp(optarg, "adam")) c.opt.kind = OPT_ADAM;
+            else if (!strcmp(optarg, "sgd")) c.opt.kind = OPT_SGD;
+            else { fprintf(stderr, "evsnn train: --optim '%s': expected adam or sgd\n", optarg); return 2; }
+            opt_set = 1;
+            break;
+        case O_LR: if (num("lr", optarg, 1e-12, 1e6, &lr)) return 2; break;
+        case O_MOM: if (num("momentum", optarg, 0, 0.999999, &v)) return 2; c.opt.momentum = (float)v; break;
+        case O_WD: if (num("weight-decay", optarg, 0, 1e3, &v)) return 2; c.opt.weight_decay = (float)v; break;
+        case O_COS: {
+            unsigned t0 = 0, mult = 1;
+            char extra;
+            int k = sscanf(optarg, "%u,%u%c", &t0, &mult, &extra);
+            if ((k != 1 && k != 2) || t0 == 0 || mult == 0) {
+                fprintf(stderr, "evsnn train: --cosine '%s': expected T0[,MULT] with positive integers\n", optarg);
+                return 2;
+            }
+            c.opt.cos_T0 = t0;
+            c.opt.cos_Tmult = mult;
+            break;
+        }
+        case O_ETAMIN: if (num("eta-min", optarg, 0, 1e6, &v)) return 2; c.opt.eta_min = (float)v; break;
+        case O_GCLIP: if (num("grad-clip", optarg, 1e-12, 1e12, &v)) return 2; c.grad_clip = (float)v; break;
+        case O_WCLIP: if (num("weight-clip", optarg, 1e-12, 1e12, &v)) return 2; c.weight_clip = (float)v; break;
+        case O_SURR:
+            if (sg_parse(&c.sg, optarg, msg, sizeof msg)) { fprintf(stderr, "evsnn train: --%s\n", msg); return 2; }
+            break;
+        case O_LOSS:
+            if (train_loss_parse(optarg, &c.loss) || c.loss == LOSS_MEM_MSE) {
+                fprintf(stderr, "evsnn train: --loss '%s': expected mse_count, ce_count or ce_rate\n", optarg);
+                return 2;
+            }
+            break;
+        case O_CR: if (num("correct-rate", optarg, 0, 1, &v)) return 2; c.correct_rate = (float)v; break;
+        case O_IR: if (num("incorrect-rate", optarg, 0, 1, &v)) return 2; c.incorrect_rate = (float)v; break;
+        case O_BIN: c.binarize = 1; break;
+        case O_LCLAMP: if (num("latent-clamp", optarg, 1e-12, 1e12, &v)) return 2; c.latent_clamp = (float)v; break;
+        case O_THA: if (parse_tha(optarg, &c)) return 2; break;
+        case O_CENTRE:
+            if (!strcmp(optarg, "initial")) c.centre = THA_CENTRE_INITIAL;
+            else if (!strcmp(optarg, "current")) c.centre = THA_CENTRE_CURRENT;
+            else { fprintf(stderr, "evsnn train: --tha-centre '%s': expected initial or current\n", optarg); return 2; }
+            break;
+        case O_SEED: if (num("seed", optarg, 0, 1e18, &seed)) return 2; break;
+        case O_THREADS: if (num("threads", optarg, 1, 1024, &v)) return 2; c.threads = (int)v; break;
+        case O_SLOTS: if (num("slots", optarg, 1, 1024, &v)) return 2; c.slots = (uint32_t)v; break;
+        case 'o': out = optarg; break;
+        case O_CKPT: ckpt_path = optarg; break;
+        case O_RESUME: resume = optarg; break;
+        case O_LOG: log_path = optarg; break;
+        case O_QUIET: quiet = 1; break;
+        case 'h': fputs(usage_text, stdout); return 0;
+        default: fprintf(stderr, "evsnn train: see 'evsnn train --help'\n"); return 2;
+        }
+    }
+    if (optind < argc) { fprintf(stderr, "evsnn train: unexpected argument '%s'\n", argv[optind]); return 2; }
+    if (!nc.arch) { fprintf(stderr, "evsnn train: --arch is required (see 'evsnn train --help')\n"); return 2; }
+    if (!out) { fprintf(stderr, "evsnn train: -o MODEL.h5 is required\n"); return 2; }
+    if (opt_set && lr < 0) c.opt.lr = optim_defaults(c.opt.kind).lr;
+    if (lr > 0) c.opt.lr = (float)lr;
+    c.seed = (uint64_t)seed;
+
+    int err, status = 0;
+    net *n = netcli_build(&nc, &err);
+    if (!n) { fprintf(stderr, "evsnn train: %s\n", evsnn_errmsg()); return 2; }
+    net_init_params(n, c.seed);
+    tdata tr_d, te_d;
+    trainer *tr = NULL;
+    outputs o = {0};
+    uint32_t *perm = NULL;
+    dopt.data = data;
+    dopt.steps = (uint32_t)steps;
+    dopt.seed = c.seed;
+    if (!quiet) fprintf(stderr, "evsnn train: loading %s ...\n", data);
+    if (tdata_load(&tr_d, &te_d, &dopt, n->n_in)) { fprintf(stderr, "evsnn train: %s\n", evsnn_errmsg()); status = 2; goto done; }
+    if (tr_d.classes > net_n_out(n)) {
+        fprintf(stderr, "evsnn train: data '%s' has %u classes but the network has %u outputs\n", data, tr_d.classes, net_n_out(n));
+        status = 2;
+        goto done;
+    }
+    const uint32_t T = tr_d.T, B = (uint32_t)batch;
+    if (!(tr = trainer_create(n, &c, T, &err))) { fprintf(stderr, "evsnn train: %s\n", evsnn_errmsg()); status = 2; goto done; }
+    uint64_t epoch0 = 0;
+    if (resume && resume_from(resume, tr, n, &epoch0)) { fprintf(stderr, "evsnn train: %s\n", evsnn_errmsg()); status = 2; goto done; }
+    if (log_path && !(o.log = fopen(log_path, "a"))) {
+        fprintf(stderr, "evsnn train: --log %s: %s\n", log_path, strerror(errno));
+        status = 2;
+        goto done;
+    }
+    if (!(perm = malloc(tr_d.n * sizeof *perm))) { fprintf(stderr, "evsnn train: out of memory\n"); status = 1; goto done; }
+    sim_input *bin = malloc(B * sizeof *bin);
+    uint32_t *blab = malloc(B * sizeof *blab);
+    if (!bin || !blab) { free(bin); free(blab); fprintf(stderr, "evsnn train: out of memory\n"); status = 1; goto done; }
+    const int progress = !quiet && isatty(2);
+    const uint32_t nb = (tr_d.n + B - 1) / B;
+    const double t_start = now_s();
+    for (uint64_t ep = epoch0; ep < (uint64_t)epochs; ep++) {
+        const double t0 = now_s();
+        trainer_shuffle(tr, perm, tr_d.n);
+        train_stats st;
+        memset(&st, 0, sizeof st);
+        for (uint32_t bi = 0; bi < nb; bi++) {
+            const uint32_t lo = bi * B, k = tr_d.n - lo < B ? tr_d.n - lo : B;
+            for (uint32_t j = 0; j < k; j++) {
+                bin[j] = tr_d.in[perm[lo + j]];
+                blab[j] = tr_d.y[perm[lo + j]];
+            }
+            train_stats bs;
+            memset(&bs, 0, sizeof bs);
+            int rc = trainer_step(tr, bin, blab, NULL, k, &bs);
+            if (rc) {
+                fprintf(stderr, "%sevsnn train: epoch %llu, batch %u: %s%s\n", progress ? "\n" : "", (unsigned long long)ep + 1,
+                        bi + 1, evsnn_errmsg(), ckpt_path ? " (the last checkpoint is kept)" : "");
+                status = rc == EVSNN_ENOMEM ? 1 : 2;
+                free(bin); free(blab);
+                goto done;
+            }
+            st.loss += bs.loss * k;
+            st.n += k;
+            st.correct += bs.correct;
+            st.lr = bs.lr;
+            if (progress) {
+                const double el = now_s() - t0, sps = st.n / (el > 0 ? el : 1e-9);
+                const double left = ((double)(epochs - (double)ep) * tr_d.n - st.n) / sps;
+                fprintf(stderr, "\repoch %llu/%.0f  batch %u/%u  loss %.4f  acc %5.1f%%  %.0f samples/s  ETA %.0fs   ",
+                        (unsigned long long)ep + 1, epochs, bi + 1, nb, st.loss / st.n, 100.0 * st.correct / st.n, sps, left);
+            }
+        }
+        const double train_s = now_s() - t0;
+        train_stats ev;
+        if (evaluate(tr, &te_d, B, &ev)) { fprintf(stderr, "evsnn train: %s\n", evsnn_errmsg()); status = 2; free(bin); free(blab); goto done; }
+        if (progress) fputc('\n', stderr);
+        char line[4096];
+        int len = snprintf(line, sizeof line,
+                           "{\"epoch\":%llu,\"step\":%llu,\"train_loss\":%.6g,\"train_acc\":%.6g,\"test_loss\":%.6g,"
+                           "\"test_acc\":%.6g,\"lr\":%.6g,\"train_s\":%.3f,\"samples_per_s\":%.1f,\"thresholds\":[",
+                           (unsigned long long)ep + 1, (unsigned long long)trainer_optim(tr)->t, st.loss / st.n,
+                           (double)st.correct / st.n, ev.loss / ev.n, (double)ev.correct / ev.n, (double)st.lr, train_s,
+                           st.n / (train_s > 0 ? train_s : 1e-9));
+        for (uint32_t l = 0, f = 1; l < n->n_layers; l++)
+            if (n->layers[l].kind != NET_POOL) {
+                len += snprintf(line + len, sizeof line - (size_t)len, "%s%.6g", f ? "" : ",", (double)n->layers[l].nc.theta);
+                f = 0;
+            }
+        len += snprintf(line + len, sizeof line - (size_t)len, "],\"test_rates\":[");
+        for (uint32_t l = 0; l < n->n_layers; l++)
+            len += snprintf(line + len, sizeof line - (size_t)len, "%s%.6g", l ? "," : "",
+                            ev.neurons[l] ? (double)ev.spikes[l] / ((double)ev.neurons[l] * T) : 0.0);
+        len += snprintf(line + len, sizeof line - (size_t)len, "],\"test_silent\":[");
+        for (uint32_t l = 0; l < n->n_layers; l++)
+            len += snprintf(line + len, sizeof line - (size_t)len, "%s%.6g", l ? "," : "",
+                            ev.neurons[l] ? (double)ev.silent[l] / (double)ev.neurons[l] : 0.0);
+        snprintf(line + len, sizeof line - (size_t)len, "]}\n");
+        emit(&o, line);
+        if (ckpt_path && save_ckpt(ckpt_path, tr, n, ep + 1, T, &c, &nc, config)) {
+            fprintf(stderr, "evsnn train: %s\n", evsnn_errmsg());
+            status = 1;
+            free(bin); free(blab);
+            goto done;
+        }
+    }
+    free(bin);
+    free(blab);
+    model_meta meta = {.binarized = c.binarize, .steps = T, .pool_on = nc.o.pool_on, .spool = nc.o.spool,
+                       .same_pad = nc.o.same_pad};
+    snprintf(meta.dataset, sizeof meta.dataset, "%s", data);
+    if (model_save(out, n, &meta)) { fprintf(stderr, "evsnn train: %s\n", evsnn_errmsg()); status = 1; goto done; }
+    /* Model memory: binarized weights take one bit each, everything else 32. */
+    uint64_t bits = 0;
+    for (uint32_t l = 0; l < n->n_layers; l++) {
+        const net_layer *L = &n->layers[l];
+        bits += (uint64_t)L->n_w * (c.binarize ? 1 : 32) + (uint64_t)(L->b ? L->n_b : 0) * 32;
+    }
+    printf("{\"done\":true,\"model\":");
+    json_str(stdout, out);
+    printf(",\"epochs\":%.0f,\"steps\":%llu,\"seconds\":%.3f,\"binarized\":%s,\"model_bits\":%llu}\n", epochs,
+           (unsigned long long)trainer_optim(tr)->t, now_s() - t_start, c.binarize ? "true" : "false",
+           (unsigned long long)bits);
+done:
+    if (o.log) fclose(o.log);
+    free(perm);
+    trainer_free(tr);
+    tdata_free(&tr_d);
+    tdata_free(&te_d);
+    net_free(n);
+    return status;
+}

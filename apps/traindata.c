@@ -1,0 +1,147 @@
+/* apps/traindata.c — training data in memory (see traindata.h). */
+#include "apps/traindata.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/evsnn.h"
+#include "sim/task.h"
+
+/* The dataset readers live on their own branch until merged: build without them. */
+#if defined(__has_include)
+#if __has_include("io/dataset.h")
+#define HAVE_DATASET 1
+#include "io/dataset.h"
+#endif
+#endif
+
+static int alloc_split(tdata *d, uint32_t n, uint32_t T, uint32_t classes, uint32_t n_in, int statics) {
+    memset(d, 0, sizeof *d);
+    d->n = n;
+    d->T = T;
+    d->classes = classes;
+    d->n_in = n_in;
+    d->x = calloc(n ? n : 1, sizeof *d->x);
+    d->y = calloc(n ? n : 1, sizeof *d->y);
+    d->in = calloc(n ? n : 1, sizeof *d->in);
+    if (statics) d->xs = malloc((size_t)(n ? n : 1) * n_in * sizeof *d->xs);
+    if (!d->x || !d->y || !d->in || (statics && !d->xs)) return evsnn_seterr(EVSNN_ENOMEM, "data: no memory for %u samples", n);
+    return 0;
+}
+
+static int load_synth(tdata *train, tdata *test, const tdata_opts *o, uint32_t n_in) {
+    task_cfg c = task_defaults(n_in);
+    int rc = task_parse(&c, o->data);
+    if (rc) return rc;
+    if (o->steps) c.T = o->steps;
+    if (o->max_train && o->max_train < c.n_train) c.n_train = o->max_train;
+    if (o->max_test && o->max_test < c.n_test) c.n_test = o->max_test;
+    tdata *sp[2] = {train, test};
+    const uint32_t cnt[2] = {c.n_train, c.n_test};
+    for (int s = 0; s < 2; s++) {
+        tdata *d = sp[s];
+        if ((rc = alloc_split(d, cnt[s], c.T, c.classes, n_in, 0))) return rc;
+        snprintf(d->desc, sizeof d->desc, "%s", o->data);
+        const uint64_t base = s == 0 ? 0 : c.n_train;
+        for (uint32_t i = 0; i < d->n; i++) {
+            if ((rc = task_sample(&d->x[i], &d->y[i], &c, base + i))) return rc;
+            d->in[i] = (sim_input){.train = &d->x[i], .T = c.T};
+        }
+    }
+    return 0;
+}
+
+#ifdef HAVE_DATASET
+static int load_part(tdata *d, const char *path, const tdata_opts *o, ds_split split, uint32_t first, uint32_t count,
+                     uint32_t max, uint32_t n_in) {
+    ds_opts so;
+    ds_opts_default(&so);
+    so.split = split;
+    so.first = first;
+    so.count = count;
+    if (o->steps) so.T = o->steps;
+    if (o->dt_us) so.dt_us = o->dt_us;
+    so.seed = o->seed;
+    if (o->encoding) {
+        if (!strcmp(o->encoding, "direct")) so.enc = DS_ENC_DIRECT;
+        else if (!strcmp(o->encoding, "rate")) so.enc = DS_ENC_RATE;
+        else if (!strcmp(o->encoding, "poisson")) so.enc = DS_ENC_POISSON;
+        else if (!strcmp(o->encoding, "latency")) so.enc = DS_ENC_LATENCY;
+        else return evsnn_seterr(EVSNN_EINVAL, "--encoding '%s': expected direct, rate, poisson or latency", o->encoding);
+    }
+    int err = 0;
+    dataset *ds = ds_open(path, &so, &err);
+    if (!ds) return err ? err : EVSNN_EIO;
+    uint32_t c, h, w;
+    ds_shape(ds, &c, &h, &w);
+    int rc = 0;
+    if (c * h * w != n_in) {
+        rc = evsnn_seterr(EVSNN_ESHAPE, "%s: samples are %ux%ux%u = %u inputs, the network takes %u (give --input %ux%ux%u)",
+                          path, c, h, w, c * h * w, n_in, c, h, w);
+        goto out;
+    }
+    uint32_t n = ds_len(ds);
+    if (max && max < n) n = max;
+    if (n == 0) { rc = evsnn_seterr(EVSNN_EINVAL, "%s: no samples selected", path); goto out; }
+    const int statics = ds_get_kind(ds) == DS_KIND_IMAGE && so.enc == DS_ENC_DIRECT;
+    if ((rc = alloc_split(d, n, ds_steps(ds), ds_n_classes(ds), n_in, statics))) goto out;
+    snprintf(d->desc, sizeof d->desc, "%s (%s, %u samples)", path, ds_format_name(ds), n);
+    ds_sample s;
+    memset(&s, 0, sizeof s);
+    for (uint32_t i = 0; i < n && !rc; i++) {
+        if ((rc = ds_get(ds, i, &s))) break;
+        if (s.label < 0) { rc = evsnn_seterr(EVSNN_EFORMAT, "%s: sample %u has no label", path, i); break; }
+        d->y[i] = (uint32_t)s.label;
+        if (s.static_x) {
+            if (!d->xs) { rc = evsnn_seterr(EVSNN_EFORMAT, "%s: sample %u is static, others are trains", path, i); break; }
+            memcpy(d->xs + (size_t)i * n_in, s.static_x, n_in * sizeof(float));
+            d->in[i] = (sim_input){.static_x = d->xs + (size_t)i * n_in, .T = s.T};
+        } else {
+            if ((rc = spk_copy(&d->x[i], &s.train))) break;
+            d->in[i] = (sim_input){.train = &d->x[i], .T = s.T};
+        }
+    }
+    ds_sample_deinit(&s);
+out:
+    ds_free(ds);
+    return rc;
+}
+#endif
+
+int tdata_load(tdata *train, tdata *test, const tdata_opts *o, uint32_t n_in) {
+    memset(train, 0, sizeof *train);
+    memset(test, 0, sizeof *test);
+    if (!strncmp(o->data, "synth", 5) && (o->data[5] == '\0' || o->data[5] == ':')) return load_synth(train, test, o, n_in);
+#ifdef HAVE_DATASET
+    int rc;
+    if (o->test_data) {
+        if ((rc = load_part(train, o->data, o, DS_SPLIT_ALL, 0, 0, o->max_train, n_in))) return rc;
+        rc = load_part(test, o->test_data, o, DS_SPLIT_ALL, 0, 0, o->max_test, n_in);
+    } else if (o->split_at) {
+        if ((rc = load_part(train, o->data, o, DS_SPLIT_ALL, 0, o->split_at, o->max_train, n_in))) return rc;
+        rc = load_part(test, o->data, o, DS_SPLIT_ALL, o->split_at, 0, o->max_test, n_in);
+    } else {
+        if ((rc = load_part(train, o->data, o, DS_SPLIT_TRAIN, 0, 0, o->max_train, n_in))) return rc;
+        rc = load_part(test, o->data, o, DS_SPLIT_TEST, 0, 0, o->max_test, n_in);
+    }
+    if (!rc && train->T != test->T)
+        rc = evsnn_seterr(EVSNN_ESHAPE, "data: train samples have %u steps, test samples %u", train->T, test->T);
+    if (!rc && test->classes > train->classes) train->classes = test->classes;
+    return rc;
+#else
+    return evsnn_seterr(EVSNN_EINVAL,
+                        "data '%s': this build has no dataset readers; use the built-in synthetic task "
+                        "(synth[:classes=4,train=512,test=256,T=25,hi=0.2,lo=0.05,seed=1])", o->data);
+#endif
+}
+
+void tdata_free(tdata *d) {
+    if (d->x)
+        for (uint32_t i = 0; i < d->n; i++) spk_deinit(&d->x[i]);
+    free(d->x);
+    free(d->xs);
+    free(d->y);
+    free(d->in);
+    memset(d, 0, sizeof *d);
+}

@@ -1,0 +1,39 @@
+/* apps/traindata.h — labelled samples for `evsnn train` and `evsnn eval`, held in memory.
+ *
+ * Sources: the built-in synthetic task (sim/task.h), named "synth[:key=value,...]", and,
+ * when the build has the dataset readers (io/dataset.h), any file or folder they open:
+ * the train and test parts come from the format's own split, from --test-data, or from
+ * --split-at N (first N samples train, the rest test: the MNIST-test-set split). */
+#ifndef EVSNN_APPS_TRAINDATA_H
+#define EVSNN_APPS_TRAINDATA_H
+
+#include <stdint.h>
+
+#include "sim/engine.h"
+
+typedef struct {
+    uint32_t n, T, classes, n_in;
+    spk_train *x;    /* [n] (event data and coded images) */
+    float *xs;       /* [n, n_in] static inputs (direct-encoded images), or NULL */
+    uint32_t *y;     /* [n] */
+    sim_input *in;   /* [n] pointing into x or xs */
+    char desc[160];  /* what was loaded, for logs and the model file */
+} tdata;
+
+typedef struct {
+    const char *data;       /* "synth[...]" or a path */
+    const char *test_data;  /* a path for the test part, or NULL */
+    uint32_t split_at;      /* > 0: one file split at this sample */
+    uint32_t steps;         /* > 0: T override */
+    uint32_t max_train, max_test; /* > 0: use only the first ones */
+    const char *encoding;   /* images: direct | rate | poisson | latency (NULL: direct) */
+    uint32_t dt_us;         /* event data: bin width (0: the format's default) */
+    uint64_t seed;          /* rate/poisson coding */
+} tdata_opts;
+
+/* Load both parts for a network with n_in inputs. 0 or a negative EVSNN_E* with the
+ * message set (shape mismatch: EVSNN_ESHAPE naming both shapes). */
+int tdata_load(tdata *train, tdata *test, const tdata_opts *o, uint32_t n_in);
+void tdata_free(tdata *d); /* safe on a zeroed struct */
+
+#endif

@@ -1,0 +1,251 @@
+/* io/checkpoint.c — HDF5 training checkpoints (see checkpoint.h). */
+#include "checkpoint.h"
+
+#include <hdf5.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sim/evsnn.h"
+
+static herr_t put_attr(hid_t f, const char *name, hid_t type, const void *v, hsize_t n) {
+    hid_t sp = n == 1 ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &n, NULL);
+    hid_t a = H5Acreate2(f, name, type, sp, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t rc = a < 0 ? -1 : H5Awrite(a, type, v);
+    if (a >= 0) H5Aclose(a);
+    H5Sclose(sp);
+    return rc;
+}
+
+static herr_t put_str(hid_t f, const char *name, const char *s) {
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, strlen(s) + 1);
+    herr_t rc = put_attr(f, name, t, s, 1);
+    H5Tclose(t);
+    return rc;
+}
+
+static herr_t put_data(hid_t f, const char *name, hid_t type, const void *v, hsize_t n) {
+    hid_t sp = H5Screate_simple(1, &n, NULL);
+    hid_t d = H5Dcreate2(f, name, type, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    herr_t rc = d < 0 ? -1 : (n ? H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) : 0);
+    if (d >= 0) H5Dclose(d);
+    H5Sclose(sp);
+    return rc;
+}
+
+int ckpt_save(const char *path, const ckpt *c) {
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    int rc = 0;
+    hid_t f;
+    H5E_BEGIN_TRY { f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT); } H5E_END_TRY;
+    if (f < 0) return evsnn_seterr(EVSNN_EIO, "%s: cannot create the checkpoint (temporary %s)", path, tmp);
+    H5E_BEGIN_TRY { /* errors are reported as evsnn messages, not HDF5's stack dump */
+        const int32_t version = CKPT_VERSION;
+        const uint32_t in[3] = {c->in_c, c->in_h, c->in_w};
+        const hsize_t nl = c->n_layers;
+        herr_t e = 0;
+        e |= put_str(f, "format", "evsnn-checkpoint");
+        e |= put_attr(f, "version", H5T_NATIVE_INT32, &version, 1);
+        e |= put_str(f, "arch", c->arch);
+        e |= put_attr(f, "input", H5T_NATIVE_UINT32, in, 3);
+        e |= put_attr(f, "epoch", H5T_NATIVE_UINT64, &c->epoch, 1);
+        e |= put_attr(f, "step", H5T_NATIVE_UINT64, &c->step, 1);
+        e |= put_attr(f, "T", H5T_NATIVE_UINT32, &c->T, 1);
+        e |= put_attr(f, "binarized", H5T_NATIVE_INT32, &c->binarized, 1);
+        e |= put_attr(f, "pool_on", H5T_NATIVE_INT32, &c->pool_on, 1);
+        e |= put_attr(f, "spool", H5T_NATIVE_INT32, &c->spool, 1);
+        e |= put_attr(f, "same_pad", H5T_NATIVE_INT32, &c->same_pad, 1);
+        e |= put_str(f, "config", c->config);
+        e |= put_data(f, "params", H5T_NATIVE_FLOAT, c->params, c->n_params);
+        e |= put_data(f, "latent", H5T_NATIVE_FLOAT, c->latent ? c->latent : c->params, c->n_params);
+        if (c->m) e |= put_data(f, "opt_m", H5T_NATIVE_FLOAT, c->m, c->n_params);
+        if (c->v) e |= put_data(f, "opt_v", H5T_NATIVE_FLOAT, c->v, c->n_params);
+        e |= put_data(f, "beta", H5T_NATIVE_FLOAT, c->beta, nl);
+        e |= put_data(f, "theta", H5T_NATIVE_FLOAT, c->theta, nl);
+        e |= put_data(f, "reset", H5T_NATIVE_INT32, c->reset, nl);
+        e |= put_data(f, "cmp", H5T_NATIVE_INT32, c->cmp, nl);
+        if (c->rng) e |= put_data(f, "rng", H5T_NATIVE_UINT8, c->rng, c->rng_len);
+        if (H5Fclose(f) < 0) e = -1;
+        if (e < 0) rc = -1;
+    } H5E_END_TRY;
+    if (rc) {
+        unlink(tmp);
+        return evsnn_seterr(EVSNN_EIO, "%s: writing the checkpoint failed (disk full?)", path);
+    }
+    if (rename(tmp, path) != 0) {
+        unlink(tmp);
+        return evsnn_seterr(EVSNN_EIO, "%s: cannot rename the temporary checkpoint into place", path);
+    }
+    return 0;
+}
+
+static int get_attr(hid_t f, const char *path, const char *name, hid_t type, void *v, hssize_t n) {
+    if (H5Aexists(f, name) <= 0) return evsnn_seterr(EVSNN_EFORMAT, "%s: attribute '%s' is missing", path, name);
+    hid_t a = H5Aopen(f, name, H5P_DEFAULT);
+    hid_t sp = H5Aget_space(a);
+    hssize_t k = H5Sget_simple_extent_npoints(sp);
+    int rc = 0;
+    if (k != n) rc = evsnn_seterr(EVSNN_EFORMAT, "%s: attribute '%s' has %lld values, expected %lld", path, name, (long long)k, (long long)n);
+    else if (H5Aread(a, type, v) < 0) rc = evsnn_seterr(EVSNN_EFORMAT, "%s: attribute '%s' is not readable as a number", path, name);
+    H5Sclose(sp);
+    H5Aclose(a);
+    return rc;
+}
+
+static int get_str(hid_t f, const char *path, const char *name, char *buf, size_t len) {
+    if (H5Aexists(f, name) <= 0) return evsnn_seterr(EVSNN_EFORMAT, "%s: attribute '%s' is missing", path, name);
+    hid_t a = H5Aopen(f, name, H5P_DEFAULT);
+    hid_t t = H5Aget_type(a);
+    int rc = 0;
+    if (H5Tget_class(t) != H5T_STRING || H5Tis_variable_str(t) > 0 || H5Tget_size(t) >= len) {
+        rc = evsnn_seterr(EVSNN_EFORMAT, "%s: attribute '%s' is not a fixed string shorter than %zu bytes", path, name, len);
+    } else {
+        memset(buf, 0, len);
+        hid_t mt = H5Tcopy(H5T_C_S1);
+        H5Tset_size(mt, H5Tget_size(t));
+        if (H5Aread(a, mt, buf) < 0) rc = evsnn_seterr(EVSNN_EFORMAT, "%s: attribute '%s' unreadable", path, name);
+        H5Tclose(mt);
+    }
+    H5Tclose(t);
+    H5Aclose(a);
+    return rc;
+}
+
+/* Read a 1-D dataset of exactly n elements into a new buffer (*out), or leave *out NULL
+ * when optional and absent. */
+static int get_data(hid_t f, const char *path, const char *name, hid_t type, size_t esz, size_t n, void **out,
+                    int optional) {
+    *out = NULL;
+    if (H5Lexists(f, name, H5P_DEFAULT) <= 0) {
+        if (optional) return 0;
+        return evsnn_seterr(EVSNN_EFORMAT, "%s: dataset '%s' is missing", path, name);
+    }
+    hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
+    hid_t sp = H5Dget_space(d);
+    hssize_t k = H5Sget_simple_extent_npoints(sp);
+    int rc = 0;
+    if (k < 0 || (size_t)k != n) {
+        rc = evsnn_seterr(EVSNN_EFORMAT, "%s: dataset '%s' has %lld elements, expected %zu", path, name, (long long)k, n);
+    } else if (!(*out = malloc(n ? n * esz : 1))) {
+        rc = evsnn_seterr(EVSNN_ENOMEM, "%s: no memory for '%s'", path, name);
+    } else if (n && H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, *out) < 0) {
+        rc = evsnn_seterr(EVSNN_EFORMAT, "%s: dataset '%s' is not readable as the expected type", path, name);
+    }
+    H5Sclose(sp);
+    H5Dclose(d);
+    if (rc) { free(*out); *out = NULL; }
+    return rc;
+}
+
+static size_t data_len(hid_t f, const char *name) {
+    if (H5Lexists(f, name, H5P_DEFAULT) <= 0) return 0;
+    hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
+    hid_t sp = H5Dget_space(d);
+    hssize_t k = H5Sget_simple_extent_npoints(sp);
+    H5Sclose(sp);
+    H5Dclose(d);
+    return k > 0 ? (size_t)k : 0;
+}
+
+int ckpt_load(const char *path, ckpt *c) {
+    memset(c, 0, sizeof *c);
+    int rc = 0;
+    hid_t f;
+    H5E_BEGIN_TRY { f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT); } H5E_END_TRY;
+    if (f < 0) return evsnn_seterr(EVSNN_EIO, "%s: cannot open as an HDF5 checkpoint", path);
+    H5E_BEGIN_TRY {
+        char fmt[64];
+        int32_t version = 0;
+        uint32_t in[3];
+        if ((rc = get_str(f, path, "format", fmt, sizeof fmt))) goto out;
+        if (strcmp(fmt, "evsnn-checkpoint")) { rc = evsnn_seterr(EVSNN_EFORMAT, "%s: format is '%s', expected 'evsnn-checkpoint'", path, fmt); goto out; }
+        if ((rc = get_attr(f, path, "version", H5T_NATIVE_INT32, &version, 1))) goto out;
+        if (version > CKPT_VERSION) {
+            rc = evsnn_seterr(EVSNN_EVERSION, "%s: checkpoint version %d is newer than this evsnn reads (%d): upgrade evsnn", path, version, CKPT_VERSION);
+            goto out;
+        }
+        if ((rc = get_str(f, path, "arch", c->arch, sizeof c->arch)) || (rc = get_attr(f, path, "input", H5T_NATIVE_UINT32, in, 3)) ||
+            (rc = get_attr(f, path, "epoch", H5T_NATIVE_UINT64, &c->epoch, 1)) || (rc = get_attr(f, path, "step", H5T_NATIVE_UINT64, &c->step, 1)) ||
+            (rc = get_attr(f, path, "T", H5T_NATIVE_UINT32, &c->T, 1)) ||
+            (rc = get_attr(f, path, "binarized", H5T_NATIVE_INT32, &c->binarized, 1)) ||
+            (rc = get_attr(f, path, "pool_on", H5T_NATIVE_INT32, &c->pool_on, 1)) ||
+            (rc = get_attr(f, path, "spool", H5T_NATIVE_INT32, &c->spool, 1)) ||
+            (rc = get_attr(f, path, "same_pad", H5T_NATIVE_INT32, &c->same_pad, 1)) ||
+            (rc = get_str(f, path, "config", c->config, sizeof c->config)))
+            goto out;
+        c->in_c = in[0]; c->in_h = in[1]; c->in_w = in[2];
+        c->n_layers = (uint32_t)data_len(f, "theta");
+        if (c->n_layers == 0 || c->n_layers > CKPT_MAX_LAYERS) {
+            rc = evsnn_seterr(EVSNN_EFORMAT, "%s: dataset 'theta' must hold 1..%d layers", path, CKPT_MAX_LAYERS);
+            goto out;
+        }
+        c->n_params = data_len(f, "params");
+        void *p;
+        if ((rc = get_data(f, path, "beta", H5T_NATIVE_FLOAT, 4, c->n_layers, &p, 0))) goto out;
+        memcpy(c->beta, p, c->n_layers * 4); free(p);
+        if ((rc = get_data(f, path, "theta", H5T_NATIVE_FLOAT, 4, c->n_layers, &p, 0))) goto out;
+        memcpy(c->theta, p, c->n_layers * 4); free(p);
+        if ((rc = get_data(f, path, "reset", H5T_NATIVE_INT32, 4, c->n_layers, &p, 0))) goto out;
+        memcpy(c->reset, p, c->n_layers * 4); free(p);
+        if ((rc = get_data(f, path, "cmp", H5T_NATIVE_INT32, 4, c->n_layers, &p, 0))) goto out;
+        memcpy(c->cmp, p, c->n_layers * 4); free(p);
+        if ((rc = get_data(f, path, "params", H5T_NATIVE_FLOAT, 4, c->n_params, (void **)&c->params, 0)) ||
+            (rc = get_data(f, path, "latent", H5T_NATIVE_FLOAT, 4, c->n_params, (void **)&c->latent, 0)) ||
+            (rc = get_data(f, path, "opt_m", H5T_NATIVE_FLOAT, 4, c->n_params, (void **)&c->m, 1)) ||
+            (rc = get_data(f, path, "opt_v", H5T_NATIVE_FLOAT, 4, c->n_params, (void **)&c->v, 1)))
+            goto out;
+        c->rng_len = data_len(f, "rng");
+        if ((rc = get_data(f, path, "rng", H5T_NATIVE_UINT8, 1, c->rng_len, (void **)&c->rng, 1))) goto out;
+    out:
+        H5Fclose(f);
+    } H5E_END_TRY;
+    if (rc) ckpt_free(c);
+    return rc;
+}
+
+void ckpt_free(ckpt *c) {
+    free(c->params); free(c->latent); free(c->m); free(c->v); free(c->rng);
+    c->params = c->latent = c->m = c->v = NULL;
+    c->rng = NULL;
+}
+
+void ckpt_from_net(ckpt *c, const net *n) {
+    snprintf(c->arch, sizeof c->arch, "%s", n->arch);
+    c->in_c = n->in_c; c->in_h = n->in_h; c->in_w = n->in_w;
+    c->n_layers = n->n_layers < CKPT_MAX_LAYERS ? n->n_layers : CKPT_MAX_LAYERS;
+    for (uint32_t l = 0; l < c->n_layers; l++) {
+        const net_layer *L = &n->layers[l];
+        c->beta[l] = L->kind == NET_POOL ? 0.0f : L->nc.beta;
+        c->theta[l] = L->kind == NET_POOL ? 0.0f : L->nc.theta;
+        c->reset[l] = L->kind == NET_POOL ? 0 : (int32_t)L->nc.reset;
+        c->cmp[l] = L->kind == NET_POOL ? 0 : (int32_t)L->nc.cmp;
+    }
+    c->n_params = n->n_params;
+    c->params = n->params;
+}
+
+net *ckpt_to_net(const ckpt *c, int *err) {
+    neuron_cfg cfg[CKPT_MAX_LAYERS];
+    uint32_t k = 0;
+    /* net_build takes settings per spiking layer; the file stores them per layer. */
+    for (uint32_t l = 0; l < c->n_layers; l++) {
+        if (c->beta[l] == 0.0f && c->theta[l] == 0.0f) continue; /* NET_POOL */
+        cfg[k++] = (neuron_cfg){.beta = c->beta[l], .theta = c->theta[l], .reset = (reset_mode)c->reset[l],
+                                .cmp = (cmp_mode)c->cmp[l], .bias = 1};
+    }
+    if (k == 0) { *err = evsnn_seterr(EVSNN_EFORMAT, "checkpoint: no spiking layer"); return NULL; }
+    net_opts o = {.cfg = cfg, .n_cfg = k, .pool_on = (pool_on)c->pool_on, .spool = (spike_pool)c->spool, .same_pad = c->same_pad};
+    net *n = net_build(c->arch, c->in_c, c->in_h, c->in_w, &o, err);
+    if (!n) return NULL;
+    if (n->n_params != c->n_params || n->n_layers != c->n_layers) {
+        *err = evsnn_seterr(EVSNN_EFORMAT, "checkpoint: arch '%s' has %zu parameters in %u layers, the file %zu in %u",
+                            c->arch, n->n_params, n->n_layers, c->n_params, c->n_layers);
+        net_free(n);
+        return NULL;
+    }
+    memcpy(n->params, c->params, n->n_params * sizeof *n->params);
+    return n;
+}

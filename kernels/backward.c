@@ -1,0 +1,147 @@
+/* kernels/backward.c — backward twins of the synaptic ops (see backward.h). */
+#include "backward.h"
+
+#include <string.h>
+
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void bwd_dense_dw(float *restrict dw, const float *restrict dcur, const uint32_t *idx, const float *val,
+                  uint32_t n_ev, uint32_t n_out) {
+    for (uint32_t e = 0; e < n_ev; e++) {
+        float *restrict row = dw + (size_t)idx[e] * n_out;
+        const float v = val ? val[e] : 1.0f;
+        if (v == 1.0f)
+            for (uint32_t j = 0; j < n_out; j++) row[j] += dcur[j];
+        else
+            for (uint32_t j = 0; j < n_out; j++) row[j] += v * dcur[j];
+    }
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void bwd_dense_dw_csc(float *restrict dw, const float *restrict delta, const uint32_t *col_off, const uint32_t *col_t,
+                      const float *col_v, uint32_t n_in, uint32_t n_out) {
+    for (uint32_t i = 0; i < n_in; i++) {
+        if (col_off[i] == col_off[i + 1]) continue;
+        float *restrict row = dw + (size_t)i * n_out;
+        for (uint32_t k = col_off[i]; k < col_off[i + 1]; k++) {
+            const float *restrict d = delta + (size_t)col_t[k] * n_out;
+            const float v = col_v ? col_v[k] : 1.0f;
+            if (v == 1.0f)
+                for (uint32_t j = 0; j < n_out; j++) row[j] += d[j];
+            else
+                for (uint32_t j = 0; j < n_out; j++) row[j] += v * d[j];
+        }
+    }
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void bwd_dense_gin(float *restrict gin, const float *restrict w, const float *restrict dcur, uint32_t n_in,
+                   uint32_t n_out) {
+    for (uint32_t i = 0; i < n_in; i++) {
+        const float *restrict row = w + (size_t)i * n_out;
+        float a = 0.0f;
+        for (uint32_t j = 0; j < n_out; j++) a += row[j] * dcur[j];
+        gin[i] += a;
+    }
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void bwd_dense_gin_t(float *restrict gin, const float *restrict wt, const float *restrict dcur, uint32_t n_in,
+                     uint32_t n_out) {
+    for (uint32_t j = 0; j < n_out; j++) {
+        const float d = dcur[j];
+        if (d == 0.0f) continue;
+        const float *restrict row = wt + (size_t)j * n_in;
+        for (uint32_t i = 0; i < n_in; i++) gin[i] += d * row[i];
+    }
+}
+
+void bwd_conv_full(float *full, const float *w, const float *b, const uint32_t *idx, const float *val,
+                   uint32_t n_ev, const bwd_conv_geom *g) {
+    const uint32_t k = g->k, ch = g->conv_h, cw = g->conv_w, plane = g->in_h * g->in_w;
+    for (uint32_t o = 0; o < g->out_c; o++)
+        for (uint32_t i = 0; i < ch * cw; i++) full[o * ch * cw + i] = b ? b[o] : 0.0f;
+    for (uint32_t e = 0; e < n_ev; e++) {
+        const uint32_t c = idx[e] / plane, y = idx[e] % plane / g->in_w, x = idx[e] % g->in_w;
+        const float v = val ? val[e] : 1.0f;
+        for (uint32_t o = 0; o < g->out_c; o++)
+            for (uint32_t ky = 0; ky < k; ky++) {
+                const int oy = (int)y + (int)g->pad - (int)ky;
+                if (oy < 0 || oy >= (int)ch) continue;
+                for (uint32_t kx = 0; kx < k; kx++) {
+                    const int ox = (int)x + (int)g->pad - (int)kx;
+                    if (ox < 0 || ox >= (int)cw) continue;
+                    full[(o * ch + (uint32_t)oy) * cw + (uint32_t)ox] += v * w[((o * g->in_c + c) * k + ky) * k + kx];
+                }
+            }
+    }
+}
+
+void bwd_conv_dw(float *dw, const float *dfull, const uint32_t *idx, const float *val, uint32_t n_ev,
+                 const bwd_conv_geom *g) {
+    const uint32_t k = g->k, ch = g->conv_h, cw = g->conv_w, plane = g->in_h * g->in_w;
+    for (uint32_t e = 0; e < n_ev; e++) {
+        const uint32_t c = idx[e] / plane, y = idx[e] % plane / g->in_w, x = idx[e] % g->in_w;
+        const float v = val ? val[e] : 1.0f;
+        for (uint32_t o = 0; o < g->out_c; o++)
+            for (uint32_t ky = 0; ky < k; ky++) {
+                const int oy = (int)y + (int)g->pad - (int)ky;
+                if (oy < 0 || oy >= (int)ch) continue;
+                for (uint32_t kx = 0; kx < k; kx++) {
+                    const int ox = (int)x + (int)g->pad - (int)kx;
+                    if (ox < 0 || ox >= (int)cw) continue;
+                    dw[((o * g->in_c + c) * k + ky) * k + kx] += v * dfull[(o * ch + (uint32_t)oy) * cw + (uint32_t)ox];
+                }
+            }
+    }
+}
+
+/* Loop order o, c, ky, kx outside and output rows inside: the innermost loop runs along a
+ * row of dfull and of gin with the in-range span computed once, so it has no branches. */
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void bwd_conv_gin(float *restrict gin, const float *restrict w, const float *restrict dfull, const bwd_conv_geom *g) {
+    const int k = (int)g->k, ch = (int)g->conv_h, cw = (int)g->conv_w, pad = (int)g->pad;
+    const int ih = (int)g->in_h, iw = (int)g->in_w;
+    for (uint32_t o = 0; o < g->out_c; o++) {
+        const float *restrict df = dfull + (size_t)o * ch * cw;
+        for (uint32_t c = 0; c < g->in_c; c++) {
+            float *restrict gi = gin + (size_t)c * ih * iw;
+            const float *restrict wk = w + ((size_t)o * g->in_c + c) * k * k;
+            for (int ky = 0; ky < k; ky++) {
+                const int oy0 = pad - ky > 0 ? pad - ky : 0, oy1 = ih + pad - ky < ch ? ih + pad - ky : ch;
+                for (int kx = 0; kx < k; kx++) {
+                    const float wv = wk[ky * k + kx];
+                    const int ox0 = pad - kx > 0 ? pad - kx : 0, ox1 = iw + pad - kx < cw ? iw + pad - kx : cw;
+                    for (int oy = oy0; oy < oy1; oy++) {
+                        float *restrict grow = gi + (size_t)(oy + ky - pad) * iw + (kx - pad);
+                        const float *restrict drow = df + (size_t)oy * cw;
+                        for (int ox = ox0; ox < ox1; ox++) grow[ox] += wv * drow[ox];
+                    }
+                }
+            }
+        }
+    }
+}
+
+void bwd_pool(float *gin, const float *gout, const float *x, uint32_t C, uint32_t H, uint32_t W, uint32_t p, int kind) {
+    const uint32_t oh = H / p, ow = W / p;
+    const float s = kind == BWD_POOL_AVG ? 1.0f / (float)(p * p) : 1.0f;
+    for (uint32_t c = 0; c < C; c++)
+        for (uint32_t py = 0; py < oh; py++)
+            for (uint32_t px = 0; px < ow; px++) {
+                const float g = gout[(c * oh + py) * ow + px];
+                if (g == 0.0f) continue;
+                const size_t base = ((size_t)c * H + py * p) * W + px * p;
+                if (kind == BWD_POOL_MAX) {
+                    size_t best = base;
+                    for (uint32_t dy = 0; dy < p; dy++)
+                        for (uint32_t dx = 0; dx < p; dx++) {
+                            const size_t i = base + (size_t)dy * W + dx;
+                            if (x[i] > x[best]) best = i; /* strict: the first maximum wins */
+                        }
+                    gin[best] += g;
+                } else {
+                    for (uint32_t dy = 0; dy < p; dy++)
+                        for (uint32_t dx = 0; dx < p; dx++) gin[base + (size_t)dy * W + dx] += g * s;
+                }
+            }
+}

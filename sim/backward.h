@@ -1,0 +1,42 @@
+/* sim/backward.h — backpropagation through time over one sample's recorded forward pass.
+ *
+ * Input: the network, the sample's input, and the sim_result of sim_run on it with
+ * SIM_RECORD_MEM (every layer's output train and membranes [T, n_out]). Per spiking layer,
+ * from the last step back (DESIGN §4, reference/README.md semantics):
+ *   δ[t]   = g_s[t]·σ'(u[t] − θ_c) + g_u[t] + β·c[t+1]·δ[t+1]
+ *            c = 1 (subtract, none, subtract-pre), 1 − R[t+1] = 1 − s[t] (zero, zero-drop);
+ *            the reset itself is detached (no gradient through R)
+ *   dI[t]  = δ[t]          (zero-drop: δ[t]·(1 − R[t]), its input is dropped on reset)
+ *   ∂W    += dI[t] ⊗ s_in[t]   only rows of inputs that spiked at t
+ *   ∂b    += Σ_t dI[t]
+ *   g_s_in = Wᵀ dI[t]          only below the last layer that needs it (not for layer 0)
+ * Pooling of currents and of spikes sends max-pool gradients to the first maximal element
+ * of each window in row-major order (PyTorch); average pooling divides by p².
+ * Gradients accumulate (+=) into an array carved exactly like net->params (w_off, b_off).
+ * A bwd is a per-thread workspace; it reads the network and never writes it. */
+#ifndef EVSNN_BACKWARD_H
+#define EVSNN_BACKWARD_H
+
+#include "engine.h"
+#include "kernels/surrogate.h"
+#include "net.h"
+
+typedef struct bwd bwd; /* opaque workspace */
+
+bwd *bwd_create(const net *n, uint32_t T_max, int *err);
+void bwd_free(bwd *b); /* NULL is fine */
+
+typedef struct {
+    surrogate sg;          /* the same surrogate for every layer */
+    const float *theta_c;  /* [n_layers] surrogate centre per layer, or NULL: each layer's θ */
+} bwd_cfg;
+
+/* Accumulate into grads [n_params] the gradient of a loss given by its gradient with
+ * respect to the last layer's output spikes g_s [T, n_out] and/or membranes g_u [T, n_out]
+ * (either may be NULL). dmem, if not NULL, is [n_layers] pointers to [T, n_out] buffers
+ * (NULL entries skipped) that receive the total dL/du of each spiking layer.
+ * 0, or EVSNN_EINVAL when res lacks the recorded membranes or T exceeds the workspace. */
+int bwd_sample(bwd *b, const net *n, const bwd_cfg *c, const sim_input *in, const sim_result *res,
+               const float *g_s, const float *g_u, float *grads, float **dmem);
+
+#endif

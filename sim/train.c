@@ -1,0 +1,417 @@
+/* sim/train.c — minibatch training (see train.h for the order of operations). */
+#include "train.h"
+
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backward.h"
+#include "evsnn.h"
+#include "kernels/loss.h"
+
+typedef struct {
+    sim *s;
+    bwd *b;
+    sim_result res;
+    uint32_t res_T;       /* T the result was initialised for (0: none) */
+    float *gs;            /* [T_max, n_out] dL/ds of the output layer */
+    float *dense;         /* [T_max, n_out] output spikes (ce_rate) */
+    float *count;         /* [n_out] */
+    float *grads;         /* into trainer->grads: [n_params] */
+    double loss;
+    uint32_t correct;
+    uint64_t spikes[TRAIN_MAX_LAYERS], silent[TRAIN_MAX_LAYERS], neurons[TRAIN_MAX_LAYERS];
+    uint64_t hist[TRAIN_MAX_LAYERS][TRAIN_HIST_BINS];
+    uint32_t *cnt;        /* [max n_out] per-neuron spike counts of one sample */
+    int rc;
+    char msg[512];
+} slot;
+
+struct trainer {
+    net *n;
+    train_cfg c;
+    optim *opt;
+    float *lat;           /* latent parameters: own copy when binarized, else n->params */
+    float *grads;         /* [slots, n_params] one allocation */
+    slot *sl;
+    uint32_t n_slots, T_max, n_out;
+    float theta0[TRAIN_MAX_LAYERS], theta_inf[TRAIN_MAX_LAYERS], alpha[TRAIN_MAX_LAYERS];
+    float theta_c[TRAIN_MAX_LAYERS];
+    rng *r;
+};
+
+train_cfg train_defaults(void) {
+    train_cfg c;
+    memset(&c, 0, sizeof c);
+    c.sg = sg_default(SG_FAST_SIGMOID);
+    c.loss = LOSS_MSE_COUNT;
+    c.correct_rate = 0.8f;
+    c.incorrect_rate = 0.2f;
+    c.opt = optim_defaults(OPT_ADAM);
+    c.centre = THA_CENTRE_INITIAL;
+    c.slots = 2;
+    c.seed = 1;
+    return c;
+}
+
+static const char *const loss_names[] = {"mse_count", "ce_count", "ce_rate", "mem_mse"};
+const char *train_loss_name(loss_kind k) { return (unsigned)k < 4 ? loss_names[k] : "?"; }
+int train_loss_parse(const char *s, loss_kind *k) {
+    for (int i = 0; i < 4; i++)
+        if (!strcmp(s, loss_names[i])) { *k = (loss_kind)i; return 0; }
+    return evsnn_seterr(EVSNN_EINVAL, "loss '%s': expected mse_count, ce_count, ce_rate or mem_mse", s);
+}
+
+/* Forward weights from the latent ones: sign with 0 → +1; biases copied. */
+static void binarize_into(net *n, const float *lat) {
+    for (uint32_t l = 0; l < n->n_layers; l++) {
+        const net_layer *L = &n->layers[l];
+        if (L->kind == NET_POOL) continue;
+        for (size_t i = 0; i < L->n_w; i++) n->params[L->w_off + i] = lat[L->w_off + i] >= 0.0f ? 1.0f : -1.0f;
+        if (L->b) memcpy(n->params + L->b_off, lat + L->b_off, L->n_b * sizeof(float));
+    }
+}
+
+static void update_centres(trainer *tr) {
+    for (uint32_t l = 0, k = 0; l < tr->n->n_layers; l++) {
+        const net_layer *L = &tr->n->layers[l];
+        if (L->kind == NET_POOL) { tr->theta_c[l] = 0.0f; continue; }
+        tr->theta_c[l] = tr->c.n_tha && tr->c.centre == THA_CENTRE_INITIAL ? tr->theta0[k] : L->nc.theta;
+        k++;
+    }
+}
+
+/* The engine's workspace caches per-layer constants derived from the biases and θ (bias
+ * gains, first bias-driven crossings) when it is created, so after parameters or thresholds
+ * change the workspaces are rebuilt (cheap: O(out_c·T) per layer). */
+static int refresh_sims(trainer *tr) {
+    int err = 0;
+    for (uint32_t i = 0; tr->sl && i < tr->n_slots; i++) {
+        slot *s = &tr->sl[i];
+        if (!s->s) continue;
+        sim_free(s->s);
+        if (!(s->s = sim_create(tr->n, tr->T_max, &err))) return err;
+    }
+    return 0;
+}
+
+int trainer_sync(trainer *tr) {
+    if (tr->c.binarize) binarize_into(tr->n, tr->lat);
+    update_centres(tr);
+    return refresh_sims(tr);
+}
+
+static void slot_deinit(slot *s) {
+    sim_free(s->s);
+    bwd_free(s->b);
+    sim_result_deinit(&s->res);
+    free(s->gs);
+    free(s->dense);
+    free(s->count);
+    free(s->cnt);
+}
+
+void trainer_free(trainer *tr) {
+    if (!tr) return;
+    if (tr->sl)
+        for (uint32_t i = 0; i < tr->n_slots; i++) slot_deinit(&tr->sl[i]);
+    free(tr->sl);
+    free(tr->grads);
+    if (tr->c.binarize) free(tr->lat);
+    optim_free(tr->opt);
+    rng_free(tr->r);
+    free(tr);
+}
+
+trainer *trainer_create(net *n, const train_cfg *c, uint32_t T_max, int *err) {
+    const uint32_t ns = net_n_spiking(n);
+    if (n->n_layers > TRAIN_MAX_LAYERS) {
+        *err = evsnn_seterr(EVSNN_EINVAL, "training: %u layers, at most %d supported", n->n_layers, TRAIN_MAX_LAYERS);
+        return NULL;
+    }
+    if (T_max == 0) {
+        *err = evsnn_seterr(EVSNN_EINVAL, "training: T must be at least 1");
+        return NULL;
+    }
+    if (n->layers[n->n_layers - 1].kind == NET_POOL) {
+        *err = evsnn_seterr(EVSNN_EINVAL, "training: the last layer must have neurons, not pool spikes");
+        return NULL;
+    }
+    if (c->loss == LOSS_MSE_COUNT && !(c->correct_rate >= 0 && c->correct_rate <= 1 && c->incorrect_rate >= 0 &&
+                                       c->incorrect_rate <= 1)) {
+        *err = evsnn_seterr(EVSNN_EINVAL, "mse_count: correct/incorrect rates must lie in [0, 1]");
+        return NULL;
+    }
+    if (c->n_tha > TRAIN_MAX_LAYERS) {
+        *err = evsnn_seterr(EVSNN_EINVAL, "threshold annealing: %u layers given, at most %d", c->n_tha, TRAIN_MAX_LAYERS);
+        return NULL;
+    }
+    if (c->n_tha && c->n_tha > ns) {
+        *err = evsnn_seterr(EVSNN_ESHAPE, "threshold annealing: %u values for %u spiking layers", c->n_tha, ns);
+        return NULL;
+    }
+    for (uint32_t i = 0; i < c->n_tha; i++)
+        if (!(c->tha_theta0[i] > 0 && c->tha_theta_inf[i] > 0 && isfinite(c->tha_theta0[i]) &&
+              isfinite(c->tha_theta_inf[i]) && c->tha_alpha[i] >= 0 && c->tha_alpha[i] <= 1)) {
+            *err = evsnn_seterr(EVSNN_EINVAL, "threshold annealing, spiking layer %u: θ0, θ∞ > 0 and α in [0, 1] expected",
+                                i);
+            return NULL;
+        }
+    trainer *tr = calloc(1, sizeof *tr);
+    if (!tr) goto oom;
+    tr->n = n;
+    tr->c = *c;
+    tr->n_slots = c->slots ? c->slots : 2;
+    tr->T_max = T_max;
+    tr->n_out = net_n_out(n);
+    if (!(tr->opt = optim_create(&c->opt, n->n_params, err))) { trainer_free(tr); return NULL; }
+    if (!(tr->r = rng_create(c->seed))) goto oom;
+    if (c->binarize) {
+        if (!(tr->lat = malloc(n->n_params * sizeof *tr->lat))) goto oom;
+        memcpy(tr->lat, n->params, n->n_params * sizeof *tr->lat);
+    } else {
+        tr->lat = n->params;
+    }
+    if (!(tr->grads = calloc((size_t)tr->n_slots * n->n_params, sizeof *tr->grads))) goto oom;
+    if (!(tr->sl = calloc(tr->n_slots, sizeof *tr->sl))) goto oom;
+    for (uint32_t i = 0; i < tr->n_slots; i++) {
+        slot *s = &tr->sl[i];
+        s->grads = tr->grads + (size_t)i * n->n_params;
+        if (!(s->s = sim_create(n, T_max, err)) || !(s->b = bwd_create(n, T_max, err))) { trainer_free(tr); return NULL; }
+        s->gs = malloc((size_t)T_max * tr->n_out * sizeof(float));
+        s->dense = malloc((size_t)T_max * tr->n_out * sizeof(float));
+        s->count = malloc(tr->n_out * sizeof(float));
+        uint32_t maxn = 1;
+        for (uint32_t l = 0; l < n->n_layers; l++) maxn = n->layers[l].n_out > maxn ? n->layers[l].n_out : maxn;
+        s->cnt = malloc(maxn * sizeof *s->cnt);
+        if (!s->gs || !s->dense || !s->count || !s->cnt) goto oom;
+    }
+    /* Per spiking layer: θ0, θ∞, α (shorter lists repeat their last entry); θ starts at θ0. */
+    for (uint32_t l = 0, k = 0; l < n->n_layers; l++) {
+        net_layer *L = &n->layers[l];
+        if (L->kind == NET_POOL) continue;
+        if (c->n_tha) {
+            const uint32_t j = k < c->n_tha ? k : c->n_tha - 1;
+            tr->theta0[k] = c->tha_theta0[j];
+            tr->theta_inf[k] = c->tha_theta_inf[j];
+            tr->alpha[k] = c->tha_alpha[j];
+            L->nc.theta = tr->theta0[k];
+        } else {
+            tr->theta0[k] = tr->theta_inf[k] = L->nc.theta;
+        }
+        k++;
+    }
+    if ((*err = trainer_sync(tr))) { trainer_free(tr); return NULL; }
+    return tr;
+oom:
+    trainer_free(tr);
+    *err = evsnn_seterr(EVSNN_ENOMEM, "training: no memory");
+    return NULL;
+}
+
+float *trainer_latent(trainer *tr) { return tr->lat; }
+optim *trainer_optim(trainer *tr) { return tr->opt; }
+rng *trainer_rng(trainer *tr) { return tr->r; }
+const float *trainer_grads(const trainer *tr) { return tr->grads; }
+const float *trainer_theta_c(const trainer *tr) { return tr->theta_c; }
+
+void trainer_shuffle(trainer *tr, uint32_t *perm, uint32_t len) {
+    for (uint32_t i = 0; i < len; i++) perm[i] = i;
+    rng_shuffle(tr->r, perm, len);
+}
+
+/* Forward (and, with grad, backward) of one sample in slot s. Returns 0 or an error code
+ * with the message copied into s->msg (the message buffer is per thread). */
+static int run_sample(trainer *tr, slot *s, const sim_input *in, uint32_t label, const float *mem_target, float scale,
+                      int grad, uint32_t *pred) {
+    const net *n = tr->n;
+    const uint32_t C = tr->n_out, T = in->T;
+    int rc;
+    if (T > tr->T_max) return evsnn_seterr(EVSNN_EINVAL, "sample has T = %u steps, more than the %u planned", T, tr->T_max);
+    if (tr->c.loss != LOSS_MEM_MSE && label >= C)
+        return evsnn_seterr(EVSNN_ERANGE, "label %u is out of range: the network has %u outputs", label, C);
+    if (tr->c.loss == LOSS_MEM_MSE && !mem_target)
+        return evsnn_seterr(EVSNN_EINVAL, "mem_mse loss needs a membrane target per sample");
+    if (s->res_T != T) {
+        sim_result_deinit(&s->res);
+        s->res_T = 0;
+        if ((rc = sim_result_init(&s->res, n, T, SIM_RECORD_MEM))) return rc;
+        s->res_T = T;
+    }
+    if ((rc = sim_run(s->s, in, &s->res))) return rc;
+    const uint32_t ol = n->n_layers - 1;
+    const spk_train *out = &s->res.out[ol];
+    memset(s->count, 0, C * sizeof *s->count);
+    for (uint32_t k = 0; k < out->nnz; k++) s->count[out->idx[k]] += spk_val(out, k);
+    float L = 0.0f;
+    const float *g_s = NULL, *g_u = NULL;
+    switch (tr->c.loss) {
+    case LOSS_MSE_COUNT:
+    case LOSS_CE_COUNT: {
+        float *gc = s->dense; /* [C] scratch */
+        L = tr->c.loss == LOSS_MSE_COUNT
+                ? loss_mse_count(gc, s->count, C, label, T, tr->c.correct_rate, tr->c.incorrect_rate, scale)
+                : loss_ce_count(gc, s->count, C, label, scale);
+        for (uint32_t t = 0; t < T; t++) memcpy(s->gs + (size_t)t * C, gc, C * sizeof *gc);
+        g_s = s->gs;
+        break;
+    }
+    case LOSS_CE_RATE:
+        spk_to_dense(s->dense, out);
+        L = loss_ce_rate(s->gs, s->dense, T, C, label, scale);
+        g_s = s->gs;
+        break;
+    case LOSS_MEM_MSE:
+        L = loss_mem_mse(s->gs, s->res.mem[ol], mem_target, T, C, scale);
+        g_u = s->gs;
+        break;
+    }
+    s->loss += L;
+    if (tr->c.loss != LOSS_MEM_MSE) {
+        const uint32_t p = loss_argmax(s->count, C);
+        if (pred) *pred = p;
+        s->correct += p == label;
+    } else if (pred) {
+        *pred = 0;
+    }
+    for (uint32_t l = 0; l < n->n_layers; l++) {
+        s->spikes[l] += s->res.st[l].spikes;
+        s->silent[l] += s->res.st[l].silent;
+        s->neurons[l] += s->res.st[l].n;
+        const spk_train *o = &s->res.out[l];
+        memset(s->cnt, 0, o->n * sizeof *s->cnt);
+        for (uint32_t k = 0; k < o->nnz; k++) s->cnt[o->idx[k]]++;
+        for (uint32_t j = 0; j < o->n; j++) {
+            uint32_t c = s->cnt[j], bin = 0;
+            while (c && bin < TRAIN_HIST_BINS - 1) { bin++; c >>= 1; }
+            s->hist[l][bin]++;
+        }
+    }
+    if (!grad) return 0;
+    bwd_cfg bc = {.sg = tr->c.sg, .theta_c = tr->theta_c};
+    return bwd_sample(s->b, n, &bc, in, &s->res, g_s, g_u, s->grads, NULL);
+}
+
+/* Run the batch over the slots; slot i takes samples [i·B/S, (i+1)·B/S). */
+static int run_batch(trainer *tr, const sim_input *in, const uint32_t *labels, const float *const *mem_target,
+                     uint32_t B, int grad, uint32_t *pred) {
+    const uint32_t S = tr->n_slots;
+    int threads = tr->c.threads > 0 ? tr->c.threads : omp_get_max_threads();
+    if ((uint32_t)threads > S) threads = (int)S;
+    for (uint32_t i = 0; i < S; i++) {
+        slot *s = &tr->sl[i];
+        s->loss = 0.0;
+        s->correct = 0;
+        s->rc = 0;
+        memset(s->spikes, 0, sizeof s->spikes);
+        memset(s->silent, 0, sizeof s->silent);
+        memset(s->neurons, 0, sizeof s->neurons);
+        memset(s->hist, 0, sizeof s->hist);
+        if (grad) memset(s->grads, 0, tr->n->n_params * sizeof(float));
+    }
+    const float scale = 1.0f / (float)B;
+#pragma omp parallel for num_threads(threads) schedule(static, 1)
+    for (uint32_t i = 0; i < S; i++) {
+        slot *s = &tr->sl[i];
+        const uint32_t lo = (uint32_t)((uint64_t)B * i / S), hi = (uint32_t)((uint64_t)B * (i + 1) / S);
+        for (uint32_t b = lo; b < hi && !s->rc; b++) {
+            s->rc = run_sample(tr, s, &in[b], labels ? labels[b] : 0, mem_target ? mem_target[b] : NULL, scale, grad,
+                               pred ? &pred[b] : NULL);
+            if (s->rc) snprintf(s->msg, sizeof s->msg, "sample %u of the batch: %s", b, evsnn_errmsg());
+        }
+    }
+    for (uint32_t i = 0; i < S; i++)
+        if (tr->sl[i].rc) return evsnn_seterr(tr->sl[i].rc, "%s", tr->sl[i].msg);
+    return 0;
+}
+
+static void collect(const trainer *tr, train_stats *st, uint32_t B) {
+    st->n += B;
+    st->n_layers = tr->n->n_layers;
+    for (uint32_t i = 0; i < tr->n_slots; i++) {
+        const slot *s = &tr->sl[i];
+        st->correct += s->correct;
+        for (uint32_t l = 0; l < tr->n->n_layers; l++) {
+            st->spikes[l] += s->spikes[l];
+            st->silent[l] += s->silent[l];
+            st->neurons[l] += s->neurons[l];
+            for (int b = 0; b < TRAIN_HIST_BINS; b++) st->hist[l][b] += s->hist[l][b];
+        }
+    }
+}
+
+int trainer_eval(trainer *tr, const sim_input *in, const uint32_t *labels, const float *const *mem_target,
+                 uint32_t B, train_stats *st, uint32_t *pred) {
+    int rc = run_batch(tr, in, labels, mem_target, B, 0, pred);
+    if (rc) return rc;
+    double L = 0.0;
+    for (uint32_t i = 0; i < tr->n_slots; i++) L += tr->sl[i].loss;
+    st->loss += L; /* a sum of per-sample losses */
+    st->T = in[0].T;
+    collect(tr, st, B);
+    return 0;
+}
+
+int trainer_step(trainer *tr, const sim_input *in, const uint32_t *labels, const float *const *mem_target,
+                 uint32_t B, train_stats *st) {
+    net *n = tr->n;
+    if (B == 0) return evsnn_seterr(EVSNN_EINVAL, "training step on an empty batch");
+    int rc = run_batch(tr, in, labels, mem_target, B, 1, NULL);
+    if (rc) return rc;
+    const uint64_t step = tr->opt->t;
+    /* 4. Reduce the slots in order into slot 0. */
+    float *g = tr->grads;
+    for (uint32_t i = 1; i < tr->n_slots; i++) {
+        const float *gi = tr->sl[i].grads;
+        for (size_t k = 0; k < n->n_params; k++) g[k] += gi[k];
+    }
+    double loss = 0.0;
+    for (uint32_t i = 0; i < tr->n_slots; i++) loss += tr->sl[i].loss;
+    loss /= B;
+    if (!isfinite(loss)) return evsnn_seterr(EVSNN_ENUMERIC, "step %llu: the loss is %g", (unsigned long long)step, loss);
+    for (uint32_t l = 0; l < n->n_layers; l++) {
+        const net_layer *L = &n->layers[l];
+        if (L->kind == NET_POOL) continue;
+        for (size_t k = 0; k < L->n_w + (L->b ? L->n_b : 0); k++) {
+            const float v = k < L->n_w ? g[L->w_off + k] : g[L->b_off + k - L->n_w];
+            if (!isfinite(v))
+                return evsnn_seterr(EVSNN_ENUMERIC, "step %llu: layer %s: %s gradient is %g (parameters left unchanged)",
+                                    (unsigned long long)step, L->name, k < L->n_w ? "weight" : "bias", (double)v);
+        }
+    }
+    /* 5–9: clip, clamp, step, schedule (lr from the step count), anneal. */
+    double gn = 0.0;
+    if (tr->c.grad_clip > 0.0f) gn = optim_clip_norm(g, n->n_params, tr->c.grad_clip);
+    else {
+        for (size_t k = 0; k < n->n_params; k++) gn += (double)g[k] * g[k];
+        gn = sqrt(gn);
+    }
+    if (tr->c.weight_clip > 0.0f) optim_clamp(tr->lat, n->n_params, tr->c.weight_clip);
+    const float lr = optim_lr(tr->opt);
+    optim_step(tr->opt, tr->lat, g);
+    for (uint32_t l = 0, k = 0; l < n->n_layers; l++) {
+        net_layer *L = &n->layers[l];
+        if (L->kind == NET_POOL) continue;
+        if (tr->c.n_tha) L->nc.theta = L->nc.theta + tr->alpha[k] * (tr->theta_inf[k] - L->nc.theta);
+        k++;
+    }
+    /* 10. Binarized: latent clamp, then sign into the forward weights. */
+    if (tr->c.binarize && tr->c.latent_clamp > 0.0f)
+        for (uint32_t l = 0; l < n->n_layers; l++) {
+            const net_layer *L = &n->layers[l];
+            if (L->kind != NET_POOL) optim_clamp(tr->lat + L->w_off, L->n_w, tr->c.latent_clamp);
+        }
+    if ((rc = trainer_sync(tr))) return rc;
+    for (size_t k = 0; k < n->n_params; k++)
+        if (!isfinite(tr->lat[k])) return evsnn_seterr(EVSNN_ENUMERIC, "step %llu: parameter %zu became %g", (unsigned long long)step, k, (double)tr->lat[k]);
+    if (st) {
+        st->loss += loss;
+        st->grad_norm = gn;
+        st->lr = lr;
+        st->T = in[0].T;
+        collect(tr, st, B);
+    }
+    return 0;
+}

@@ -1,0 +1,110 @@
+/* sim/train.h — minibatch training over the event-driven engine (DESIGN §4).
+ *
+ * A trainer binds a network (whose parameters and thresholds it updates) to a training
+ * configuration. One trainer_step on a minibatch does, in this order (seed 004's training
+ * loop, as its published code does it):
+ *   1. forward every sample with sim_run, recording output trains and membranes
+ *   2. loss of each sample (batch mean), its gradient w.r.t. the output
+ *   3. backward (sim/backward.h) into per-slot gradient sums
+ *   4. reduce the slots in slot order; stop with EVSNN_ENUMERIC (step and layer named,
+ *      parameters untouched) on a NaN/Inf loss or gradient
+ *   5. gradient-norm clip;  6. weight clip (clamp to [−c, c], before the step, as the
+ *      published code);  7. optimizer step on the latent parameters;  8. schedule (the
+ *      learning rate is a function of the step count);  9. threshold annealing
+ *      θ ← θ + α(θ∞ − θ) per spiking layer;  10. binarized: latent clamp, then the forward
+ *      weights become sign(latent) with 0 → +1 (biases stay float)
+ * Samples of a batch are split into a fixed number of slots (default 2), each summed in
+ * sample order by one thread; slots are reduced in order. Results therefore depend on the
+ * slot count, never on the thread count. Nothing here draws random numbers except
+ * trainer_shuffle, whose generator state belongs to the checkpoint. */
+#ifndef EVSNN_TRAIN_H
+#define EVSNN_TRAIN_H
+
+#include "engine.h"
+#include "kernels/surrogate.h"
+#include "net.h"
+#include "optim.h"
+#include "rng.h"
+
+#define TRAIN_MAX_LAYERS 16
+#define TRAIN_HIST_BINS 8
+
+typedef enum { LOSS_MSE_COUNT, LOSS_CE_COUNT, LOSS_CE_RATE, LOSS_MEM_MSE } loss_kind;
+typedef enum { THA_CENTRE_INITIAL, THA_CENTRE_CURRENT } tha_centre;
+
+typedef struct {
+    surrogate sg;
+    loss_kind loss;
+    float correct_rate, incorrect_rate; /* mse_count targets (0.8, 0.2) */
+    opt_cfg opt;
+    float grad_clip;    /* max gradient L2 norm (0: off) */
+    float weight_clip;  /* clamp every parameter to [−c, c] before the step (0: off) */
+    int binarize;       /* forward weights sign(latent), 0 → +1; straight-through gradient */
+    float latent_clamp; /* binarized: clamp latent weights to [−c, c] after the step (0: off) */
+    /* Threshold annealing per spiking layer; n_tha = 0: off. Shorter lists repeat the last
+     * entry. θ starts at θ0. */
+    uint32_t n_tha;
+    float tha_theta0[TRAIN_MAX_LAYERS], tha_theta_inf[TRAIN_MAX_LAYERS], tha_alpha[TRAIN_MAX_LAYERS];
+    tha_centre centre;  /* surrogate centred at θ0 (paper eq. 8) or at the current θ */
+    uint32_t slots;     /* gradient partial sums (0: 2) */
+    int threads;        /* 0: all cores */
+    uint64_t seed;      /* shuffling */
+} train_cfg;
+
+train_cfg train_defaults(void); /* fast_sigmoid k=25, mse_count 0.8/0.2, Adam lr 1e-3 */
+
+typedef struct {
+    double loss;        /* batch mean */
+    uint32_t n, correct;
+    double grad_norm;   /* before clipping */
+    float lr;           /* used by this step */
+    uint32_t n_layers;
+    uint64_t spikes[TRAIN_MAX_LAYERS];  /* summed over the batch */
+    uint64_t silent[TRAIN_MAX_LAYERS];  /* neuron-samples that never fired */
+    uint64_t neurons[TRAIN_MAX_LAYERS]; /* neuron-samples */
+    /* per layer, neuron-samples whose spike count in the sample was 0, 1, 2–3, 4–7, 8–15,
+     * 16–31, 32–63, ≥ 64 */
+    uint64_t hist[TRAIN_MAX_LAYERS][TRAIN_HIST_BINS];
+    uint32_t T;
+} train_stats;
+
+typedef struct trainer trainer;
+
+/* Binds n (not owned; its params and thresholds are updated). T_max: longest sample.
+ * Applies θ0 and, when binarized, keeps the current parameters as the latent weights.
+ * NULL with *err set on bad settings (named) or no memory. */
+trainer *trainer_create(net *n, const train_cfg *c, uint32_t T_max, int *err);
+void trainer_free(trainer *tr); /* NULL is fine */
+
+/* One optimizer step on a minibatch. labels: [B] classes (< n_out) for the count losses;
+ * mem_target: [B] → [T, n_out] for LOSS_MEM_MSE (else NULL). st may be NULL.
+ * 0, or EVSNN_EINVAL / EVSNN_ERANGE (bad label) / EVSNN_ENUMERIC with a message. */
+int trainer_step(trainer *tr, const sim_input *in, const uint32_t *labels, const float *const *mem_target,
+                 uint32_t B, train_stats *st);
+
+/* Forward only: loss, accuracy and firing statistics accumulated (+=) into st (zero it
+ * first; st->loss sums per-sample losses, divide by st->n). pred: [B] predicted classes or NULL. */
+int trainer_eval(trainer *tr, const sim_input *in, const uint32_t *labels, const float *const *mem_target,
+                 uint32_t B, train_stats *st, uint32_t *pred);
+
+/* Fisher–Yates permutation of 0..len−1 from the trainer's generator. */
+void trainer_shuffle(trainer *tr, uint32_t *perm, uint32_t len);
+
+/* State for checkpoints: latent parameters [n_params] (the network's own params when not
+ * binarized), the optimizer (moments, step count), the shuffling generator. After writing
+ * into them (resume), call trainer_sync. */
+float *trainer_latent(trainer *tr);
+optim *trainer_optim(trainer *tr);
+rng *trainer_rng(trainer *tr);
+int trainer_sync(trainer *tr); /* 0 or EVSNN_ENOMEM */
+
+/* Gradient of the last step, carved like net->params (tests). */
+const float *trainer_grads(const trainer *tr);
+
+/* Surrogate centre of each layer in the last/next backward. theta_c: [n_layers] */
+const float *trainer_theta_c(const trainer *tr);
+
+const char *train_loss_name(loss_kind k);
+int train_loss_parse(const char *s, loss_kind *k);
+
+#endif

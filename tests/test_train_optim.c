@@ -1,0 +1,183 @@
+/* tests/test_train_optim.c — optimizers, schedule and clipping against hand computations
+ * of PyTorch's update rules; trainer determinism across thread counts; binarized forward. */
+#include "tests/testutil.h"
+
+#include <math.h>
+
+#include "sim/evsnn.h"
+#include "sim/optim.h"
+#include "sim/train.h"
+
+/* Adam, one step: m̂ = g, v̂ = g², so p −= lr·g/(|g| + ε) = lr·sign(g) (to 1e-8). */
+static void test_adam_by_hand(void **state) {
+    (void)state;
+    opt_cfg c = optim_defaults(OPT_ADAM);
+    c.lr = 0.1f;
+    int err;
+    optim *o = optim_create(&c, 2, &err);
+    float p[2] = {1.0f, -2.0f}, g[2] = {0.5f, -0.25f};
+    optim_step(o, p, g);
+    assert_float_equal(p[0], 0.9f, 1e-6);
+    assert_float_equal(p[1], -1.9f, 1e-6);
+    /* Second step with g = 0: m = 0.9·m1 = 0.045, v = 0.999·v1; m̂ = 0.045/0.19, v̂ = 0.999·0.00025/0.001999. */
+    float z[2] = {0, 0};
+    optim_step(o, p, z);
+    const double m = 0.9 * 0.05 / (1 - 0.81), v = 0.999 * 0.00025 / (1 - 0.998001);
+    assert_float_equal(p[0], 0.9 - 0.1 * m / (sqrt(v) + 1e-8), 1e-6);
+    optim_free(o);
+}
+
+/* SGD with momentum 0.9, lr 0.1, g = 1 twice: buf 1 then 1.9; p = −0.1 then −0.29. */
+static void test_sgd_momentum_by_hand(void **state) {
+    (void)state;
+    opt_cfg c = optim_defaults(OPT_SGD);
+    c.lr = 0.1f;
+    c.momentum = 0.9f;
+    int err;
+    optim *o = optim_create(&c, 1, &err);
+    float p = 0.0f, g = 1.0f;
+    optim_step(o, &p, &g);
+    assert_float_equal(p, -0.1f, 1e-7);
+    g = 1.0f;
+    optim_step(o, &p, &g);
+    assert_float_equal(p, -0.29f, 1e-6);
+    optim_free(o);
+}
+
+/* Cosine warm restarts T0 = 4, T_mult = 2, lr 1 → 0: periods [0,4), [4,12), [12,28). */
+static void test_cosine_restarts(void **state) {
+    (void)state;
+    opt_cfg c = optim_defaults(OPT_SGD);
+    c.lr = 1.0f;
+    c.cos_T0 = 4;
+    c.cos_Tmult = 2;
+    int err;
+    optim *o = optim_create(&c, 1, &err);
+    const double want[] = {1.0, (1 + cos(M_PI / 4)) / 2, 0.5, (1 + cos(3 * M_PI / 4)) / 2, 1.0, (1 + cos(M_PI / 8)) / 2,
+                           (1 + cos(M_PI / 4)) / 2};
+    for (unsigned t = 0; t < sizeof want / sizeof *want; t++) {
+        o->t = t;
+        assert_float_equal(optim_lr(o), want[t], 1e-6);
+    }
+    o->t = 12;
+    assert_float_equal(optim_lr(o), 1.0, 1e-6);
+    optim_free(o);
+    c.lr = -1;
+    assert_null(optim_create(&c, 1, &err));
+    assert_int_equal(err, EVSNN_EINVAL);
+}
+
+static void test_clip(void **state) {
+    (void)state;
+    float g[2] = {3.0f, 4.0f};
+    assert_float_equal(optim_clip_norm(g, 2, 1.0f), 5.0, 1e-9);
+    assert_float_equal(g[0], 0.6f, 1e-6);
+    assert_float_equal(g[1], 0.8f, 1e-6);
+    float h[2] = {0.3f, 0.4f};
+    optim_clip_norm(h, 2, 1.0f); /* below the limit: untouched */
+    assert_float_equal(h[0], 0.3f, 0);
+    float p[3] = {-2.0f, 0.5f, 3.0f};
+    optim_clamp(p, 3, 1.0f);
+    assert_float_equal(p[0], -1.0f, 0);
+    assert_float_equal(p[1], 0.5f, 0);
+    assert_float_equal(p[2], 1.0f, 0);
+}
+
+static void random_train(spk_train *s, uint32_t T, uint32_t n, double p, uint64_t seed) {
+    rng *r = rng_create(seed);
+    spk_init(s, T, n, 0);
+    for (uint32_t t = 0; t < T; t++)
+        for (uint32_t i = 0; i < n; i++)
+            if (rng_bernoulli(r, p)) spk_push(s, t, i, 1.0f);
+    spk_close(s, 0);
+    rng_free(r);
+}
+
+/* Four Adam steps with 1 and with 2 threads give the same parameters bit for bit (fixed
+ * slots); binarized forward weights are exactly ±1 and a latent 0 reads as +1. */
+static void run_steps(int threads, int binarize, float *out, size_t *np) {
+    int err;
+    net *n = net_build("40-30-4", 0, 0, 0, NULL, &err);
+    assert_non_null(n);
+    net_init_params(n, 3);
+    for (size_t i = 0; i < n->n_params; i++) n->params[i] *= 4.0f;
+    if (binarize) n->params[n->layers[0].w_off] = 0.0f;
+    train_cfg c = train_defaults();
+    c.threads = threads;
+    c.binarize = binarize;
+    c.latent_clamp = binarize ? 1.0f : 0.0f;
+    c.opt.lr = 0.01f;
+    enum { B = 6, T = 25 };
+    trainer *tr = trainer_create(n, &c, T, &err);
+    assert_non_null(tr);
+    if (binarize) {
+        assert_float_equal(n->params[n->layers[0].w_off], 1.0f, 0); /* sign(0) = +1 */
+        for (size_t i = 0; i < n->layers[1].n_w; i++) assert_float_equal(fabsf(n->layers[1].w[i]), 1.0f, 0);
+    }
+    spk_train in[B];
+    sim_input si[B];
+    uint32_t lab[B];
+    for (int b = 0; b < B; b++) {
+        random_train(&in[b], T, 40, 0.2, 50 + (uint64_t)b);
+        si[b] = (sim_input){.train = &in[b], .T = T};
+        lab[b] = (uint32_t)b % 4;
+    }
+    for (int s = 0; s < 4; s++) {
+        train_stats st;
+        memset(&st, 0, sizeof st);
+        if (trainer_step(tr, si, lab, NULL, B, &st)) fail_msg("%s", evsnn_errmsg());
+        assert_true(isfinite(st.loss));
+    }
+    memcpy(out, trainer_latent(tr), n->n_params * sizeof *out);
+    *np = n->n_params;
+    if (binarize)
+        for (size_t i = 0; i < n->layers[0].n_w; i++) assert_true(fabsf(trainer_latent(tr)[n->layers[0].w_off + i]) <= 1.0f);
+    for (int b = 0; b < B; b++) spk_deinit(&in[b]);
+    trainer_free(tr);
+    net_free(n);
+}
+
+static void test_threads_bitwise(void **state) {
+    (void)state;
+    for (int bin = 0; bin <= 1; bin++) {
+        float a[2000], b[2000];
+        size_t na, nb;
+        run_steps(1, bin, a, &na);
+        run_steps(2, bin, b, &nb);
+        assert_int_equal(na, nb);
+        for (size_t i = 0; i < na; i++) assert_int_equal(test_bits(a[i]), test_bits(b[i]));
+    }
+}
+
+/* A label out of range is an error naming it, and the parameters stay as they were. */
+static void test_bad_label(void **state) {
+    (void)state;
+    int err;
+    net *n = net_build("10-5-3", 0, 0, 0, NULL, &err);
+    net_init_params(n, 1);
+    train_cfg c = train_defaults();
+    trainer *tr = trainer_create(n, &c, 5, &err);
+    spk_train in;
+    random_train(&in, 5, 10, 0.3, 1);
+    sim_input si = {.train = &in, .T = 5};
+    uint32_t lab = 3;
+    float before = n->params[0];
+    assert_int_equal(trainer_step(tr, &si, &lab, NULL, 1, NULL), EVSNN_ERANGE);
+    assert_non_null(strstr(evsnn_errmsg(), "label 3"));
+    assert_float_equal(n->params[0], before, 0);
+    spk_deinit(&in);
+    trainer_free(tr);
+    net_free(n);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_adam_by_hand),
+        cmocka_unit_test(test_sgd_momentum_by_hand),
+        cmocka_unit_test(test_cosine_restarts),
+        cmocka_unit_test(test_clip),
+        cmocka_unit_test(test_threads_bitwise),
+        cmocka_unit_test(test_bad_label),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
