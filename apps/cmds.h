@@ -9,5 +9,7 @@ int cmd_init(int argc, char **argv);
 int cmd_hw(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
 
 #endif

@@ -16,6 +16,8 @@ static const command commands[] = {
     {"init", cmd_init, "write a freshly initialised model file from an architecture"},
     {"hw", cmd_hw, "replay a recorded trace through the accelerator cycle model (hw dse: PE sweep)"},
     {"train", cmd_train, "train a network (BPTT, surrogate gradients) with checkpoints and resume"},
+    {"sweep", cmd_sweep, "run a study (train, evaluate, accelerator model per trial) into a CSV/HDF5 table; MPI-aware"},
+    {"plot", cmd_plot, "draw a study's figures (PNG, gnuplot) named after the papers'"},
     {"eval", cmd_eval, "evaluate a model: accuracy, loss, firing rates, silent neurons, histograms"},
 };
 
