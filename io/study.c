@@ -5,6 +5,7 @@
 #include <hdf5.h>
 #include <libconfig.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
