@@ -146,7 +146,7 @@ static int fig1(ctx *c) {
         fprintf(f, "\n\n");
     }
     fclose(f);
-    char sc[8192];
+    char sc[32768];
     int len = snprintf(sc, sizeof sc,
                        "set multiplot layout 1,2 title 'Accuracy and accelerator efficiency vs surrogate slope (cf. seed 000, Fig. 1)'\n"
                        "set logscale x\nset grid\nset key bottom right\nset xlabel 'surrogate slope (k, or alpha for atan)'\n"
@@ -196,7 +196,7 @@ static int fig2(ctx *c) {
             fputc('\n', f);
         }
         fclose(f);
-        char sc[8192], xt[2048] = "", yt[2048] = "";
+        char sc[32768], xt[2048] = "", yt[2048] = "";
         int lx = 0, ly = 0;
         for (uint32_t i = 0; i < nb; i++) lx += snprintf(xt + lx, sizeof xt - (size_t)lx, "%s\"%.3g\" %u", i ? ", " : "", be[i], i);
         for (uint32_t j = 0; j < nt; j++) ly += snprintf(yt + ly, sizeof yt - (size_t)ly, "%s\"%.3g\" %u", j ? ", " : "", th[j], j);
@@ -248,7 +248,7 @@ static int fig4(ctx *c) {
     uint32_t ids[4];
     char lab[4][96];
     const uint32_t m = representatives(c, ids, lab);
-    char sc[16384], p[4096];
+    char sc[32768], p[4096];
     int len = snprintf(sc, sizeof sc, "set multiplot layout 1,%u title 'Output membrane potential on test sample 0 (cf. seed 004, Fig. 4)'\n"
                                       "set grid\nset xlabel 'time step'\nset ylabel 'membrane u'\nset key top left\n", m ? m : 1);
     uint32_t drawn = 0;
@@ -324,7 +324,7 @@ static int fig5(ctx *c) {
         fprintf(f, "\n\n");
     }
     fclose(f);
-    char sc[8192];
+    char sc[32768];
     int len = snprintf(sc, sizeof sc,
                        "set multiplot layout 1,%u title 'Spikes per neuron per test sample, with threshold annealing (THA) and without (cf. seed 004, Fig. 5)'\n"
                        "set style data histograms\nset style histogram clustered gap 1\nset style fill solid 0.8 border -1\n"
@@ -342,7 +342,7 @@ static int fig6(ctx *c) {
     uint32_t ids[4];
     char lab[4][96];
     const uint32_t m = representatives(c, ids, lab);
-    char sc[8192], p[4096];
+    char sc[32768], p[4096];
     int len = snprintf(sc, sizeof sc, "set title 'Training loss and threshold per step (cf. seed 004, Fig. 6)'\nset grid\n"
                                       "set xlabel 'optimizer step'\nset ylabel 'training loss (batch)'\nset y2label 'threshold, first spiking layer'\n"
                                       "set ytics nomirror\nset y2tics\nset key top right\nplot ");

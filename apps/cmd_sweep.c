@@ -107,9 +107,18 @@ static int trial_cfg(const study_fixed *fx, const study_trial *t, int threads, t
     c->threads = threads;
     c->seed = t->seed;
     if (strncmp(t->threshold, "anneal:", 7) == 0) {
-        if (sscanf(t->threshold, "anneal:%f:%f:%f", &c->tha_theta0[0], &c->tha_theta_inf[0], &c->tha_alpha[0]) != 3)
-            return evsnn_seterr(EVSNN_EINVAL, "threshold '%s': expected anneal:THETA0:THETA_INF:ALPHA", t->threshold);
-        c->n_tha = 1;
+        /* per spiking layer, comma-separated (checked by the study parser) */
+        const char *p = t->threshold + 7;
+        c->n_tha = 0;
+        while (*p && c->n_tha < TRAIN_MAX_LAYERS) {
+            const uint32_t k = c->n_tha;
+            if (sscanf(p, "%f:%f:%f", &c->tha_theta0[k], &c->tha_theta_inf[k], &c->tha_alpha[k]) != 3)
+                return evsnn_seterr(EVSNN_EINVAL, "threshold '%s': expected anneal:THETA0:THETA_INF:ALPHA[,...]", t->threshold);
+            c->n_tha++;
+            p = strchr(p, ',');
+            if (!p) break;
+            p++;
+        }
     }
     return 0;
 }
@@ -204,6 +213,7 @@ static int trial_body(const study_fixed *fx, const study_trial *t, int threads, 
     dopt.steps = fx->steps;
     dopt.max_train = fx->max_train;
     dopt.max_test = fx->max_test;
+    dopt.split_at = fx->split_at;
     dopt.encoding = fx->encoding[0] ? fx->encoding : NULL;
     dopt.seed = t->seed;
     trainer *tr = NULL;

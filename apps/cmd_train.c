@@ -426,6 +426,10 @@ int cmd_train(int argc, char **argv) {
     }
     if (rank == 0) printf("{\"done\":true,\"model\":");
     if (rank == 0) json_str(stdout, out);
+    double ar_s = 0;
+    uint64_t ar_calls = 0;
+    comm_stats(&ar_s, &ar_calls, NULL);
+    if (rank == 0 && nranks > 1) printf(",\"ranks\":%u,\"allreduce_s\":%.6f,\"allreduce_calls\":%llu", nranks, ar_s, (unsigned long long)ar_calls);
     if (rank == 0) printf(",\"epochs\":%.0f,\"steps\":%llu,\"seconds\":%.3f,\"binarized\":%s,\"model_bits\":%llu}\n", epochs,
            (unsigned long long)trainer_optim(tr)->t, now_s() - t_start, c.binarize ? "true" : "false",
            (unsigned long long)bits);

@@ -115,13 +115,21 @@ static int get_str(pctx *p, const config_setting_t *g, const char *where, const 
     return 0;
 }
 
-/* "fixed" or "anneal:T0:TINF:A" with thresholds > 0, alpha in [0, 1]. */
+/* "fixed" or "anneal:T0:TINF:A[,T0:TINF:A...]" (per spiking layer, a shorter list repeats
+ * its last) with thresholds > 0, alpha in [0, 1]. */
 static int check_threshold(const char *s) {
     if (!strcmp(s, "fixed")) return 0;
-    float a, b, c;
-    char extra;
-    if (sscanf(s, "anneal:%f:%f:%f%c", &a, &b, &c, &extra) == 3 && a > 0 && b > 0 && c >= 0 && c <= 1) return 0;
-    return -1;
+    if (strncmp(s, "anneal:", 7)) return -1;
+    char buf[STUDY_STR];
+    snprintf(buf, sizeof buf, "%s", s + 7);
+    char *save = NULL;
+    int n = 0;
+    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save), n++) {
+        float a, b, c;
+        char extra;
+        if (sscanf(tok, "%f:%f:%f%c", &a, &b, &c, &extra) != 3 || !(a > 0) || !(b > 0) || !(c >= 0 && c <= 1)) return -1;
+    }
+    return n > 0 && n <= 16 ? 0 : -1;
 }
 
 static int check_value(pctx *p, const config_setting_t *e, const char *key, int ax, double v, const char *str) {
@@ -132,7 +140,7 @@ static int check_value(pctx *p, const config_setting_t *e, const char *key, int 
     case AX_SEED: if (!(v >= 0 && v < 9.007199254740992e15)) return bad(p, e, key, "seed must be an integer >= 0"); break;
     case AX_THRESH:
         if (check_threshold(str))
-            return bad(p, e, key, "expected \"fixed\" or \"anneal:THETA0:THETA_INF:ALPHA\" (thresholds > 0, alpha in [0, 1])");
+            return bad(p, e, key, "expected \"fixed\" or \"anneal:THETA0:THETA_INF:ALPHA[,...]\" (thresholds > 0, alpha in [0, 1])");
         break;
     case AX_SURR:
         if (!*str) return bad(p, e, key, "empty surrogate name");
@@ -255,11 +263,12 @@ static int parse_root(pctx *p, study *st, config_t *cf) {
     if ((s = config_setting_get_member(root, "train"))) {
         if (config_setting_type(s) != CONFIG_TYPE_GROUP) return bad(p, s, "train", "expected a group { ... }");
         static const char *const tk[] = {"epochs", "batch", "lr", "optim", "loss", "steps", "max_train", "max_test",
-                                         "encoding", "input", "test_data", "slots", NULL};
+                                         "encoding", "input", "test_data", "slots", "split_at", NULL};
         if (only_keys(p, s, "train", tk)) return p->rc;
         if (get_u32(p, s, "train", "epochs", &f->epochs, 1, 1e6) || get_u32(p, s, "train", "batch", &f->batch, 1, 1e6) ||
             get_u32(p, s, "train", "steps", &f->steps, 0, 1e7) || get_u32(p, s, "train", "max_train", &f->max_train, 0, 1e9) ||
-            get_u32(p, s, "train", "max_test", &f->max_test, 0, 1e9) || get_u32(p, s, "train", "slots", &f->slots, 1, 1024) ||
+            get_u32(p, s, "train", "max_test", &f->max_test, 0, 1e9) ||
+            get_u32(p, s, "train", "split_at", &f->split_at, 0, 1e9) || get_u32(p, s, "train", "slots", &f->slots, 1, 1024) ||
             get_str(p, s, "train", "optim", f->optim, sizeof f->optim) || get_str(p, s, "train", "loss", f->loss, sizeof f->loss) ||
             get_str(p, s, "train", "encoding", f->encoding, sizeof f->encoding) ||
             get_str(p, s, "train", "input", f->input, sizeof f->input) ||

@@ -38,7 +38,7 @@ typedef struct {
     char surrogate[32];          /* surrogate name, e.g. fast_sigmoid, atan */
     float slope;                 /* k (fast_sigmoid, sigmoid, ...) or alpha (atan); 0: default */
     float beta, theta;
-    char threshold[64];          /* "fixed" or "anneal:THETA0:THETA_INF:ALPHA" */
+    char threshold[STUDY_STR];   /* "fixed" or "anneal:THETA0:THETA_INF:ALPHA[,...]" per spiking layer */
     int binarize;
     uint64_t seed;
     char key[1024];              /* canonical text of the settings above */
@@ -47,6 +47,7 @@ typedef struct {
 /* Settings shared by all trials. */
 typedef struct {
     uint32_t epochs, batch, steps, max_train, max_test, slots;
+    uint32_t split_at;           /* > 0: one file, first split_at samples train, the rest test */
     float lr;
     char optim[16], loss[16], encoding[16], input[32], test_data[STUDY_STR];
     uint32_t hw_samples;         /* test samples replayed through the accelerator model */

@@ -16,6 +16,15 @@
 #include <mpi.h>
 
 static int started_here; /* comm_init called MPI_Init (so comm_finalize ends it) */
+/* Process-wide instrumentation (comm_stats), like MPI's own profiling counters. */
+static double ar_seconds;
+static uint64_t ar_calls, ar_bytes;
+
+void comm_stats(double *allreduce_s, uint64_t *calls, uint64_t *bytes) {
+    if (allreduce_s) *allreduce_s = ar_seconds;
+    if (calls) *calls = ar_calls;
+    if (bytes) *bytes = ar_bytes;
+}
 
 static int mpi_err(int rc, const char *what) {
     char s[MPI_MAX_ERROR_STRING];
@@ -67,11 +76,15 @@ int comm_is_mpi(void) { return 1; }
 
 static int allreduce(void *x, size_t n, size_t esz, MPI_Datatype t) {
     if (!live() || comm_size() == 1) return 0;
+    const double t0 = MPI_Wtime();
     for (size_t o = 0; o < n; o += CHUNK) {
         const size_t k = n - o < CHUNK ? n - o : CHUNK;
         int rc = MPI_Allreduce(MPI_IN_PLACE, (char *)x + o * esz, (int)k, t, MPI_SUM, MPI_COMM_WORLD);
         if (rc != MPI_SUCCESS) return mpi_err(rc, "all-reduce");
     }
+    ar_seconds += MPI_Wtime() - t0;
+    ar_calls++;
+    ar_bytes += n * esz;
     return 0;
 }
 int comm_allreduce_sum_f32(float *x, size_t n) { return allreduce(x, n, sizeof *x, MPI_FLOAT); }
@@ -141,6 +154,11 @@ int comm_init(int *argc, char ***argv) {
     return 0;
 }
 void comm_finalize(void) {}
+void comm_stats(double *allreduce_s, uint64_t *calls, uint64_t *bytes) {
+    if (allreduce_s) *allreduce_s = 0;
+    if (calls) *calls = 0;
+    if (bytes) *bytes = 0;
+}
 int comm_rank(void) { return 0; }
 int comm_size(void) { return 1; }
 int comm_is_mpi(void) { return 0; }

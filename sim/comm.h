@@ -45,6 +45,11 @@ int comm_recv(int src, int tag, void *buf, size_t cap, int *from, int *tag_out, 
 /* 1 if a message from src with tag is waiting (non-blocking), else 0; *from and *tag_out set. */
 int comm_probe(int src, int tag, int *from, int *tag_out);
 
+/* Time spent inside the all-reduce calls of this process since it started (seconds, calls,
+ * payload bytes): instrumentation for benchmarks, kept by the MPI variant only (zeros
+ * serially). It includes waiting for the slowest rank, which is part of the cost. */
+void comm_stats(double *allreduce_s, uint64_t *calls, uint64_t *bytes);
+
 /* Wall clock, seconds (MPI_Wtime under MPI, CLOCK_MONOTONIC otherwise). */
 double comm_wtime(void);
 
