@@ -14,7 +14,8 @@
 # the libraries, so a fresh machine gets the right flags on the first run.
 DEB_PKGS := build-essential pkg-config libevent-dev libhdf5-dev hdf5-tools libgsl-dev zlib1g-dev \
             libcmocka-dev libmatio-dev libconfig-dev gnuplot-nox clang libclang-rt-14-dev \
-            openmpi-bin libopenmpi-dev
+            openmpi-bin libopenmpi-dev \
+            dataset-fashion-mnist
 PKGS := libevent hdf5-serial gsl zlib matio libconfig
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -45,6 +46,7 @@ LIB      := $(BUILD)/libevsnn.a
 EVSNN    := $(if $(filter build/release,$(BUILD)),bin/evsnn,$(BUILD)/bin/evsnn)
 TESTS    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 BENCHES  := $(BENCH_SRC:tests/%.c=$(BUILD)/tests/%)
+GEN_SYNTH := $(BUILD)/data/gen_synth
 
 .PHONY: all deps build test check asan bench bench-run demo demo-run fuzz fuzz-run clean install tests-build
 all: build
@@ -76,7 +78,7 @@ $(EVSNN): $(APP_OBJ) $(LIB)
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIB)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(LIB) $(LDLIBS_ALL) $(shell pkg-config --libs cmocka 2>/dev/null)
 
-tests-build: $(EVSNN) $(TESTS) $(BENCHES)
+tests-build: $(EVSNN) $(TESTS) $(BENCHES) $(GEN_SYNTH)
 
 test: deps
 	@$(MAKE) --no-print-directory check
@@ -96,7 +98,7 @@ bench-run: $(EVSNN) $(BENCHES)
 
 fuzz: deps
 	@$(MAKE) --no-print-directory BUILD=build/fuzz CC=clang OPT="-O1 -g" OMPFLAGS= \
-	  EXTRA_CFLAGS="-Wno-unknown-pragmas" SANFLAGS="-fsanitize=address,undefined" fuzz-run
+	  EXTRA_CFLAGS="-Wno-unknown-pragmas -Wno-unknown-attributes" SANFLAGS="-fsanitize=address,undefined,fuzzer-no-link" fuzz-run
 
 FUZZERS := $(FUZZ_SRC:tests/%.c=$(BUILD)/tests/%)
 FUZZ_SECONDS ?= 10
@@ -107,7 +109,9 @@ $(BUILD)/tests/fuzz_%: tests/fuzz_%.c $(LIB)
 fuzz-run: $(FUZZERS)
 	@for f in $(FUZZERS); do echo "fuzz: $$f ($(FUZZ_SECONDS) s)"; \
 	  mkdir -p $(BUILD)/corpus/$$(basename $$f); \
-	  $$f -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 $(BUILD)/corpus/$$(basename $$f) tests/corpus/$$(basename $$f) 2>&1 | tail -n 2 || exit 1; done
+	  log=$(BUILD)/corpus/$$(basename $$f).log; \
+	  if ! $$f -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 $(BUILD)/corpus/$$(basename $$f) tests/corpus/$$(basename $$f) >$$log 2>&1; \
+	  then tail -n 40 $$log; echo "fuzz: $$f FAILED (log: $$log)"; exit 1; fi; tail -n 1 $$log; done
 
 demo: deps
 	@$(MAKE) --no-print-directory demo-run
@@ -120,7 +124,37 @@ install: build
 	install -m 755 bin/evsnn $(DESTDIR)$(PREFIX)/bin/evsnn
 	cp -r data/. $(DESTDIR)$(PREFIX)/share/evsnn/
 
+# ---- datasets (io/README.md). The built-in synthetic sets are generated; the real ones
+# are downloaded from their publishers with curl (large; never run by tests or CI).
+$(GEN_SYNTH): $(BUILD)/data/gen_synth.o $(LIB)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(LIB) $(LDLIBS_ALL)
+
+.PHONY: synth synth-run download-shd download-gesture download-nmnist
+synth: deps
+	@$(MAKE) --no-print-directory synth-run
+synth-run: $(GEN_SYNTH)
+	$(GEN_SYNTH) data/synth
+
+DATASETS ?= datasets
+UNZIP = sh -c 'command -v unzip >/dev/null && unzip -q -o "$$0" -d "$$1" || python3 -m zipfile -e "$$0" "$$1"'
+download-shd:  # Spiking Heidelberg Digits (Cramer et al. 2020), ~0.5 GB unpacked
+	mkdir -p $(DATASETS)/shd
+	cd $(DATASETS)/shd && curl -fL -O https://zenkelab.org/datasets/md5sums.txt && \
+	  for f in shd_train.h5.gz shd_test.h5.gz; do curl -fL -C - -O https://zenkelab.org/datasets/$$f; done && \
+	  grep -E ' shd_(train|test)\.h5\.gz$$' md5sums.txt | md5sum -c - && gunzip -kf shd_train.h5.gz shd_test.h5.gz
+download-gesture:  # DVS128 Gesture (Amir et al. 2017), ~2.7 GB; the publisher's copy is IBM Box (browser only)
+	mkdir -p $(DATASETS)
+	cd $(DATASETS) && curl -fL -C - -o DvsGesture.tar.gz 'https://www.dropbox.com/s/cct5kyilhtsliup/DvsGesture.tar.gz?dl=1' && \
+	  tar xzf DvsGesture.tar.gz
+download-nmnist:  # N-MNIST (Orchard et al. 2015) from Mendeley Data, doi:10.17632/468j46mzdv.1, ~1 GB
+	mkdir -p $(DATASETS)/nmnist
+	cd $(DATASETS)/nmnist && \
+	  curl -fL -C - -o Train.zip https://data.mendeley.com/public-files/datasets/468j46mzdv/files/39c25547-014b-4137-a934-9d29fa53c7a0/file_downloaded && \
+	  echo '20959b8e626244a1b502305a9e6e2031  Train.zip' | md5sum -c - && \
+	  curl -fL -C - -o Test.zip https://data.mendeley.com/public-files/datasets/468j46mzdv/files/05a4d654-7e03-4c15-bdfa-9bb2bcbea494/file_downloaded && \
+	  $(UNZIP) Train.zip . && $(UNZIP) Test.zip .
+
 clean:
 	rm -rf build bin
 
--include $(LIB_OBJ:.o=.d) $(APP_OBJ:.o=.d) $(TESTS:=.d) $(BENCHES:=.d)
+-include $(LIB_OBJ:.o=.d) $(APP_OBJ:.o=.d) $(TESTS:=.d) $(BENCHES:=.d) $(GEN_SYNTH).d

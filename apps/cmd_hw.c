@@ -12,6 +12,7 @@
 #include "apps/netcli.h"
 #include "hw/hw.h"
 #include "io/model.h"
+#include "io/dataset.h"
 #include "io/trace.h"
 #include "sim/engine.h"
 #include "sim/evsnn.h"
@@ -55,7 +56,8 @@ static void usage(FILE *f) {
             "  --samples N       samples (default 16 with the engine)\n"
             "  --seed S          input seed (default 1); sample b uses stream b of S\n"
             "  --record FILE.h5  also write the trace, for later `evsnn hw --trace`\n"
-            "  --data ...        dataset inputs: not in this build (no loaders yet); use --input-rate\n"
+            "  --data FILE       run the engine on the first --samples samples of a dataset (any format\n"
+            "                    'evsnn data' reads; event data, or images with --encoding rate)\n"
             NETCLI_HELP
             "dse options:\n"
             "  --max-pes N       largest PE count tried per layer (default 64); counts are powers of two\n"
@@ -292,10 +294,11 @@ static int run_dse(hw_machine *m, const samples *S, uint32_t max_pes, const char
     return rc;
 }
 
-/* Run the engine on N Bernoulli samples (sample b: stream b of seed) and keep its input and
- * per-layer output trains; with `record`, also write them as a trace. */
+/* Run the engine on N samples — the first N of dataset `ds`, or Bernoulli inputs (sample b:
+ * stream b of seed) — and keep its input and per-layer output trains; with `record`, also
+ * write them as a trace. */
 static int engine_samples(const net *n, uint32_t T, uint32_t N, double rate, uint64_t seed, const char *record,
-                          samples *S) {
+                          dataset *ds, samples *S) {
     memset(S, 0, sizeof *S);
     S->L = n->n_layers;
     S->in = calloc(N, sizeof *S->in);
@@ -305,8 +308,24 @@ static int engine_samples(const net *n, uint32_t T, uint32_t N, double rate, uin
     sim_result *res = calloc(N, sizeof *res);
     int rc = 0;
     if (!S->in || !S->ly || !S->lp || !in || !res) rc = evsnn_seterr(EVSNN_ENOMEM, "no memory for %u samples", N);
+    int *label = calloc(N, sizeof *label);
+    if (!label) rc = evsnn_seterr(EVSNN_ENOMEM, "no memory for %u samples", N);
     for (uint32_t b = 0; b < N && !rc; b++) {
-        rc = synth_bernoulli(&S->in[b], T, n->n_in, rate, rng_stream(seed, b));
+        label[b] = -1;
+        if (ds) {
+            ds_sample d = {0};
+            rc = ds_get(ds, b, &d);
+            if (!rc && d.static_x)
+                rc = evsnn_seterr(EVSNN_EINVAL, "sample %u is a static image: the accelerator needs input spikes "
+                                                "(use --encoding rate or poisson)", b);
+            if (!rc) {
+                S->in[b] = d.train; /* the sample set takes the train */
+                memset(&d.train, 0, sizeof d.train);
+                label[b] = d.label;
+            }
+            ds_sample_deinit(&d);
+        } else
+            rc = synth_bernoulli(&S->in[b], T, n->n_in, rate, rng_stream(seed, b));
         S->N = b + 1;
         if (!rc) rc = sim_result_init(&res[b], n, T, 0);
         in[b] = (sim_input){.train = &S->in[b], .T = T};
@@ -319,7 +338,7 @@ static int engine_samples(const net *n, uint32_t T, uint32_t N, double rate, uin
         if (!w) rc = EVSNN_EIO;
     }
     for (uint32_t b = 0; b < N && !rc; b++) {
-        if (w && (rc = trace_add(w, &S->in[b], &res[b], -1))) break;
+        if (w && (rc = trace_add(w, &S->in[b], &res[b], label[b]))) break;
         /* move the engine's trains into the sample set */
         for (uint32_t l = 0; l < S->L; l++) {
             S->ly[(size_t)b * S->L + l] = res[b].out[l];
@@ -333,6 +352,7 @@ static int engine_samples(const net *n, uint32_t T, uint32_t N, double rate, uin
     }
     for (uint32_t b = 0; res && b < N; b++) sim_result_deinit(&res[b]);
     free(res);
+    free(label);
     free(in);
     return rc;
 }
@@ -409,9 +429,8 @@ int cmd_hw(int argc, char **argv) {
         }
     }
     if (optind < argc) { fprintf(stderr, "evsnn hw: unexpected argument '%s'\n", argv[optind]); return 2; }
-    if (data) {
-        fprintf(stderr, "evsnn hw: --data '%s': dataset loaders are not in this build; use --input-rate "
-                        "(Bernoulli input) or a trace recorded elsewhere (--trace)\n", data);
+    if (data && trace) {
+        fprintf(stderr, "evsnn hw: give --trace or --data, not both\n");
         return 2;
     }
     int engine = model || nc.arch;
@@ -448,7 +467,27 @@ int cmd_hw(int argc, char **argv) {
         if (!en) { fprintf(stderr, "evsnn: %s\n", evsnn_errmsg()); return 2; }
         if (!model) net_init_params(en, init_seed);
         T = steps ? (uint32_t)steps : meta.steps ? meta.steps : 20;
-        rc = engine_samples(en, T, nsamp ? (uint32_t)nsamp : 16, rate, seed, record, &S);
+        uint32_t N = nsamp ? (uint32_t)nsamp : 16;
+        dataset *ds = NULL;
+        if (data) {
+            ds_opts o;
+            ds_opts_default(&o);
+            o.T = T;
+            ds = ds_open(data, &o, &err);
+            uint32_t c = 0, h = 0, w = 0;
+            if (ds) ds_shape(ds, &c, &h, &w);
+            if (ds && c * h * w != en->n_in) {
+                err = evsnn_seterr(EVSNN_ESHAPE, "%s: samples are %ux%ux%u, the network takes %ux%ux%u", data, c, h, w,
+                                   en->in_c, en->in_h, en->in_w);
+                ds_free(ds);
+                ds = NULL;
+            }
+            if (!ds) { fprintf(stderr, "evsnn: %s\n", evsnn_errmsg()); net_free(en); return 2; }
+            T = ds_steps(ds);
+            if (ds_len(ds) < N) N = ds_len(ds);
+        }
+        rc = engine_samples(en, T, N, rate, seed, record, ds, &S);
+        ds_free(ds);
         shape = en;
         if (rc == EVSNN_EIO) { fprintf(stderr, "evsnn: %s\n", evsnn_errmsg()); samples_free(&S); net_free(en); return 2; }
     }
@@ -504,7 +543,9 @@ int cmd_hw(int argc, char **argv) {
     }
     if (!rc && plot) rc = plots(plot, &first, rep, n, cfg.clock_mhz);
     char inputs_note[160] = "";
-    if (!trace)
+    if (data)
+        snprintf(inputs_note, sizeof inputs_note, "\"inputs\": \"dataset\", ");
+    else if (!trace)
         snprintf(inputs_note, sizeof inputs_note, "\"inputs\": \"bernoulli\", \"input_rate\": %.6g, \"seed\": %llu, ",
                  rate, seed);
     if (!rc) {

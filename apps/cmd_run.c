@@ -1,4 +1,5 @@
-/* apps/cmd_run.c — `evsnn run`: run a network on input spikes and print a JSON summary. */
+/* apps/cmd_run.c — `evsnn run`: run a network on input spikes (synthetic or a dataset)
+ * and print a JSON summary. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 #include "apps/cmds.h"
 #include "apps/json.h"
 #include "apps/netcli.h"
+#include "io/dataset.h"
 #include "io/model.h"
 #include "io/trace.h"
 #include "sim/engine.h"
@@ -17,32 +19,40 @@
 
 static const char *usage_text =
     "usage: evsnn run (--model MODEL.h5 | --arch A [--input SHAPE] [network options])\n"
-    "                 [--input-rate P] [--encoding bernoulli|direct] [--steps T]\n"
-    "                 [--batch B] [--seed S] [--init-seed S] [--threads N] [--per-sample]\n"
+    "                 [--data FILE [dataset options] | --input-rate P [--encoding bernoulli|direct]]\n"
+    "                 [--steps T] [--batch B] [--seed S] [--threads N] [--per-sample]\n"
+    "                 [--record TRACE.h5]\n"
     "\n"
-    "Run the event-driven engine on a batch of synthetic inputs and print one JSON object\n"
-    "on stdout: per-layer spikes, firing rates, synaptic events, neuron updates and silent\n"
-    "neurons, and the engine's time (input generation excluded).\n"
+    "Run the event-driven engine and print one JSON object on stdout: per-layer spikes,\n"
+    "firing rates, synaptic events, neuron updates and silent neurons, the engine's time\n"
+    "(input decoding and generation excluded) and, on a labelled dataset, the accuracy of\n"
+    "the output spike counts (class = the output neuron with most spikes, ties to the lowest).\n"
     "\n"
     "input:\n"
-    "  --input-rate P      Bernoulli spike probability per input channel and step (default 0.05)\n"
-    "  --encoding E        bernoulli (default) | direct: a static input, each channel U(0,1),\n"
-    "                      injected as the same current at every step (images, seed 004)\n"
-    "  --steps T           time steps (default: the model's, else 100)\n"
-    "  --batch B           samples (default 32), run in parallel over the threads\n"
-    "  --seed S            seed of the inputs (default 1); sample b uses stream b of S\n"
+    "  --data FILE         samples of a dataset (any format 'evsnn data' reads), binned into\n"
+    "                      steps; all selected samples run, --batch at a time\n"
+    "  --input-rate P      without --data: Bernoulli spikes, probability per channel and step\n"
+    "                      (default 0.05)\n"
+    "  --encoding E        without --data: bernoulli (default) | direct (static U(0,1) input\n"
+    "                      injected as the same current at every step); with --data: the\n"
+    "                      image coding direct | rate | poisson | latency\n"
+    "  --steps T           time steps (default: the dataset's, else the model's, else 100)\n"
+    "  --batch B           samples per parallel batch (default 32; without --data: the run)\n"
+    "  --seed S            seed of the synthetic inputs / of rate coding (default 1)\n"
     "  --threads N         threads (default: all cores); results do not depend on N\n"
-    "  --per-sample        also print one JSON line per sample (output spike counts, class)\n"
+    "  --per-sample        also print one JSON line per sample (label, class, output counts)\n"
     "  --record FILE       save every layer's event trace (HDF5) for the accelerator model\n"
     "                      ('evsnn hw --trace FILE')\n"
     "model:\n"
-    "  --model FILE        an evsnn model file (see 'evsnn init')\n"
+    "  --model FILE        an evsnn model file (see 'evsnn init', 'evsnn train')\n"
     "  --init-seed S       with --arch: seed of the PyTorch-default initialisation (default 1)\n"
     "\n" NETCLI_HELP
+    "\n%s"
     "\nExamples:\n"
     "  evsnn run --arch 700-3000-20 --beta 0.95 --input-rate 0.05 --steps 100 --batch 32\n"
     "  evsnn run --arch 32C3-P2-32C3-MP2-256-10 --input 3x32x32 --encoding direct --steps 25\n"
-    "\nExit status: 0 success, 2 bad options, model or input.\n";
+    "  evsnn run --model m.h5 --data ../shared/datasets/nmnist-small/test100.txt --per-sample\n"
+    "\nExit status: 0 success, 1 runtime failure, 2 bad options, model or input.\n";
 
 static double now_s(void) {
     struct timespec ts;
@@ -63,114 +73,180 @@ static int parse_ulong(const char *s, unsigned long lo, unsigned long hi, unsign
     return !*end && *v >= lo && *v <= hi ? 0 : -1;
 }
 
-/* The summary object: per-layer totals over the batch. */
-static void print_summary(const net *n, const sim_result *res, uint32_t B, uint32_t T, const char *model,
-                          const char *enc, double rate, int threads, double secs, uint64_t in_events) {
-    uint64_t syn_total = 0;
+/* Totals over every sample run. */
+typedef struct {
+    uint64_t spikes, syn, upd, inev;
+    double silent; /* sum over samples of silent / n */
+} layer_tot;
+
+typedef struct {
+    uint32_t samples, labelled, correct;
+    uint64_t in_events, syn;
+    double secs;
+    layer_tot *lt; /* [n_layers] */
+} run_tot;
+
+static void accumulate(run_tot *R, const net *n, const sim_result *res, uint32_t B) {
     for (uint32_t b = 0; b < B; b++)
-        for (uint32_t l = 0; l < n->n_layers; l++) syn_total += res[b].st[l].syn_events;
+        for (uint32_t l = 0; l < n->n_layers; l++) {
+            const layer_stats *st = &res[b].st[l];
+            R->lt[l].spikes += st->spikes;
+            R->lt[l].syn += st->syn_events;
+            R->lt[l].upd += st->neuron_updates;
+            R->lt[l].inev += st->in_events;
+            R->lt[l].silent += (double)st->silent / st->n;
+            R->syn += st->syn_events;
+        }
+}
+
+/* Predicted class: output neuron with most spikes (ties: lowest index). cnt: [n_out] */
+static uint32_t classify(const spk_train *o, uint64_t *cnt) {
+    memset(cnt, 0, (size_t)o->n * sizeof *cnt);
+    for (uint32_t k = 0; k < o->nnz; k++) cnt[o->idx[k]]++;
+    uint32_t best = 0;
+    for (uint32_t j = 1; j < o->n; j++) if (cnt[j] > cnt[best]) best = j;
+    return best;
+}
+
+static void print_summary(const net *n, const run_tot *R, uint32_t T, const char *model, const char *data,
+                          const char *enc, double rate, int threads) {
     fputs("{\"model\":", stdout);
     json_str(stdout, model ? model : "");
     fputs(",\"arch\":", stdout);
     json_str(stdout, n->arch);
-    printf(",\"input\":[%u,%u,%u],\"steps\":%u,\"batch\":%u,\"encoding\":\"%s\",\"input_rate\":", n->in_c, n->in_h, n->in_w, T,
-           B, enc);
-    json_num(stdout, rate);
-    printf(",\"threads\":%d,\"input_events\":%llu,\"syn_events\":%llu,\"time_s\":", threads, (unsigned long long)in_events,
-           (unsigned long long)syn_total);
-    json_num(stdout, secs);
+    if (data) {
+        fputs(",\"data\":", stdout);
+        json_str(stdout, data);
+    }
+    printf(",\"input\":[%u,%u,%u],\"steps\":%u,\"samples\":%u,\"encoding\":\"%s\",\"input_rate\":", n->in_c, n->in_h, n->in_w,
+           T, R->samples, enc);
+    if (data) fputs("null", stdout);
+    else json_num(stdout, rate);
+    printf(",\"threads\":%d,\"input_events\":%llu,\"syn_events\":%llu,\"time_s\":", threads,
+           (unsigned long long)R->in_events, (unsigned long long)R->syn);
+    json_num(stdout, R->secs);
     fputs(",\"samples_per_s\":", stdout);
-    json_num(stdout, secs > 0 ? B / secs : 0);
+    json_num(stdout, R->secs > 0 ? R->samples / R->secs : 0);
     fputs(",\"ms_per_sample\":", stdout);
-    json_num(stdout, 1e3 * secs / B);
+    json_num(stdout, 1e3 * R->secs / R->samples);
     fputs(",\"syn_events_per_s\":", stdout);
-    json_num(stdout, secs > 0 ? (double)syn_total / secs : 0);
+    json_num(stdout, R->secs > 0 ? (double)R->syn / R->secs : 0);
+    if (R->labelled) {
+        fputs(",\"accuracy\":", stdout);
+        json_num(stdout, (double)R->correct / R->labelled);
+    }
     fputs(",\"layers\":[", stdout);
     static const char *kinds[] = {"dense", "conv", "pool"};
     for (uint32_t l = 0; l < n->n_layers; l++) {
         const net_layer *L = &n->layers[l];
-        uint64_t spikes = 0, syn = 0, upd = 0, inev = 0;
-        double silent = 0;
-        for (uint32_t b = 0; b < B; b++) {
-            const layer_stats *st = &res[b].st[l];
-            spikes += st->spikes;
-            syn += st->syn_events;
-            upd += st->neuron_updates;
-            inev += st->in_events;
-            silent += (double)st->silent / st->n;
-        }
+        const layer_tot *t = &R->lt[l];
         printf("%s{\"name\":\"%s\",\"kind\":\"%s\",\"shape\":[%u,%u,%u],\"neurons\":%u,\"in_events\":%llu,\"spikes\":%llu,"
                "\"firing_rate\":",
-               l ? "," : "", L->name, kinds[L->kind], L->out_c, L->out_h, L->out_w, L->n_out, (unsigned long long)inev,
-               (unsigned long long)spikes);
-        json_num(stdout, (double)spikes / ((double)L->n_out * T * B));
-        printf(",\"syn_events\":%llu,\"neuron_updates\":%llu,\"silent_fraction\":", (unsigned long long)syn,
-               (unsigned long long)upd);
-        json_num(stdout, silent / B);
+               l ? "," : "", L->name, kinds[L->kind], L->out_c, L->out_h, L->out_w, L->n_out, (unsigned long long)t->inev,
+               (unsigned long long)t->spikes);
+        json_num(stdout, (double)t->spikes / ((double)L->n_out * T * R->samples));
+        printf(",\"syn_events\":%llu,\"neuron_updates\":%llu,\"silent_fraction\":", (unsigned long long)t->syn,
+               (unsigned long long)t->upd);
+        json_num(stdout, t->silent / R->samples);
         fputs("}", stdout);
     }
     fputs("]}\n", stdout);
 }
 
+enum { OPT_MODEL = 2000, OPT_RATE, OPT_ENC, OPT_STEPS, OPT_BATCH, OPT_SEED, OPT_INIT_SEED, OPT_THREADS,
+       OPT_PER_SAMPLE, OPT_RECORD, OPT_DATA, OPT_DS };
+
 int cmd_run(int argc, char **argv) {
     static const struct option opts[] = {NETCLI_OPTIONS,
-                                         {"model", required_argument, 0, 'm'},
-                                         {"input-rate", required_argument, 0, 'p'},
-                                         {"encoding", required_argument, 0, 'e'},
-                                         {"steps", required_argument, 0, 'T'},
-                                         {"batch", required_argument, 0, 'B'},
-                                         {"seed", required_argument, 0, 's'},
-                                         {"init-seed", required_argument, 0, 'i'},
-                                         {"threads", required_argument, 0, 't'},
-                                         {"per-sample", no_argument, 0, 'P'},
-                                         {"record", required_argument, 0, 'R'},
+                                         {"model", required_argument, 0, OPT_MODEL},
+                                         {"input-rate", required_argument, 0, OPT_RATE},
+                                         {"encoding", required_argument, 0, OPT_ENC},
+                                         {"steps", required_argument, 0, OPT_STEPS},
+                                         {"batch", required_argument, 0, OPT_BATCH},
+                                         {"seed", required_argument, 0, OPT_SEED},
+                                         {"init-seed", required_argument, 0, OPT_INIT_SEED},
+                                         {"threads", required_argument, 0, OPT_THREADS},
+                                         {"per-sample", no_argument, 0, OPT_PER_SAMPLE},
+                                         {"record", required_argument, 0, OPT_RECORD},
+                                         {"data", required_argument, 0, OPT_DATA},
+                                         /* dataset options (cmd_data_opt) */
+                                         {"split", required_argument, 0, OPT_DS},
+                                         {"first", required_argument, 0, OPT_DS},
+                                         {"count", required_argument, 0, OPT_DS},
+                                         {"dt-us", required_argument, 0, OPT_DS},
+                                         {"bins", required_argument, 0, OPT_DS},
+                                         {"window-us", required_argument, 0, OPT_DS},
+                                         {"downsample", required_argument, 0, OPT_DS},
+                                         {"pool", required_argument, 0, OPT_DS},
+                                         {"polarity", required_argument, 0, OPT_DS},
+                                         {"denoise-us", required_argument, 0, OPT_DS},
+                                         {"unit-factor", required_argument, 0, OPT_DS},
+                                         {"gain", required_argument, 0, OPT_DS},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     netcli nc;
     netcli_init(&nc);
-    const char *model = NULL, *record = NULL;
+    ds_opts dso;
+    ds_opts_default(&dso);
+    const char *model = NULL, *record = NULL, *data = NULL, *enc_arg = NULL;
     double rate = 0.05;
-    int direct = 0, per_sample = 0;
+    int per_sample = 0;
     unsigned long steps = 0, batch = 32, threads = 0, seed = 1, init_seed = 1;
-    int c;
+    int c, li = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "h", opts, &li)) != -1) {
         int rc = netcli_parse(&nc, c, optarg);
         if (rc < 0) { fprintf(stderr, "evsnn run: %s\n", evsnn_errmsg()); return 2; }
         if (rc) continue;
         switch (c) {
-        case 'm': model = optarg; break;
-        case 'p':
+        case OPT_MODEL: model = optarg; break;
+        case OPT_DATA: data = optarg; break;
+        case OPT_DS:
+            if (cmd_data_opt(&dso, opts[li].name, optarg)) {
+                fprintf(stderr, "evsnn run: --%s '%s': bad value (see 'evsnn run --help')\n", opts[li].name, optarg);
+                return 2;
+            }
+            break;
+        case OPT_RATE:
             if (parse_double(optarg, 0.0, 1.0, &rate)) { fprintf(stderr, "evsnn run: --input-rate '%s': expected a probability in [0,1]\n", optarg); return 2; }
             break;
-        case 'e':
-            if (!strcmp(optarg, "direct")) direct = 1;
-            else if (!strcmp(optarg, "bernoulli")) direct = 0;
-            else { fprintf(stderr, "evsnn run: --encoding '%s': expected bernoulli or direct\n", optarg); return 2; }
-            break;
-        case 'T':
+        case OPT_ENC: enc_arg = optarg; break;
+        case OPT_STEPS:
             if (parse_ulong(optarg, 1, 1000000, &steps)) { fprintf(stderr, "evsnn run: --steps '%s': expected an integer in 1..1000000 (T = 0 is not a run)\n", optarg); return 2; }
             break;
-        case 'B':
+        case OPT_BATCH:
             if (parse_ulong(optarg, 1, 1000000, &batch)) { fprintf(stderr, "evsnn run: --batch '%s': expected an integer in 1..1000000\n", optarg); return 2; }
             break;
-        case 's':
+        case OPT_SEED:
             if (parse_ulong(optarg, 0, (unsigned long)-1, &seed)) { fprintf(stderr, "evsnn run: --seed '%s': expected a non-negative integer\n", optarg); return 2; }
             break;
-        case 'i':
+        case OPT_INIT_SEED:
             if (parse_ulong(optarg, 0, (unsigned long)-1, &init_seed)) { fprintf(stderr, "evsnn run: --init-seed '%s': expected a non-negative integer\n", optarg); return 2; }
             break;
-        case 't':
+        case OPT_THREADS:
             if (parse_ulong(optarg, 1, 1024, &threads)) { fprintf(stderr, "evsnn run: --threads '%s': expected an integer in 1..1024\n", optarg); return 2; }
             break;
-        case 'P': per_sample = 1; break;
-        case 'R': record = optarg; break;
-        case 'h': fputs(usage_text, stdout); return 0;
+        case OPT_PER_SAMPLE: per_sample = 1; break;
+        case OPT_RECORD: record = optarg; break;
+        case 'h': printf(usage_text, cmd_data_opts_help); return 0;
         default: fprintf(stderr, "evsnn run: see 'evsnn run --help'\n"); return 2;
         }
     }
     if (optind < argc) { fprintf(stderr, "evsnn run: unexpected argument '%s'\n", argv[optind]); return 2; }
     if (model && nc.arch) { fprintf(stderr, "evsnn run: give --model or --arch, not both\n"); return 2; }
+    int direct = 0;
+    if (enc_arg) {
+        if (data) {
+            if (cmd_data_opt(&dso, "encoding", enc_arg)) {
+                fprintf(stderr, "evsnn run: --encoding '%s': expected direct, rate, poisson or latency with --data\n", enc_arg);
+                return 2;
+            }
+        } else if (!strcmp(enc_arg, "direct")) direct = 1;
+        else if (strcmp(enc_arg, "bernoulli")) {
+            fprintf(stderr, "evsnn run: --encoding '%s': expected bernoulli or direct\n", enc_arg);
+            return 2;
+        }
+    }
     int err;
     net *n;
     model_meta meta = {0};
@@ -180,80 +256,129 @@ int cmd_run(int argc, char **argv) {
         if (n) net_init_params(n, init_seed);
     }
     if (!n) { fprintf(stderr, "evsnn run: %s\n", evsnn_errmsg()); return 2; }
-    if (!steps) steps = meta.steps ? meta.steps : 100;
-    uint32_t T = (uint32_t)steps, B = (uint32_t)batch;
 
-    /* Inputs, generated before the clock starts: sample b draws from stream b of the seed,
-     * so the inputs do not depend on the thread count. */
+    dataset *ds = NULL;
+    uint32_t total;
+    if (data) {
+        if (steps) dso.T = (uint32_t)steps;
+        else if (meta.steps) dso.T = meta.steps;
+        dso.seed = seed;
+        ds = ds_open(data, &dso, &err);
+        if (!ds) { fprintf(stderr, "evsnn run: %s\n", evsnn_errmsg()); net_free(n); return 2; }
+        uint32_t dc, dh, dw;
+        ds_shape(ds, &dc, &dh, &dw);
+        if (dc * dh * dw != n->n_in) {
+            fprintf(stderr, "evsnn run: %s: samples are %ux%ux%u (%u values) but the network takes %ux%ux%u (%u)\n", data, dc,
+                    dh, dw, dc * dh * dw, n->in_c, n->in_h, n->in_w, n->n_in);
+            ds_free(ds);
+            net_free(n);
+            return 2;
+        }
+        if (ds_n_classes(ds) > net_n_out(n))
+            fprintf(stderr, "evsnn run: note: %s has %u classes but the network has %u outputs\n", data, ds_n_classes(ds),
+                    net_n_out(n));
+        steps = ds_steps(ds);
+        total = ds_len(ds);
+        if (total == 0) { fprintf(stderr, "evsnn run: %s: no samples selected\n", data); ds_free(ds); net_free(n); return 2; }
+    } else {
+        if (!steps) steps = meta.steps ? meta.steps : 100;
+        total = (uint32_t)batch;
+    }
+    const uint32_t T = (uint32_t)steps, B = total < batch ? total : (uint32_t)batch;
+
     spk_train *trains = calloc(B, sizeof *trains);
+    ds_sample *dss = calloc(B, sizeof *dss);
     float *xs = direct ? malloc((size_t)B * n->n_in * sizeof *xs) : NULL;
     sim_input *in = calloc(B, sizeof *in);
     sim_result *res = calloc(B, sizeof *res);
+    uint64_t *cnt = calloc(net_n_out(n), sizeof *cnt);
+    run_tot R = {.lt = calloc(n->n_layers, sizeof *R.lt)};
+    int *labels = calloc(B, sizeof *labels);
+    trace_writer *tw = NULL;
     int status = 0;
-    uint64_t in_events = 0;
-    if (!trains || !in || !res || (direct && !xs)) { fprintf(stderr, "evsnn run: out of memory\n"); status = 1; goto out; }
-    for (uint32_t b = 0; b < B; b++) {
-        if (direct) {
-            float *x = xs + (size_t)b * n->n_in;
-            synth_uniform(x, n->n_in, rng_stream(seed, b));
-            in[b] = (sim_input){.static_x = x, .T = T};
-        } else {
-            if (synth_bernoulli(&trains[b], T, n->n_in, rate, rng_stream(seed, b))) {
-                fprintf(stderr, "evsnn run: %s\n", evsnn_errmsg());
-                status = 1;
-                goto out;
-            }
-            in_events += trains[b].nnz;
-            in[b] = (sim_input){.train = &trains[b], .T = T};
-        }
-        if (sim_result_init(&res[b], n, T, 0)) { fprintf(stderr, "evsnn run: %s\n", evsnn_errmsg()); status = 1; goto out; }
+    if (!trains || !dss || !in || !res || !cnt || !R.lt || !labels || (direct && !xs)) {
+        fprintf(stderr, "evsnn run: out of memory\n");
+        status = 1;
+        goto out;
     }
-    double t0 = now_s();
-    if (sim_run_batch(n, in, B, res, (int)threads)) {
+    for (uint32_t b = 0; b < B; b++)
+        if (sim_result_init(&res[b], n, T, 0)) { fprintf(stderr, "evsnn run: %s\n", evsnn_errmsg()); status = 1; goto out; }
+    if (record && !(tw = trace_create(record, n, T, &err))) {
         fprintf(stderr, "evsnn run: %s\n", evsnn_errmsg());
         status = 2;
         goto out;
     }
-    double secs = now_s() - t0;
-    if (record) {
-        /* Written to a temporary file and renamed by trace_close: never half a trace. */
-        trace_writer *w = trace_create(record, n, T, &err);
-        int rc = w ? 0 : err;
-        for (uint32_t b = 0; b < B && !rc; b++) rc = trace_add(w, in[b].train, &res[b], -1);
-        if (w && rc) trace_abort(w);
-        else if (w) rc = trace_close(w);
-        if (rc) {
+    for (uint32_t done = 0; done < total;) {
+        uint32_t nb = total - done < B ? total - done : B;
+        /* Inputs before the clock starts. Synthetic sample i draws from stream i of the seed;
+         * dataset samples decode serially (readers are not thread-safe). */
+        for (uint32_t b = 0; b < nb; b++) {
+            uint32_t i = done + b;
+            labels[b] = -1;
+            if (ds) {
+                if (ds_get(ds, i, &dss[b])) { fprintf(stderr, "evsnn run: %s\n", evsnn_errmsg()); status = 2; goto out; }
+                labels[b] = dss[b].label;
+                in[b] = dss[b].static_x ? (sim_input){.static_x = dss[b].static_x, .T = dss[b].T}
+                                        : (sim_input){.train = &dss[b].train, .T = dss[b].T};
+                if (!dss[b].static_x) R.in_events += dss[b].train.nnz;
+            } else if (direct) {
+                synth_uniform(xs + (size_t)b * n->n_in, n->n_in, rng_stream(seed, i));
+                in[b] = (sim_input){.static_x = xs + (size_t)b * n->n_in, .T = T};
+            } else {
+                spk_deinit(&trains[b]);
+                if (synth_bernoulli(&trains[b], T, n->n_in, rate, rng_stream(seed, i))) {
+                    fprintf(stderr, "evsnn run: %s\n", evsnn_errmsg());
+                    status = 1;
+                    goto out;
+                }
+                R.in_events += trains[b].nnz;
+                in[b] = (sim_input){.train = &trains[b], .T = T};
+            }
+        }
+        double t0 = now_s();
+        if (sim_run_batch(n, in, nb, res, (int)threads)) {
             fprintf(stderr, "evsnn run: %s\n", evsnn_errmsg());
             status = 2;
             goto out;
         }
-    }
-    if (per_sample) {
-        const spk_train *o;
-        for (uint32_t b = 0; b < B; b++) {
-            o = &res[b].out[n->n_layers - 1];
-            uint32_t no = o->n, best = 0;
-            uint64_t *cnt = calloc(no, sizeof *cnt);
-            if (!cnt) break;
-            for (uint32_t k = 0; k < o->nnz; k++) cnt[o->idx[k]]++;
-            for (uint32_t j = 1; j < no; j++) if (cnt[j] > cnt[best]) best = j;
-            printf("{\"sample\":%u,\"class\":%u,\"counts\":[", b, best);
-            for (uint32_t j = 0; j < no; j++) printf("%s%llu", j ? "," : "", (unsigned long long)cnt[j]);
-            printf("]}\n");
-            free(cnt);
+        R.secs += now_s() - t0;
+        accumulate(&R, n, res, nb);
+        for (uint32_t b = 0; b < nb; b++) {
+            uint32_t cls = classify(&res[b].out[n->n_layers - 1], cnt);
+            if (labels[b] >= 0) {
+                R.labelled++;
+                R.correct += (int)cls == labels[b];
+            }
+            if (per_sample) {
+                printf("{\"sample\":%u,\"label\":%d,\"class\":%u,\"counts\":[", done + b, labels[b], cls);
+                for (uint32_t j = 0; j < net_n_out(n); j++) printf("%s%llu", j ? "," : "", (unsigned long long)cnt[j]);
+                printf("]}\n");
+            }
+            /* Written to a temporary file and renamed by trace_close: never half a trace. */
+            if (tw && trace_add(tw, in[b].train, &res[b], labels[b])) {
+                fprintf(stderr, "evsnn run: %s\n", evsnn_errmsg());
+                status = 2;
+                goto out;
+            }
         }
+        R.samples += nb;
+        done += nb;
     }
-    print_summary(n, res, B, T, model, direct ? "direct" : "bernoulli", direct ? 1.0 : rate, threads ? (int)threads : 0,
-                  secs, in_events);
+    if (tw) {
+        trace_writer *w = tw;
+        tw = NULL;
+        if (trace_close(w)) { fprintf(stderr, "evsnn run: %s\n", evsnn_errmsg()); status = 2; goto out; }
+    }
+    print_summary(n, &R, T, model, data, data ? "dataset" : direct ? "direct" : "bernoulli", rate, (int)threads);
 out:
-    for (uint32_t b = 0; res && trains && b < B; b++) {
-        spk_deinit(&trains[b]);
-        sim_result_deinit(&res[b]);
+    if (tw) trace_abort(tw);
+    for (uint32_t b = 0; b < B; b++) {
+        if (trains) spk_deinit(&trains[b]);
+        if (dss) ds_sample_deinit(&dss[b]);
+        if (res) sim_result_deinit(&res[b]);
     }
-    free(trains);
-    free(xs);
-    free(in);
-    free(res);
+    free(trains); free(dss); free(xs); free(in); free(res); free(cnt); free(R.lt); free(labels);
+    ds_free(ds);
     net_free(n);
     return status;
 }

@@ -11,5 +11,12 @@ int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
+int cmd_data(int argc, char **argv);
+
+/* Dataset/transform option `--opt arg` (name without dashes) into a ds_opts (io/dataset.h):
+ * 0 applied, -1 bad value, 1 not a dataset option. cmd_data_opts_help documents them. */
+struct ds_opts;
+int cmd_data_opt(struct ds_opts *o, const char *opt, const char *arg);
+extern const char *cmd_data_opts_help;
 
 #endif

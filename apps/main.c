@@ -19,6 +19,7 @@ static const command commands[] = {
     {"sweep", cmd_sweep, "run a study (train, evaluate, accelerator model per trial) into a CSV/HDF5 table; MPI-aware"},
     {"plot", cmd_plot, "draw a study's figures (PNG, gnuplot) named after the papers'"},
     {"eval", cmd_eval, "evaluate a model: accuracy, loss, firing rates, silent neurons, histograms"},
+    {"data", cmd_data, "inspect, convert and picture datasets (info, convert, show)"},
 };
 
 static void usage(FILE *f) {

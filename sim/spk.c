@@ -86,6 +86,7 @@ static int cmp_iv(const void *a, const void *b) {
 /* Sort one step's events and merge duplicates; returns the new count. */
 static uint32_t sort_step(spk_train *s, uint32_t lo, uint32_t hi, uint32_t out, iv_pair *tmp) {
     uint32_t m = hi - lo;
+    if (m == 0) return 0; /* nothing to sort (and qsort must not see a NULL buffer) */
     if (s->val) {
         for (uint32_t k = 0; k < m; k++) tmp[k] = (iv_pair){s->idx[lo + k], s->val[lo + k]};
         qsort(tmp, m, sizeof *tmp, cmp_iv); /* qsort is not stable, but merged sums are */

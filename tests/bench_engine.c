@@ -27,6 +27,8 @@
 #include "sim/evsnn.h"
 #include "sim/rng.h"
 #include "sim/synth.h"
+#include "kernels/lif.h"
+#include "kernels/scatter.h"
 
 static double now_s(void) {
     struct timespec ts;
@@ -137,6 +139,60 @@ static void run_workload(const workload *w, double bw) {
     net_free(n);
 }
 
+/* The one-neuron-at-a-time LIF loop, kept scalar, as the oracle of lif_step_all. */
+__attribute__((optimize("no-tree-vectorize"))) static void lif_scalar(float *u, uint8_t *spk, const float *cur, uint32_t n) {
+    for (uint32_t i = 0; i < n; i++) {
+        int R = lif_above(u[i], 1.0f, LIF_GT);
+        u[i] = lif_next(u[i], cur[i], 0.0f, R, 0.95f, 1.0f, LIF_SUBTRACT);
+        spk[i] = (uint8_t)lif_above(u[i], 1.0f, LIF_GT);
+    }
+}
+
+/* Fast kernels against their plain oracles, one core, same run: the dense scatter of W1's
+ * first layer (700 x 3000 weights, 35 and 140 events per step) and the all-neuron LIF step. */
+static void bench_kernels(void) {
+    const uint32_t NI = 700, NO = 3000;
+    float *w = malloc((size_t)NI * NO * sizeof *w), *acc = calloc(NO, sizeof *acc), *u = calloc(NO, sizeof *u);
+    uint8_t *spk = malloc(NO);
+    uint32_t idx[140];
+    rng *r = rng_create(1);
+    for (size_t i = 0; i < (size_t)NI * NO; i++) w[i] = (float)rng_uniform_range(r, -0.04, 0.04);
+    rng_free(r);
+    for (uint32_t ne = 35; ne <= 140; ne *= 4) {
+        for (uint32_t e = 0; e < ne; e++) idx[e] = e * (NI / ne);
+        double best_f = 1e30, best_r = 1e30;
+        for (int rep = 0; rep < 5; rep++) {
+            double t0 = now_s();
+            for (int k = 0; k < 200; k++) scatter_dense(acc, w, idx, NULL, ne, NO);
+            double f = now_s() - t0;
+            t0 = now_s();
+            for (int k = 0; k < 200; k++) scatter_dense_ref(acc, w, idx, NULL, ne, NO);
+            double rr = now_s() - t0;
+            if (f < best_f) best_f = f;
+            if (rr < best_r) best_r = rr;
+        }
+        printf("{\"bench\":\"kernel\",\"kernel\":\"scatter_dense\",\"n_in\":%u,\"n_out\":%u,\"events\":%u,"
+               "\"fast_gsyn_per_s\":%.2f,\"ref_gsyn_per_s\":%.2f,\"speedup\":%.2f}\n",
+               NI, NO, ne, 200.0 * ne * NO / best_f / 1e9, 200.0 * ne * NO / best_r / 1e9, best_r / best_f);
+    }
+    double best_f = 1e30, best_r = 1e30;
+    for (int rep = 0; rep < 5; rep++) {
+        double t0 = now_s();
+        for (int k = 0; k < 2000; k++) lif_step_all(u, spk, acc, 1.0f, NULL, NO, 0.95f, 1.0f, LIF_SUBTRACT, LIF_GT);
+        double f = now_s() - t0;
+        t0 = now_s();
+        for (int k = 0; k < 2000; k++) lif_scalar(u, spk, acc, NO);
+        double rr = now_s() - t0;
+        if (f < best_f) best_f = f;
+        if (rr < best_r) best_r = rr;
+    }
+    printf("{\"bench\":\"kernel\",\"kernel\":\"lif_step_all\",\"neurons\":%u,\"fast_gupdates_per_s\":%.2f,"
+           "\"scalar_gupdates_per_s\":%.2f,\"speedup\":%.2f}\n",
+           NO, 2000.0 * NO / best_f / 1e9, 2000.0 * NO / best_r / 1e9, best_r / best_f);
+    fflush(stdout);
+    free(w); free(acc); free(u); free(spk);
+}
+
 static const workload W[] = {
     {"W1", "700-3000-20", NULL, 100, 32, 0.01, 7},
     {"W1", "700-3000-20", NULL, 100, 32, 0.05, 7},
@@ -202,6 +258,7 @@ int main(int argc, char **argv) {
         close(fd[0]);
         waitpid(pid, NULL, 0);
     }
+    bench_kernels();
     double ms[NW];
     for (int i = 0; i < NW; i++) ms[i] = in_child(i, bw);
     printf("{\"bench\":\"engine\",\"workload\":\"W1\",\"summary\":\"sparsity\",\"time_p0.2_over_p0.01\":%.2f,"

@@ -342,6 +342,38 @@ static void test_snntorch_forward(void **state) {
         }
 }
 
+/* Work follows events: three interior input spikes into a 8C3 layer on a 32x32 map touch
+ * 3 × 8 × 9 synapses and at most that many neurons (plus their pending resets), not the
+ * 8 × 30 × 30 × 50 neuron-steps a clock-driven engine updates. */
+static void test_work_follows_events(void **state) {
+    (void)state;
+    neuron_cfg nc = {.beta = 0.9f, .theta = 1.0f, .reset = RESET_SUBTRACT, .cmp = CMP_GT, .bias = 0};
+    net_opts o = {.cfg = &nc, .n_cfg = 1};
+    net *n = build("8C3-10", 1, 32, 32, &o);
+    net_init_params(n, 1);
+    for (size_t i = 0; i < n->layers[0].n_w; i++) n->layers[0].w[i] = 2.0f; /* every touched neuron fires */
+    spk_train in;
+    spk_init(&in, 50, 1024, 0);
+    spk_push(&in, 3, 5 * 32 + 5, 1);
+    spk_push(&in, 20, 16 * 32 + 16, 1);
+    spk_push(&in, 40, 25 * 32 + 9, 1);
+    spk_close(&in, 0);
+    sim_input si = {.train = &in, .T = 50};
+    sim_result r;
+    sim_result_init(&r, n, 50, 0);
+    int err;
+    sim *s = sim_create(n, 50, &err);
+    assert_int_equal(sim_run(s, &si, &r), 0);
+    assert_int_equal(r.st[0].syn_events, 3 * 8 * 9);
+    assert_int_equal(r.st[0].spikes, 3 * 8 * 9);          /* each touched neuron fires once */
+    assert_true(r.st[0].neuron_updates <= 2 * 3 * 8 * 9); /* touched + one pending reset each */
+    assert_true(r.st[0].neuron_updates >= 3 * 8 * 9);
+    sim_free(s);
+    sim_result_deinit(&r);
+    spk_deinit(&in);
+    net_free(n);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_exact_dense_all_modes),
@@ -352,6 +384,7 @@ int main(void) {
         cmocka_unit_test(test_random_tolerance),
         cmocka_unit_test(test_batch_equals_serial),
         cmocka_unit_test(test_snntorch_forward),
+        cmocka_unit_test(test_work_follows_events),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
