@@ -214,6 +214,7 @@ static int trial_body(const study_fixed *fx, const study_trial *t, int threads, 
     dopt.max_train = fx->max_train;
     dopt.max_test = fx->max_test;
     dopt.split_at = fx->split_at;
+    dopt.dt_us = fx->dt_us;
     dopt.encoding = fx->encoding[0] ? fx->encoding : NULL;
     dopt.seed = t->seed;
     trainer *tr = NULL;

@@ -48,6 +48,7 @@ typedef struct {
 typedef struct {
     uint32_t epochs, batch, steps, max_train, max_test, slots;
     uint32_t split_at;           /* > 0: one file, first split_at samples train, the rest test */
+    uint32_t dt_us;              /* event data: bin width in µs (0: the format's default) */
     float lr;
     char optim[16], loss[16], encoding[16], input[32], test_data[STUDY_STR];
     uint32_t hw_samples;         /* test samples replayed through the accelerator model */
