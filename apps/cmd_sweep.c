@@ -173,6 +173,7 @@ static int trial_hw(const study_trial *t, net *n, const tdata *te, uint32_t N, s
         if ((rc = hw_run(m, &in[i], lp[i], HW_JUMP, 0, &hs))) break;
         lat += (double)hs.latency;
         epj += hw_sample_energy_pj(m, &hs);
+        for (uint32_t l = 0; l < L && l < STUDY_MAX_LAYERS; l++) row->layer_cycles[l] += (double)hs.l[l].cycles / N;
         hw_sample_free(&hs);
     }
     if (rc) goto out;
@@ -337,6 +338,7 @@ typedef struct {
     uint32_t done, failed;
     int threads, quiet, io_rc;
     int stopped;         /* workers told to stop */
+    int comm_rc;         /* a failed send or receive: stop waiting for workers */
     char *msg;           /* receive buffer (MPI) */
     size_t msg_cap;
     double t_start;
@@ -455,12 +457,12 @@ static void serve_one(master *M, int blocking) {
         int rc = comm_recv(COMM_ANY, TAG_REQ, M->msg, M->msg_cap, &from, &tag, &len);
         if (rc == EVSNN_ERANGE) { /* grow and receive again (the message is still queued) */
             char *nb = realloc(M->msg, M->msg_cap * 4);
-            if (!nb) { M->io_rc = EVSNN_ENOMEM; return; }
+            if (!nb) { M->io_rc = M->comm_rc = EVSNN_ENOMEM; return; }
             M->msg = nb;
             M->msg_cap *= 4;
             continue;
         }
-        if (rc) { M->io_rc = rc; return; }
+        if (rc) { M->io_rc = M->comm_rc = rc; return; }
         break;
     }
     if (len > 0) {
@@ -675,7 +677,10 @@ stop_workers:
     if (status || M.io_rc) M.next = M.n_todo; /* hand out nothing more */
     while (size > 1 && M.stopped < size - 1) {
         serve_one(&M, 1);
-        if (M.io_rc == EVSNN_ENOMEM) break;
+        if (M.comm_rc) {
+            fprintf(stderr, "evsnn sweep: %s\n", evsnn_errmsg());
+            break;
+        }
     }
     if (!status && M.io_rc) status = 1;
     if (!status) {

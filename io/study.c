@@ -555,6 +555,7 @@ int study_write_csv(const char *path, const study_row *rows, uint32_t n) {
     fprintf(f, "%s", csv_header);
     for (int l = 0; l < STUDY_MAX_LAYERS; l++) fprintf(f, ",rate_%d", l);
     for (int l = 0; l < STUDY_MAX_LAYERS; l++) fprintf(f, ",silent_%d", l);
+    for (int l = 0; l < STUDY_MAX_LAYERS; l++) fprintf(f, ",cycles_%d", l);
     fprintf(f, ",key,error\n");
     for (uint32_t i = 0; i < n; i++) {
         const study_row *r = &rows[i];
@@ -584,6 +585,9 @@ int study_write_csv(const char *path, const study_row *rows, uint32_t n) {
             else fputc(',', f);
         for (int l = 0; l < STUDY_MAX_LAYERS; l++)
             if (ok && (uint32_t)l < r->n_layers) fprintf(f, ",%.9g", r->silent[l]);
+            else fputc(',', f);
+        for (int l = 0; l < STUDY_MAX_LAYERS; l++)
+            if (ok && (uint32_t)l < r->n_layers) fprintf(f, ",%.9g", r->layer_cycles[l]);
             else fputc(',', f);
         fputc(',', f);
         csv_str(f, t->key);
@@ -644,7 +648,9 @@ int study_read_csv(const char *path, study_row **rows, uint32_t *n) {
         if (errno == ENOENT) return 0;
         return evsnn_seterr(EVSNN_EIO, "%s: cannot open: %s", path, strerror(errno));
     }
-    enum { NF = 13 + N_NUM_COLS - 1 + 1 + 2 * STUDY_MAX_LAYERS + 2 };
+    /* Tables before the per-layer cycle columns (cycles_0..7) are read too (NaN there). */
+    enum { NF = 13 + N_NUM_COLS - 1 + 1 + 3 * STUDY_MAX_LAYERS + 2, NF_OLD = NF - STUDY_MAX_LAYERS };
+    int nf = NF;
     char *line = NULL, *fld[NF + 1];
     size_t cap = 0;
     uint32_t lineno = 0, m = 0, mcap = 0;
@@ -657,11 +663,12 @@ int study_read_csv(const char *path, study_row **rows, uint32_t *n) {
                 rc = evsnn_seterr(EVSNN_EFORMAT, "%s:1: not an evsnn study table (header expected: %.40s...)", path, csv_header);
                 break;
             }
+            if (!strstr(line, ",cycles_0,")) nf = NF_OLD;
             continue;
         }
         int k = csv_split(line, fld, NF + 1);
-        if (k != NF) {
-            rc = evsnn_seterr(EVSNN_EFORMAT, "%s:%u: %d fields, expected %d (truncated or edited table?)", path, lineno, k, NF);
+        if (k != nf) {
+            rc = evsnn_seterr(EVSNN_EFORMAT, "%s:%u: %d fields, expected %d (truncated or edited table?)", path, lineno, k, nf);
             break;
         }
         if (m == mcap) {
@@ -694,6 +701,12 @@ int study_read_csv(const char *path, study_row **rows, uint32_t *n) {
         if (w->n_layers > STUDY_MAX_LAYERS) w->n_layers = STUDY_MAX_LAYERS;
         for (int l = 0; l < STUDY_MAX_LAYERS; l++, b++) w->rate[l] = *fld[b] ? strtod(fld[b], NULL) : NAN;
         for (int l = 0; l < STUDY_MAX_LAYERS; l++, b++) w->silent[l] = *fld[b] ? strtod(fld[b], NULL) : NAN;
+        for (int l = 0; l < STUDY_MAX_LAYERS; l++) {
+            w->layer_cycles[l] = NAN;
+            if (nf != NF) continue;
+            if (*fld[b]) w->layer_cycles[l] = strtod(fld[b], NULL);
+            b++;
+        }
         snprintf(w->t.key, sizeof w->t.key, "%s", fld[b++]);
         snprintf(w->error, sizeof w->error, "%s", fld[b]);
         m++;
@@ -803,18 +816,20 @@ int study_write_h5(const char *path, const study_row *rows, uint32_t n) {
         hsize_t d = m;
         bad |= h5_doubles(g, nc[c], dbuf, 1, &d) < 0;
     }
-    for (int which = 0; which < 2 && !bad; which++) {
+    for (int which = 0; which < 3 && !bad; which++) {
         uint32_t j = 0;
         for (uint32_t i = 0; i < n; i++) {
             const study_row *r = &rows[i];
             if (r->status == STUDY_PENDING) continue;
             for (uint32_t l = 0; l < STUDY_MAX_LAYERS; l++)
                 dbuf[(size_t)j * STUDY_MAX_LAYERS + l] =
-                    r->status == STUDY_OK && l < r->n_layers ? (which ? r->silent[l] : r->rate[l]) : NAN;
+                    r->status == STUDY_OK && l < r->n_layers
+                        ? (which == 2 ? r->layer_cycles[l] : which ? r->silent[l] : r->rate[l])
+                        : NAN;
             j++;
         }
         hsize_t d[2] = {m, STUDY_MAX_LAYERS};
-        bad |= h5_doubles(g, which ? "silent" : "rate", dbuf, 2, d) < 0;
+        bad |= h5_doubles(g, which == 2 ? "layer_cycles" : which ? "silent" : "rate", dbuf, 2, d) < 0;
     }
     if (g >= 0) H5Gclose(g);
     if (f >= 0 && H5Fclose(f) < 0) bad = 1;

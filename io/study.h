@@ -79,6 +79,7 @@ typedef struct {
     double rate[STUDY_MAX_LAYERS];   /* spikes per neuron per step on the test set */
     double silent[STUDY_MAX_LAYERS]; /* fraction of neuron-samples that never fired */
     double cycles, latency_us, fps, energy_uj, fps_per_w;
+    double layer_cycles[STUDY_MAX_LAYERS]; /* accelerator: mean busy cycles of each layer per sample */
 } study_row;
 
 /* Read a table written by study_write_csv (missing file: 0 rows, 0 returned). rows is
@@ -87,8 +88,8 @@ int study_read_csv(const char *path, study_row **rows, uint32_t *n);
 /* Write rows [n] (status PENDING skipped) atomically. */
 int study_write_csv(const char *path, const study_row *rows, uint32_t n);
 /* The same table as HDF5: group /trials, one dataset per column ([n] float64 or
- * fixed-length strings; rate and silent [n, STUDY_MAX_LAYERS], NaN where a net has fewer
- * layers), root attribute version. */
+ * fixed-length strings; rate, silent and layer_cycles [n, STUDY_MAX_LAYERS], NaN where a
+ * net has fewer layers), root attribute version. */
 int study_write_h5(const char *path, const study_row *rows, uint32_t n);
 
 const char *study_status_name(study_status s);

@@ -72,6 +72,10 @@ check "beta x theta heat maps written" sh -c "test -s '$tmp/bt/plots/seed000_fig
 want=$(awk "$CSV"'{ csv($0) } f[2] == "ok" && f[9] + 0 == 0.5 && f[10] + 0 == 1.5 { s += f[19]; m++ } END { printf "%.4g", s / m }' "$tmp/bt/study.csv")
 got=$(awk '$1 == 0 && $2 == 1 { printf "%.4g", $3 }' "$tmp/bt/plots/seed000_fig2_latency.dat")
 check "latency map cell (beta 0.5, theta 1.5) = mean of its rows ($got vs $want)" test "$got" = "$want"
+# the built-in accelerator runs layers in lock-step: a sample's latency is the sum of its
+# layers' cycles (columns 40, 41: cycles_0, cycles_1), for every ok row
+awk "$CSV"'{ csv($0) } f[2] == "ok" { n++; if (f[40] + f[41] != f[18] + 0 || !(f[40] > 0)) bad = 1 } END { exit bad || n != 4 }' "$tmp/bt/study.csv"
+check "lock-step latency = sum of the per-layer cycles" test $? -eq 0
 "$EVSNN" sweep "$tmp/bt.study" -o "$tmp/bt" --quiet --retry-failed >"$tmp/out4" 2>&1
 check "--retry-failed reruns only the failed trials" grep -q '"ran":4,"failed":4,"skipped":4' "$tmp/out4"
 

@@ -25,7 +25,7 @@ export OMPI_MCA_btl_vader_single_copy_mechanism=none OMPI_MCA_rmaps_base_oversub
 
 # every column of the HDF5 table except the measured train_s
 dump() { for d in trial status variant dataset arch accel surrogate slope beta theta threshold binarize seed \
-                  accuracy loss train_loss cycles latency_us fps energy_uj fps_per_w n_layers rate silent key error; do
+                  accuracy loss train_loss cycles latency_us fps energy_uj fps_per_w n_layers rate silent layer_cycles key error; do
            h5dump -m %.17g -d "/trials/$d" "$1" | sed 1d; done; }
 
 "$EVSNN" sweep data/tiny.study -o "$tmp/one" --quiet >/dev/null 2>&1
