@@ -16,6 +16,7 @@
 #include "io/model.h"
 #include "sim/comm.h"
 #include "sim/evsnn.h"
+#include "sim/synth.h"
 #include "sim/train.h"
 
 static const char *usage_text =
@@ -37,6 +38,10 @@ static const char *usage_text =
     "  --encoding E        images: direct (default) | rate | poisson | latency\n"
     "  --dt-us US          event data: bin width in µs (default: the format's)\n"
     "  --steps T           time steps per sample (default: the data's)\n"
+    "  --data temporal[:p=P,peak=STEP,T=STEPS,seed=S,every=N]  seed 004's spike-timing task: one\n"
+    "                      Poisson input (rate P, default 0.05), the single output's membrane\n"
+    "                      trained to rise to 1.1x the final threshold at step 75; --epochs is\n"
+    "                      the number of iterations\n"
     "training:\n"
     "  --epochs E          epochs (default 5)\n"
     "  --batch B           minibatch size (default 32)\n"
@@ -60,6 +65,9 @@ static const char *usage_text =
     "  --tha T0:TINF:A[,...]  threshold annealing per spiking layer (a shorter list repeats its\n"
     "                      last): threshold starts at T0 and moves by A(TINF - theta) per step\n"
     "  --tha-centre C      initial (surrogate at T0, paper eq. 8; default) | current\n"
+    "  --record R          what the forward keeps for the backward: dense (default: every\n"
+    "                      membrane, T x N floats) | sparse (spike trains only; the backward\n"
+    "                      rebuilds the membranes layer by layer, same gradients up to rounding)\n"
     "  --seed S            seed of the initialisation and of the shuffling (default 1)\n"
     "  --threads N         threads (default: all cores); results do not depend on N\n"
     "  --slots K           gradient partial sums per batch (default 2); results depend on K\n"
@@ -69,6 +77,7 @@ static const char *usage_text =
     "  --resume FILE       continue from a checkpoint (same options): the result is bit for\n"
     "                      bit the uninterrupted run's\n"
     "  --log FILE          also append the JSON lines to FILE\n"
+    "  --trace FILE        temporal task: the output membrane after training (step target u spike)\n"
     "  --quiet             no progress line\n"
     "\n" NETCLI_HELP
     "\nExample:\n"
@@ -188,10 +197,104 @@ out:
     return rc;
 }
 
+/* Seed 004 §4.1: one Poisson input sample (n_in channels, rate p, T steps); the single
+ * output neuron's membrane is trained (mem_mse) towards a triangle that rises linearly to
+ * 10% above the (final) threshold at step `peak` and is 0 afterwards (quiet after the spike).
+ * One optimizer step per iteration (--epochs iterations); a JSON line every `every`
+ * iterations and at the end; the final membrane trace (t, target, u) to `trace_path`. */
+static int run_temporal(net *n, const train_cfg *c, const char *spec, uint64_t iters, const char *trace_path,
+                        const outputs *o) {
+    double p = 0.05, peak = 75, seed = 1, T = 100, every = 50;
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", spec + (spec[8] == ':' ? 9 : 8));
+    char *save = NULL;
+    for (char *kv = strtok_r(buf, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(kv, '=');
+        double *dst = NULL;
+        if (eq) {
+            *eq = '\0';
+            dst = !strcmp(kv, "p") ? &p : !strcmp(kv, "peak") ? &peak : !strcmp(kv, "seed") ? &seed : !strcmp(kv, "T") ? &T
+                : !strcmp(kv, "every") ? &every : NULL;
+        }
+        char *end;
+        if (!dst || (*dst = strtod(eq + 1, &end), *end) || *dst < 0) {
+            fprintf(stderr, "evsnn train: --data '%s': expected temporal[:p=P,peak=STEP,T=STEPS,seed=S,every=N]\n", spec);
+            return 2;
+        }
+    }
+    if (net_n_out(n) != 1 || T < 2 || peak >= T || p > 1 || every < 1) {
+        fprintf(stderr, "evsnn train: temporal task: one output neuron, 0 < peak < T and p <= 1 expected\n");
+        return 2;
+    }
+    train_cfg tc = *c;
+    tc.loss = LOSS_MEM_MSE;
+    const uint32_t nT = (uint32_t)T;
+    spk_train in;
+    if (synth_bernoulli(&in, nT, n->n_in, p, (uint64_t)seed)) { fprintf(stderr, "evsnn train: %s\n", evsnn_errmsg()); return 1; }
+    int err, status = 0;
+    trainer *tr = trainer_create(n, &tc, nT, &err);
+    float *target = malloc(nT * sizeof *target);
+    if (!tr || !target) { fprintf(stderr, "evsnn train: %s\n", evsnn_errmsg()); spk_deinit(&in); trainer_free(tr); free(target); return 2; }
+    const net_layer *out = &n->layers[n->n_layers - 1];
+    const uint32_t last_sp = net_n_spiking(n) - 1; /* the output layer's θ∞ (lists repeat their last) */
+    const float theta_final = tc.n_tha ? tc.tha_theta_inf[last_sp < tc.n_tha - 1 ? last_sp : tc.n_tha - 1] : out->nc.theta;
+    for (uint32_t t = 0; t < nT; t++) target[t] = t <= peak ? (float)(1.1 * theta_final * t / peak) : 0.0f;
+    sim_input si = {.train = &in, .T = nT};
+    const float *tg = target;
+    sim *s = sim_create(n, nT, &err);
+    sim_result r;
+    sim_result_init(&r, n, nT, SIM_RECORD_MEM);
+    for (uint64_t it = 0; it < iters; it++) {
+        train_stats st;
+        memset(&st, 0, sizeof st);
+        if (trainer_step(tr, &si, NULL, &tg, 1, &st)) {
+            fprintf(stderr, "evsnn train: iteration %llu: %s\n", (unsigned long long)it + 1, evsnn_errmsg());
+            status = 2;
+            break;
+        }
+        if ((it + 1) % (uint64_t)every && it + 1 != iters) continue;
+        /* The network as it is now (after the step): output spike steps and hidden rate. */
+        sim_free(s);
+        s = sim_create(n, nT, &err);
+        if (!s || sim_run(s, &si, &r)) { status = 1; break; }
+        char line[4096];
+        int len = snprintf(line, sizeof line, "{\"iteration\":%llu,\"loss\":%.6g,\"thresholds\":[", (unsigned long long)it + 1, st.loss);
+        for (uint32_t l = 0, f = 1; l < n->n_layers; l++)
+            if (n->layers[l].kind != NET_POOL) {
+                len += snprintf(line + len, sizeof line - (size_t)len, "%s%.6g", f ? "" : ",", (double)n->layers[l].nc.theta);
+                f = 0;
+            }
+        len += snprintf(line + len, sizeof line - (size_t)len, "],\"hidden_rate\":%.6g,\"output_spike_steps\":[",
+                        layer_rate(&r.st[0]));
+        const spk_train *os = &r.out[n->n_layers - 1];
+        for (uint32_t t = 0, f = 1; t < nT && len < 3900; t++)
+            if (spk_count(os, t)) { len += snprintf(line + len, sizeof line - (size_t)len, "%s%u", f ? "" : ",", t); f = 0; }
+        snprintf(line + len, sizeof line - (size_t)len, "]}\n");
+        emit(o, line);
+    }
+    if (!status && trace_path) {
+        FILE *f = fopen(trace_path, "w");
+        if (!f) { fprintf(stderr, "evsnn train: --trace %s: %s\n", trace_path, strerror(errno)); status = 1; }
+        else {
+            fprintf(f, "# step target membrane spike (output neuron, after training)\n");
+            const spk_train *os = &r.out[n->n_layers - 1];
+            for (uint32_t t = 0; t < nT; t++)
+                fprintf(f, "%u %.6g %.6g %u\n", t, (double)target[t], (double)r.mem[n->n_layers - 1][t], spk_count(os, t));
+            fclose(f);
+        }
+    }
+    sim_result_deinit(&r);
+    sim_free(s);
+    trainer_free(tr);
+    free(target);
+    spk_deinit(&in);
+    return status;
+}
+
 int cmd_train(int argc, char **argv) {
     enum { O_DATA = 2000, O_STEPS, O_EPOCHS, O_BATCH, O_OPTIM, O_LR, O_MOM, O_WD, O_COS, O_ETAMIN, O_GCLIP, O_WCLIP,
            O_SURR, O_LOSS, O_CR, O_IR, O_BIN, O_LCLAMP, O_THA, O_CENTRE, O_SEED, O_THREADS, O_SLOTS, O_CKPT,
-           O_RESUME, O_LOG, O_QUIET, O_TEST, O_SPLITAT, O_MAXTR, O_MAXTE, O_ENC, O_DT };
+           O_RESUME, O_LOG, O_QUIET, O_TEST, O_SPLITAT, O_MAXTR, O_MAXTE, O_ENC, O_DT, O_TRACE, O_RECORD };
     static const struct option opts[] = {NETCLI_OPTIONS,
         {"data", required_argument, 0, O_DATA}, {"steps", required_argument, 0, O_STEPS},
         {"epochs", required_argument, 0, O_EPOCHS}, {"batch", required_argument, 0, O_BATCH},
@@ -210,12 +313,14 @@ int cmd_train(int argc, char **argv) {
         {"test-data", required_argument, 0, O_TEST}, {"split-at", required_argument, 0, O_SPLITAT},
         {"max-train", required_argument, 0, O_MAXTR}, {"max-test", required_argument, 0, O_MAXTE},
         {"encoding", required_argument, 0, O_ENC}, {"dt-us", required_argument, 0, O_DT},
+        {"trace", required_argument, 0, O_TRACE}, {"record", required_argument, 0, O_RECORD},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     netcli nc;
     netcli_init(&nc);
     train_cfg c = train_defaults();
     tdata_opts dopt;
     memset(&dopt, 0, sizeof dopt);
+    const char *trace_path = NULL;
     const char *data = "synth", *out = NULL, *ckpt_path = NULL, *resume = NULL, *log_path = NULL;
     double v, lr = -1, epochs = 5, batch = 32, steps = 0, seed = 1;
     int quiet = 0, opt_set = 0;
@@ -240,6 +345,12 @@ int cmd_train(int argc, char **argv) {
         case O_MAXTR: if (num("max-train", optarg, 1, 1e9, &v)) return 2; dopt.max_train = (uint32_t)v; break;
         case O_MAXTE: if (num("max-test", optarg, 1, 1e9, &v)) return 2; dopt.max_test = (uint32_t)v; break;
         case O_ENC: dopt.encoding = optarg; break;
+        case O_TRACE: trace_path = optarg; break;
+        case O_RECORD:
+            if (!strcmp(optarg, "sparse")) c.sparse_record = 1;
+            else if (!strcmp(optarg, "dense")) c.sparse_record = 0;
+            else { fprintf(stderr, "evsnn train: --record '%s': expected sparse or dense\n", optarg); return 2; }
+            break;
         case O_DT: if (num("dt-us", optarg, 1, 1e9, &v)) return 2; dopt.dt_us = (uint32_t)v; break;
         case O_STEPS: if (num("steps", optarg, 1, 100000, &steps)) return 2; break;
         case O_EPOCHS: if (num("epochs", optarg, 1, 1e6, &epochs)) return 2; break;
@@ -317,9 +428,25 @@ int cmd_train(int argc, char **argv) {
     if (!n) { fprintf(stderr, "evsnn train: %s\n", evsnn_errmsg()); return 2; }
     net_init_params(n, c.seed);
     tdata tr_d, te_d;
+    memset(&tr_d, 0, sizeof tr_d);
+    memset(&te_d, 0, sizeof te_d);
     trainer *tr = NULL;
     outputs o = {0};
     uint32_t *perm = NULL;
+    if (log_path && !(o.log = fopen(log_path, "a"))) {
+        fprintf(stderr, "evsnn train: --log %s: %s\n", log_path, strerror(errno));
+        status = 2;
+        goto done;
+    }
+    if (!strncmp(data, "temporal", 8) && (data[8] == '\0' || data[8] == ':')) {
+        status = run_temporal(n, &c, data, (uint64_t)epochs, trace_path, &o);
+        if (!status) {
+            model_meta meta = {.binarized = c.binarize, .steps = 0};
+            snprintf(meta.dataset, sizeof meta.dataset, "%s", data);
+            if (model_save(out, n, &meta)) { fprintf(stderr, "evsnn train: %s\n", evsnn_errmsg()); status = 1; }
+        }
+        goto done;
+    }
     dopt.data = data;
     dopt.steps = (uint32_t)steps;
     dopt.seed = c.seed;
@@ -334,11 +461,6 @@ int cmd_train(int argc, char **argv) {
     if (!(tr = trainer_create(n, &c, T, &err))) { fprintf(stderr, "evsnn train: %s\n", evsnn_errmsg()); status = 2; goto done; }
     uint64_t epoch0 = 0;
     if (resume && resume_from(resume, tr, n, &epoch0)) { fprintf(stderr, "evsnn train: %s\n", evsnn_errmsg()); status = 2; goto done; }
-    if (log_path && !(o.log = fopen(log_path, "a"))) {
-        fprintf(stderr, "evsnn train: --log %s: %s\n", log_path, strerror(errno));
-        status = 2;
-        goto done;
-    }
     if (!(perm = malloc(tr_d.n * sizeof *perm))) { fprintf(stderr, "evsnn train: out of memory\n"); status = 1; goto done; }
     sim_input *bin = malloc(B * sizeof *bin);
     uint32_t *blab = malloc(B * sizeof *blab);

@@ -8,13 +8,7 @@
 #include "sim/evsnn.h"
 #include "sim/task.h"
 
-/* The dataset readers live on their own branch until merged: build without them. */
-#if defined(__has_include)
-#if __has_include("io/dataset.h")
-#define HAVE_DATASET 1
 #include "io/dataset.h"
-#endif
-#endif
 
 static int alloc_split(tdata *d, uint32_t n, uint32_t T, uint32_t classes, uint32_t n_in, int statics) {
     memset(d, 0, sizeof *d);
@@ -52,7 +46,6 @@ static int load_synth(tdata *train, tdata *test, const tdata_opts *o, uint32_t n
     return 0;
 }
 
-#ifdef HAVE_DATASET
 static int load_part(tdata *d, const char *path, const tdata_opts *o, ds_split split, uint32_t first, uint32_t count,
                      uint32_t max, uint32_t n_in) {
     ds_opts so;
@@ -107,13 +100,11 @@ out:
     ds_free(ds);
     return rc;
 }
-#endif
 
 int tdata_load(tdata *train, tdata *test, const tdata_opts *o, uint32_t n_in) {
     memset(train, 0, sizeof *train);
     memset(test, 0, sizeof *test);
     if (!strncmp(o->data, "synth", 5) && (o->data[5] == '\0' || o->data[5] == ':')) return load_synth(train, test, o, n_in);
-#ifdef HAVE_DATASET
     int rc;
     if (o->test_data) {
         if ((rc = load_part(train, o->data, o, DS_SPLIT_ALL, 0, 0, o->max_train, n_in))) return rc;
@@ -129,11 +120,6 @@ int tdata_load(tdata *train, tdata *test, const tdata_opts *o, uint32_t n_in) {
         rc = evsnn_seterr(EVSNN_ESHAPE, "data: train samples have %u steps, test samples %u", train->T, test->T);
     if (!rc && test->classes > train->classes) train->classes = test->classes;
     return rc;
-#else
-    return evsnn_seterr(EVSNN_EINVAL,
-                        "data '%s': this build has no dataset readers; use the built-in synthetic task "
-                        "(synth[:classes=4,train=512,test=256,T=25,hi=0.2,lo=0.05,seed=1])", o->data);
-#endif
 }
 
 void tdata_free(tdata *d) {

@@ -1,7 +1,7 @@
 /* apps/traindata.h — labelled samples for `evsnn train` and `evsnn eval`, held in memory.
  *
- * Sources: the built-in synthetic task (sim/task.h), named "synth[:key=value,...]", and,
- * when the build has the dataset readers (io/dataset.h), any file or folder they open:
+ * Sources: the built-in synthetic task (sim/task.h), named "synth[:key=value,...]", and any
+ * file or folder the dataset readers (io/dataset.h) open:
  * the train and test parts come from the format's own split, from --test-data, or from
  * --split-at N (first N samples train, the rest test: the MNIST-test-set split). */
 #ifndef EVSNN_APPS_TRAINDATA_H

@@ -1,11 +1,14 @@
 /* sim/backward.c — BPTT over recorded traces (see backward.h). */
 #include "backward.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "evsnn.h"
 #include "kernels/backward.h"
+#include "kernels/lif.h"
+#include "kernels/scatter.h"
 
 struct bwd {
     uint32_t T_max, maxn, maxfull;
@@ -19,6 +22,8 @@ struct bwd {
     float *col_v;        /* [col_cap] their values */
     uint32_t col_cap;
     float *wt;           /* [max n_in·n_out of dense layers above the first] transposed weights */
+    float *umem;         /* [T_max, maxn] recomputed membranes of one layer (sparse recording) */
+    float *cur;          /* [maxn] currents of one step */
 };
 
 bwd *bwd_create(const net *n, uint32_t T_max, int *err) {
@@ -46,6 +51,9 @@ bwd *bwd_create(const net *n, uint32_t T_max, int *err) {
     b->xd = malloc(maxn * sizeof(float));
     b->full = malloc(maxfull * sizeof(float));
     b->dfull = malloc(maxfull * sizeof(float));
+    b->umem = malloc(tn * sizeof(float));
+    b->cur = malloc(maxn * sizeof(float));
+    if (!b->umem || !b->cur) goto oom;
     b->col_off = malloc(((size_t)maxn + 1) * sizeof(uint32_t));
     if (!b->col_off) goto oom;
     if (!b->gout || !b->gin || !b->delta || !b->tmp || !b->xd || !b->full || !b->dfull) goto oom;
@@ -59,7 +67,7 @@ oom:
 void bwd_free(bwd *b) {
     if (!b) return;
     free(b->gout); free(b->gin); free(b->delta); free(b->tmp); free(b->xd); free(b->full); free(b->dfull);
-    free(b->col_off); free(b->col_t); free(b->col_v); free(b->wt);
+    free(b->col_off); free(b->col_t); free(b->col_v); free(b->wt); free(b->umem); free(b->cur);
     free(b);
 }
 
@@ -141,12 +149,84 @@ static void layer_delta(bwd *b, const net_layer *L, const bwd_cfg *c, float thet
             for (uint32_t k = out->off[t - 1]; k < out->off[t]; k++) b->delta[(size_t)t * no + out->idx[k]] = 0.0f;
 }
 
+/* Sparse recording: rebuild a spiking layer's membranes u [T, n_out] from what the forward
+ * kept, its input train (or static input) and its own output train: currents from the
+ * input events (dense rows or conv footprints, then the pooling of currents), the reset
+ * R[t] = s[t−1] taken from the recorded spikes, and the LIF rule of kernels/lif.h. The
+ * result equals the engine's membranes up to float rounding of the lazy decay. */
+static void recompute_mem(bwd *b, const net_layer *L, const sim_input *in, const spk_train *src, const spk_train *out,
+                          uint32_t T, float *u) {
+    const uint32_t no = L->n_out;
+    float *cur = b->cur, *prev = NULL;
+    int static_done = 0;
+    for (uint32_t t = 0; t < T; t++) {
+        float *ut = u + (size_t)t * no;
+        if (!src && static_done) {
+            /* static input: the same currents as the previous step */
+        } else if (L->kind == NET_DENSE) {
+            if (src) {
+                memset(cur, 0, no * sizeof *cur);
+                const uint32_t k = src->off[t];
+                scatter_dense(cur, L->w, src->idx + k, src->val ? src->val + k : NULL, src->off[t + 1] - k, no);
+            } else {
+                matvec_dense(cur, L->w, in->static_x, L->n_in, no);
+            }
+            if (L->b)
+                for (uint32_t j = 0; j < no; j++) cur[j] += L->b[j];
+            static_done = !src;
+        } else { /* conv: full-resolution currents with bias, then the pooling of currents */
+            bwd_conv_geom g = {.in_c = L->in_c, .in_h = L->in_h, .in_w = L->in_w, .out_c = L->out_c,
+                               .conv_h = L->conv_h, .conv_w = L->conv_w, .k = L->k, .pad = L->pad};
+            if (src) {
+                const uint32_t k = src->off[t];
+                bwd_conv_full(b->full, L->w, L->b, src->idx + k, src->val ? src->val + k : NULL, src->off[t + 1] - k, &g);
+            } else {
+                /* static input as one event per non-zero channel */
+                uint32_t *idx = (uint32_t *)b->col_off; /* [maxn+1] scratch, free here */
+                float *val = b->tmp;
+                uint32_t m = 0;
+                for (uint32_t i = 0; i < L->n_in; i++)
+                    if (in->static_x[i] != 0.0f) { idx[m] = i; val[m++] = in->static_x[i]; }
+                bwd_conv_full(b->full, L->w, L->b, idx, val, m, &g);
+            }
+            if (L->pool == POOL_NONE) memcpy(cur, b->full, no * sizeof *cur);
+            else {
+                const uint32_t p = L->pool_k, ch = L->conv_h, cw = L->conv_w;
+                for (uint32_t o = 0; o < L->out_c; o++)
+                    for (uint32_t py = 0; py < L->out_h; py++)
+                        for (uint32_t px = 0; px < L->out_w; px++) {
+                            float a = L->pool == POOL_MAX ? -INFINITY : 0.0f;
+                            for (uint32_t dy = 0; dy < p; dy++)
+                                for (uint32_t dx = 0; dx < p; dx++) {
+                                    const float v = b->full[(o * ch + py * p + dy) * cw + px * p + dx];
+                                    a = L->pool == POOL_MAX ? fmaxf(a, v) : a + v;
+                                }
+                            if (L->pool == POOL_AVG) a /= (float)(p * p);
+                            cur[(o * L->out_h + py) * L->out_w + px] = a;
+                        }
+            }
+            static_done = !src;
+        }
+        /* R[t] = s[t−1]: mark the previous step's spikes in a flag row (reuse dfull). */
+        for (uint32_t j = 0; j < no; j++) {
+            const float up = prev ? prev[j] : 0.0f;
+            ut[j] = lif_next(up, cur[j], 0.0f, 0, L->nc.beta, L->nc.theta, (int)L->nc.reset);
+        }
+        if (t > 0)
+            for (uint32_t k = out->off[t - 1]; k < out->off[t]; k++) {
+                const uint32_t j = out->idx[k];
+                ut[j] = lif_next(prev[j], cur[j], 0.0f, 1, L->nc.beta, L->nc.theta, (int)L->nc.reset);
+            }
+        prev = ut;
+    }
+}
+
 int bwd_sample(bwd *b, const net *n, const bwd_cfg *c, const sim_input *in, const sim_result *res,
                const float *g_s, const float *g_u, float *grads, float **dmem) {
     const uint32_t T = in->T;
     if (T > b->T_max) return evsnn_seterr(EVSNN_EINVAL, "backward: T = %u exceeds the workspace's %u", T, b->T_max);
-    if (!(res->flags & SIM_RECORD_MEM))
-        return evsnn_seterr(EVSNN_EINVAL, "backward: the forward pass was run without SIM_RECORD_MEM");
+    if (!(res->flags & SIM_RECORD_MEM) && !c->recompute)
+        return evsnn_seterr(EVSNN_EINVAL, "backward: the forward pass was run without SIM_RECORD_MEM and recompute is off");
     const uint32_t nl = n->n_layers;
     /* gout holds dL/d(output of layer l); the last layer's comes from the loss. */
     const net_layer *last = &n->layers[nl - 1];
@@ -178,7 +258,12 @@ int bwd_sample(bwd *b, const net *n, const bwd_cfg *c, const sim_input *in, cons
             }
         } else {
             const float theta_c = c->theta_c ? c->theta_c[l] : L->nc.theta;
-            layer_delta(b, L, c, theta_c, res->mem[l], &res->out[l], have_g ? b->gout : NULL, gu, T,
+            const float *mem = res->mem ? res->mem[l] : NULL;
+            if (c->recompute || !mem) {
+                recompute_mem(b, L, in, src, &res->out[l], T, b->umem);
+                mem = b->umem;
+            }
+            layer_delta(b, L, c, theta_c, mem, &res->out[l], have_g ? b->gout : NULL, gu, T,
                         dmem ? dmem[l] : NULL);
             float *dw = grads + L->w_off, *db = L->b ? grads + L->b_off : NULL;
             if (L->kind == NET_DENSE) {

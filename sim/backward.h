@@ -1,7 +1,9 @@
 /* sim/backward.h — backpropagation through time over one sample's recorded forward pass.
  *
- * Input: the network, the sample's input, and the sim_result of sim_run on it with
- * SIM_RECORD_MEM (every layer's output train and membranes [T, n_out]). Per spiking layer,
+ * Input: the network, the sample's input, and the sim_result of sim_run on it: every
+ * layer's output train, plus either the membranes [T, n_out] (SIM_RECORD_MEM, dense
+ * recording) or nothing more (bwd_cfg.recompute, sparse recording: the membranes are rebuilt
+ * per layer from the input and output trains, into a per-thread buffer). Per spiking layer,
  * from the last step back (DESIGN §4, reference/README.md semantics):
  *   δ[t]   = g_s[t]·σ'(u[t] − θ_c) + g_u[t] + β·c[t+1]·δ[t+1]
  *            c = 1 (subtract, none, subtract-pre), 1 − R[t+1] = 1 − s[t] (zero, zero-drop);
@@ -29,6 +31,8 @@ void bwd_free(bwd *b); /* NULL is fine */
 typedef struct {
     surrogate sg;          /* the same surrogate for every layer */
     const float *theta_c;  /* [n_layers] surrogate centre per layer, or NULL: each layer's θ */
+    int recompute;         /* 1: sparse recording — rebuild each layer's membranes from its input
+                            * and output trains instead of reading res->mem (which may be absent) */
 } bwd_cfg;
 
 /* Accumulate into grads [n_params] the gradient of a loss given by its gradient with

@@ -235,10 +235,11 @@ static int run_sample(trainer *tr, slot *s, const sim_input *in, uint32_t label,
         return evsnn_seterr(EVSNN_ERANGE, "label %u is out of range: the network has %u outputs", label, C);
     if (tr->c.loss == LOSS_MEM_MSE && !mem_target)
         return evsnn_seterr(EVSNN_EINVAL, "mem_mse loss needs a membrane target per sample");
-    if (s->res_T != T) {
+    const int flags = tr->c.sparse_record && tr->c.loss != LOSS_MEM_MSE ? 0 : SIM_RECORD_MEM;
+    if (s->res_T != T || s->res.flags != flags) {
         sim_result_deinit(&s->res);
         s->res_T = 0;
-        if ((rc = sim_result_init(&s->res, n, T, SIM_RECORD_MEM))) return rc;
+        if ((rc = sim_result_init(&s->res, n, T, flags))) return rc;
         s->res_T = T;
     }
     if ((rc = sim_run(s->s, in, &s->res))) return rc;
@@ -291,7 +292,7 @@ static int run_sample(trainer *tr, slot *s, const sim_input *in, uint32_t label,
         }
     }
     if (!grad) return 0;
-    bwd_cfg bc = {.sg = tr->c.sg, .theta_c = tr->theta_c};
+    bwd_cfg bc = {.sg = tr->c.sg, .theta_c = tr->theta_c, .recompute = !(flags & SIM_RECORD_MEM)};
     return bwd_sample(s->b, n, &bc, in, &s->res, g_s, g_u, s->grads, NULL);
 }
 

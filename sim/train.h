@@ -46,6 +46,8 @@ typedef struct {
     uint32_t n_tha;
     float tha_theta0[TRAIN_MAX_LAYERS], tha_theta_inf[TRAIN_MAX_LAYERS], tha_alpha[TRAIN_MAX_LAYERS];
     tha_centre centre;  /* surrogate centred at θ0 (paper eq. 8) or at the current θ */
+    int sparse_record;  /* 1: keep only the spike trains of the forward; the backward rebuilds the
+                         * membranes (sim/backward.h); 0: record membranes [T, n] (mem_mse always) */
     uint32_t slots;     /* gradient partial sums (0: 2) */
     int threads;        /* 0: all cores */
     uint64_t seed;      /* shuffling */

@@ -2,10 +2,11 @@
  * 700-3000-20, T = 100, β = 0.95, θ = 1, Bernoulli input p = 0.05, batch 32 (issue 4's
  * target: ≥ 150 samples/s; PyTorch + snnTorch with OpenBLAS does about 23 here).
  *
- * Printed in the same run: the forward pass alone (sim_run_batch on the same inputs), so
- * the backward's share is a ratio measured here, and the bytes of trace recorded per
- * sample for the backward against the dense T × N × 4 bytes a framework would keep for the
- * membranes alone. Best of 3 steps after a warm-up (the machine is shared). */
+ * Two lines: dense recording (membranes kept, T × N floats) and sparse recording (spike
+ * trains only; the backward rebuilds the membranes). Each prints, measured in the same run,
+ * the forward pass alone (sim_run_batch on the same inputs) so the backward's share is a
+ * ratio, and the bytes kept per sample for the backward against the dense T × N × 4 bytes a
+ * framework keeps for the membranes alone. Best of 3 steps after a warm-up (shared machine). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,21 +41,7 @@ int main(void) {
         si[b] = (sim_input){.train = &in[b], .T = T};
         lab[b] = (uint32_t)b % 20;
     }
-    train_cfg c = train_defaults();
-    trainer *tr = trainer_create(n, &c, T, &err);
-    if (!tr) { fprintf(stderr, "bench_train: %s\n", evsnn_errmsg()); return 1; }
-    train_stats st;
-    memset(&st, 0, sizeof st);
-    if (trainer_step(tr, si, lab, NULL, B, &st)) { fprintf(stderr, "bench_train: %s\n", evsnn_errmsg()); return 1; }
-    double best = 1e30;
-    for (int r = 0; r < 3; r++) {
-        memset(&st, 0, sizeof st);
-        const double t0 = now_s();
-        if (trainer_step(tr, si, lab, NULL, B, &st)) { fprintf(stderr, "bench_train: %s\n", evsnn_errmsg()); return 1; }
-        const double dt = now_s() - t0;
-        if (dt < best) best = dt;
-    }
-    /* Forward alone on the same (trained) network, without recording membranes. */
+    /* Forward alone (no membranes recorded): the cost the backward adds is measured against it. */
     sim_result res[B];
     for (int b = 0; b < B; b++) sim_result_init(&res[b], n, T, 0);
     double fbest = 1e30;
@@ -64,29 +51,44 @@ int main(void) {
         const double dt = now_s() - t0;
         if (dt < fbest) fbest = dt;
     }
-    /* Trace kept per sample for the backward: every layer's output train (4-byte channel
-     * ids + 4-byte step offsets) and, as recorded today, the membranes [T, n_out] float. */
-    double train_bytes = 0, mem_bytes = 0, dense_bytes = 0;
+    /* Bytes kept per sample for the backward: every layer's output train (4-byte channel ids
+     * + 4-byte step offsets); with dense recording also the membranes [T, n_out] floats. */
+    double train_bytes = 0, dense_bytes = 0;
     for (int b = 0; b < B; b++)
         for (uint32_t l = 0; l < n->n_layers; l++) train_bytes += 4.0 * res[b].out[l].nnz + 4.0 * (T + 1);
-    for (uint32_t l = 0; l < n->n_layers; l++) {
-        mem_bytes += 4.0 * T * n->layers[l].n_out;
-        dense_bytes += 4.0 * T * n->layers[l].n_out;
-    }
     train_bytes /= B;
-    printf("{\"bench\":\"train_step\",\"workload\":\"W1\",\"arch\":\"700-3000-20\",\"T\":%d,\"input_p\":%.2f,\"batch\":%d,"
-           "\"optimizer\":\"adam\",\"step_s\":%.4f,\"samples_per_s\":%.1f,\"target_samples_per_s\":150,"
-           "\"forward_only_samples_per_s\":%.1f,\"backward_share\":%.3f,\"hidden_rate\":%.4f,"
-           "\"trace_bytes_per_sample\":%.0f,\"spike_train_bytes_per_sample\":%.0f,\"dense_TxNx4_bytes\":%.0f,"
-           "\"trace_vs_dense\":%.3f}\n",
-           T, p, B, best, B / best, B / fbest, 1.0 - fbest / best,
-           (double)st.spikes[0] / ((double)st.neurons[0] * T), train_bytes + mem_bytes, train_bytes, dense_bytes,
-           (train_bytes + mem_bytes) / dense_bytes);
+    for (uint32_t l = 0; l < n->n_layers; l++) dense_bytes += 4.0 * T * n->layers[l].n_out;
+    for (int sparse = 0; sparse <= 1; sparse++) {
+        net_init_params(n, 1); /* the same starting point for both modes */
+        train_cfg c = train_defaults();
+        c.sparse_record = sparse;
+        trainer *tr = trainer_create(n, &c, T, &err);
+        if (!tr) { fprintf(stderr, "bench_train: %s\n", evsnn_errmsg()); return 1; }
+        train_stats st;
+        memset(&st, 0, sizeof st);
+        if (trainer_step(tr, si, lab, NULL, B, &st)) { fprintf(stderr, "bench_train: %s\n", evsnn_errmsg()); return 1; }
+        double best = 1e30;
+        for (int r = 0; r < 3; r++) {
+            memset(&st, 0, sizeof st);
+            const double t0 = now_s();
+            if (trainer_step(tr, si, lab, NULL, B, &st)) { fprintf(stderr, "bench_train: %s\n", evsnn_errmsg()); return 1; }
+            const double dt = now_s() - t0;
+            if (dt < best) best = dt;
+        }
+        const double trace = train_bytes + (sparse ? 0.0 : dense_bytes);
+        printf("{\"bench\":\"train_step\",\"workload\":\"W1\",\"arch\":\"700-3000-20\",\"T\":%d,\"input_p\":%.2f,"
+               "\"batch\":%d,\"optimizer\":\"adam\",\"record\":\"%s\",\"step_s\":%.4f,\"samples_per_s\":%.1f,"
+               "\"target_samples_per_s\":150,\"forward_only_samples_per_s\":%.1f,\"backward_share\":%.3f,"
+               "\"hidden_rate\":%.4f,\"trace_bytes_per_sample\":%.0f,\"dense_TxNx4_bytes\":%.0f,\"trace_vs_dense\":%.4f}\n",
+               T, p, B, sparse ? "sparse" : "dense", best, B / best, B / fbest, 1.0 - fbest / best,
+               (double)st.spikes[0] / ((double)st.neurons[0] * T), trace, dense_bytes, trace / dense_bytes);
+        fflush(stdout);
+        trainer_free(tr);
+    }
     for (int b = 0; b < B; b++) {
         sim_result_deinit(&res[b]);
         spk_deinit(&in[b]);
     }
-    trainer_free(tr);
     net_free(n);
     return 0;
 }

@@ -170,6 +170,67 @@ static void test_bad_label(void **state) {
     net_free(n);
 }
 
+/* A NaN weight makes its layer's gradient NaN: the step stops with EVSNN_ENUMERIC naming
+ * the step and the layer, and no parameter is updated. */
+static void test_nan_stops_step(void **state) {
+    (void)state;
+    int err;
+    net *n = net_build("10-6-3", 0, 0, 0, NULL, &err);
+    net_init_params(n, 2);
+    for (size_t i = 0; i < n->n_params; i++) n->params[i] *= 5.0f;
+    train_cfg c = train_defaults();
+    c.opt = optim_defaults(OPT_SGD);
+    trainer *tr = trainer_create(n, &c, 8, &err);
+    spk_train in;
+    random_train(&in, 8, 10, 0.5, 4);
+    sim_input si = {.train = &in, .T = 8};
+    uint32_t lab = 1;
+    n->layers[1].w[0] = NAN; /* input 0 of fc2 */
+    float before[200];
+    memcpy(before, n->params, n->n_params * sizeof(float));
+    assert_int_equal(trainer_step(tr, &si, &lab, NULL, 1, NULL), EVSNN_ENUMERIC);
+    assert_non_null(strstr(evsnn_errmsg(), "step 0"));
+    assert_non_null(strstr(evsnn_errmsg(), "fc"));
+    for (size_t i = 0; i < n->n_params; i++)
+        if (!isnan(before[i])) assert_int_equal(test_bits(n->params[i]), test_bits(before[i]));
+    spk_deinit(&in);
+    trainer_free(tr);
+    net_free(n);
+}
+
+/* Threshold annealing by hand: θ0 = 1, θ∞ = 3, α = 0.5 → θ = 1, 2, 2.5, 2.75 after each
+ * step; the surrogate centre stays at θ0 with `initial` and follows θ with `current`. */
+static void test_tha_schedule_and_centre(void **state) {
+    (void)state;
+    for (int cen = 0; cen <= 1; cen++) {
+        int err;
+        net *n = net_build("10-6-3", 0, 0, 0, NULL, &err);
+        net_init_params(n, 2);
+        train_cfg c = train_defaults();
+        c.n_tha = 1;
+        c.tha_theta0[0] = 1.0f;
+        c.tha_theta_inf[0] = 3.0f;
+        c.tha_alpha[0] = 0.5f;
+        c.centre = cen ? THA_CENTRE_CURRENT : THA_CENTRE_INITIAL;
+        trainer *tr = trainer_create(n, &c, 6, &err);
+        spk_train in;
+        random_train(&in, 6, 10, 0.4, 8);
+        sim_input si = {.train = &in, .T = 6};
+        uint32_t lab = 0;
+        const float want[4] = {1.0f, 2.0f, 2.5f, 2.75f};
+        for (int s = 0; s < 4; s++) {
+            for (uint32_t l = 0; l < 2; l++) {
+                assert_float_equal(n->layers[l].nc.theta, want[s], 1e-6);
+                assert_float_equal(trainer_theta_c(tr)[l], cen ? want[s] : 1.0f, 1e-6);
+            }
+            if (s < 3) assert_int_equal(trainer_step(tr, &si, &lab, NULL, 1, NULL), 0);
+        }
+        spk_deinit(&in);
+        trainer_free(tr);
+        net_free(n);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_adam_by_hand),
@@ -178,6 +239,8 @@ int main(void) {
         cmocka_unit_test(test_clip),
         cmocka_unit_test(test_threads_bitwise),
         cmocka_unit_test(test_bad_label),
+        cmocka_unit_test(test_nan_stops_step),
+        cmocka_unit_test(test_tha_schedule_and_centre),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

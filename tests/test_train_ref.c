@@ -76,6 +76,7 @@ static void grads_torch(const net *n, const float *g, float *W1, float *b1, floa
 
 /* Forward + mse_count_loss + backward over the batch; returns the batch loss.
  * dmem1/dmem2: [T, B, n] time-major like the reference. */
+static int g_recompute; /* backward rebuilds the membranes from the trains (sparse recording) */
 static float fwd_bwd(net *n, const float *x, const surrogate *sg, const float *theta_c, float *grads, float *dmem1,
                      float *dmem2, float *mem1, float *mem2) {
     int err;
@@ -101,7 +102,7 @@ static float fwd_bwd(net *n, const float *x, const surrogate *sg, const float *t
         for (int t = 0; t < T; t++) memcpy(gs + t * NO, gc, sizeof gc);
         float d1[T * NH], d2[T * NO];
         float *dm[2] = {d1, d2};
-        bwd_cfg c = {.sg = *sg, .theta_c = theta_c};
+        bwd_cfg c = {.sg = *sg, .theta_c = theta_c, .recompute = g_recompute};
         assert_int_equal(bwd_sample(bw, n, &c, &si, &r, gs, NULL, grads, dm), 0);
         for (int t = 0; t < T; t++) {
             memcpy(dmem1 + (t * B + b) * NH, d1 + t * NH, NH * sizeof(float));
@@ -141,8 +142,7 @@ static void compare_group(const char *path, const char *g, const net *n, const f
     }
 }
 
-static void test_dense_gradients(void **state) {
-    (void)state;
+static void dense_gradients(void) {
     const char *surr[] = {"atan_a2", "fast_sigmoid_k25", "sigmoid_k25", "triangular_thr1", "ste", "heaviside",
                           "spike_rate_escape_b1_k25", "sfs_k25_B1"};
     const char *spec[] = {"atan:alpha=2", "fast_sigmoid:k=25", "sigmoid:k=25", "triangular:threshold=1", "ste",
@@ -169,7 +169,23 @@ static void test_dense_gradients(void **state) {
             free(x);
             net_free(n);
         }
-    print_message("dense references: worst normwise relative error %.3g\n", worst_rel);
+    print_message("dense references (%s membranes): worst normwise relative error %.3g\n",
+                  g_recompute ? "rebuilt" : "recorded", worst_rel);
+}
+
+static void test_dense_gradients(void **state) {
+    (void)state;
+    g_recompute = 0;
+    dense_gradients();
+}
+
+/* The same 24 cases with sparse recording: the backward rebuilds the membranes. */
+static void test_dense_gradients_sparse_record(void **state) {
+    (void)state;
+    g_recompute = 1;
+    worst_rel = 0;
+    dense_gradients();
+    g_recompute = 0;
 }
 
 /* Threshold annealing as the published code does it: three SGD steps on one batch, the
@@ -266,6 +282,7 @@ static void test_tha_three_iterations(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dense_gradients),
+        cmocka_unit_test(test_dense_gradients_sparse_record),
         cmocka_unit_test(test_tha_three_iterations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
