@@ -92,6 +92,14 @@ static FILE *open_dat(ctx *c, const char *name, char *path, size_t cap) {
 
 static int ok(const study_row *r) { return r->status == STUDY_OK; }
 
+/* Variants set slope, beta and theta together (seed 004's comparison): the seed 000 figures
+ * need those as independent axes. */
+static int has_variants(const ctx *c) {
+    for (uint32_t i = 0; i < c->n; i++)
+        if (c->r[i].t.variant[0]) return 1;
+    return 0;
+}
+
 /* Distinct values (sorted) of a float field over ok rows. */
 static uint32_t distinct(const ctx *c, size_t off, double *v, uint32_t cap) {
     uint32_t m = 0;
@@ -124,6 +132,7 @@ static int fig1(ctx *c) {
         while (j < nsu && strcmp(surr[j], c->r[i].t.surrogate)) j++;
         if (j == nsu && nsu < 16) snprintf(surr[nsu++], 32, "%s", c->r[i].t.surrogate);
     }
+    if (has_variants(c)) { skip(c, name, "the study's variants set the slope; it needs slope as an axis"); return 0; }
     if (ns < 2) { skip(c, name, "the study has fewer than two slopes"); return 0; }
     char path[4096];
     FILE *f = open_dat(c, name, path, sizeof path);
@@ -168,6 +177,11 @@ static int fig2(ctx *c) {
     double be[64], th[64];
     const uint32_t nb = distinct(c, offsetof(study_trial, beta), be, 64);
     const uint32_t nt = distinct(c, offsetof(study_trial, theta), th, 64);
+    if (has_variants(c)) {
+        skip(c, "seed000_fig2_accuracy", "the study's variants set beta and theta; they need to be axes");
+        skip(c, "seed000_fig2_latency", "the study's variants set beta and theta; they need to be axes");
+        return 0;
+    }
     if (nb < 2 || nt < 2) {
         skip(c, "seed000_fig2_accuracy", "the study has fewer than two beta or theta values");
         skip(c, "seed000_fig2_latency", "the study has fewer than two beta or theta values");
@@ -273,7 +287,8 @@ static int fig4(ctx *c) {
         len += snprintf(sc + len, sizeof sc - (size_t)len, "set title '%s (trial %u)'\nplot '%s' using 1:2 with lines dt 2 lw 2 lc rgb 'black' title 'threshold'",
                         lab[k], ids[k], p);
         for (uint32_t j = 3; j <= cols && j < 3 + 10; j++)
-            len += snprintf(sc + len, sizeof sc - (size_t)len, ", '' using 1:%u with lines lw 1.5 title 'u_%u'", j, j - 3);
+            len += snprintf(sc + len, sizeof sc - (size_t)len, ", '' using 1:%u with lines lw 1.5 %s", j,
+                            j == 3 ? "title 'output neurons'" : "notitle");
         len += snprintf(sc + len, sizeof sc - (size_t)len, "\n");
         drawn++;
     }
