@@ -15,6 +15,7 @@
 #include "io/checkpoint.h"
 #include "io/dataset.h"
 #include "io/model.h"
+#include "sim/comm.h"
 #include "sim/evsnn.h"
 #include "sim/synth.h"
 #include "sim/train.h"
@@ -434,6 +435,12 @@ int cmd_train(int argc, char **argv) {
     if (lr > 0) c.opt.lr = (float)lr;
     c.seed = (uint64_t)seed;
 
+    /* Under mpirun (make MPI=1) training is data-parallel: rank r takes the slice
+     * [r·k/P, (r+1)·k/P) of every minibatch; only rank 0 prints and writes files. */
+    if (comm_init(NULL, NULL)) { fprintf(stderr, "evsnn train: %s\n", evsnn_errmsg()); return 1; }
+    const uint32_t rank = (uint32_t)comm_rank(), nranks = (uint32_t)comm_size();
+    c.data_parallel = nranks > 1;
+    if (rank > 0) { quiet = 1; log_path = NULL; ckpt_path = NULL; }
     int err, status = 0;
     net *n = netcli_build(&nc, &err);
     if (!n) { fprintf(stderr, "evsnn train: %s\n", evsnn_errmsg()); return 2; }
@@ -492,7 +499,8 @@ int cmd_train(int argc, char **argv) {
             }
             train_stats bs;
             memset(&bs, 0, sizeof bs);
-            int rc = trainer_step(tr, bin, blab, NULL, k, &bs);
+            const uint32_t s0 = (uint32_t)((uint64_t)k * rank / nranks), s1 = (uint32_t)((uint64_t)k * (rank + 1) / nranks);
+            int rc = trainer_step(tr, bin + s0, blab + s0, NULL, s1 - s0, &bs);
             if (rc) {
                 fprintf(stderr, "%sevsnn train: epoch %llu, batch %u: %s%s\n", progress ? "\n" : "", (unsigned long long)ep + 1,
                         bi + 1, evsnn_errmsg(), ckpt_path ? " (the last checkpoint is kept)" : "");
@@ -500,8 +508,8 @@ int cmd_train(int argc, char **argv) {
                 free(bin); free(blab);
                 goto done;
             }
-            st.loss += bs.loss * k;
-            st.n += k;
+            st.loss += bs.loss * (s1 - s0);
+            st.n += s1 - s0;
             st.correct += bs.correct;
             st.lr = bs.lr;
             if (progress) {
@@ -536,7 +544,7 @@ int cmd_train(int argc, char **argv) {
             len += snprintf(line + len, sizeof line - (size_t)len, "%s%.6g", l ? "," : "",
                             ev.neurons[l] ? (double)ev.silent[l] / (double)ev.neurons[l] : 0.0);
         snprintf(line + len, sizeof line - (size_t)len, "]}\n");
-        emit(&o, line);
+        if (rank == 0) emit(&o, line);
         if (ckpt_path && save_ckpt(ckpt_path, tr, n, ep + 1, T, &c, &nc, config)) {
             fprintf(stderr, "evsnn train: %s\n", evsnn_errmsg());
             status = 1;
@@ -549,16 +557,20 @@ int cmd_train(int argc, char **argv) {
     model_meta meta = {.binarized = c.binarize, .steps = T, .pool_on = nc.o.pool_on, .spool = nc.o.spool,
                        .same_pad = nc.o.same_pad};
     snprintf(meta.dataset, sizeof meta.dataset, "%s", data);
-    if (model_save(out, n, &meta)) { fprintf(stderr, "evsnn train: %s\n", evsnn_errmsg()); status = 1; goto done; }
+    if (rank == 0 && model_save(out, n, &meta)) { fprintf(stderr, "evsnn train: %s\n", evsnn_errmsg()); status = 1; goto done; }
     /* Model memory: binarized weights take one bit each, everything else 32. */
     uint64_t bits = 0;
     for (uint32_t l = 0; l < n->n_layers; l++) {
         const net_layer *L = &n->layers[l];
         bits += (uint64_t)L->n_w * (c.binarize ? 1 : 32) + (uint64_t)(L->b ? L->n_b : 0) * 32;
     }
-    printf("{\"done\":true,\"model\":");
-    json_str(stdout, out);
-    printf(",\"epochs\":%.0f,\"steps\":%llu,\"seconds\":%.3f,\"binarized\":%s,\"model_bits\":%llu}\n", epochs,
+    if (rank == 0) printf("{\"done\":true,\"model\":");
+    if (rank == 0) json_str(stdout, out);
+    double ar_s = 0;
+    uint64_t ar_calls = 0;
+    comm_stats(&ar_s, &ar_calls, NULL);
+    if (rank == 0 && nranks > 1) printf(",\"ranks\":%u,\"allreduce_s\":%.6f,\"allreduce_calls\":%llu", nranks, ar_s, (unsigned long long)ar_calls);
+    if (rank == 0) printf(",\"epochs\":%.0f,\"steps\":%llu,\"seconds\":%.3f,\"binarized\":%s,\"model_bits\":%llu}\n", epochs,
            (unsigned long long)trainer_optim(tr)->t, now_s() - t_start, c.binarize ? "true" : "false",
            (unsigned long long)bits);
 done:
@@ -568,5 +580,6 @@ done:
     tdata_free(&tr_d);
     tdata_free(&te_d);
     net_free(n);
+    comm_finalize();
     return status;
 }

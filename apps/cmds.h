@@ -6,11 +6,13 @@
 
 int cmd_run(int argc, char **argv);
 int cmd_init(int argc, char **argv);
+int cmd_hw(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
-int cmd_hw(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
 int cmd_data(int argc, char **argv);
 
 /* Dataset/transform option `--opt arg` (name without dashes) into a ds_opts (io/dataset.h):

@@ -14,12 +14,14 @@ typedef struct {
 static const command commands[] = {
     {"run", cmd_run, "run a network on input spikes and print a JSON summary"},
     {"init", cmd_init, "write a freshly initialised model file from an architecture"},
+    {"data", cmd_data, "inspect, convert and picture datasets (info, convert, show)"},
     {"train", cmd_train, "train a network (BPTT, surrogate gradients) with checkpoints and resume"},
     {"eval", cmd_eval, "evaluate a model: accuracy, loss, firing rates, silent neurons, histograms"},
+    {"hw", cmd_hw, "replay a recorded trace through the accelerator cycle model (hw dse: PE sweep)"},
+    {"sweep", cmd_sweep, "run a study (train, evaluate, accelerator model per trial) into a CSV/HDF5 table; MPI-aware"},
+    {"plot", cmd_plot, "draw a study's figures (PNG, gnuplot) named after the papers'"},
     {"serve", cmd_serve, "serve a model over live event streams (TCP/UDP, HTTP metrics and live page)"},
     {"replay", cmd_replay, "stream a recording to 'evsnn serve' and score its predictions"},
-    {"hw", cmd_hw, "replay a recorded trace through the accelerator cycle model (hw dse: PE sweep)"},
-    {"data", cmd_data, "inspect, convert and picture datasets (info, convert, show)"},
 };
 
 static void usage(FILE *f) {

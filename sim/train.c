@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "backward.h"
+#include "comm.h"
 #include "evsnn.h"
 #include "kernels/loss.h"
 
@@ -292,7 +293,7 @@ static int run_sample(trainer *tr, slot *s, const sim_input *in, uint32_t label,
 
 /* Run the batch over the slots; slot i takes samples [i·B/S, (i+1)·B/S). */
 static int run_batch(trainer *tr, const sim_input *in, const uint32_t *labels, const float *const *mem_target,
-                     uint32_t B, int grad, uint32_t *pred) {
+                     uint32_t B, uint32_t B_scale, int grad, uint32_t *pred) {
     const uint32_t S = tr->n_slots;
     int threads = tr->c.threads > 0 ? tr->c.threads : omp_get_max_threads();
     if ((uint32_t)threads > S) threads = (int)S;
@@ -307,7 +308,7 @@ static int run_batch(trainer *tr, const sim_input *in, const uint32_t *labels, c
         memset(s->hist, 0, sizeof s->hist);
         if (grad) memset(s->grads, 0, tr->n->n_params * sizeof(float));
     }
-    const float scale = 1.0f / (float)B;
+    const float scale = 1.0f / (float)B_scale;
 #pragma omp parallel for num_threads(threads) schedule(static, 1)
     for (uint32_t i = 0; i < S; i++) {
         slot *s = &tr->sl[i];
@@ -340,12 +341,12 @@ static void collect(const trainer *tr, train_stats *st, uint32_t B) {
 
 int trainer_eval(trainer *tr, const sim_input *in, const uint32_t *labels, const float *const *mem_target,
                  uint32_t B, train_stats *st, uint32_t *pred) {
-    int rc = run_batch(tr, in, labels, mem_target, B, 0, pred);
+    int rc = run_batch(tr, in, labels, mem_target, B, B, 0, pred);
     if (rc) return rc;
     double L = 0.0;
     for (uint32_t i = 0; i < tr->n_slots; i++) L += tr->sl[i].loss;
     st->loss += L; /* a sum of per-sample losses */
-    st->T = in[0].T;
+    st->T = B ? in[0].T : st->T;
     collect(tr, st, B);
     return 0;
 }
@@ -353,8 +354,11 @@ int trainer_eval(trainer *tr, const sim_input *in, const uint32_t *labels, const
 int trainer_step(trainer *tr, const sim_input *in, const uint32_t *labels, const float *const *mem_target,
                  uint32_t B, train_stats *st) {
     net *n = tr->n;
-    if (B == 0) return evsnn_seterr(EVSNN_EINVAL, "training step on an empty batch");
-    int rc = run_batch(tr, in, labels, mem_target, B, 1, NULL);
+    /* Data-parallel: the batch is the union of the ranks' shards (one may be empty). */
+    uint64_t Bg = B;
+    if (tr->c.data_parallel && comm_allreduce_sum_u64(&Bg, 1)) return EVSNN_EIO;
+    if (Bg == 0) return evsnn_seterr(EVSNN_EINVAL, "training step on an empty batch");
+    int rc = run_batch(tr, in, labels, mem_target, B, (uint32_t)Bg, 1, NULL);
     if (rc) return rc;
     const uint64_t step = tr->opt->t;
     /* 4. Reduce the slots in order into slot 0. */
@@ -365,7 +369,10 @@ int trainer_step(trainer *tr, const sim_input *in, const uint32_t *labels, const
     }
     double loss = 0.0;
     for (uint32_t i = 0; i < tr->n_slots; i++) loss += tr->sl[i].loss;
-    loss /= B;
+    /* Data-parallel hook: sum the ranks' gradients and losses before the optimizer step. */
+    if (tr->c.data_parallel && (comm_allreduce_sum_f32(g, n->n_params) || comm_allreduce_sum_f64(&loss, 1)))
+        return EVSNN_EIO;
+    loss /= (double)Bg;
     if (!isfinite(loss)) return evsnn_seterr(EVSNN_ENUMERIC, "step %llu: the loss is %g", (unsigned long long)step, loss);
     for (uint32_t l = 0; l < n->n_layers; l++) {
         const net_layer *L = &n->layers[l];
@@ -406,7 +413,7 @@ int trainer_step(trainer *tr, const sim_input *in, const uint32_t *labels, const
         st->loss += loss;
         st->grad_norm = gn;
         st->lr = lr;
-        st->T = in[0].T;
+        st->T = B ? in[0].T : st->T;
         collect(tr, st, B);
     }
     return 0;

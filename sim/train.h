@@ -51,6 +51,11 @@ typedef struct {
     uint32_t slots;     /* gradient partial sums (0: 2) */
     int threads;        /* 0: all cores */
     uint64_t seed;      /* shuffling */
+    /* Data-parallel over comm.h's ranks: each rank passes its shard of the minibatch to
+     * trainer_step; gradients and loss are summed over ranks (step 4) and every sample is
+     * scaled by 1 / (global batch), so ranks step identically and the result equals the
+     * one-process run up to the order of the sum. 0: alone (sweeps run trials this way). */
+    int data_parallel;
 } train_cfg;
 
 train_cfg train_defaults(void); /* fast_sigmoid k=25, mse_count 0.8/0.2, Adam lr 1e-3 */

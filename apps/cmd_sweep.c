@@ -1,0 +1,700 @@
+/* apps/cmd_sweep.c — `evsnn sweep STUDY -o DIR`: run every trial of a study (train →
+ * evaluate → accelerator model, all through library calls) and keep one row per trial in
+ * DIR/study.csv and DIR/study.h5, plus per-trial series for the figures (sim/STUDY.md).
+ *
+ * Under mpirun (make MPI=1) rank 0 owns the files and hands out trials one at a time: a
+ * worker sends its last result with a request and gets the next trial id or a stop. Rank 0
+ * also runs trials itself and answers requests between its own training steps, so no core
+ * idles as a pure dispatcher. Every rank runs a trial the same way, so the table does not
+ * depend on how many ranks there were (except the measured train_s). */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "apps/cmds.h"
+#include "apps/json.h"
+#include "apps/netcli.h"
+#include "apps/traindata.h"
+#include "hw/hw.h"
+#include "io/study.h"
+#include "sim/comm.h"
+#include "sim/evsnn.h"
+#include "sim/train.h"
+
+static const char *usage_text =
+    "usage: evsnn sweep STUDY.study -o DIR [--budget N] [--retry-failed] [--threads N]\n"
+    "                   [--list] [--quiet]\n"
+    "\n"
+    "Run a study: every trial trains a network (evsnn train), evaluates it on the test part\n"
+    "(accuracy, loss, per-layer firing rate, silent neurons) and replays test samples\n"
+    "through the accelerator model (cycles, latency, FPS, energy, FPS/W). One row per trial\n"
+    "goes to DIR/study.csv and DIR/study.h5, written whole after every trial (temporary file\n"
+    "and rename). Per-trial series for 'evsnn plot' go to DIR/trials/NNNN.{series,hist,mem}.\n"
+    "Running the same command again resumes: trials whose row is there with the same\n"
+    "settings are skipped; failed trials are rows with status \"failed\" and their error.\n"
+    "\n"
+    "  STUDY.study         the study (libconfig; format in sim/STUDY.md, examples in data/)\n"
+    "  -o, --output DIR    result directory (created if missing)\n"
+    "  --budget N          run at most N trials of the study (grid order / random draws)\n"
+    "  --retry-failed      run failed trials again instead of skipping them\n"
+    "  --threads N         threads per process for training (default: all cores, 1 under\n"
+    "                      mpirun with more than one rank); results do not depend on N\n"
+    "  --list              print the trials (JSON lines) and exit\n"
+    "  --quiet             no progress lines on stderr\n"
+    "\n"
+    "MPI (build with 'make MPI=1'): mpirun -n N build/mpi/bin/evsnn sweep STUDY -o DIR\n"
+    "hands trials out dynamically; rank 0 writes every file. See sim/STUDY.md for clusters\n"
+    "(hostfile, Slurm srun).\n"
+    "\n"
+    "Output: one JSON line per finished trial on stdout, then a summary line.\n"
+    "Exit status: 0 every trial ran (some may have failed: see the table), 1 a runtime\n"
+    "failure (files cannot be written), 2 bad usage or a bad study file.\n";
+
+enum { TAG_REQ = 11, TAG_GO = 12, TAG_STOP = 13 };
+
+/* ---------------------------------------------------------------- one trial */
+
+typedef struct {
+    char *txt[3]; /* series, hist, mem: text for DIR/trials/NNNN.{series,hist,mem} */
+    size_t len[3];
+} trial_out;
+
+static const char *const side_ext[3] = {"series", "hist", "mem"};
+
+static void trial_out_free(trial_out *o) {
+    for (int i = 0; i < 3; i++) free(o->txt[i]);
+    memset(o, 0, sizeof *o);
+}
+
+typedef void (*service_fn)(void *);
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Build the trial's network: architecture, β and θ of every spiking layer. */
+static net *trial_net(const study_fixed *fx, const study_trial *t, int *err) {
+    netcli nc;
+    netcli_init(&nc);
+    nc.arch = t->arch;
+    nc.input = fx->input[0] ? fx->input : NULL;
+    char b[32], th[32];
+    snprintf(b, sizeof b, "%.9g", (double)t->beta);
+    snprintf(th, sizeof th, "%.9g", (double)t->theta);
+    if ((*err = netcli_parse(&nc, NETCLI_BETA, b)) < 0 || (*err = netcli_parse(&nc, NETCLI_THRESHOLD, th)) < 0) return NULL;
+    return netcli_build(&nc, err);
+}
+
+static int trial_cfg(const study_fixed *fx, const study_trial *t, int threads, train_cfg *c) {
+    *c = train_defaults();
+    char msg[256];
+    if (sg_parse(&c->sg, t->surrogate, msg, sizeof msg)) return evsnn_seterr(EVSNN_EINVAL, "surrogate: %s", msg);
+    if (t->slope > 0) c->sg.a = t->slope;
+    if (train_loss_parse(fx->loss, &c->loss)) return EVSNN_EINVAL;
+    c->opt = optim_defaults(!strcmp(fx->optim, "sgd") ? OPT_SGD : OPT_ADAM);
+    if (fx->lr > 0) c->opt.lr = fx->lr;
+    c->binarize = t->binarize;
+    c->slots = fx->slots;
+    c->threads = threads;
+    c->seed = t->seed;
+    if (strncmp(t->threshold, "anneal:", 7) == 0) {
+        /* per spiking layer, comma-separated (checked by the study parser) */
+        const char *p = t->threshold + 7;
+        c->n_tha = 0;
+        while (*p && c->n_tha < TRAIN_MAX_LAYERS) {
+            const uint32_t k = c->n_tha;
+            if (sscanf(p, "%f:%f:%f", &c->tha_theta0[k], &c->tha_theta_inf[k], &c->tha_alpha[k]) != 3)
+                return evsnn_seterr(EVSNN_EINVAL, "threshold '%s': expected anneal:THETA0:THETA_INF:ALPHA[,...]", t->threshold);
+            c->n_tha++;
+            p = strchr(p, ',');
+            if (!p) break;
+            p++;
+        }
+    }
+    return 0;
+}
+
+/* Accelerator model over the first N test samples: the engine records every layer's
+ * output, hw replays them. Figures are means over the samples. */
+static int trial_hw(const study_trial *t, net *n, const tdata *te, uint32_t N, study_row *row, FILE *mem) {
+    hw_cfg cfg;
+    hw_cfg_default(&cfg);
+    int rc = t->accel[0] ? hw_cfg_load(&cfg, t->accel) : 0;
+    if (rc) return rc;
+    if (N > te->n) N = te->n;
+    if (N == 0) return evsnn_seterr(EVSNN_EINVAL, "accelerator model: the test part is empty");
+    const uint32_t T = te->T, L = n->n_layers;
+    sim_result *res = calloc(N, sizeof *res);
+    spk_train *in = calloc(N, sizeof *in);
+    const spk_train **lp = calloc(N, sizeof *lp);
+    spk_train *ly = calloc((size_t)N * L, sizeof *ly);
+    hw_machine *m = NULL;
+    sim *s = NULL;
+    if (!res || !in || !lp || !ly) { rc = evsnn_seterr(EVSNN_ENOMEM, "accelerator model: no memory"); goto out; }
+    if (!(s = sim_create(n, T, &rc))) goto out;
+    for (uint32_t i = 0; i < N && !rc; i++) {
+        if ((rc = sim_result_init(&res[i], n, T, i == 0 ? SIM_RECORD_MEM : 0))) break;
+        if ((rc = sim_run(s, &te->in[i], &res[i]))) break;
+        /* Direct-coded (static) inputs have no input spikes for the encoder: an empty train. */
+        if (te->in[i].train) rc = spk_copy(&in[i], te->in[i].train);
+        else if (!(rc = spk_init(&in[i], T, n->n_in, 0))) rc = spk_close(&in[i], 0);
+        for (uint32_t l = 0; l < L; l++) {
+            ly[(size_t)i * L + l] = res[i].out[l];
+            memset(&res[i].out[l], 0, sizeof res[i].out[l]);
+        }
+        lp[i] = ly + (size_t)i * L;
+    }
+    /* Membrane trace of the output layer on test sample 0 (the temporal-coding figure):
+     * one line per step: t θ u_0 .. u_{C-1}. */
+    if (!rc && mem && res[0].mem && res[0].mem[L - 1]) {
+        const uint32_t C = net_n_out(n);
+        fprintf(mem, "# step theta u_0..u_%u (output layer, test sample 0, label %u)\n", C - 1, te->y[0]);
+        for (uint32_t k = 0; k < T; k++) {
+            fprintf(mem, "%u %.6g", k, (double)n->layers[L - 1].nc.theta);
+            for (uint32_t j = 0; j < C; j++) fprintf(mem, " %.6g", (double)res[0].mem[L - 1][(size_t)k * C + j]);
+            fputc('\n', mem);
+        }
+    }
+    if (rc) goto out;
+    if (!(m = hw_create(&cfg, n, T, &rc))) goto out;
+    if ((rc = hw_allocate(m, in, lp, N))) goto out;
+    double lat = 0, epj = 0;
+    for (uint32_t i = 0; i < N && !rc; i++) {
+        hw_sample hs;
+        if ((rc = hw_run(m, &in[i], lp[i], HW_JUMP, 0, &hs))) break;
+        lat += (double)hs.latency;
+        epj += hw_sample_energy_pj(m, &hs);
+        for (uint32_t l = 0; l < L && l < STUDY_MAX_LAYERS; l++) row->layer_cycles[l] += (double)hs.l[l].cycles / N;
+        hw_sample_free(&hs);
+    }
+    if (rc) goto out;
+    lat /= N;
+    epj /= N;
+    const double mhz = hw_machine_cfg(m)->clock_mhz, lat_s = lat / (mhz * 1e6);
+    row->cycles = lat;
+    row->latency_us = lat / mhz;
+    row->fps = lat_s > 0 ? 1.0 / lat_s : 0;
+    row->energy_uj = epj * 1e-6;
+    const double watts = lat_s > 0 ? epj * 1e-12 / lat_s : 0;
+    row->fps_per_w = watts > 0 ? row->fps / watts : 0;
+out:
+    hw_free(m);
+    sim_free(s);
+    for (uint32_t i = 0; res && i < N; i++) sim_result_deinit(&res[i]);
+    for (uint32_t i = 0; in && i < N; i++) spk_deinit(&in[i]);
+    for (size_t k = 0; ly && k < (size_t)N * L; k++) spk_deinit(&ly[k]);
+    free(res);
+    free(in);
+    free(lp);
+    free(ly);
+    return rc;
+}
+
+/* Train → evaluate → accelerator model. Fills row (status OK) or returns an error. */
+static int trial_body(const study_fixed *fx, const study_trial *t, int threads, study_row *row, FILE *fs[3],
+                      service_fn svc, void *arg) {
+    int rc = 0;
+    net *n = trial_net(fx, t, &rc);
+    if (!n) return rc ? rc : EVSNN_EINVAL;
+    net_init_params(n, t->seed);
+    tdata tr_d, te_d;
+    tdata_opts dopt;
+    memset(&dopt, 0, sizeof dopt);
+    dopt.data = t->dataset;
+    dopt.test_data = fx->test_data[0] ? fx->test_data : NULL;
+    dopt.steps = fx->steps;
+    dopt.max_train = fx->max_train;
+    dopt.max_test = fx->max_test;
+    dopt.split_at = fx->split_at;
+    dopt.dt_us = fx->dt_us;
+    dopt.encoding = fx->encoding[0] ? fx->encoding : NULL;
+    dopt.seed = t->seed;
+    trainer *tr = NULL;
+    uint32_t *perm = NULL, *blab = NULL;
+    sim_input *bin = NULL;
+    train_cfg c;
+    if ((rc = tdata_load(&tr_d, &te_d, &dopt, n->n_in))) goto out;
+    if (tr_d.classes > net_n_out(n)) {
+        rc = evsnn_seterr(EVSNN_ESHAPE, "data '%s' has %u classes but the network has %u outputs", t->dataset, tr_d.classes,
+                          net_n_out(n));
+        goto out;
+    }
+    if (tr_d.n == 0) { rc = evsnn_seterr(EVSNN_EINVAL, "data '%s': no training samples", t->dataset); goto out; }
+    if ((rc = trial_cfg(fx, t, threads, &c))) goto out;
+    if (!(tr = trainer_create(n, &c, tr_d.T > te_d.T ? tr_d.T : te_d.T, &rc))) goto out;
+    const uint32_t B = fx->batch;
+    perm = malloc(tr_d.n * sizeof *perm);
+    bin = malloc(B * sizeof *bin);
+    blab = malloc(B * sizeof *blab);
+    if (!perm || !bin || !blab) { rc = evsnn_seterr(EVSNN_ENOMEM, "training: no memory"); goto out; }
+    fprintf(fs[0], "# step epoch loss theta_0..theta_L (spiking layers, after the step)\n");
+    const double t0 = now_s();
+    double last_loss = 0;
+    uint64_t step = 0;
+    for (uint32_t ep = 0; ep < fx->epochs && !rc; ep++) {
+        trainer_shuffle(tr, perm, tr_d.n);
+        double el = 0;
+        uint32_t en = 0;
+        for (uint32_t lo = 0; lo < tr_d.n && !rc; lo += B) {
+            const uint32_t k = tr_d.n - lo < B ? tr_d.n - lo : B;
+            for (uint32_t j = 0; j < k; j++) {
+                bin[j] = tr_d.in[perm[lo + j]];
+                blab[j] = tr_d.y[perm[lo + j]];
+            }
+            train_stats bs;
+            memset(&bs, 0, sizeof bs);
+            if ((rc = trainer_step(tr, bin, blab, NULL, k, &bs))) break;
+            el += bs.loss * k;
+            en += k;
+            fprintf(fs[0], "%llu %u %.6g", (unsigned long long)++step, ep + 1, bs.loss);
+            for (uint32_t l = 0; l < n->n_layers; l++)
+                if (n->layers[l].kind != NET_POOL) fprintf(fs[0], " %.6g", (double)n->layers[l].nc.theta);
+            fputc('\n', fs[0]);
+            if (svc) svc(arg);
+        }
+        last_loss = en ? el / en : 0;
+    }
+    if (rc) goto out;
+    row->train_s = now_s() - t0;
+    row->train_loss = last_loss;
+    /* evaluate on the test part */
+    train_stats ev;
+    memset(&ev, 0, sizeof ev);
+    for (uint32_t i = 0; i < te_d.n && !rc; i += B) {
+        const uint32_t k = te_d.n - i < B ? te_d.n - i : B;
+        rc = trainer_eval(tr, te_d.in + i, te_d.y + i, NULL, k, &ev, NULL);
+        if (svc) svc(arg);
+    }
+    if (rc) goto out;
+    if (ev.n == 0) { rc = evsnn_seterr(EVSNN_EINVAL, "data '%s': no test samples", t->dataset); goto out; }
+    row->accuracy = (double)ev.correct / ev.n;
+    row->loss = ev.loss / ev.n;
+    row->n_layers = n->n_layers < STUDY_MAX_LAYERS ? n->n_layers : STUDY_MAX_LAYERS;
+    fprintf(fs[1], "# layer name neurons spike-count bins: 0 1 2-3 4-7 8-15 16-31 32-63 >=64 (neuron-samples, test)\n");
+    for (uint32_t l = 0; l < n->n_layers; l++) {
+        const double T = te_d.T;
+        if (l < STUDY_MAX_LAYERS) {
+            row->rate[l] = ev.neurons[l] ? (double)ev.spikes[l] / ((double)ev.neurons[l] * T) : 0.0;
+            row->silent[l] = ev.neurons[l] ? (double)ev.silent[l] / (double)ev.neurons[l] : 0.0;
+        }
+        fprintf(fs[1], "%u %s %u", l, n->layers[l].name, n->layers[l].n_out);
+        for (int b = 0; b < TRAIN_HIST_BINS; b++) fprintf(fs[1], " %llu", (unsigned long long)ev.hist[l][b]);
+        fputc('\n', fs[1]);
+    }
+    rc = trial_hw(t, n, &te_d, fx->hw_samples, row, fs[2]);
+out:
+    free(perm);
+    free(bin);
+    free(blab);
+    trainer_free(tr);
+    tdata_free(&tr_d);
+    tdata_free(&te_d);
+    net_free(n);
+    return rc;
+}
+
+/* A trial never stops the study: errors become a failed row. */
+static void run_trial(const study_fixed *fx, const study_trial *t, int threads, study_row *row, trial_out *o,
+                      service_fn svc, void *arg) {
+    memset(row, 0, sizeof *row);
+    memset(o, 0, sizeof *o);
+    row->t = *t;
+    FILE *fs[3];
+    for (int i = 0; i < 3; i++) fs[i] = open_memstream(&o->txt[i], &o->len[i]);
+    int rc = !fs[0] || !fs[1] || !fs[2] ? evsnn_seterr(EVSNN_ENOMEM, "no memory for trial output")
+                                        : trial_body(fx, t, threads, row, fs, svc, arg);
+    for (int i = 0; i < 3; i++)
+        if (fs[i]) fclose(fs[i]);
+    if (rc) {
+        const double ts = row->train_s;
+        memset(row, 0, sizeof *row);
+        row->t = *t;
+        row->train_s = ts;
+        row->status = STUDY_FAILED;
+        snprintf(row->error, sizeof row->error, "%s", evsnn_errmsg());
+    } else {
+        row->status = STUDY_OK;
+    }
+}
+
+/* ---------------------------------------------------------------- the table on rank 0 */
+
+typedef struct {
+    const char *dir;
+    const study *s;
+    const study_fixed *fx;
+    study_row *rows;     /* [n_trials] indexed by trial id; PENDING = not run */
+    uint32_t n_trials;
+    uint32_t *todo, n_todo, next;  /* trial ids to hand out, in order */
+    uint32_t done, failed;
+    int threads, quiet, io_rc;
+    int stopped;         /* workers told to stop */
+    int comm_rc;         /* a failed send or receive: stop waiting for workers */
+    char *msg;           /* receive buffer (MPI) */
+    size_t msg_cap;
+    double t_start;
+} master;
+
+static int write_side(const char *dir, uint32_t id, const trial_out *o) {
+    for (int i = 0; i < 3; i++) {
+        char p[4096], tmp[4200];
+        snprintf(p, sizeof p, "%s/trials/%04u.%s", dir, id, side_ext[i]);
+        snprintf(tmp, sizeof tmp, "%s.tmp", p);
+        FILE *f = fopen(tmp, "w");
+        if (!f) return evsnn_seterr(EVSNN_EIO, "%s: cannot write: %s", tmp, strerror(errno));
+        if (o->len[i]) fwrite(o->txt[i], 1, o->len[i], f);
+        int bad = ferror(f);
+        if (fclose(f) || bad || rename(tmp, p)) return evsnn_seterr(EVSNN_EIO, "%s: cannot write", p);
+    }
+    return 0;
+}
+
+static int write_tables(master *M) {
+    char p[4096];
+    snprintf(p, sizeof p, "%s/study.csv", M->dir);
+    int rc = study_write_csv(p, M->rows, M->n_trials);
+    snprintf(p, sizeof p, "%s/study.h5", M->dir);
+    if (!rc) rc = study_write_h5(p, M->rows, M->n_trials);
+    return rc;
+}
+
+static void emit_row(const study_row *r, int rank) {
+    printf("{\"trial\":%u,\"status\":\"%s\",\"rank\":%d,\"variant\":", r->t.id, study_status_name(r->status), rank);
+    json_str(stdout, r->t.variant);
+    printf(",\"surrogate\":");
+    json_str(stdout, r->t.surrogate);
+    printf(",\"slope\":%.6g,\"beta\":%.6g,\"theta\":%.6g,\"threshold\":", (double)r->t.slope, (double)r->t.beta,
+           (double)r->t.theta);
+    json_str(stdout, r->t.threshold);
+    printf(",\"binarize\":%s,\"accuracy\":", r->t.binarize ? "true" : "false");
+    json_num(stdout, r->status == STUDY_OK ? r->accuracy : NAN);
+    printf(",\"latency_us\":");
+    json_num(stdout, r->status == STUDY_OK ? r->latency_us : NAN);
+    printf(",\"fps_per_w\":");
+    json_num(stdout, r->status == STUDY_OK ? r->fps_per_w : NAN);
+    printf(",\"train_s\":%.3f", r->train_s);
+    if (r->status == STUDY_FAILED) {
+        printf(",\"error\":");
+        json_str(stdout, r->error);
+    }
+    printf("}\n");
+    fflush(stdout);
+}
+
+/* Record one finished trial (from any rank): table row, side files, progress. */
+static void record(master *M, const study_row *r, const trial_out *o, int rank) {
+    if (r->t.id >= M->n_trials) return;
+    M->rows[r->t.id] = *r;
+    M->done++;
+    M->failed += r->status == STUDY_FAILED;
+    int rc = write_side(M->dir, r->t.id, o);
+    if (!rc) rc = write_tables(M);
+    if (rc && !M->io_rc) {
+        M->io_rc = rc;
+        fprintf(stderr, "evsnn sweep: %s\n", evsnn_errmsg());
+    }
+    emit_row(r, rank);
+    if (!M->quiet)
+        fprintf(stderr, "evsnn sweep: trial %u %s on rank %d (%u/%u this run, %.0f s)\n", r->t.id,
+                study_status_name(r->status), rank, M->done, M->n_todo, now_s() - M->t_start);
+}
+
+/* Result message: the row, three lengths, then the three texts. */
+static int send_result(const study_row *r, const trial_out *o) {
+    const size_t n = sizeof *r + 3 * sizeof(uint64_t) + o->len[0] + o->len[1] + o->len[2];
+    char *b = malloc(n), *p = b;
+    if (!b) return evsnn_seterr(EVSNN_ENOMEM, "no memory for a result message");
+    memcpy(p, r, sizeof *r);
+    p += sizeof *r;
+    for (int i = 0; i < 3; i++) {
+        uint64_t l = o->len[i];
+        memcpy(p, &l, sizeof l);
+        p += sizeof l;
+    }
+    for (int i = 0; i < 3; i++) {
+        if (o->len[i]) memcpy(p, o->txt[i], o->len[i]);
+        p += o->len[i];
+    }
+    int rc = comm_send(0, TAG_REQ, b, n);
+    free(b);
+    return rc;
+}
+
+static int unpack_result(const char *b, size_t n, study_row *r, trial_out *o) {
+    memset(o, 0, sizeof *o);
+    if (n < sizeof *r + 3 * sizeof(uint64_t)) return -1;
+    memcpy(r, b, sizeof *r);
+    const char *p = b + sizeof *r;
+    uint64_t l[3];
+    memcpy(l, p, sizeof l);
+    p += sizeof l;
+    if (l[0] + l[1] + l[2] != n - sizeof *r - sizeof l) return -1;
+    for (int i = 0; i < 3; i++) {
+        o->txt[i] = malloc(l[i] + 1);
+        if (!o->txt[i]) return -1;
+        memcpy(o->txt[i], p, l[i]);
+        o->len[i] = l[i];
+        p += l[i];
+    }
+    return 0;
+}
+
+/* Answer one request (a result, or empty for a worker's first request). */
+static void serve_one(master *M, int blocking) {
+    int from, tag;
+    if (!blocking && !comm_probe(COMM_ANY, TAG_REQ, &from, &tag)) return;
+    size_t len = 0;
+    for (;;) {
+        int rc = comm_recv(COMM_ANY, TAG_REQ, M->msg, M->msg_cap, &from, &tag, &len);
+        if (rc == EVSNN_ERANGE) { /* grow and receive again (the message is still queued) */
+            char *nb = realloc(M->msg, M->msg_cap * 4);
+            if (!nb) { M->io_rc = M->comm_rc = EVSNN_ENOMEM; return; }
+            M->msg = nb;
+            M->msg_cap *= 4;
+            continue;
+        }
+        if (rc) { M->io_rc = M->comm_rc = rc; return; }
+        break;
+    }
+    if (len > 0) {
+        study_row r;
+        trial_out o;
+        if (unpack_result(M->msg, len, &r, &o)) fprintf(stderr, "evsnn sweep: malformed result from rank %d ignored\n", from);
+        else record(M, &r, &o, from);
+        trial_out_free(&o);
+    }
+    if (M->next < M->n_todo) {
+        uint32_t id = M->todo[M->next++];
+        comm_send(from, TAG_GO, &id, sizeof id);
+    } else {
+        comm_send(from, TAG_STOP, NULL, 0);
+        M->stopped++;
+    }
+}
+
+static void serve_pending(void *arg) {
+    master *M = arg;
+    if (comm_size() > 1)
+        while (comm_probe(COMM_ANY, TAG_REQ, NULL, NULL)) serve_one(M, 0);
+}
+
+static int worker_loop(const study *s, int threads) {
+    const study_fixed *fx = study_fixed_settings(s);
+    study_row r;
+    trial_out o;
+    memset(&o, 0, sizeof o);
+    int rc = comm_send(0, TAG_REQ, NULL, 0);
+    while (!rc) {
+        uint32_t id = 0;
+        int tag;
+        size_t len;
+        if ((rc = comm_recv(0, COMM_ANY, &id, sizeof id, NULL, &tag, &len))) break;
+        if (tag == TAG_STOP) break;
+        study_trial t;
+        if (study_trial_get(s, id, &t)) {
+            memset(&r, 0, sizeof r);
+            r.t.id = id;
+            r.status = STUDY_FAILED;
+            snprintf(r.error, sizeof r.error, "%s", evsnn_errmsg());
+        } else {
+            run_trial(fx, &t, threads, &r, &o, NULL, NULL);
+        }
+        rc = send_result(&r, &o);
+        trial_out_free(&o);
+    }
+    if (rc) fprintf(stderr, "evsnn sweep (rank %d): %s\n", comm_rank(), evsnn_errmsg());
+    return rc ? 1 : 0;
+}
+
+static int mkdir_p(const char *d) {
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", d);
+    for (char *p = buf + 1; *p; p++)
+        if (*p == '/') {
+            *p = 0;
+            if (mkdir(buf, 0755) && errno != EEXIST) return -1;
+            *p = '/';
+        }
+    return mkdir(buf, 0755) && errno != EEXIST ? -1 : 0;
+}
+
+int cmd_sweep(int argc, char **argv) {
+    enum { O_BUDGET = 1, O_RETRY, O_THREADS, O_LIST, O_QUIET };
+    static const struct option opts[] = {{"output", required_argument, 0, 'o'}, {"budget", required_argument, 0, O_BUDGET},
+                                         {"retry-failed", no_argument, 0, O_RETRY}, {"threads", required_argument, 0, O_THREADS},
+                                         {"list", no_argument, 0, O_LIST}, {"quiet", no_argument, 0, O_QUIET},
+                                         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    const char *dir = NULL;
+    long budget = 0, threads = -1;
+    int retry = 0, list = 0, quiet = 0, c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+        char *end;
+        switch (c) {
+        case 'o': dir = optarg; break;
+        case O_BUDGET:
+            errno = 0;
+            budget = strtol(optarg, &end, 10);
+            if (!*optarg || *end || errno || budget < 1) {
+                fprintf(stderr, "evsnn sweep: --budget '%s': expected an integer >= 1\n", optarg);
+                return 2;
+            }
+            break;
+        case O_THREADS:
+            errno = 0;
+            threads = strtol(optarg, &end, 10);
+            if (!*optarg || *end || errno || threads < 0 || threads > 1024) {
+                fprintf(stderr, "evsnn sweep: --threads '%s': expected an integer in [0, 1024]\n", optarg);
+                return 2;
+            }
+            break;
+        case O_RETRY: retry = 1; break;
+        case O_LIST: list = 1; break;
+        case O_QUIET: quiet = 1; break;
+        case 'h': fputs(usage_text, stdout); return 0;
+        default: fputs(usage_text, stderr); return 2;
+        }
+    }
+    if (optind != argc - 1) {
+        fprintf(stderr, "evsnn sweep: expected one study file (see 'evsnn sweep --help')\n");
+        return 2;
+    }
+    if (!dir && !list) {
+        fprintf(stderr, "evsnn sweep: -o DIR is required\n");
+        return 2;
+    }
+    int err;
+    study *s = study_load(argv[optind], &err);
+    if (!s) {
+        fprintf(stderr, "evsnn sweep: %s\n", evsnn_errmsg());
+        return 2;
+    }
+    uint32_t N = study_n_trials(s);
+    if (budget && (uint32_t)budget < N) N = (uint32_t)budget;
+    if (list) {
+        for (uint32_t i = 0; i < N; i++) {
+            study_trial t;
+            study_trial_get(s, i, &t);
+            printf("{\"trial\":%u,\"key\":", i);
+            json_str(stdout, t.key);
+            printf("}\n");
+        }
+        study_free(s);
+        return 0;
+    }
+    if (comm_init(NULL, NULL)) {
+        fprintf(stderr, "evsnn sweep: %s\n", evsnn_errmsg());
+        study_free(s);
+        return 1;
+    }
+    const int rank = comm_rank(), size = comm_size();
+    if (threads < 0) threads = size > 1 ? 1 : 0;
+    int status = 0;
+    if (rank != 0) {
+        status = worker_loop(s, (int)threads);
+        study_free(s);
+        comm_finalize();
+        return status;
+    }
+
+    master M;
+    memset(&M, 0, sizeof M);
+    M.dir = dir;
+    M.s = s;
+    M.fx = study_fixed_settings(s);
+    M.n_trials = N;
+    M.threads = (int)threads;
+    M.quiet = quiet;
+    M.t_start = now_s();
+    M.msg_cap = 1 << 16;
+    M.msg = malloc(M.msg_cap);
+    M.rows = calloc(N ? N : 1, sizeof *M.rows);
+    M.todo = calloc(N ? N : 1, sizeof *M.todo);
+    char tdir[4096];
+    snprintf(tdir, sizeof tdir, "%s/trials", dir);
+    if (!M.msg || !M.rows || !M.todo) {
+        fprintf(stderr, "evsnn sweep: out of memory\n");
+        status = 1;
+        goto stop_workers;
+    }
+    if (mkdir_p(dir) || mkdir_p(tdir)) {
+        fprintf(stderr, "evsnn sweep: cannot create %s: %s\n", tdir, strerror(errno));
+        status = 1;
+        goto stop_workers;
+    }
+    /* Resume: keep rows whose id and settings still match the study. */
+    char csv[4096];
+    snprintf(csv, sizeof csv, "%s/study.csv", dir);
+    study_row *old = NULL;
+    uint32_t n_old = 0, kept = 0;
+    if (study_read_csv(csv, &old, &n_old)) {
+        fprintf(stderr, "evsnn sweep: %s\n", evsnn_errmsg());
+        status = 2;
+        goto stop_workers;
+    }
+    for (uint32_t i = 0; i < n_old; i++) {
+        const study_row *r = &old[i];
+        study_trial t;
+        if (r->t.id >= N || study_trial_get(s, r->t.id, &t) || strcmp(t.key, r->t.key)) continue;
+        if (r->status == STUDY_FAILED && retry) continue;
+        M.rows[r->t.id] = *r;
+        M.rows[r->t.id].t = t;
+        kept++;
+    }
+    free(old);
+    for (uint32_t i = 0; i < N; i++)
+        if (M.rows[i].status == STUDY_PENDING) M.todo[M.n_todo++] = i;
+    if (!quiet)
+        fprintf(stderr, "evsnn sweep: %s: %u trials, %u done before, %u to run on %d rank%s\n", study_name(s), N, kept,
+                M.n_todo, size, size > 1 ? "s" : "");
+    if (kept && write_tables(&M)) { /* the table holds exactly the kept rows from now on */
+        fprintf(stderr, "evsnn sweep: %s\n", evsnn_errmsg());
+        status = 1;
+        goto stop_workers;
+    }
+    /* Rank 0 works too, answering requests between its own training steps. */
+    while (M.next < M.n_todo && !M.io_rc) {
+        const uint32_t id = M.todo[M.next++];
+        study_trial t;
+        study_row r;
+        trial_out o;
+        study_trial_get(s, id, &t);
+        run_trial(M.fx, &t, M.threads, &r, &o, serve_pending, &M);
+        record(&M, &r, &o, 0);
+        trial_out_free(&o);
+        serve_pending(&M);
+    }
+stop_workers:
+    if (status || M.io_rc) M.next = M.n_todo; /* hand out nothing more */
+    while (size > 1 && M.stopped < size - 1) {
+        serve_one(&M, 1);
+        if (M.comm_rc) {
+            fprintf(stderr, "evsnn sweep: %s\n", evsnn_errmsg());
+            break;
+        }
+    }
+    if (!status && M.io_rc) status = 1;
+    if (!status) {
+        printf("{\"done\":true,\"study\":");
+        json_str(stdout, study_name(s));
+        printf(",\"trials\":%u,\"ran\":%u,\"failed\":%u,\"skipped\":%u,\"ranks\":%d,\"seconds\":%.3f,\"table\":", N,
+               M.done, M.failed, N - M.n_todo, size, now_s() - M.t_start);
+        json_str(stdout, csv);
+        printf("}\n");
+    }
+    free(M.msg);
+    free(M.rows);
+    free(M.todo);
+    study_free(s);
+    comm_finalize();
+    return status;
+}

@@ -1,0 +1,274 @@
+/* tests/test_sweep.c — study files and result tables (io/study.h): grid order and size,
+ * seeded random search, variants, errors naming line and key, CSV round trip and quoting,
+ * the HDF5 table read back through the HDF5 library, and comm.h's one-rank world. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "io/study.h"
+#include "sim/comm.h"
+#include "sim/evsnn.h"
+#include "tests/h5read.h"
+#include "tests/testutil.h"
+
+static const char *grid_text =
+    "version = 1; name = \"g\"; search = \"grid\";\n"
+    "axes = { arch = [\"10-4\"]; surrogate = [\"fast_sigmoid\", \"atan\"]; slope = [1.0, 2.0, 3.0];\n"
+    "         beta = [0.5, 0.9]; };\n";
+
+/* 2 surrogates × 3 slopes × 2 betas = 12; the last axis (beta) varies fastest, so by hand:
+ * trial 0 = (fast_sigmoid, 1, 0.5), 1 = (fast_sigmoid, 1, 0.9), 2 = (fast_sigmoid, 2, 0.5),
+ * 7 = (atan, 1, 0.9), 11 = (atan, 3, 0.9). */
+static void test_grid_order(void **state) {
+    (void)state;
+    int err;
+    study *s = study_parse(grid_text, "grid", &err);
+    assert_non_null(s);
+    assert_int_equal(study_n_trials(s), 12);
+    study_trial t;
+    const struct { uint32_t id; const char *sg; float slope, beta; } want[] = {
+        {0, "fast_sigmoid", 1, 0.5f}, {1, "fast_sigmoid", 1, 0.9f}, {2, "fast_sigmoid", 2, 0.5f},
+        {7, "atan", 1, 0.9f}, {11, "atan", 3, 0.9f}};
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+        assert_int_equal(study_trial_get(s, want[i].id, &t), 0);
+        assert_string_equal(t.surrogate, want[i].sg);
+        assert_true(t.slope == want[i].slope);
+        assert_true(t.beta == want[i].beta);
+        assert_true(t.theta == 1.0f);            /* default */
+        assert_string_equal(t.threshold, "fixed"); /* default */
+        assert_string_equal(t.dataset, "synth");  /* default */
+    }
+    /* keys are distinct across the grid */
+    study_trial a, b;
+    for (uint32_t i = 0; i < 12; i++)
+        for (uint32_t j = i + 1; j < 12; j++) {
+            study_trial_get(s, i, &a);
+            study_trial_get(s, j, &b);
+            assert_string_not_equal(a.key, b.key);
+        }
+    assert_int_equal(study_trial_get(s, 12, &t), EVSNN_ERANGE);
+    study_free(s);
+    /* a budget truncates the grid */
+    char txt[1024];
+    snprintf(txt, sizeof txt, "budget = 5;\n%s", grid_text);
+    s = study_parse(txt, "b", &err);
+    assert_non_null(s);
+    assert_int_equal(study_n_trials(s), 5);
+    study_free(s);
+}
+
+static void test_random_search(void **state) {
+    (void)state;
+    const char *txt = "search = \"random\"; budget = 200; seed = 7;\n"
+                      "axes = { arch = [\"10-4\"]; slope = { min = 0.5; max = 50.0; log = true; };\n"
+                      "         beta = { min = 0.25; max = 0.75; }; theta = [1.0, 1.5, 2.0]; };\n";
+    int err;
+    study *s = study_parse(txt, "r", &err), *s2 = study_parse(txt, "r", &err);
+    assert_non_null(s);
+    assert_int_equal(study_n_trials(s), 200);
+    int seen[3] = {0, 0, 0}, below5 = 0;
+    for (uint32_t i = 0; i < 200; i++) {
+        study_trial t, u;
+        assert_int_equal(study_trial_get(s, i, &t), 0);
+        assert_int_equal(study_trial_get(s2, i, &u), 0);
+        assert_string_equal(t.key, u.key); /* same seed, same trial */
+        assert_true(t.slope >= 0.5f && t.slope <= 50.0f);
+        assert_true(t.beta >= 0.25f && t.beta <= 0.75f);
+        below5 += t.slope < 5.0f;
+        seen[t.theta == 1.0f ? 0 : t.theta == 1.5f ? 1 : 2]++;
+    }
+    /* log-uniform on [0.5, 50]: P(slope < 5) = 1/2; 200 draws land within 100 ± 30
+     * (about 4 standard deviations) */
+    assert_in_range(below5, 70, 130);
+    for (int k = 0; k < 3; k++) assert_in_range(seen[k], 30, 110);
+    study_free(s);
+    study_free(s2);
+    /* another seed, other trials */
+    char t2[1024];
+    snprintf(t2, sizeof t2, "%s", txt);
+    char *p = strstr(t2, "seed = 7");
+    p[7] = '8';
+    s = study_parse(t2, "r8", &err);
+    s2 = study_parse(txt, "r", &err);
+    study_trial a, b;
+    study_trial_get(s, 0, &a);
+    study_trial_get(s2, 0, &b);
+    assert_string_not_equal(a.key, b.key);
+    study_free(s);
+    study_free(s2);
+}
+
+/* Seed 004's four-way comparison as variants: each overrides the axes it names. */
+static void test_variants(void **state) {
+    (void)state;
+    const char *txt =
+        "axes = { arch = [\"10-4\"]; theta = [1.5]; };\n"
+        "variants = ( { name = \"fp\"; binarize = false; },\n"
+        "             { name = \"bin_theta1\"; binarize = true; theta = 1.0; },\n"
+        "             { name = \"bin_tuned\"; binarize = true; },\n"
+        "             { name = \"bin_tha\"; binarize = true; threshold = \"anneal:1.0:5.0:0.01\"; } );\n";
+    int err;
+    study *s = study_parse(txt, "v", &err);
+    assert_non_null(s);
+    assert_int_equal(study_n_trials(s), 4);
+    study_trial t;
+    study_trial_get(s, 0, &t);
+    assert_string_equal(t.variant, "fp");
+    assert_int_equal(t.binarize, 0);
+    assert_true(t.theta == 1.5f);
+    study_trial_get(s, 1, &t);
+    assert_string_equal(t.variant, "bin_theta1");
+    assert_int_equal(t.binarize, 1);
+    assert_true(t.theta == 1.0f);
+    study_trial_get(s, 3, &t);
+    assert_string_equal(t.threshold, "anneal:1.0:5.0:0.01");
+    assert_true(t.theta == 1.5f);
+    study_free(s);
+}
+
+static void expect_error(const char *txt, int code, const char *needle) {
+    int err = 0;
+    study *s = study_parse(txt, "bad.study", &err);
+    assert_null(s);
+    assert_int_equal(err, code);
+    if (!strstr(evsnn_errmsg(), needle)) fail_msg("message '%s' lacks '%s'", evsnn_errmsg(), needle);
+}
+
+static void test_errors(void **state) {
+    (void)state;
+    expect_error("axes = { arch = [\"10-4\"]; slop = [1.0]; };", EVSNN_EINVAL, "bad.study:1: axes.slop: unknown key");
+    expect_error("axes = { arch = [\"10-4\"];\n beta = [0.5, 1.5]; };", EVSNN_EINVAL, "bad.study:2: axes.beta[1]: beta must lie in [0, 1]");
+    expect_error("axes = { arch = [\"10-4\"]; slope = { min = 1.0; max = 2.0; }; };", EVSNN_EINVAL, "needs search = \"random\"");
+    expect_error("search = \"random\"; axes = { arch = [\"10-4\"]; };", EVSNN_EINVAL, "budget");
+    expect_error("version = 9; axes = { arch = [\"10-4\"]; };", EVSNN_EVERSION, "up to version 1");
+    expect_error("axes = { surrogate = [\"atan\"]; };", EVSNN_EINVAL, "axes.arch");
+    expect_error("axes = { arch = [\"10-4\"]; threshold = [\"anneal:1:2\"]; };", EVSNN_EINVAL, "anneal:THETA0:THETA_INF:ALPHA");
+    expect_error("axes = { arch = [\"10-4\"] ", EVSNN_EINVAL, "bad.study:1:");
+    expect_error("train = { epochs = 0; }; axes = { arch = [\"10-4\"]; };", EVSNN_EINVAL, "train.epochs");
+    int err;
+    assert_null(study_load("/nonexistent/x.study", &err));
+    assert_int_equal(err, EVSNN_EIO);
+}
+
+static study_row sample_row(uint32_t id, study_status st) {
+    study_row r;
+    memset(&r, 0, sizeof r);
+    r.t.id = id;
+    snprintf(r.t.dataset, sizeof r.t.dataset, "synth:classes=4,train=64");  /* commas must be quoted */
+    snprintf(r.t.arch, sizeof r.t.arch, "100-32-4");
+    snprintf(r.t.surrogate, sizeof r.t.surrogate, "atan");
+    snprintf(r.t.threshold, sizeof r.t.threshold, "fixed");
+    snprintf(r.t.key, sizeof r.t.key, "k%u", id);
+    r.t.slope = 2.5f;
+    r.t.beta = 0.5f;
+    r.t.theta = 1.5f;
+    r.t.seed = 3;
+    r.status = st;
+    if (st == STUDY_FAILED) snprintf(r.error, sizeof r.error, "layer \"fc2\": shape, wrong");
+    r.accuracy = 0.75;
+    r.loss = 0.125;
+    r.cycles = 424.5;
+    r.fps_per_w = 1.5e7;
+    r.n_layers = 2;
+    r.rate[0] = 0.25;
+    r.rate[1] = 0.5;
+    r.silent[0] = 0.125;
+    r.silent[1] = 0.0;
+    return r;
+}
+
+static void test_csv_round_trip(void **state) {
+    (void)state;
+    char dir[64], p[128];
+    test_tmpdir(dir, sizeof dir);
+    snprintf(p, sizeof p, "%s/t.csv", dir);
+    study_row rows[3] = {sample_row(0, STUDY_OK), sample_row(1, STUDY_PENDING), sample_row(2, STUDY_FAILED)};
+    assert_int_equal(study_write_csv(p, rows, 3), 0);
+    /* the file itself, read with the shell: a header and 2 rows (pending is not written),
+     * the dataset spec quoted, the failed row's error with its quotes doubled */
+    assert_int_equal(test_sh("test $(wc -l < %s) -eq 3", p), 0);
+    assert_int_equal(test_sh("grep -q '^0,ok,\"\",\"synth:classes=4,train=64\",\"100-32-4\"' %s", p), 0);
+    assert_int_equal(test_sh("grep -q '\"layer \"\"fc2\"\": shape, wrong\"$' %s", p), 0);
+    study_row *r = NULL;
+    uint32_t n = 0;
+    assert_int_equal(study_read_csv(p, &r, &n), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(r[0].t.id, 0);
+    assert_int_equal(r[0].status, STUDY_OK);
+    assert_string_equal(r[0].t.dataset, "synth:classes=4,train=64");
+    assert_true(r[0].accuracy == 0.75 && r[0].cycles == 424.5 && r[0].rate[1] == 0.5);
+    assert_true(isnan(r[0].rate[2]));
+    assert_string_equal(r[0].t.key, "k0");
+    assert_int_equal(r[1].t.id, 2);
+    assert_int_equal(r[1].status, STUDY_FAILED);
+    assert_string_equal(r[1].error, "layer \"fc2\": shape, wrong");
+    assert_true(isnan(r[1].accuracy));
+    free(r);
+    /* a missing table is an empty one; a truncated row is named with its line */
+    snprintf(p, sizeof p, "%s/none.csv", dir);
+    assert_int_equal(study_read_csv(p, &r, &n), 0);
+    assert_int_equal(n, 0);
+    snprintf(p, sizeof p, "%s/t.csv", dir);
+    /* line 3 (the failed row) cut after 50 bytes, inside its quoted dataset field */
+    assert_int_equal(test_sh("{ head -n 2 %s; sed -n 3p %s | head -c 50; echo; } > %s/cut.csv", p, p, dir), 0);
+    snprintf(p, sizeof p, "%s/cut.csv", dir);
+    assert_int_equal(study_read_csv(p, &r, &n), EVSNN_EFORMAT);
+    if (!strstr(evsnn_errmsg(), "cut.csv:3:")) fail_msg("message: %s", evsnn_errmsg());
+    test_rmdir(dir);
+}
+
+static void test_h5_table(void **state) {
+    (void)state;
+    char dir[64], p[128];
+    test_tmpdir(dir, sizeof dir);
+    snprintf(p, sizeof p, "%s/t.h5", dir);
+    study_row rows[3] = {sample_row(0, STUDY_OK), sample_row(1, STUDY_OK), sample_row(2, STUDY_FAILED)};
+    rows[1].accuracy = 0.5;
+    assert_int_equal(study_write_h5(p, rows, 3), 0);
+    size_t n = 0;
+    float *acc = h5r_floats(p, "/trials/accuracy", &n);
+    assert_non_null(acc);
+    assert_int_equal(n, 3);
+    assert_true(acc[0] == 0.75f && acc[1] == 0.5f && isnan(acc[2]));
+    free(acc);
+    float *rate = h5r_floats(p, "/trials/rate", &n);
+    assert_non_null(rate);
+    assert_int_equal(n, 3 * STUDY_MAX_LAYERS);
+    assert_true(rate[1] == 0.5f && isnan(rate[2]));
+    free(rate);
+    assert_true(h5r_attr(p, "version") == 1.0);
+    /* the strings, read by h5dump (an independent reader) */
+    assert_int_equal(test_sh("h5dump -d /trials/status %s | grep -q '\"failed\"'", p), 0);
+    test_rmdir(dir);
+}
+
+static void test_comm_serial(void **state) {
+    (void)state;
+    if (comm_is_mpi()) skip();
+    assert_int_equal(comm_init(NULL, NULL), 0);
+    assert_int_equal(comm_rank(), 0);
+    assert_int_equal(comm_size(), 1);
+    float x[3] = {1.5f, -2.0f, 0.25f};
+    assert_int_equal(comm_allreduce_sum_f32(x, 3), 0);
+    assert_true(x[0] == 1.5f && x[1] == -2.0f && x[2] == 0.25f); /* one rank: the sum is itself */
+    assert_int_equal(comm_send(0, 1, x, sizeof x), EVSNN_EINVAL);
+    assert_int_equal(comm_probe(COMM_ANY, COMM_ANY, NULL, NULL), 0);
+    comm_finalize();
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_grid_order), cmocka_unit_test(test_random_search), cmocka_unit_test(test_variants),
+        cmocka_unit_test(test_errors),     cmocka_unit_test(test_csv_round_trip), cmocka_unit_test(test_h5_table),
+        cmocka_unit_test(test_comm_serial),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
