@@ -541,8 +541,11 @@ static const char *csv_header =
     "trial,status,variant,dataset,arch,accel,surrogate,slope,beta,theta,threshold,binarize,seed,"
     "accuracy,loss,train_loss,train_s,cycles,latency_us,fps,energy_uj,fps_per_w,n_layers";
 
+/* The temporary name is fixed, not per process: only one writer owns a study directory
+ * (rank 0), and a run killed mid-write leaves a file the resumed run overwrites and renames
+ * instead of one that stays behind forever. */
 static int write_atomic_begin(const char *path, char *tmp, size_t cap, FILE **f) {
-    snprintf(tmp, cap, "%s.tmp.%ld", path, (long)getpid());
+    snprintf(tmp, cap, "%s.tmp", path);
     if (!(*f = fopen(tmp, "w"))) return evsnn_seterr(EVSNN_EIO, "%s: cannot write: %s", tmp, strerror(errno));
     return 0;
 }
@@ -759,7 +762,7 @@ int study_write_h5(const char *path, const study_row *rows, uint32_t n) {
         return evsnn_seterr(EVSNN_ENOMEM, "%s: no memory", path);
     }
     char tmp[1200];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    snprintf(tmp, sizeof tmp, "%s.tmp", path); /* fixed name: see write_atomic_begin */
     hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     int bad = f < 0;
     hid_t g = bad ? -1 : H5Gcreate2(f, "trials", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
