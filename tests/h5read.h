@@ -4,7 +4,12 @@
 #define EVSNN_TEST_H5READ_H
 
 #include <hdf5.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include "sim/net.h"
+#include "sim/spk.h"
 
 /* Read dataset `name` of `path` converted to float; returns a malloc'd array and its
  * element count in *n, or NULL. */
@@ -38,6 +43,41 @@ static inline double h5r_attr(const char *path, const char *name) {
     }
     H5Fclose(f);
     return v;
+}
+
+/* Load the dense layers of a reference file into n: datasets <prefix>W1, <prefix>b1, ... in
+ * PyTorch's Linear layout [out, in], transposed to evsnn's [in, out]. 0, or -1 if one is
+ * missing or of the wrong size. */
+static inline int h5r_load_linear(net *n, const char *path, const char *prefix) {
+    for (uint32_t l = 0; l < n->n_layers; l++) {
+        net_layer *L = &n->layers[l];
+        char name[64];
+        size_t k = 0, kb = 0;
+        snprintf(name, sizeof name, "%sW%u", prefix, l + 1);
+        float *W = h5r_floats(path, name, &k);
+        snprintf(name, sizeof name, "%sb%u", prefix, l + 1);
+        float *b = h5r_floats(path, name, &kb);
+        int ok = W && b && k == (size_t)L->n_in * L->n_out && kb == L->n_out && L->b;
+        if (ok) {
+            for (uint32_t j = 0; j < L->n_out; j++)
+                for (uint32_t i = 0; i < L->n_in; i++) L->w[(size_t)i * L->n_out + j] = W[(size_t)j * L->n_in + i];
+            memcpy(L->b, b, L->n_out * sizeof *b);
+        }
+        free(W);
+        free(b);
+        if (!ok) return -1;
+    }
+    return 0;
+}
+
+/* Sample b of a time-major [T, B, n] input raster as a spike train. */
+static inline int h5r_sample_train(spk_train *s, const float *x, uint32_t T, uint32_t B, uint32_t n, uint32_t b) {
+    float *xb = malloc((size_t)T * n * sizeof *xb);
+    if (!xb) return -1;
+    for (uint32_t t = 0; t < T; t++) memcpy(xb + (size_t)t * n, x + ((size_t)t * B + b) * n, n * sizeof *x);
+    int rc = spk_from_dense(s, xb, T, n, 0);
+    free(xb);
+    return rc;
 }
 
 #endif

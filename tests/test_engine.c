@@ -266,32 +266,24 @@ static void test_batch_equals_serial(void **state) {
 
 /* snnTorch forward vectors: net 8-6-3 with bias, β = 0.9, θ = 1, T = 20, batch 2. */
 static void check_reference(const char *path, reset_mode reset) {
-    size_t nin, nw1, nb1, nw2, nb2, nm1, ns1, nm2, ns2;
-    float *x = h5r_floats(path, "input", &nin), *W1 = h5r_floats(path, "W1", &nw1), *b1 = h5r_floats(path, "b1", &nb1);
-    float *W2 = h5r_floats(path, "W2", &nw2), *b2 = h5r_floats(path, "b2", &nb2);
+    size_t nin, nm1, ns1, nm2, ns2;
+    float *x = h5r_floats(path, "input", &nin);
     float *mem1 = h5r_floats(path, "mem1", &nm1), *spk1 = h5r_floats(path, "spk1", &ns1);
     float *mem2 = h5r_floats(path, "mem2", &nm2), *spk2 = h5r_floats(path, "spk2", &ns2);
-    assert_non_null(x); assert_non_null(W1); assert_non_null(mem2); assert_non_null(spk2);
+    assert_non_null(x); assert_non_null(mem1); assert_non_null(mem2); assert_non_null(spk2);
     enum { T = 20, B = 2, NI = 8, NH = 6, NO = 3 };
     assert_int_equal(nin, T * B * NI);
-    assert_int_equal(nw1, NH * NI);
     assert_int_equal(nm2, T * B * NO);
     neuron_cfg nc = {.beta = (float)h5r_attr(path, "beta"), .theta = 1.0f, .reset = reset, .cmp = CMP_GT, .bias = 1};
     assert_float_equal(nc.beta, 0.9f, 1e-7);
     net_opts o = {.cfg = &nc, .n_cfg = 1};
     net *n = build("8-6-3", 0, 0, 0, &o);
-    /* snnTorch stores Linear weights [out, in]; evsnn rows are inputs: [in, out]. */
-    for (int j = 0; j < NH; j++) for (int i = 0; i < NI; i++) n->layers[0].w[i * NH + j] = W1[j * NI + i];
-    for (int j = 0; j < NO; j++) for (int i = 0; i < NH; i++) n->layers[1].w[i * NO + j] = W2[j * NH + i];
-    memcpy(n->layers[0].b, b1, NH * sizeof *b1);
-    memcpy(n->layers[1].b, b2, NO * sizeof *b2);
+    assert_int_equal(h5r_load_linear(n, path, ""), 0);
     int err;
     sim *s = sim_create(n, T, &err);
     for (int b = 0; b < B; b++) {
-        float xb[T * NI];
-        for (int t = 0; t < T; t++) memcpy(xb + t * NI, x + (t * B + b) * NI, NI * sizeof *x);
         spk_train in;
-        assert_int_equal(spk_from_dense(&in, xb, T, NI, 0), 0);
+        assert_int_equal(h5r_sample_train(&in, x, T, B, NI, (uint32_t)b), 0);
         sim_input si = {.train = &in, .T = T};
         sim_result r;
         sim_result_init(&r, n, T, SIM_RECORD_MEM);
@@ -315,7 +307,7 @@ static void check_reference(const char *path, reset_mode reset) {
     }
     sim_free(s);
     net_free(n);
-    free(x); free(W1); free(b1); free(W2); free(b2); free(mem1); free(spk1); free(mem2); free(spk2);
+    free(x); free(mem1); free(spk1); free(mem2); free(spk2);
 }
 
 static void test_snntorch_forward(void **state) {

@@ -44,22 +44,7 @@ static net *ref_net(reset_mode reset, float theta) {
 
 /* PyTorch Linear [out, in] → evsnn [in, out]. */
 static void load_params(net *n, const char *path, const char *prefix) {
-    char name[64];
-    size_t k;
-    const int no[2] = {NH, NO}, ni[2] = {NI, NH};
-    for (int l = 0; l < 2; l++) {
-        snprintf(name, sizeof name, "%sW%d", prefix, l + 1);
-        float *W = h5r_floats(path, name, &k);
-        assert_non_null(W);
-        for (int j = 0; j < no[l]; j++)
-            for (int i = 0; i < ni[l]; i++) n->layers[l].w[i * no[l] + j] = W[j * ni[l] + i];
-        free(W);
-        snprintf(name, sizeof name, "%sb%d", prefix, l + 1);
-        float *b = h5r_floats(path, name, &k);
-        assert_non_null(b);
-        memcpy(n->layers[l].b, b, (size_t)no[l] * sizeof *b);
-        free(b);
-    }
+    assert_int_equal(h5r_load_linear(n, path, prefix), 0);
 }
 
 /* Gradient array (carved like params) → PyTorch layout, for comparison. */
@@ -88,10 +73,8 @@ static float fwd_bwd(net *n, const float *x, const surrogate *sg, const float *t
     const uint32_t labels[B] = {0, 2};
     float loss = 0.0f;
     for (int b = 0; b < B; b++) {
-        float xb[T * NI];
-        for (int t = 0; t < T; t++) memcpy(xb + t * NI, x + (t * B + b) * NI, NI * sizeof *x);
         spk_train in;
-        assert_int_equal(spk_from_dense(&in, xb, T, NI, 0), 0);
+        assert_int_equal(h5r_sample_train(&in, x, T, B, NI, (uint32_t)b), 0);
         sim_input si = {.train = &in, .T = T};
         sim_result r;
         sim_result_init(&r, n, T, SIM_RECORD_MEM);
