@@ -117,6 +117,9 @@ typedef struct {
     uint64_t spike_reads, spike_writes, encoder_cycles, neuron_updates;
 } hw_ops;
 
+/* a += b, field by field. */
+void hw_ops_add(hw_ops *a, const hw_ops *b);
+
 /* ---- one layer's result over one sample ---- */
 typedef struct {
     uint64_t cycles;          /* Σ step cycles (the layer's busy time) */

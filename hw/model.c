@@ -793,7 +793,7 @@ void hw_sample_free(hw_sample *s) {
     memset(s, 0, sizeof *s);
 }
 
-static void add_ops(hw_ops *a, const hw_ops *b) {
+void hw_ops_add(hw_ops *a, const hw_ops *b) {
     a->accumulates += b->accumulates;
     a->weight_reads += b->weight_reads;
     a->membrane_reads += b->membrane_reads;
@@ -885,7 +885,7 @@ int hw_run(hw_machine *m, const spk_train *input, const spk_train *layers, hw_ru
         if (sch != HW_PIPE_STEPS) layer_start = R->start + R->cycles;
         /* the RTL's chain: each layer starts at its predecessor's done signal */
         rtl_start += R->rtl_done;
-        add_ops(&out->ops, &R->ops);
+        hw_ops_add(&out->ops, &R->ops);
         if (R->cycles > out->bottleneck) out->bottleneck = R->cycles;
         out->sim_cycles += R->cycles;
         uint64_t *tmp = Fprev; Fprev = Fcur; Fcur = tmp;

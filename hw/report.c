@@ -50,17 +50,6 @@ void hw_report_free(hw_report *r) {
     free(r);
 }
 
-static void add_ops(hw_ops *a, const hw_ops *b) {
-    a->accumulates += b->accumulates;
-    a->weight_reads += b->weight_reads;
-    a->membrane_reads += b->membrane_reads;
-    a->membrane_writes += b->membrane_writes;
-    a->spike_reads += b->spike_reads;
-    a->spike_writes += b->spike_writes;
-    a->encoder_cycles += b->encoder_cycles;
-    a->neuron_updates += b->neuron_updates;
-}
-
 int hw_report_add(hw_report *r, const hw_sample *s) {
     if (s->n_layers != r->L) return evsnn_seterr(EVSNN_EINVAL, "hw report: sample has %u layers, report %u", s->n_layers, r->L);
     if (r->n == r->cap) {
@@ -75,7 +64,7 @@ int hw_report_add(hw_report *r, const hw_sample *s) {
     r->bottleneck += s->bottleneck;
     r->sim_cycles += s->sim_cycles;
     r->energy_pj += hw_sample_energy_pj(r->m, s);
-    add_ops(&r->ops, &s->ops);
+    hw_ops_add(&r->ops, &s->ops);
     for (uint32_t l = 0; l < r->L; l++) {
         layer_acc *a = &r->l[l];
         const hw_layer_res *x = &s->l[l];
@@ -97,7 +86,7 @@ int hw_report_add(hw_report *r, const hw_sample *s) {
         a->rtl_hang += x->rtl_hang_steps;
         if (x->occ_max > a->occ_max) a->occ_max = x->occ_max;
         for (uint32_t o = 0; o <= a->depth; o++) a->hist[o] += x->hist[o];
-        add_ops(&a->ops, &x->ops);
+        hw_ops_add(&a->ops, &x->ops);
     }
     return 0;
 }
