@@ -65,6 +65,9 @@ static const char *usage_text =
     "  --incorrect-rate R  ... of the other outputs (default 0.2)\n"
     "  --binarize          forward weights sign(w) (0 -> +1), straight-through to float latents\n"
     "  --latent-clamp C    with --binarize: clamp latent weights to [-C, C] (default off)\n"
+    "  --dropout P[,P...]  dropout on each spiking layer's input current (bias included) during\n"
+    "                      training steps, per layer (a shorter list repeats its last); masks are\n"
+    "                      seeded by (seed, step, sample); never applied by eval (default off)\n"
     "  --tha T0:TINF:A[,...]  threshold annealing per spiking layer (a shorter list repeats its\n"
     "                      last): threshold starts at T0 and moves by A(TINF - theta) per step\n"
     "  --tha-centre C      initial (surrogate at T0, paper eq. 8; default) | current\n"
@@ -296,7 +299,7 @@ static int run_temporal(net *n, const train_cfg *c, const char *spec, uint64_t i
 
 int cmd_train(int argc, char **argv) {
     enum { O_DATA = 2000, O_STEPS, O_EPOCHS, O_BATCH, O_OPTIM, O_LR, O_MOM, O_WD, O_COS, O_ETAMIN, O_GCLIP, O_WCLIP,
-           O_SURR, O_LOSS, O_CR, O_IR, O_BIN, O_LCLAMP, O_THA, O_CENTRE, O_SEED, O_THREADS, O_SLOTS, O_CKPT,
+           O_SURR, O_LOSS, O_CR, O_IR, O_BIN, O_LCLAMP, O_DROPOUT, O_THA, O_CENTRE, O_SEED, O_THREADS, O_SLOTS, O_CKPT,
            O_RESUME, O_LOG, O_QUIET, O_TEST, O_SPLITAT, O_MAXTR, O_MAXTE, O_ENC, O_DT, O_TRACE, O_RECORD, O_DS };
     static const struct option opts[] = {NETCLI_OPTIONS,
         {"data", required_argument, 0, O_DATA}, {"steps", required_argument, 0, O_STEPS},
@@ -308,6 +311,7 @@ int cmd_train(int argc, char **argv) {
         {"surrogate", required_argument, 0, O_SURR}, {"loss", required_argument, 0, O_LOSS},
         {"correct-rate", required_argument, 0, O_CR}, {"incorrect-rate", required_argument, 0, O_IR},
         {"binarize", no_argument, 0, O_BIN}, {"latent-clamp", required_argument, 0, O_LCLAMP},
+        {"dropout", required_argument, 0, O_DROPOUT},
         {"tha", required_argument, 0, O_THA}, {"tha-centre", required_argument, 0, O_CENTRE},
         {"seed", required_argument, 0, O_SEED}, {"threads", required_argument, 0, O_THREADS},
         {"slots", required_argument, 0, O_SLOTS}, {"output", required_argument, 0, 'o'},
@@ -410,6 +414,17 @@ int cmd_train(int argc, char **argv) {
         case O_IR: if (num("incorrect-rate", optarg, 0, 1, &v)) return 2; c.incorrect_rate = (float)v; break;
         case O_BIN: c.binarize = 1; break;
         case O_LCLAMP: if (num("latent-clamp", optarg, 1e-12, 1e12, &v)) return 2; c.latent_clamp = (float)v; break;
+        case O_DROPOUT: {
+            int k = netcli_floats(optarg, c.dropout, TRAIN_MAX_LAYERS);
+            int okv = k > 0;
+            for (int i = 0; okv && i < k; i++) okv = c.dropout[i] >= 0.0f && c.dropout[i] < 1.0f;
+            if (!okv) {
+                fprintf(stderr, "evsnn train: --dropout '%s': expected probabilities in [0, 1) separated by commas\n", optarg);
+                return 2;
+            }
+            c.n_dropout = (uint32_t)k;
+            break;
+        }
         case O_THA: if (parse_tha(optarg, &c)) return 2; break;
         case O_CENTRE:
             if (!strcmp(optarg, "initial")) c.centre = THA_CENTRE_INITIAL;

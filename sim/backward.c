@@ -24,6 +24,7 @@ struct bwd {
     float *wt;           /* [max n_in·n_out of dense layers above the first] transposed weights */
     float *umem;         /* [T_max, maxn] recomputed membranes of one layer (sparse recording) */
     float *cur;          /* [maxn] currents of one step */
+    float *curd;         /* [maxn] the same after dropout */
 };
 
 bwd *bwd_create(const net *n, uint32_t T_max, int *err) {
@@ -53,7 +54,8 @@ bwd *bwd_create(const net *n, uint32_t T_max, int *err) {
     b->dfull = malloc(maxfull * sizeof(float));
     b->umem = malloc(tn * sizeof(float));
     b->cur = malloc(maxn * sizeof(float));
-    if (!b->umem || !b->cur) goto oom;
+    b->curd = malloc(maxn * sizeof(float));
+    if (!b->umem || !b->cur || !b->curd) goto oom;
     b->col_off = malloc(((size_t)maxn + 1) * sizeof(uint32_t));
     if (!b->col_off) goto oom;
     if (!b->gout || !b->gin || !b->delta || !b->tmp || !b->xd || !b->full || !b->dfull) goto oom;
@@ -67,7 +69,7 @@ oom:
 void bwd_free(bwd *b) {
     if (!b) return;
     free(b->gout); free(b->gin); free(b->delta); free(b->tmp); free(b->xd); free(b->full); free(b->dfull);
-    free(b->col_off); free(b->col_t); free(b->col_v); free(b->wt); free(b->umem); free(b->cur);
+    free(b->col_off); free(b->col_t); free(b->col_v); free(b->wt); free(b->umem); free(b->cur); free(b->curd);
     free(b);
 }
 
@@ -155,7 +157,7 @@ static void layer_delta(bwd *b, const net_layer *L, const bwd_cfg *c, float thet
  * R[t] = s[t−1] taken from the recorded spikes, and the LIF rule of kernels/lif.h. The
  * result equals the engine's membranes up to float rounding of the lazy decay. */
 static void recompute_mem(bwd *b, const net_layer *L, const sim_input *in, const spk_train *src, const spk_train *out,
-                          uint32_t T, float *u) {
+                          uint32_t T, float *u, uint32_t l, float pdrop) {
     const uint32_t no = L->n_out;
     float *cur = b->cur, *prev = NULL;
     int static_done = 0;
@@ -207,15 +209,21 @@ static void recompute_mem(bwd *b, const net_layer *L, const sim_input *in, const
             }
             static_done = !src;
         }
+        /* Dropout: the same mask as the forward (sim_dropout_scale), on the whole current. */
+        const float *cur_t = cur;
+        if (pdrop > 0.0f) {
+            for (uint32_t j = 0; j < no; j++) b->curd[j] = cur[j] * sim_dropout_scale(in->dropout_seed, l, t, j, pdrop);
+            cur_t = b->curd;
+        }
         /* R[t] = s[t−1]: mark the previous step's spikes in a flag row (reuse dfull). */
         for (uint32_t j = 0; j < no; j++) {
             const float up = prev ? prev[j] : 0.0f;
-            ut[j] = lif_next(up, cur[j], 0.0f, 0, L->nc.beta, L->nc.theta, (int)L->nc.reset);
+            ut[j] = lif_next(up, cur_t[j], 0.0f, 0, L->nc.beta, L->nc.theta, (int)L->nc.reset);
         }
         if (t > 0)
             for (uint32_t k = out->off[t - 1]; k < out->off[t]; k++) {
                 const uint32_t j = out->idx[k];
-                ut[j] = lif_next(prev[j], cur[j], 0.0f, 1, L->nc.beta, L->nc.theta, (int)L->nc.reset);
+                ut[j] = lif_next(prev[j], cur_t[j], 0.0f, 1, L->nc.beta, L->nc.theta, (int)L->nc.reset);
             }
         prev = ut;
     }
@@ -258,13 +266,18 @@ int bwd_sample(bwd *b, const net *n, const bwd_cfg *c, const sim_input *in, cons
             }
         } else {
             const float theta_c = c->theta_c ? c->theta_c[l] : L->nc.theta;
+            const float pdrop = c->dropout && in->dropout_seed ? c->dropout[l] : 0.0f;
             const float *mem = res->mem ? res->mem[l] : NULL;
             if (c->recompute || !mem) {
-                recompute_mem(b, L, in, src, &res->out[l], T, b->umem);
+                recompute_mem(b, L, in, src, &res->out[l], T, b->umem, l, pdrop);
                 mem = b->umem;
             }
             layer_delta(b, L, c, theta_c, mem, &res->out[l], have_g ? b->gout : NULL, gu, T,
                         dmem ? dmem[l] : NULL);
+            if (pdrop > 0.0f) /* dL/d(current before dropout) = mask · dL/dI */
+                for (uint32_t t = 0; t < T; t++)
+                    for (uint32_t j = 0; j < no; j++)
+                        b->delta[(size_t)t * no + j] *= sim_dropout_scale(in->dropout_seed, l, t, j, pdrop);
             float *dw = grads + L->w_off, *db = L->b ? grads + L->b_off : NULL;
             if (L->kind == NET_DENSE) {
                 if (src) {

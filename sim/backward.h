@@ -31,6 +31,8 @@ void bwd_free(bwd *b); /* NULL is fine */
 typedef struct {
     surrogate sg;          /* the same surrogate for every layer */
     const float *theta_c;  /* [n_layers] surrogate centre per layer, or NULL: each layer's θ */
+    const float *dropout;  /* [n_layers] dropout of the forward (sim_set_dropout), or NULL; applies to
+                            * samples whose sim_input.dropout_seed is non-zero */
     int recompute;         /* 1: sparse recording — rebuild each layer's membranes from its input
                             * and output trains instead of reading res->mem (which may be absent) */
 } bwd_cfg;

@@ -9,6 +9,7 @@
 
 #include "evq.h"
 #include "evsnn.h"
+#include "rng.h"
 #include "kernels/conv.h"
 #include "kernels/lif.h"
 #include "kernels/scatter.h"
@@ -43,7 +44,32 @@ struct sim {
     uint8_t *fired;        /* [max_n] fired at least once in the sample */
     evq q;
     int conv_policy;       /* SIM_CONV_AUTO / _SPARSE / _ALL */
+    float *drop;           /* [n_layers] dropout probabilities, or NULL */
 };
+
+int sim_set_dropout(sim *s, const float *p) {
+    free(s->drop);
+    s->drop = NULL;
+    if (!p) return 0;
+    s->drop = malloc(s->n->n_layers * sizeof *s->drop);
+    if (!s->drop) return evsnn_seterr(EVSNN_ENOMEM, "engine: no memory");
+    for (uint32_t l = 0; l < s->n->n_layers; l++) {
+        if (!(p[l] >= 0.0f && p[l] < 1.0f)) {
+            free(s->drop);
+            s->drop = NULL;
+            return evsnn_seterr(EVSNN_EINVAL, "dropout %g of layer %s is outside [0, 1)", p[l], s->n->layers[l].name);
+        }
+        s->drop[l] = p[l];
+    }
+    return 0;
+}
+
+float sim_dropout_scale(uint64_t seed, uint32_t layer, uint32_t t, uint32_t i, float p) {
+    /* One hash per (layer, step, neuron): 24 bits of uniform, kept when ≥ p. */
+    uint64_t h = rng_stream(seed, ((uint64_t)layer << 52) ^ ((uint64_t)t << 26) ^ i);
+    float u = (float)(h >> 40) * (1.0f / 16777216.0f);
+    return u >= p ? 1.0f / (1.0f - p) : 0.0f;
+}
 
 void sim_set_conv_policy(sim *s, int policy) { s->conv_policy = policy; }
 
@@ -101,7 +127,7 @@ void sim_free(sim *s) {
     free(s->rt);
     free(s->u); free(s->acc); free(s->cacc); free(s->scur);
     free(s->last); free(s->sched); free(s->mark); free(s->touched); free(s->ids);
-    free(s->spk); free(s->fired);
+    free(s->spk); free(s->fired); free(s->drop);
     evq_deinit(&s->q);
     free(s);
 }
@@ -303,7 +329,7 @@ static int emit(sim *s, spk_train *out, layer_stats *st, uint32_t t, uint32_t ns
 
 /* One spiking layer (dense or conv) over all T steps. Step numbers refer to sim/README.md. */
 static int run_spiking(sim *s, uint32_t l, const spk_train *in, const float *static_x, uint32_t T,
-                       spk_train *out, layer_stats *st, float *mem) {
+                       spk_train *out, layer_stats *st, float *mem, uint64_t dseed) {
     const net_layer *L = &s->n->layers[l];
     const layer_rt *rt = &s->rt[l];
     const neuron_cfg *nc = &L->nc;
@@ -315,6 +341,7 @@ static int run_spiking(sim *s, uint32_t l, const spk_train *in, const float *sta
     const conv_geom geom = L->kind == NET_CONV ? geom_of(L) : (conv_geom){0};
     const uint64_t fan = L->kind == NET_CONV ? (uint64_t)L->out_c * L->k * L->k : n;
     const uint32_t ihw = L->in_h * L->in_w;
+    const float pdrop = dseed && s->drop ? s->drop[l] : 0.0f; /* > 0: dropout on this layer's currents */
 
     /* 0. Sample start: every neuron at rest at step −1; bias-driven first crossings from the
      *    per-layer table go into the calendar. */
@@ -359,7 +386,7 @@ static int run_spiking(sim *s, uint32_t l, const spk_train *in, const float *sta
         int conv_all = L->kind == NET_CONV && nev &&
                        (s->conv_policy == SIM_CONV_ALL ||
                         (s->conv_policy == SIM_CONV_AUTO && (uint64_t)nev * fan >= n / 2));
-        if (static_x || (L->kind == NET_DENSE && nev > 0) || conv_all) {
+        if (static_x || (L->kind == NET_DENSE && nev > 0) || conv_all || pdrop > 0.0f) {
             /* 2a. All-neuron step: every neuron receives current (a dense row touches all
              *     of them), so update them all with the vectorised kernel. */
             const float *cur;
@@ -383,16 +410,29 @@ static int run_spiking(sim *s, uint32_t l, const spk_train *in, const float *sta
                 cur = acc;
                 acc_dirty = 1;
             }
+            float step_scale = rt->scale;
+            const float *step_bias = rt->bias_n;
+            if (pdrop > 0.0f) {
+                /* Dropout: the whole current, bias included, times the mask (into acc). */
+                for (uint32_t i = 0; i < n; i++) {
+                    float c = (rt->scale == 1.0f ? cur[i] : cur[i] * rt->scale) + (rt->bias_n ? rt->bias_n[i] : 0.0f);
+                    acc[i] = c * sim_dropout_scale(dseed, l, t, i, pdrop);
+                }
+                cur = acc;
+                acc_dirty = 1;
+                step_scale = 1.0f;
+                step_bias = NULL;
+            }
             if (all_current) {
-                ns = lif_step_all(u, s->spk, cur, rt->scale, rt->bias_n, n, beta, theta, reset, cmp);
+                ns = lif_step_all(u, s->spk, cur, step_scale, step_bias, n, beta, theta, reset, cmp);
             } else {
                 for (uint32_t i = 0; i < n; i++) {
                     uint32_t d = (uint32_t)((int32_t)t - last[i]);
                     float b = rt->bias_n ? rt->bias_n[i] : 0.0f;
                     float up = d == 1 ? u[i] : drift(rt, u[i], b, d - 1);
                     int R = lif_above(up, theta, cmp);
-                    float I = rt->scale == 1.0f ? cur[i] : cur[i] * rt->scale;
-                    u[i] = lif_next(up, I, b, R, beta, theta, reset);
+                    float I = step_scale == 1.0f ? cur[i] : cur[i] * step_scale;
+                    u[i] = lif_next(up, I, step_bias ? b : 0.0f, R, beta, theta, reset);
                     s->spk[i] = (uint8_t)lif_above(u[i], theta, cmp);
                     ns += s->spk[i];
                 }
@@ -550,7 +590,7 @@ int sim_run(sim *s, const sim_input *in, sim_result *res) {
         st->n = L->n_out;
         st->T = in->T;
         rc = L->kind == NET_POOL ? run_pool(s, l, lin, in->T, &res->out[l], st)
-                                 : run_spiking(s, l, lin, sx, in->T, &res->out[l], st, res->mem[l]);
+                                 : run_spiking(s, l, lin, sx, in->T, &res->out[l], st, res->mem[l], in->dropout_seed);
         if (rc) return rc;
         if ((rc = spk_close(&res->out[l], 0))) return rc;
     }

@@ -27,6 +27,8 @@ typedef struct {
     const spk_train *train; /* n == net->n_in; T steps */
     const float *static_x;  /* or [n_in], with T below */
     uint32_t T;             /* steps; must equal train->T when train is set */
+    uint64_t dropout_seed;  /* training: non-zero turns on the dropout set by sim_set_dropout,
+                             * with masks drawn from this seed (0: inference, no dropout) */
 } sim_input;
 
 typedef struct {
@@ -68,6 +70,15 @@ void sim_free(sim *s); /* NULL is fine */
  * biases (decay tables, bias gains, first bias-driven crossings) after they changed, e.g.
  * after an optimizer step or threshold annealing. Shapes must not change. */
 void sim_refresh(sim *s);
+
+/* Dropout on currents (training). p: [n_layers] drop probability per layer (NULL: off;
+ * copied). In a sample whose dropout_seed is non-zero, the whole input current of neuron i
+ * of layer l at step t, bias included (as dropout(fc(x)) in PyTorch), is multiplied by
+ * sim_dropout_scale(seed, l, t, i, p[l]); such a layer runs all-neuron steps, since every
+ * neuron's current is random. The mask is a hash of its coordinates, so the backward
+ * recomputes it instead of storing it. */
+int sim_set_dropout(sim *s, const float *p);
+float sim_dropout_scale(uint64_t seed, uint32_t layer, uint32_t t, uint32_t i, float p); /* 0 or 1/(1−p) */
 
 /* How conv layers choose between sparse steps (touched neurons only) and all-neuron steps:
  * AUTO (default) takes an all-neuron step when the events' footprints add up to at least

@@ -40,6 +40,8 @@ struct trainer {
     uint32_t n_slots, T_max, n_out;
     float theta0[TRAIN_MAX_LAYERS], theta_inf[TRAIN_MAX_LAYERS], alpha[TRAIN_MAX_LAYERS];
     float theta_c[TRAIN_MAX_LAYERS];
+    float drop[TRAIN_MAX_LAYERS]; /* dropout per net layer (0 for pooling layers) */
+    int has_drop;
     rng *r;
 };
 
@@ -184,6 +186,15 @@ trainer *trainer_create(net *n, const train_cfg *c, uint32_t T_max, int *err) {
         s->cnt = malloc(maxn * sizeof *s->cnt);
         if (!s->gs || !s->dense || !s->count || !s->cnt) goto oom;
     }
+    /* Dropout per net layer from the per-spiking-layer list. */
+    for (uint32_t l = 0, k = 0; l < n->n_layers && l < TRAIN_MAX_LAYERS; l++) {
+        if (n->layers[l].kind == NET_POOL) { tr->drop[l] = 0.0f; continue; }
+        tr->drop[l] = c->n_dropout ? c->dropout[k < c->n_dropout ? k : c->n_dropout - 1] : 0.0f;
+        tr->has_drop |= tr->drop[l] > 0.0f;
+        k++;
+    }
+    for (uint32_t i = 0; tr->has_drop && i < tr->n_slots; i++)
+        if ((*err = sim_set_dropout(tr->sl[i].s, tr->drop))) { trainer_free(tr); return NULL; }
     /* Per spiking layer: θ0, θ∞, α (shorter lists repeat their last entry); θ starts at θ0. */
     for (uint32_t l = 0, k = 0; l < n->n_layers; l++) {
         net_layer *L = &n->layers[l];
@@ -287,7 +298,8 @@ static int run_sample(trainer *tr, slot *s, const sim_input *in, uint32_t label,
         }
     }
     if (!grad) return 0;
-    bwd_cfg bc = {.sg = tr->c.sg, .theta_c = tr->theta_c, .recompute = !(flags & SIM_RECORD_MEM)};
+    bwd_cfg bc = {.sg = tr->c.sg, .theta_c = tr->theta_c, .dropout = tr->has_drop ? tr->drop : NULL,
+                  .recompute = !(flags & SIM_RECORD_MEM)};
     return bwd_sample(s->b, n, &bc, in, &s->res, g_s, g_u, s->grads, NULL);
 }
 
@@ -314,7 +326,11 @@ static int run_batch(trainer *tr, const sim_input *in, const uint32_t *labels, c
         slot *s = &tr->sl[i];
         const uint32_t lo = (uint32_t)((uint64_t)B * i / S), hi = (uint32_t)((uint64_t)B * (i + 1) / S);
         for (uint32_t b = lo; b < hi && !s->rc; b++) {
-            s->rc = run_sample(tr, s, &in[b], labels ? labels[b] : 0, mem_target ? mem_target[b] : NULL, scale, grad,
+            sim_input si = in[b];
+            /* Training steps draw dropout masks from (seed, step, sample): reproducible, and
+             * the same on resume. Evaluation keeps dropout_seed 0: no dropout. */
+            si.dropout_seed = grad && tr->has_drop ? rng_stream(tr->c.seed ^ 0xd60f00d, tr->opt->t * B + b) | 1 : 0;
+            s->rc = run_sample(tr, s, &si, labels ? labels[b] : 0, mem_target ? mem_target[b] : NULL, scale, grad,
                                pred ? &pred[b] : NULL);
             if (s->rc) snprintf(s->msg, sizeof s->msg, "sample %u of the batch: %s", b, evsnn_errmsg());
         }

@@ -48,6 +48,10 @@ typedef struct {
     tha_centre centre;  /* surrogate centred at θ0 (paper eq. 8) or at the current θ */
     int sparse_record;  /* 1: keep only the spike trains of the forward; the backward rebuilds the
                          * membranes (sim/backward.h); 0: record membranes [T, n] (mem_mse always) */
+    /* Dropout on currents per spiking layer during training steps (never in evaluation);
+     * n_dropout = 0: off; a shorter list repeats its last entry. See sim_set_dropout. */
+    uint32_t n_dropout;
+    float dropout[TRAIN_MAX_LAYERS];
     uint32_t slots;     /* gradient partial sums (0: 2) */
     int threads;        /* 0: all cores */
     uint64_t seed;      /* shuffling */
