@@ -39,7 +39,7 @@ static long rss_kb(void) {
 }
 
 /* Repeat a decode until 0.5 s have passed; best pass wins (least disturbed by the other
- * engineers' jobs on the shared cores). */
+ * other jobs on the shared cores). */
 typedef int (*dec_fn)(const uint8_t *, size_t, ds_evbuf *);
 
 static int dec_nmnist(const uint8_t *b, size_t n, ds_evbuf *o) { return ds_dec_nmnist(b, n, "bench", o); }
