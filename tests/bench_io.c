@@ -38,8 +38,8 @@ static long rss_kb(void) {
     return ru.ru_maxrss;
 }
 
-/* Repeat a decode until 0.5 s have passed; best pass wins (least disturbed by the other
- * other jobs on the shared cores). */
+/* Repeat a decode until 0.5 s have passed; best pass wins (least disturbed by other
+ * jobs on the shared cores). */
 typedef int (*dec_fn)(const uint8_t *, size_t, ds_evbuf *);
 
 static int dec_nmnist(const uint8_t *b, size_t n, ds_evbuf *o) { return ds_dec_nmnist(b, n, "bench", o); }
