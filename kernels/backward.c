@@ -1,6 +1,8 @@
 /* kernels/backward.c — backward twins of the synaptic ops (see backward.h). */
 #include "backward.h"
 
+#include "conv.h"
+
 #include <string.h>
 
 __attribute__((target_clones("avx512f", "avx2", "default")))
@@ -57,23 +59,14 @@ void bwd_dense_gin_t(float *restrict gin, const float *restrict wt, const float 
 
 void bwd_conv_full(float *full, const float *w, const float *b, const uint32_t *idx, const float *val,
                    uint32_t n_ev, const bwd_conv_geom *g) {
-    const uint32_t k = g->k, ch = g->conv_h, cw = g->conv_w, plane = g->in_h * g->in_w;
+    const uint32_t ch = g->conv_h, cw = g->conv_w, plane = g->in_h * g->in_w;
     for (uint32_t o = 0; o < g->out_c; o++)
         for (uint32_t i = 0; i < ch * cw; i++) full[o * ch * cw + i] = b ? b[o] : 0.0f;
-    for (uint32_t e = 0; e < n_ev; e++) {
-        const uint32_t c = idx[e] / plane, y = idx[e] % plane / g->in_w, x = idx[e] % g->in_w;
-        const float v = val ? val[e] : 1.0f;
-        for (uint32_t o = 0; o < g->out_c; o++)
-            for (uint32_t ky = 0; ky < k; ky++) {
-                const int oy = (int)y + (int)g->pad - (int)ky;
-                if (oy < 0 || oy >= (int)ch) continue;
-                for (uint32_t kx = 0; kx < k; kx++) {
-                    const int ox = (int)x + (int)g->pad - (int)kx;
-                    if (ox < 0 || ox >= (int)cw) continue;
-                    full[(o * ch + (uint32_t)oy) * cw + (uint32_t)ox] += v * w[((o * g->in_c + c) * k + ky) * k + kx];
-                }
-            }
-    }
+    /* The forward's footprint scatter, onto the full conv map. */
+    const conv_geom cg = {.in_c = g->in_c, .out_c = g->out_c, .k = g->k, .pad = g->pad,
+                          .limh = ch, .limw = cw, .p = 1, .th = ch, .tw = cw};
+    for (uint32_t e = 0; e < n_ev; e++)
+        conv_scatter(full, w, &cg, idx[e] / plane, idx[e] % plane / g->in_w, idx[e] % g->in_w, val ? val[e] : 1.0f);
 }
 
 void bwd_conv_dw(float *dw, const float *dfull, const uint32_t *idx, const float *val, uint32_t n_ev,
