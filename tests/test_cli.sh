@@ -2,12 +2,8 @@
 # tests/test_cli.sh — the evsnn command line: help, exit codes, errors on stderr naming
 # what is wrong, JSON on stdout, init → run round trip, thread-count independence.
 # TAP output (tests/run.sh counts it).
-EVSNN=${EVSNN_BIN:-bin/evsnn}
+. tests/tap.sh
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); echo "not ok $n - $1"; }
-check() { desc=$1; shift; if "$@"; then ok "$desc"; else notok "$desc"; fi; }
 
 # expect_exit CODE DESC ARGS...: exit status CODE, and for CODE 2 a one-line 'evsnn' message on stderr
 expect_exit() {

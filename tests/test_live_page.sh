@@ -5,17 +5,12 @@
 # is taken. Chromium is installed only under CI=true (by this test, with apt-get) when
 # absent; elsewhere the test skips with the reason. The browser runs with no network beyond
 # 127.0.0.1 and a fresh profile. Traffic: `evsnn replay` of real N-MNIST samples. TAP output.
-EVSNN=${EVSNN_BIN:-bin/evsnn}
+. tests/tap.sh
 DATA=../shared/datasets/nmnist-small/test100.txt
 tmp=$(mktemp -d)
 srv=
 cleanup() { [ -n "$srv" ] && kill "$srv" 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); echo "not ok $n - $1"; }
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
-check() { desc=$1; shift; if "$@"; then ok "$desc"; else notok "$desc"; fi; }
 
 browser=$(command -v chromium || command -v chromium-browser)
 if [ -z "$browser" ] && [ "$CI" = true ]; then

@@ -3,17 +3,12 @@
 # ports): the predictions streamed back for real N-MNIST samples equal, sample for sample
 # (class and every output spike count), those of offline inference of the same model on the
 # same samples (`evsnn run --data ... --per-sample`); bad usage exits 2. TAP output.
-EVSNN=${EVSNN_BIN:-bin/evsnn}
+. tests/tap.sh
 DATA=../shared/datasets/nmnist-small/test100.txt
 tmp=$(mktemp -d)
 srv=
 cleanup() { [ -n "$srv" ] && kill "$srv" 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); echo "not ok $n - $1"; }
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
-check() { desc=$1; shift; if "$@"; then ok "$desc"; else notok "$desc"; fi; }
 
 "$EVSNN" replay --help >"$tmp/help" 2>&1; check "replay --help exits 0" [ $? -eq 0 ]
 "$EVSNN" replay "$DATA" >/dev/null 2>"$tmp/err"; rc=$?

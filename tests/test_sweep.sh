@@ -4,12 +4,8 @@
 # finished trials, resume after a run killed mid-study (finished rows kept as they were,
 # every trial once), a failing trial recorded as failed without stopping the others, the
 # figures written and non-empty, bad study files rejected with the line. TAP output.
-EVSNN=${EVSNN_BIN:-bin/evsnn}
+. tests/tap.sh
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); echo "not ok $n - $1"; }
-check() { desc=$1; shift; if "$@"; then ok "$desc"; else notok "$desc"; fi; }
 # rows of a study table with a given status (field 2; the first field is the trial id)
 rows() { grep -c "^[0-9]*,$2," "$1"; }
 # awk over a study table with RFC 4180 quoting (dataset specs hold commas): csv($0) fills f[]

@@ -7,11 +7,7 @@
 #     the same order, so bit for bit (h5dump at 9 significant digits), also for an odd
 #     batch whose halves differ in size.
 # Skipped without mpicc/mpirun (a failure under CI=true). TAP output.
-EVSNN=${EVSNN_BIN:-bin/evsnn}
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); echo "not ok $n - $1"; }
-check() { desc=$1; shift; if "$@"; then ok "$desc"; else notok "$desc"; fi; }
+. tests/tap.sh
 if ! command -v mpicc >/dev/null 2>&1 || ! command -v mpirun >/dev/null 2>&1; then
   if [ "$CI" = true ]; then echo "not ok 1 - mpicc/mpirun missing (CI=true: openmpi-bin and libopenmpi-dev are in DEB_PKGS)"; echo "1..1"; exit 1; fi
   echo "ok 1 # SKIP mpicc/mpirun not installed (make deps installs openmpi-bin libopenmpi-dev)"; echo "1..1"; exit 0
