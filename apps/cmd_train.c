@@ -65,6 +65,10 @@ static const char *usage_text =
     "  --incorrect-rate R  ... of the other outputs (default 0.2)\n"
     "  --binarize          forward weights sign(w) (0 -> +1), straight-through to float latents\n"
     "  --latent-clamp C    with --binarize: clamp latent weights to [-C, C] (default off)\n"
+    "  --data-init M       before the first step, set every channel's bias so that its mean\n"
+    "                      input current over 512 training samples is M x threshold (M = 0:\n"
+    "                      centred, as batch normalisation centres); layer by layer, each layer\n"
+    "                      calibrated on the outputs of the ones before it (default off)\n"
     "  --dropout P[,P...]  dropout on each spiking layer's input current (bias included) during\n"
     "                      training steps, per layer (a shorter list repeats its last); masks are\n"
     "                      seeded by (seed, step, sample); never applied by eval (default off)\n"
@@ -297,10 +301,30 @@ static int run_temporal(net *n, const train_cfg *c, const char *spec, uint64_t i
     return status;
 }
 
+/* --data-init: calibrate the biases on up to 512 training samples spread evenly over the
+ * training part (file order, no random draw), before the first step. */
+static int init_from_data(trainer *tr, const net *n, const tdata *d, float target, int quiet) {
+    enum { N_CAL = 512 };
+    const uint32_t m = d->n < N_CAL ? d->n : N_CAL;
+    sim_input *cal = malloc((m ? m : 1) * sizeof *cal);
+    if (!cal) return evsnn_seterr(EVSNN_ENOMEM, "--data-init: no memory");
+    for (uint32_t i = 0; i < m; i++) cal[i] = d->in[(uint64_t)i * d->n / m];
+    train_init_report rep;
+    int rc = trainer_data_init(tr, cal, m, target, &rep);
+    free(cal);
+    if (rc || quiet) return rc;
+    for (uint32_t l = 0; l < n->n_layers; l++)
+        if (rep.layer[l])
+            fprintf(stderr, "evsnn train: --data-init %s: mean current %.4g, per-channel std %.4g (threshold %.4g) on %u samples; "
+                    "biases set for a mean of %.4g\n", n->layers[l].name, (double)rep.mean[l], (double)rep.std[l],
+                    (double)rep.theta[l], m, (double)(target * rep.theta[l]));
+    return 0;
+}
+
 int cmd_train(int argc, char **argv) {
     enum { O_DATA = 2000, O_STEPS, O_EPOCHS, O_BATCH, O_OPTIM, O_LR, O_MOM, O_WD, O_COS, O_ETAMIN, O_GCLIP, O_WCLIP,
            O_SURR, O_LOSS, O_CR, O_IR, O_BIN, O_LCLAMP, O_DROPOUT, O_THA, O_CENTRE, O_SEED, O_THREADS, O_SLOTS, O_CKPT,
-           O_RESUME, O_LOG, O_QUIET, O_TEST, O_SPLITAT, O_MAXTR, O_MAXTE, O_ENC, O_DT, O_TRACE, O_RECORD, O_DS };
+           O_RESUME, O_LOG, O_QUIET, O_TEST, O_SPLITAT, O_MAXTR, O_MAXTE, O_ENC, O_DT, O_TRACE, O_RECORD, O_DS, O_DINIT };
     static const struct option opts[] = {NETCLI_OPTIONS,
         {"data", required_argument, 0, O_DATA}, {"steps", required_argument, 0, O_STEPS},
         {"epochs", required_argument, 0, O_EPOCHS}, {"batch", required_argument, 0, O_BATCH},
@@ -321,6 +345,7 @@ int cmd_train(int argc, char **argv) {
         {"max-train", required_argument, 0, O_MAXTR}, {"max-test", required_argument, 0, O_MAXTE},
         {"encoding", required_argument, 0, O_ENC}, {"dt-us", required_argument, 0, O_DT},
         {"trace", required_argument, 0, O_TRACE}, {"record", required_argument, 0, O_RECORD},
+        {"data-init", required_argument, 0, O_DINIT},
         /* dataset transforms, as 'evsnn data' and 'evsnn run' take them (cmd_data_opt) */
         {"bins", required_argument, 0, O_DS}, {"window-us", required_argument, 0, O_DS},
         {"downsample", required_argument, 0, O_DS}, {"pool", required_argument, 0, O_DS},
@@ -339,6 +364,7 @@ int cmd_train(int argc, char **argv) {
     const char *data = "synth", *out = NULL, *ckpt_path = NULL, *resume = NULL, *log_path = NULL;
     double v, lr = -1, epochs = 5, batch = 32, steps = 0, seed = 1;
     int quiet = 0, opt_set = 0;
+    double data_init = NAN; /* --data-init: target mean current / θ (NaN: off) */
     char config[1024] = "";
     size_t clen = 0;
     int ch, li = -1;
@@ -373,6 +399,7 @@ int cmd_train(int argc, char **argv) {
             else if (!strcmp(optarg, "dense")) c.sparse_record = 0;
             else { fprintf(stderr, "evsnn train: --record '%s': expected sparse or dense\n", optarg); return 2; }
             break;
+        case O_DINIT: if (num("data-init", optarg, -100, 100, &data_init)) return 2; break;
         case O_DT: if (num("dt-us", optarg, 1, 1e9, &v)) return 2; dopt.dt_us = (uint32_t)v; break;
         case O_STEPS: if (num("steps", optarg, 1, 100000, &steps)) return 2; break;
         case O_EPOCHS: if (num("epochs", optarg, 1, 1e6, &epochs)) return 2; break;
@@ -472,6 +499,7 @@ int cmd_train(int argc, char **argv) {
         goto done;
     }
     if (!strncmp(data, "temporal", 8) && (data[8] == '\0' || data[8] == ':')) {
+        if (!isnan(data_init)) { fprintf(stderr, "evsnn train: --data-init does not apply to the temporal task\n"); status = 2; goto done; }
         status = run_temporal(n, &c, data, (uint64_t)epochs, trace_path, &o);
         if (!status) {
             model_meta meta = {.binarized = c.binarize, .steps = 0};
@@ -494,6 +522,11 @@ int cmd_train(int argc, char **argv) {
     if (!(tr = trainer_create(n, &c, T, &err))) { fprintf(stderr, "evsnn train: %s\n", evsnn_errmsg()); status = 2; goto done; }
     uint64_t epoch0 = 0;
     if (resume && resume_from(resume, tr, n, &epoch0)) { fprintf(stderr, "evsnn train: %s\n", evsnn_errmsg()); status = 2; goto done; }
+    if (!resume && !isnan(data_init) && init_from_data(tr, n, &tr_d, (float)data_init, quiet)) {
+        fprintf(stderr, "evsnn train: %s\n", evsnn_errmsg());
+        status = 2;
+        goto done;
+    }
     if (!(perm = malloc(tr_d.n * sizeof *perm))) { fprintf(stderr, "evsnn train: out of memory\n"); status = 1; goto done; }
     sim_input *bin = malloc(B * sizeof *bin);
     uint32_t *blab = malloc(B * sizeof *blab);

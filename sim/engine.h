@@ -97,6 +97,12 @@ int sim_run_batch(const net *n, const sim_input *in, uint32_t B, sim_result *res
 /* The clock-driven dense reference engine (tests only). Same result layout. */
 int ref_run(const net *n, const sim_input *in, sim_result *res);
 
+/* Dense currents of one spiking layer (NET_DENSE or NET_CONV) for one dense input vector,
+ * computed with no shortcut: I = x·W + b, or conv + bias then the pooling of currents.
+ * x: [n_in]  cur: [n_out]  full: scratch of out_c·conv_h·conv_w floats (conv). Used by the
+ * reference engine and by the trainer's data-dependent initialisation. */
+void sim_layer_currents(const net_layer *L, const float *x, float *cur, float *full);
+
 /* Check an input against a network (channel count, T). */
 int sim_check_input(const net *n, const sim_input *in);
 

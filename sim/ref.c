@@ -11,9 +11,8 @@
 #include "evsnn.h"
 #include "kernels/lif.h"
 
-/* Currents of one spiking layer at one step. x: [n_in]  cur: [n_out] (bias included)
- * full: [out_c, conv_h, conv_w] scratch. */
-static void ref_currents(const net_layer *L, const float *x, float *cur, float *full) {
+/* Currents of one spiking layer at one step (see engine.h). */
+void sim_layer_currents(const net_layer *L, const float *x, float *cur, float *full) {
     if (L->kind == NET_DENSE) {
         for (uint32_t j = 0; j < L->n_out; j++) cur[j] = 0.0f;
         for (uint32_t i = 0; i < L->n_in; i++)
@@ -105,7 +104,7 @@ int ref_run(const net *n, const sim_input *in, sim_result *res) {
         } else {
             for (uint32_t i = 0; i < no; i++) u[i] = 0.0f;
             for (uint32_t t = 0; t < T; t++) {
-                ref_currents(L, x + (size_t)t * ni, cur, full);
+                sim_layer_currents(L, x + (size_t)t * ni, cur, full);
                 for (uint32_t i = 0; i < no; i++) {
                     int R = lif_above(u[i], L->nc.theta, (int)L->nc.cmp);
                     u[i] = lif_next(u[i], cur[i], 0.0f, R, L->nc.beta, L->nc.theta, (int)L->nc.reset);

@@ -218,6 +218,99 @@ oom:
     return NULL;
 }
 
+/* Data-dependent initialisation (see train.h): layer by layer, the batch runs forward with the
+ * parameters set so far, each sample's input to the layer is averaged over time, the layer's
+ * currents without bias are computed densely from that average, and every channel's bias is
+ * set to target·θ − (mean current of the channel over samples and positions). */
+int trainer_data_init(trainer *tr, const sim_input *in, uint32_t B, float target, train_init_report *rep) {
+    net *n = tr->n;
+    if (B == 0) return evsnn_seterr(EVSNN_EINVAL, "data-dependent initialisation: no samples");
+    if (!isfinite(target)) return evsnn_seterr(EVSNN_EINVAL, "data-dependent initialisation: the target is not finite");
+    uint32_t maxn = n->n_in, maxfull = 1;
+    for (uint32_t l = 0; l < n->n_layers; l++) {
+        const net_layer *L = &n->layers[l];
+        if (L->kind == NET_POOL) continue;
+        if (!L->b)
+            return evsnn_seterr(EVSNN_EINVAL, "data-dependent initialisation: layer %s has no bias (drop --no-bias)",
+                                L->name);
+        maxn = L->n_out > maxn ? L->n_out : maxn;
+        maxn = L->n_in > maxn ? L->n_in : maxn;
+        if (L->kind == NET_CONV && L->out_c * L->conv_h * L->conv_w > maxfull) maxfull = L->out_c * L->conv_h * L->conv_w;
+    }
+    for (uint32_t b = 0; b < B; b++)
+        if (in[b].T == 0 || in[b].T > tr->T_max)
+            return evsnn_seterr(EVSNN_EINVAL, "data-dependent initialisation: sample %u has T = %u (1..%u expected)", b,
+                                in[b].T, tr->T_max);
+    int rc = 0;
+    float *xbar = malloc(maxn * sizeof *xbar), *cur = malloc(maxn * sizeof *cur), *full = malloc(maxfull * sizeof *full);
+    double *sum = malloc(maxn * sizeof *sum), *sq = malloc(maxn * sizeof *sq);
+    sim_result res;
+    memset(&res, 0, sizeof res);
+    uint32_t res_T = 0;
+    sim *s = tr->sl[0].s;
+    if (!xbar || !cur || !full || !sum || !sq) { rc = evsnn_seterr(EVSNN_ENOMEM, "data-dependent initialisation: no memory"); goto out; }
+    if (rep) memset(rep, 0, sizeof *rep);
+    for (uint32_t l = 0; l < n->n_layers; l++) {
+        const net_layer *L = &n->layers[l];
+        if (L->kind == NET_POOL) continue;
+        net_layer nb = *L;
+        nb.b = NULL; /* currents without bias */
+        const uint32_t C = L->out_c, per = L->out_h * L->out_w;
+        memset(sum, 0, C * sizeof *sum);
+        memset(sq, 0, C * sizeof *sq);
+        for (uint32_t b = 0; b < B; b++) {
+            const uint32_t T = in[b].T;
+            const spk_train *x = in[b].train;
+            if (l > 0) {
+                if (res_T != T) {
+                    sim_result_deinit(&res);
+                    res_T = 0;
+                    if ((rc = sim_result_init(&res, n, T, 0))) goto out;
+                    res_T = T;
+                }
+                sim_input si = in[b];
+                si.dropout_seed = 0;
+                if ((rc = sim_run(s, &si, &res))) goto out;
+                x = &res.out[l - 1];
+            }
+            if (!x) {
+                memcpy(xbar, in[b].static_x, L->n_in * sizeof *xbar);
+            } else {
+                memset(xbar, 0, L->n_in * sizeof *xbar);
+                for (uint32_t k = 0; k < x->nnz; k++) xbar[x->idx[k]] += spk_val(x, k);
+                for (uint32_t i = 0; i < L->n_in; i++) xbar[i] /= (float)T;
+            }
+            sim_layer_currents(&nb, xbar, cur, full);
+            for (uint32_t i = 0; i < L->n_out; i++) {
+                sum[i / per] += cur[i];
+                sq[i / per] += (double)cur[i] * cur[i];
+            }
+        }
+        /* Pooling of currents: average and max pass a bias through unchanged, a sum of p×p
+         * windows multiplies it by p². */
+        const float gain = L->pool == POOL_SUM ? (float)(L->pool_k * L->pool_k) : 1.0f;
+        const double cnt = (double)B * per;
+        double msum = 0.0, ssum = 0.0;
+        for (uint32_t c = 0; c < C; c++) {
+            const double mu = sum[c] / cnt, var = sq[c] / cnt - mu * mu;
+            tr->lat[L->b_off + c] = (float)((target * L->nc.theta - mu) / gain);
+            msum += mu;
+            ssum += sqrt(var > 0.0 ? var : 0.0);
+        }
+        if (rep) {
+            rep->layer[l] = 1;
+            rep->mean[l] = (float)(msum / C);
+            rep->std[l] = (float)(ssum / C);
+            rep->theta[l] = L->nc.theta;
+        }
+        if ((rc = trainer_sync(tr))) goto out;
+    }
+out:
+    sim_result_deinit(&res);
+    free(xbar); free(cur); free(full); free(sum); free(sq);
+    return rc;
+}
+
 float *trainer_latent(trainer *tr) { return tr->lat; }
 optim *trainer_optim(trainer *tr) { return tr->opt; }
 rng *trainer_rng(trainer *tr) { return tr->r; }

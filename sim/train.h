@@ -98,6 +98,23 @@ int trainer_step(trainer *tr, const sim_input *in, const uint32_t *labels, const
 int trainer_eval(trainer *tr, const sim_input *in, const uint32_t *labels, const float *const *mem_target,
                  uint32_t B, train_stats *st, uint32_t *pred);
 
+/* Data-dependent initialisation of the biases, layer by layer in the spirit of LSUV
+ * (Mishkin & Matas, ICLR 2016) and of batch normalisation's centring (Ioffe & Szegedy, ICML
+ * 2015): for each spiking layer in order, run the B samples forward with the parameters set so
+ * far, average each sample's input to the layer over time, compute the layer's currents
+ * without bias from that average, and set every channel's bias (a conv layer's output map, a
+ * dense layer's neuron) so that its mean current over samples and positions is target·θ.
+ * Binarized networks need it most: their currents are sums of ±1 and far from centred, and a
+ * bias grows by about one learning rate per step. rep (may be NULL) receives, per net layer,
+ * the mean current and the mean per-channel standard deviation before the change. Call before
+ * the first step (not on resume: the checkpoint holds the result). EVSNN_EINVAL for a layer
+ * without bias. */
+typedef struct {
+    int layer[TRAIN_MAX_LAYERS]; /* 1 for spiking layers */
+    float mean[TRAIN_MAX_LAYERS], std[TRAIN_MAX_LAYERS], theta[TRAIN_MAX_LAYERS];
+} train_init_report;
+int trainer_data_init(trainer *tr, const sim_input *in, uint32_t B, float target, train_init_report *rep);
+
 /* Fisher–Yates permutation of 0..len−1 from the trainer's generator. */
 void trainer_shuffle(trainer *tr, uint32_t *perm, uint32_t len);
 
