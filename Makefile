@@ -7,6 +7,7 @@
 #   make bench      benchmarks, one JSON line per workload
 #   make fuzz       libFuzzer harnesses, a short run each (FUZZ_SECONDS=10)
 #   make demo       build and run the main job on a default workload
+#   make temporal   seed 004 §4.1, the spike-timing task four ways, and its figure (10 s)
 #   make install PREFIX=/usr/local
 #   make MPI=1      build against OpenMPI (mpicc) for scale-out
 
@@ -48,7 +49,7 @@ TESTS    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 BENCHES  := $(BENCH_SRC:tests/%.c=$(BUILD)/tests/%)
 GEN_SYNTH := $(BUILD)/data/gen_synth
 
-.PHONY: all deps build test check asan bench bench-run demo demo-run fuzz fuzz-run clean install tests-build
+.PHONY: all deps build test check asan bench bench-run demo demo-run temporal temporal-run fuzz fuzz-run clean install tests-build
 all: build
 
 # Everything that needs pkg-config flags runs in a sub-make (see above).
@@ -118,6 +119,11 @@ demo: deps
 
 demo-run: $(EVSNN)
 	@sh data/demo.sh $(EVSNN)
+
+temporal: deps
+	@$(MAKE) --no-print-directory temporal-run
+temporal-run: $(EVSNN)
+	@sh data/temporal.sh $(EVSNN)
 
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/evsnn
