@@ -32,26 +32,23 @@ run tha --binarize --beta 0.15 --tha 5:50:0.005 --tha-centre current
 
 command -v gnuplot >/dev/null 2>&1 || { echo "gnuplot not installed: no figure" >&2; exit 0; }
 png="$out/seed004_fig4_temporal_task.png"
-gnuplot <<EOF
-set terminal pngcairo noenhanced size 1400,380 font ",10"
-set output "$png.tmp"
-set multiplot layout 1,4 title "seed 004 §4.1: output membrane after 1,000 iterations (dashed: target; dots: output spikes)"
-set xlabel "time step"
-set xrange [0:99]
-set key top left
-set title "(a) full precision, θ = 1"
-plot "$out/flt32.txt" u 1:2 w l dt 2 lc rgb "gray" t "target", "" u 1:3 w l lc rgb "blue" t "u", \
-     "" u 1:(\$4 > 0 ? 1.2 : 1/0) w p pt 7 ps 0.6 lc rgb "black" t "spike", 1 w l dt 3 lc rgb "red" t "θ = 1"
-set title "(b) binarized, θ = 1"
-plot "$out/bin1.txt" u 1:2 w l dt 2 lc rgb "gray" t "target", "" u 1:3 w l lc rgb "blue" t "u", \
-     "" u 1:(\$4 > 0 ? 1.2 : 1/0) w p pt 7 ps 0.6 lc rgb "black" t "spike", 1 w l dt 3 lc rgb "red" t "θ = 1"
-set title "(c) binarized, θ = 50"
-plot "$out/bin50.txt" u 1:2 w l dt 2 lc rgb "gray" t "target", "" u 1:3 w l lc rgb "blue" t "u", \
-     "" u 1:(\$4 > 0 ? 58 : 1/0) w p pt 7 ps 0.6 lc rgb "black" t "spike", 50 w l dt 3 lc rgb "red" t "θ = 50"
-set title "(d) binarized, θ annealed 5 → 50"
-plot "$out/tha.txt" u 1:2 w l dt 2 lc rgb "gray" t "target", "" u 1:3 w l lc rgb "blue" t "u", \
-     "" u 1:(\$4 > 0 ? 58 : 1/0) w p pt 7 ps 0.6 lc rgb "black" t "spike", 50 w l dt 3 lc rgb "red" t "θ∞ = 50"
-unset multiplot
-EOF
+# panel NAME TITLE THRESHOLD SPIKE_MARK_HEIGHT: one gnuplot panel of a final trace
+panel() {
+    printf 'set title "%s"\n' "$2"
+    printf 'plot "%s" u 1:2 w l dt 2 lc rgb "gray" t "target", "" u 1:3 w l lc rgb "blue" t "u", ' "$out/$1.txt"
+    printf '"" u 1:($4 > 0 ? %s : 1/0) w p pt 7 ps 0.6 lc rgb "black" t "spike", ' "$4"
+    printf '%s w l dt 3 lc rgb "red" t "threshold %s"\n' "$3" "$3"
+}
+{
+    echo 'set terminal pngcairo noenhanced size 1400,380 font ",10"'
+    echo "set output \"$png.tmp\""
+    echo 'set multiplot layout 1,4 title "seed 004 §4.1: output membrane after 1,000 iterations (dashed: target; dots: output spikes)"'
+    echo 'set xlabel "time step"; set xrange [0:99]; set key top left'
+    panel flt32 "(a) full precision, θ = 1" 1 1.2
+    panel bin1 "(b) binarized, θ = 1" 1 1.2
+    panel bin50 "(c) binarized, θ = 50" 50 58
+    panel tha "(d) binarized, θ annealed 5 → 50" 50 58
+    echo 'unset multiplot'
+} | gnuplot
 mv "$png.tmp" "$png"
 echo "figure: $png"
