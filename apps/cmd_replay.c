@@ -111,17 +111,6 @@ static void *reader(void *arg) {
     return NULL;
 }
 
-static int send_all(int fd, const uint8_t *p, size_t n) {
-    while (n) {
-        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 static int connect_to(const char *to) {
     const char *colon = strrchr(to, ':');
     if (!colon) return -2;
@@ -205,7 +194,7 @@ int cmd_replay(int argc, char **argv) {
     if (!rs.label || !rs.cls || !buf) { fprintf(stderr, "evsnn replay: out of memory\n"); status = 1; goto out; }
     live_hello h = {.width = (uint16_t)g.width, .height = (uint16_t)g.height, .polarities = (uint16_t)g.polarities,
                     .kind = g.kind == DS_KIND_UNIT ? LIVE_KIND_UNIT : LIVE_KIND_XY, .dt_us = ro->dt_us, .steps = T};
-    if (send_all(fd, buf, live_put_hello(buf, &h))) { fprintf(stderr, "evsnn replay: %s: connection lost\n", to); status = 1; goto out; }
+    if (live_send_all(fd, buf, live_put_hello(buf, &h))) { fprintf(stderr, "evsnn replay: %s: connection lost\n", to); status = 1; goto out; }
     for (uint32_t i = 0; i < n; i++) rs.label[i] = -1;
     if (pthread_create(&th, NULL, reader, &rs)) { fprintf(stderr, "evsnn replay: cannot start the reader\n"); status = 1; goto out; }
     have_thread = 1;
@@ -223,7 +212,7 @@ int cmd_replay(int argc, char **argv) {
         int64_t origin = t0 + ro->win_start_us;
         int64_t end = ro->win_end_us ? t0 + ro->win_end_us : INT64_MAX;
         size_t k = live_put_window(buf, base, i);
-        if (send_all(fd, buf, k)) { status = 1; break; }
+        if (live_send_all(fd, buf, k)) { status = 1; break; }
         uint64_t last = 0;
         size_t e = 0;
         while (e < ne && !rs.failed) {
@@ -251,16 +240,16 @@ int cmd_replay(int argc, char **argv) {
                     nanosleep(&ts, NULL);
                 }
             }
-            if (send_all(fd, buf, hdr + (size_t)cnt * 8)) { status = 1; break; }
+            if (live_send_all(fd, buf, hdr + (size_t)cnt * 8)) { status = 1; break; }
             sent += cnt;
         }
         if (status) break;
-        if (send_all(fd, buf, live_put_empty(buf, LIVE_FLUSH))) { status = 1; break; }
+        if (live_send_all(fd, buf, live_put_empty(buf, LIVE_FLUSH))) { status = 1; break; }
         uint64_t span = (uint64_t)T * ro->dt_us;
         if (last >= base && last - base + 1 > span) span = last - base + 1;
         base += span + 1000;
     }
-    if (!status) send_all(fd, buf, live_put_empty(buf, LIVE_BYE));
+    if (!status) live_send_all(fd, buf, live_put_empty(buf, LIVE_BYE));
     shutdown(fd, SHUT_WR);
     pthread_join(th, NULL);
     have_thread = 0;

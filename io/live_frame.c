@@ -1,6 +1,9 @@
 /* io/live_frame.c — decoder and encoders of the framed event stream (io/live_frame.h). */
 #include "io/live_frame.h"
 
+#include <errno.h>
+#include <sys/socket.h>
+
 #include "sim/evsnn.h"
 
 static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
@@ -147,4 +150,16 @@ void live_put_xyp(uint8_t *out, uint32_t dt_us, uint16_t x, uint16_t y, int p) {
 void live_put_unit(uint8_t *out, uint32_t dt_us, uint32_t unit) {
     wr32(out, dt_us);
     wr32(out + 4, unit);
+}
+
+int live_send_all(int fd, const void *buf, size_t n) {
+    const uint8_t *p = buf;
+    while (n) {
+        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
 }

@@ -83,4 +83,9 @@ void live_put_unit(uint8_t *out /* [8] */, uint32_t dt_us, uint32_t unit);
 
 const char *live_type_name(int type);
 
+/* Client side: write all n bytes to a blocking socket, retrying on EINTR, never raising
+ * SIGPIPE. 0, or -1 when the peer closed or the socket failed (errno set). Used by
+ * `evsnn replay` and the tests. */
+int live_send_all(int fd, const void *buf, size_t n);
+
 #endif

@@ -109,7 +109,7 @@ static void *client_run(void *p) {
     client *c = p;
     pthread_t th;
     pthread_create(&th, NULL, client_reader, c);
-    tl_send_all(c->fd, c->s->buf, c->s->len);
+    live_send_all(c->fd, c->s->buf, c->s->len);
     pthread_join(th, NULL);
     return NULL;
 }
@@ -176,11 +176,11 @@ static void run_rtt(int port, const char *arch) {
     stream s;
     build_stream(&s, 0, 1); /* HELLO + one window + BYE: send without the BYE each time */
     size_t hello = LIVE_HDR + 16, body = s.len - hello - LIVE_HDR;
-    tl_send_all(fd, s.buf, hello);
+    live_send_all(fd, s.buf, hello);
     int got = 0;
     for (int i = 0; i < N; i++) {
         double t0 = now_s();
-        tl_send_all(fd, s.buf + hello, body);
+        live_send_all(fd, s.buf + hello, body);
         if (tl_readline(r, line, sizeof line, 5000) <= 0) break;
         rtt[got++] = (uint32_t)((now_s() - t0) * 1e6);
     }

@@ -1,23 +1,12 @@
 /* tests/fuzz_hw_cfg.c — libFuzzer harness: arbitrary text as an accelerator configuration.
  * The parser must accept or reject it with a message, never crash; an accepted one must
  * resolve over a small network and run the model on a tiny trace. */
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
-
 #include "hw/hw.h"
-
-/* libconfig 1.5 leaks its string buffer on some syntax errors (inside strbuf_append, seen by
- * this harness); our own leaks are caught by the ASan unit tests, so leak detection is off
- * here rather than reporting the library's. */
-const char *__asan_default_options(void);
-const char *__asan_default_options(void) { return "detect_leaks=0"; }
+#include "tests/fuzz_libconfig.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    char *txt = malloc(size + 1);
+    char *txt = fuzz_text(data, size);
     if (!txt) return 0;
-    memcpy(txt, data, size);
-    txt[size] = 0;
     hw_cfg c;
     hw_cfg_default(&c);
     if (hw_cfg_parse(&c, txt, "fuzz.cfg") == 0) {

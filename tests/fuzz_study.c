@@ -2,22 +2,12 @@
  * accept it or reject it with a message, never crash; an accepted study must expand its
  * first and last trials (grid arithmetic, random draws, variants) into bounded strings.
  * Seed corpus: tests/corpus/fuzz_study (copies of data/ studies). */
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
-
 #include "io/study.h"
-
-/* libconfig 1.5 leaks its string buffer on some syntax errors (see fuzz_hw_cfg.c); our own
- * leaks are caught by the ASan unit tests. */
-const char *__asan_default_options(void);
-const char *__asan_default_options(void) { return "detect_leaks=0"; }
+#include "tests/fuzz_libconfig.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    char *txt = malloc(size + 1);
+    char *txt = fuzz_text(data, size);
     if (!txt) return 0;
-    memcpy(txt, data, size);
-    txt[size] = 0;
     int err;
     study *s = study_parse(txt, "fuzz.study", &err);
     if (s) {

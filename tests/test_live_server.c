@@ -50,20 +50,20 @@ static int group_teardown(void **state) {
 static void send_hello(int fd, uint32_t dt) {
     uint8_t b[32];
     live_hello h = {.width = 34, .height = 34, .polarities = 2, .kind = LIVE_KIND_XY, .dt_us = dt};
-    assert_int_equal(tl_send_all(fd, b, live_put_hello(b, &h)), 0);
+    assert_int_equal(live_send_all(fd, b, live_put_hello(b, &h)), 0);
 }
 
 /* Send one sample as an explicit window starting at base µs, in batches of 1000 events. */
 static void send_sample(int fd, const tl_events *e, uint64_t base, uint32_t tag) {
     static uint8_t b[LIVE_HDR + LIVE_BATCH_HDR + 8 * 1000];
-    assert_int_equal(tl_send_all(fd, b, live_put_window(b, base, tag)), 0);
+    assert_int_equal(live_send_all(fd, b, live_put_window(b, base, tag)), 0);
     for (uint32_t i = 0; i < e->n; i += 1000) {
         uint32_t c = e->n - i < 1000 ? e->n - i : 1000;
         size_t k = live_put_batch_hdr(b, LIVE_XYP, base, c);
         for (uint32_t j = 0; j < c; j++, k += 8) live_put_xyp(b + k, e->t[i + j], e->x[i + j], e->y[i + j], e->p[i + j]);
-        assert_int_equal(tl_send_all(fd, b, k), 0);
+        assert_int_equal(live_send_all(fd, b, k), 0);
     }
-    assert_int_equal(tl_send_all(fd, b, live_put_empty(b, LIVE_FLUSH)), 0);
+    assert_int_equal(live_send_all(fd, b, live_put_empty(b, LIVE_FLUSH)), 0);
 }
 
 static void parse_counts(const char *line, uint64_t *c, uint32_t n) {
@@ -130,7 +130,7 @@ static void test_bad_client_closed_others_continue(void **state) {
     assert_true(tl_readline(&rg, line, sizeof line, 5000) > 0);
     assert_true(tl_readline(&rb, line, sizeof line, 5000) > 0);
     send_hello(good, 1000);
-    assert_int_equal(tl_send_all(bad, "GET / HTTP/1.0\r\n\r\n", 18), 0);
+    assert_int_equal(live_send_all(bad, "GET / HTTP/1.0\r\n\r\n", 18), 0);
     assert_true(tl_readline(&rb, line, sizeof line, 5000) > 0);
     assert_non_null(strstr(line, "\"error\":\"frame byte 0"));
     assert_int_equal(tl_readline(&rb, line, sizeof line, 5000), 0); /* closed */
@@ -156,7 +156,7 @@ static void test_vanish_mid_frame(void **state) {
     uint8_t b[LIVE_HDR + LIVE_BATCH_HDR + 800];
     size_t k = live_put_batch_hdr(b, LIVE_XYP, 0, 100); /* announces 100 events */
     memset(b + k, 0, 400);
-    assert_int_equal(tl_send_all(fd, b, k + 400), 0); /* sends half */
+    assert_int_equal(live_send_all(fd, b, k + 400), 0); /* sends half */
     close(fd);
     int st;
     char *h = tl_http_get(srv.http, "/healthz", &st);
@@ -183,12 +183,12 @@ static void *load_client(void *p) {
     if (tl_readline(r, line, sizeof line, 10000) <= 0) goto out;
     uint8_t *b = malloc(LIVE_HDR + LIVE_BATCH_HDR + 8 * LOAD_EVENTS + 64);
     live_hello h = {.width = 34, .height = 34, .polarities = 2, .kind = LIVE_KIND_XY, .dt_us = 3000};
-    tl_send_all(fd, b, live_put_hello(b, &h));
+    live_send_all(fd, b, live_put_hello(b, &h));
     uint32_t seed = 2654435761u * (uint32_t)(a->id + 1);
     for (int w = 0; w < LOAD_WINDOWS; w++) {
         uint64_t base = (uint64_t)w * 1000000;
         size_t k = live_put_window(b, base, (uint32_t)w);
-        tl_send_all(fd, b, k);
+        live_send_all(fd, b, k);
         k = live_put_batch_hdr(b, LIVE_XYP, base, LOAD_EVENTS);
         for (int i = 0; i < LOAD_EVENTS; i++, k += 8) {
             seed = seed * 1664525u + 1013904223u;
@@ -196,7 +196,7 @@ static void *load_client(void *p) {
             live_put_xyp(b + k, (uint32_t)(i * 200), (uint16_t)(seed >> 8) % 34, (uint16_t)(seed >> 16) % 34, (int)(seed >> 31));
         }
         k += live_put_empty(b + k, LIVE_FLUSH);
-        if (tl_send_all(fd, b, k)) break;
+        if (live_send_all(fd, b, k)) break;
         a->sent += LOAD_EVENTS;
     }
     int got = 0;
@@ -459,7 +459,7 @@ static void test_aedat_stream(void **state) {
     r->fd = fd;
     char line[8192];
     assert_true(tl_readline(r, line, sizeof line, 5000) > 0);
-    assert_int_equal(tl_send_all(fd, b, (size_t)len), 0);
+    assert_int_equal(live_send_all(fd, b, (size_t)len), 0);
     shutdown(fd, SHUT_WR); /* end of stream: the last window is run, then the server closes */
     uint64_t events = 0, dropped = 0;
     int windows = 0;
@@ -495,7 +495,7 @@ static void test_sigterm_drains(void **state) {
     size_t k = live_put_window(b, 0, 3);
     k += live_put_batch_hdr(b + k, LIVE_XYP, 0, 1);
     live_put_xyp(b + k, 5, 1, 1, 1), k += 8;
-    assert_int_equal(tl_send_all(fd, b, k), 0);
+    assert_int_equal(live_send_all(fd, b, k), 0);
     /* wait until the server has read it (its events counter), then SIGTERM */
     int st;
     (void)st;
@@ -576,7 +576,7 @@ static void test_idle_and_max_conns(void **state) {
     size_t k = live_put_batch_hdr(b, LIVE_XYP, 1000, 2); /* tumbling window, no FLUSH */
     live_put_xyp(b + k, 0, 1, 1, 1), k += 8;
     live_put_xyp(b + k, 10, 2, 1, 0), k += 8;
-    assert_int_equal(tl_send_all(fd, b, k), 0);
+    assert_int_equal(live_send_all(fd, b, k), 0);
     assert_true(tl_readline(r, line, sizeof line, 5000) > 0); /* after ~100 ms of silence */
     assert_int_equal((int)tl_json_num(line, "events"), 2);
     assert_int_equal((int)tl_json_num(line, "t_start_us"), 1000);
@@ -641,7 +641,7 @@ static void test_backpressure_nonreader(void **state) {
     uint8_t q[64];
     size_t n = live_put_window(q, 0, 9);
     n += live_put_empty(q + n, LIVE_FLUSH);
-    assert_int_equal(tl_send_all(g, q, n), 0);
+    assert_int_equal(live_send_all(g, q, n), 0);
     assert_true(tl_readline(r, line, sizeof line, 5000) > 0);
     assert_int_equal((int)tl_json_num(line, "tag"), 9);
     close(g);

@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "io/live_frame.h"
 #include "sim/engine.h"
 #include "sim/spk.h"
 
@@ -168,17 +169,6 @@ static inline int tl_connect(int port) {
     return fd;
 }
 
-static inline int tl_send_all(int fd, const void *buf, size_t n) {
-    const uint8_t *p = buf;
-    while (n) {
-        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
 
 /* A line reader over a socket with a timeout (ms). Returns the length, 0 at EOF, -1 on
  * timeout or error. */
@@ -215,7 +205,7 @@ static inline char *tl_http_get(int port, const char *path, int *status) {
     if (fd < 0) return NULL;
     char req[512];
     int n = snprintf(req, sizeof req, "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", path);
-    if (tl_send_all(fd, req, (size_t)n)) {
+    if (live_send_all(fd, req, (size_t)n)) {
         close(fd);
         return NULL;
     }
