@@ -86,4 +86,19 @@ int ds_read_file(const char *path, uint8_t **buf, size_t *n); /* whole file */
 char *ds_strdup(const char *s);
 char *ds_path_join(const char *dir, const char *name);
 
+/* Text lists (labels CSV, sample lists): copy the line that starts at *i (up to '\n',
+ * truncated to cap − 1 bytes) into buf, move *i past it, and return buf with leading blanks
+ * (space, tab, '\r') skipped. */
+static inline char *ds_line(const char *txt, size_t n, size_t *i, char *buf, size_t cap) {
+    size_t j = *i;
+    while (j < n && txt[j] != '\n') j++;
+    const size_t l = j - *i < cap - 1 ? j - *i : cap - 1;
+    for (size_t k = 0; k < l; k++) buf[k] = txt[*i + k];
+    buf[l] = 0;
+    *i = j + 1;
+    char *c = buf;
+    while (*c == ' ' || *c == '\t' || *c == '\r') c++;
+    return c;
+}
+
 #endif

@@ -343,17 +343,10 @@ int ds_dec_labels_csv(const char *txt, size_t n, const char *name, ds_slice **ou
     *out = NULL, *n_out = 0;
     size_t cap = 0, i = 0, line = 0;
     while (i < n) {
-        size_t j = i;
-        while (j < n && txt[j] != '\n') j++;
         line++;
         char buf[160];
-        size_t l = j - i < sizeof buf - 1 ? j - i : sizeof buf - 1;
-        memcpy(buf, txt + i, l);
-        buf[l] = 0;
-        i = j + 1;
-        char *c = buf;
-        while (*c == ' ' || *c == '\t') c++;
-        if (*c == '\r' || !*c) continue;
+        char *c = ds_line(txt, n, &i, buf, sizeof buf);
+        if (!*c) continue;
         if (line == 1 && (*c < '0' || *c > '9')) continue; /* header row */
         int cls, used = 0;
         long long a, b;

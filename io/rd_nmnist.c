@@ -128,16 +128,9 @@ static int nm_list(dataset *d, const char *list, int part) {
     const char *ext = NULL;
     size_t i = 0, line = 0;
     while (i < n && rc == 0) {
-        size_t j = i;
-        while (j < n && txt[j] != '\n') j++;
         line++;
         char buf[128];
-        size_t l = j - i < sizeof buf - 1 ? j - i : sizeof buf - 1;
-        memcpy(buf, txt + i, l);
-        buf[l] = 0;
-        i = j + 1;
-        char *c = buf;
-        while (*c == ' ' || *c == '\t' || *c == '\r') c++;
+        char *c = ds_line((const char *)txt, n, &i, buf, sizeof buf);
         if (!*c || *c == '#') continue;
         unsigned long id;
         int label, used = 0;
