@@ -30,7 +30,9 @@ surrogate sg_default(int kind) {
 static inline float sg_raw(int kind, float a, float b, float x) {
     switch (kind) {
     case SG_ATAN: {
-        const float q = 1.57079632679489662f * a * x; /* π/2·α·x */
+        /* π/2·α·x, multiplied so that a huge α (π/2·α beyond FLT_MAX) never meets x = 0 as
+         * inf·0 = NaN: (π/2·x)·α is finite·finite, at worst inf, and the result then 0. */
+        const float q = (1.57079632679489662f * x) * a;
         return a / 2.0f / (1.0f + q * q);
     }
     case SG_FAST_SIGMOID: {

@@ -67,6 +67,22 @@ static void test_formulas_grid(void **state) {
     assert_false(isnan(sg_grad(&sg, 1e30f)));
 }
 
+/* Slopes near FLT_MAX (the parser accepts any finite float): no NaN anywhere, and the
+ * value at 0 is still α/2 (fuzz_surrogate found atan:a=2.3e38 giving NaN at x = 0). */
+static void test_huge_slopes(void **state) {
+    (void)state;
+    const char *specs[] = {"atan:alpha=2.3e38", "fast_sigmoid:k=3e38", "sigmoid:k=3e38", "spike_rate_escape:k=3e38",
+                           "sparse_fast_sigmoid:k=3e38", "triangular:threshold=3e38"};
+    const float xs[] = {-1e30f, -1.0f, -1e-7f, 0.0f, 1e-7f, 1.0f, 1e30f};
+    for (size_t i = 0; i < sizeof specs / sizeof *specs; i++) {
+        surrogate s = parse_ok(specs[i]);
+        for (size_t k = 0; k < sizeof xs / sizeof *xs; k++)
+            if (isnan(sg_grad(&s, xs[k]))) fail_msg("%s at x = %g: NaN", specs[i], (double)xs[k]);
+    }
+    surrogate at = parse_ok("atan:alpha=2.3e38");
+    assert_float_equal(sg_grad(&at, 0.0f), 1.15e38f, 1e33f);
+}
+
 static void test_truncation(void **state) {
     (void)state;
     surrogate s = parse_ok("fast_sigmoid:k=25,eps=0.01");
@@ -107,6 +123,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hand_values),
         cmocka_unit_test(test_formulas_grid),
+        cmocka_unit_test(test_huge_slopes),
         cmocka_unit_test(test_truncation),
         cmocka_unit_test(test_parse_errors),
     };
