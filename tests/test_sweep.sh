@@ -21,7 +21,7 @@ CSV='function csv(l,   n, i, c, q, s) { n = 0; s = ""; q = 0
 if "$EVSNN" sweep data/tiny.study -o "$tmp/s" --quiet >"$tmp/out" 2>"$tmp/err"; then ok "sweep data/tiny.study exits 0"
 else notok "sweep data/tiny.study exits 0"; sed 's/^/# /' "$tmp/err"; fi
 check "4 ok rows in study.csv" test "$(rows "$tmp/s/study.csv" ok)" -eq 4
-check "one JSON line per trial and a summary" test "$(grep -c '"trial":' "$tmp/out")" -eq 4
+check "one JSON line per trial and a summary" test "$(grep -c '^{"trial":' "$tmp/out")" -eq 4
 check "summary says 4 ran" grep -q '"ran":4,"failed":0,"skipped":0' "$tmp/out"
 # the HDF5 table through h5dump: 4 trials, accuracy within [0, 1], FPS/W > 0
 h5dump -d /trials/accuracy -d /trials/fps_per_w -d /trials/surrogate "$tmp/s/study.h5" >"$tmp/h5" 2>&1
