@@ -33,8 +33,8 @@
 #include "sim/train.h"
 
 static const char *usage_text =
-    "usage: evsnn sweep STUDY.study -o DIR [--budget N] [--retry-failed] [--threads N]\n"
-    "                   [--list] [--quiet]\n"
+    "usage: evsnn sweep STUDY.study -o DIR [--budget N] [--search random|tpe]\n"
+    "                   [--retry-failed] [--threads N] [--list] [--quiet]\n"
     "\n"
     "Run a study: every trial trains a network (evsnn train), evaluates it on the test part\n"
     "(accuracy, loss, per-layer firing rate, silent neurons) and replays test samples\n"
@@ -51,6 +51,8 @@ static const char *usage_text =
     "  STUDY.study         the study (libconfig; format in sim/STUDY.md, examples in data/)\n"
     "  -o, --output DIR    result directory (created if missing)\n"
     "  --budget N          run at most N trials of the study (grid order / random / TPE)\n"
+    "  --search S          run a random or TPE study with search S instead (random | tpe),\n"
+    "                      at the same budget: a comparison of the two searches\n"
     "  --retry-failed      run failed trials again instead of skipping them\n"
     "  --threads N         threads per process for training (default: all cores, 1 under\n"
     "                      mpirun with more than one rank); results do not depend on N\n"
@@ -622,14 +624,15 @@ static int mkdir_p(const char *d) {
 }
 
 int cmd_sweep(int argc, char **argv) {
-    enum { O_BUDGET = 1, O_RETRY, O_THREADS, O_LIST, O_QUIET };
+    enum { O_BUDGET = 1, O_RETRY, O_THREADS, O_LIST, O_QUIET, O_SEARCH };
     static const struct option opts[] = {{"output", required_argument, 0, 'o'}, {"budget", required_argument, 0, O_BUDGET},
                                          {"retry-failed", no_argument, 0, O_RETRY}, {"threads", required_argument, 0, O_THREADS},
                                          {"list", no_argument, 0, O_LIST}, {"quiet", no_argument, 0, O_QUIET},
+                                         {"search", required_argument, 0, O_SEARCH},
                                          {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     const char *dir = NULL;
     long budget = 0, threads = -1;
-    int retry = 0, list = 0, quiet = 0, c;
+    int retry = 0, list = 0, quiet = 0, c, search = -1;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
         char *end;
@@ -648,6 +651,13 @@ int cmd_sweep(int argc, char **argv) {
             threads = strtol(optarg, &end, 10);
             if (!*optarg || *end || errno || threads < 0 || threads > 1024) {
                 fprintf(stderr, "evsnn sweep: --threads '%s': expected an integer in [0, 1024]\n", optarg);
+                return 2;
+            }
+            break;
+        case O_SEARCH:
+            search = !strcmp(optarg, "random") ? STUDY_RANDOM : !strcmp(optarg, "tpe") ? STUDY_TPE : -1;
+            if (search < 0) {
+                fprintf(stderr, "evsnn sweep: --search '%s': expected random or tpe\n", optarg);
                 return 2;
             }
             break;
@@ -670,6 +680,11 @@ int cmd_sweep(int argc, char **argv) {
     study *s = study_load(argv[optind], &err);
     if (!s) {
         fprintf(stderr, "evsnn sweep: %s\n", evsnn_errmsg());
+        return 2;
+    }
+    if (search >= 0 && study_set_search(s, (study_search)search)) {
+        fprintf(stderr, "evsnn sweep: --search: %s\n", evsnn_errmsg());
+        study_free(s);
         return 2;
     }
     uint32_t N = study_n_trials(s);

@@ -601,6 +601,13 @@ uint32_t study_n_trials(const study *s) { return s->n_trials; }
 study_search study_search_kind(const study *s) { return s->search; }
 uint32_t study_tpe_startup(const study *s) { return s->tpe.n_startup; }
 
+int study_set_search(study *s, study_search search) {
+    if (s->search == STUDY_GRID || search == STUDY_GRID)
+        return evsnn_seterr(EVSNN_EINVAL, "study %s: only a random or TPE study changes to random or TPE search", s->name);
+    s->search = search;
+    return 0;
+}
+
 /* ---------------------------------------------------------------- trials */
 
 /* An axis as a search parameter: a list is categorical over its entries. */

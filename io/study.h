@@ -81,6 +81,9 @@ const study_fixed *study_fixed_settings(const study *s);
 uint32_t study_n_trials(const study *s);
 study_search study_search_kind(const study *s);
 uint32_t study_tpe_startup(const study *s); /* tpe.n_startup */
+/* Run a random or TPE study with the other of the two searches at the same budget (a
+ * comparison: the random trials are the TPE study's first ones). EVSNN_EINVAL for a grid. */
+int study_set_search(study *s, study_search search);
 /* Trial i (< study_n_trials) into *t. TPE: the trial as random search draws it, which is
  * what the search runs while fewer than n_startup trials have finished (study_propose). */
 int study_trial_get(const study *s, uint32_t i, study_trial *t);

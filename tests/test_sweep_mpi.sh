@@ -2,6 +2,7 @@
 # tests/test_sweep_mpi.sh — the MPI build (make MPI=1) under mpirun with 2 ranks:
 #   * the tiny study gives the same table as the one-process run (every column but the
 #     measured train_s), trials handed out to both ranks;
+#   * a TPE study with pruning: every trial proposed by rank 0, both ranks working;
 #   * data-parallel training: 2 ranks, each with half of every minibatch (one gradient
 #     slot each), end with the same weights as one process with 2 slots — the same sums in
 #     the same order, so bit for bit (h5dump at 9 significant digits), also for an odd
@@ -32,6 +33,20 @@ check "rank 1 ran trials" grep -q '"rank":1' "$tmp/out"
 dump "$tmp/one/study.h5" >"$tmp/one.txt"; dump "$tmp/two/study.h5" >"$tmp/two.txt"
 check "same table as one process (all columns but train_s)" sh -c "grep -q accuracy '$tmp/one.txt' && cmp -s '$tmp/one.txt' '$tmp/two.txt'"
 check "the table has 4 ok rows" test "$(grep -c '^[0-9]*,ok,' "$tmp/two/study.csv")" -eq 4
+
+# a TPE study on 2 ranks: rank 0 proposes every trial from the rows finished so far, the
+# running one counted as the worst; its first 4 trials (n_startup) are the random start,
+# the same as in one process, and every proposal is a trial of its own
+$MPIRUN "$MPIEVSNN" sweep data/tpe_synth.study -o "$tmp/tpe" --quiet >"$tmp/tout" 2>"$tmp/terr"; rc=$?
+if [ $rc -eq 0 ]; then ok "mpirun -n 2 evsnn sweep (TPE, median rule) exits 0"; else notok "mpirun -n 2 TPE sweep exits 0 ($rc)"; sed 's/^/# /' "$tmp/terr" | head; fi
+check "TPE: 14 rows ok or pruned, rank 1 ran trials" \
+  sh -c "test \$(grep -c '^[0-9]*,\(ok\|pruned\),' '$tmp/tpe/study.csv') -eq 14 && grep -q '\"rank\":1' '$tmp/tout'"
+"$EVSNN" sweep data/tpe_synth.study -o "$tmp/tpe1" --quiet >/dev/null 2>&1
+. tests/study_csv.sh
+awk "$TABLE"'{ print f[c["key"]] }' "$tmp/tpe/study.csv" >"$tmp/k2"; awk "$TABLE"'{ print f[c["key"]] }' "$tmp/tpe1/study.csv" >"$tmp/k1"
+head -n 4 "$tmp/k1" >"$tmp/k14"; head -n 4 "$tmp/k2" >"$tmp/k24"
+check "TPE: 14 distinct trials, the first 4 as in one process" \
+  sh -c "test \$(sort -u '$tmp/k2' | wc -l) -eq 14 && test -s '$tmp/k14' && cmp -s '$tmp/k14' '$tmp/k24'"
 
 # data-parallel training equivalence
 W="--arch 100-32-4 --data synth:classes=4,train=96,test=32,T=10 --epochs 2 --lr 0.01 --threads 1 --quiet"
