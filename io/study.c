@@ -158,6 +158,7 @@ static int check_value(pctx *p, const config_setting_t *e, const char *key, int 
         break;
     case AX_SURR:
         if (!*str) return bad(p, e, key, "empty surrogate name");
+        if (strlen(str) >= sizeof ((study_trial *)0)->surrogate) return bad(p, e, key, "surrogate name too long");
         break;
     default: break;
     }
