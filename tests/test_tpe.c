@@ -275,6 +275,38 @@ static void test_ranking(void **state) {
     study_free(s);
 }
 
+/* Variants in a TPE study: trial k belongs to variant k mod 2, and each variant searches
+ * alone over the axes it does not override. Rows of variant "a" favour atan, rows of "b"
+ * sigmoid: a proposal for an "a" trial sees only "a" rows (by the ranking test's
+ * arithmetic, l/g favours the good choice), and "b" overrides beta, which it does not search. */
+static void test_variants_search_alone(void **state) {
+    (void)state;
+    study *s = parse("search = \"tpe\"; budget = 20; tpe = { n_startup = 2; gamma = 0.5; };\n"
+                     "axes = { arch = [\"10-4\"]; surrogate = [\"atan\", \"sigmoid\"]; beta = { min = 0.1; max = 0.9; }; };\n"
+                     "variants = ( { name = \"a\"; }, { name = \"b\"; beta = 0.5; } );\n");
+    study_row rows[8];
+    for (uint32_t i = 0; i < 8; i++) {
+        study_trial t;
+        assert_int_equal(study_trial_get(s, i, &t), 0);
+        assert_string_equal(t.variant, i % 2 ? "b" : "a");
+        if (i % 2) assert_true(t.beta == 0.5f);
+        /* a: atan good, sigmoid bad; b: the other way round */
+        const int good = (i / 2) % 2 == 0;
+        snprintf(t.surrogate, sizeof t.surrogate, "%s", good == (i % 2 == 0) ? "atan" : "sigmoid");
+        rows[i] = row_of(&t, STUDY_OK);
+        rows[i].accuracy = good ? 0.9 : 0.2;
+    }
+    for (uint32_t id = 8; id < 12; id++) {
+        study_trial t;
+        assert_int_equal(study_propose(s, id, rows, 8, NULL, 0, &t), 0);
+        assert_string_equal(t.variant, id % 2 ? "b" : "a");
+        assert_string_equal(t.surrogate, id % 2 ? "sigmoid" : "atan");
+        if (id % 2) assert_true(t.beta == 0.5f); /* overridden, not searched */
+        else assert_true(t.beta >= 0.1f && t.beta <= 0.9f);
+    }
+    study_free(s);
+}
+
 /* The synthetic objective: "accuracy" 1 − f with
  *   f = (ln(slope/4)/ln 1000)² + (beta − 0.8)² + ((batch − 64)/248)² + (ln(lr/0.003)/ln 1000)²
  *       + 0.05 [surrogate ≠ atan],
@@ -398,7 +430,8 @@ int main(void) {
         cmocka_unit_test(test_float_densities),  cmocka_unit_test(test_choice_by_hand),
         cmocka_unit_test(test_log_densities),    cmocka_unit_test(test_int_masses),
         cmocka_unit_test(test_categorical),      cmocka_unit_test(test_split_and_median),
-        cmocka_unit_test(test_ranking),          cmocka_unit_test(test_tpe_beats_random),
+        cmocka_unit_test(test_ranking),          cmocka_unit_test(test_variants_search_alone),
+        cmocka_unit_test(test_tpe_beats_random),
         cmocka_unit_test(test_sequence_and_resume),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
