@@ -117,11 +117,15 @@ typedef struct {
  * the trial's variant have finished, the trial is study_trial_get's random draw; after that
  * it is the TPE proposal with the generator rng_stream(seed, id). The order of observations
  * (best first): ok rows by the objective, then pruned rows (more epochs first, then higher
- * accuracy at the last one), then failed rows, then pending trials, ties by trial id. */
+ * accuracy at the last one), then failed rows, then pending trials, ties by trial id.
+ * Measured values are read at the table's 9 significant digits, so rows read back from
+ * the CSV give the proposals the rows in memory gave (resume continues the sequence). */
 int study_propose(const study *s, uint32_t id, const study_row *done, uint32_t n_done, const study_trial *pending,
                   uint32_t n_pending, study_trial *t);
-/* The row's settings rebuilt as trial `id` of this study (TPE resume): 0 when they lie in
- * the search space (the key then names them), EVSNN_EINVAL when not. */
+/* Whether a table row's settings row_t are trial `id` of this study (resume), rebuilt into
+ * *t: grid and random search, when study_trial_get(id) has the row's key; TPE, when the
+ * settings lie in the search space of the trial's variant and rebuild the row's key. 0, or
+ * EVSNN_EINVAL / EVSNN_ERANGE when they are not. */
 int study_trial_check(const study *s, uint32_t id, const study_trial *row_t, study_trial *t);
 
 /* What the study optimises: accuracy (maximised), latency_us or energy_uj (minimised), or
