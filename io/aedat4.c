@@ -582,7 +582,8 @@ static int index_table(a4_file *f, uint64_t data_start) {
     uint64_t prev_end = data_start;
     for (size_t i = 0; i < ne && !rc; i++) {
         uint64_t hdr = (uint64_t)e[i].offset - 8;
-        if (e[i].offset < 8 || hdr < prev_end || e[i].size < 0 || (uint64_t)e[i].size > tp - (uint64_t)e[i].offset) {
+        if (e[i].offset < 8 || hdr < prev_end || (uint64_t)e[i].offset > tp || e[i].size < 0 ||
+            (uint64_t)e[i].size > tp - (uint64_t)e[i].offset) {
             rc = evsnn_seterr(EVSNN_EFORMAT, "%s: data table at offset %llu: entry %zu: packet at %lld of %d bytes is not "
                                              "inside the packet area [%llu, %llu) after the previous one", f->name,
                               (unsigned long long)tp, i, (long long)e[i].offset, e[i].size,
