@@ -79,6 +79,24 @@ static double json_field(const char *line, const char *key) {
     return p ? atof(p + strlen(k)) : -1;
 }
 
+/* The server's next result line (its greeting skipped): 1 a line, 0 the end of the stream,
+ * -1 an error line (copied into err). */
+static int next_result(FILE *f, char **line, size_t *cap, int *first, char *err, size_t errcap) {
+    while (getline(line, cap, f) > 0) {
+        if (*first) {
+            *first = 0;
+            continue;
+        }
+        if (strstr(*line, "\"error\":")) {
+            snprintf(err, errcap, "%s", *line);
+            err[strcspn(err, "\n")] = 0;
+            return -1;
+        }
+        return 1;
+    }
+    return 0;
+}
+
 /* Reads result lines while the main thread sends (the server must never wait on us). */
 static void *reader(void *arg) {
     reader_state *r = arg;
@@ -86,18 +104,8 @@ static void *reader(void *arg) {
     if (!f) return NULL;
     char *line = NULL;
     size_t cap = 0;
-    int first = 1;
-    while (getline(&line, &cap, f) > 0) {
-        if (first) { /* greeting */
-            first = 0;
-            continue;
-        }
-        if (strstr(line, "\"error\":")) {
-            snprintf(r->error, sizeof r->error, "%s", line);
-            r->error[strcspn(r->error, "\n")] = 0;
-            r->failed = 1;
-            break;
-        }
+    int first = 1, k;
+    while ((k = next_result(f, &line, &cap, &first, r->error, sizeof r->error)) > 0) {
         double tag = json_field(line, "tag");
         if (tag < 0 || tag >= r->n) continue;
         uint32_t i = (uint32_t)tag;
@@ -117,6 +125,7 @@ static void *reader(void *arg) {
         }
         if (r->got == r->n) break;
     }
+    if (k < 0) r->failed = 1;
     free(line);
     fclose(f);
     return NULL;
@@ -160,18 +169,8 @@ static void *read_windows(void *arg) {
     if (!f) return NULL;
     char *line = NULL;
     size_t cap = 0;
-    int first = 1;
-    while (getline(&line, &cap, f) > 0) {
-        if (first) { /* greeting */
-            first = 0;
-            continue;
-        }
-        if (strstr(line, "\"error\":")) {
-            snprintf(r->error, sizeof r->error, "%s", line);
-            r->error[strcspn(r->error, "\n")] = 0;
-            r->failed = 1;
-            break;
-        }
+    int first = 1, k;
+    while ((k = next_result(f, &line, &cap, &first, r->error, sizeof r->error)) > 0) {
         if (json_field(line, "window") < 0) continue;
         r->windows++;
         r->lat_sum += (uint64_t)json_field(line, "latency_us");
@@ -179,6 +178,7 @@ static void *read_windows(void *arg) {
         r->dropped += (uint64_t)json_field(line, "dropped");
         if (!r->quiet) fputs(line, stdout);
     }
+    if (k < 0) r->failed = 1;
     free(line);
     fclose(f);
     return NULL;

@@ -238,7 +238,10 @@ static int parse_info(const char *x, size_t n, const char *name, a4_header *h) {
                 i = (size_t)(e - x) + 7;
             }
             if (parent_st >= 0 && !strcmp(key, "typeIdentifier")) {
-                snprintf(h->streams[parent_st].type, sizeof h->streams[parent_st].type, "%s", val);
+                char *ty = h->streams[parent_st].type; /* 4 characters in DV; longer ones cut to 7 */
+                size_t l = strlen(val) < sizeof h->streams[parent_st].type - 1 ? strlen(val) : sizeof h->streams[parent_st].type - 1;
+                memcpy(ty, val, l);
+                ty[l] = 0;
             } else if (parent_info >= 0 && (!strcmp(key, "sizeX") || !strcmp(key, "sizeY"))) {
                 uint32_t v;
                 if (parse_u32_str(val, &v) || v == 0 || v > 32768)

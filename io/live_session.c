@@ -560,6 +560,9 @@ static int a4_feed(live_session *s, const uint8_t *p, size_t left, size_t *adv, 
         if (rc) return rc;
         if (s->a4h.events < 0)
             return evsnn_seterr(EVSNN_EFORMAT, "AEDAT 4 stream: IOHeader declares no event stream (typeIdentifier EVTS)");
+        if (s->a4h.table_pos >= 0 && (uint64_t)s->a4h.table_pos < A4_MAGIC_LEN + 4 + (uint64_t)hl)
+            return evsnn_seterr(EVSNN_EFORMAT, "AEDAT 4 stream: IOHeader: dataTablePosition %lld lies inside the header (a stream "
+                                               "sends -1)", (long long)s->a4h.table_pos);
         if (!s->a4d && !(s->a4d = a4_dec_create())) return evsnn_seterr(EVSNN_ENOMEM, "AEDAT 4 stream: out of memory");
         const a4_stream *es = &s->a4h.streams[s->a4h.events];
         live_hello h = {.width = (uint16_t)es->width, .height = (uint16_t)es->height, .polarities = 2, .kind = LIVE_KIND_XY};

@@ -10,35 +10,7 @@
 #include "sim/evsnn.h"
 #include "sim/net.h"
 #include "tests/aedat4_write.h"
-
-typedef struct {
-    char text[1 << 14];
-    size_t len;
-    int lines;
-} sink;
-
-static void sink_emit(void *ctx, const char *line, size_t len) {
-    sink *s = ctx;
-    if (s->len + len < sizeof s->text) {
-        memcpy(s->text + s->len, line, len);
-        s->len += len;
-        s->text[s->len] = 0;
-    }
-    s->lines++;
-}
-
-/* ',"latency_us":N}' differs from run to run: cut every line there. */
-static void cut_latency(char *t) {
-    char *r = t, *w = t;
-    while (*r) {
-        if (!strncmp(r, ",\"latency_us\":", 14)) {
-            while (*r && *r != '}') r++;
-            continue;
-        }
-        *w++ = *r++;
-    }
-    *w = 0;
-}
+#include "tests/test_live_util.h"
 
 typedef struct {
     net *n;
@@ -84,8 +56,8 @@ static const a4w_event PA[] = {{1000, 0, 0, 1}, {1500, 63, 47, 0}, {2999, 10, 20
 static const a4w_event PI[] = {{1200, 0, 0, 1}, {1300, 0, 0, 1}};
 static const a4w_event PB[] = {{6000, 1, 1, 1}, {12000, 62, 46, 0}};
 #define WANT "{\"window\":0,\"tag\":0,\"class\":1,\"counts\":[1,2],\"events\":4,\"dropped\":0,\"t_start_us\":1000," \
-             "\"steps\":10,\"dt_us\":1000}\n{\"window\":1,\"tag\":1,\"class\":0,\"counts\":[1,0],\"events\":1,"       \
-             "\"dropped\":0,\"t_start_us\":11000,\"steps\":10,\"dt_us\":1000}\n"
+             "\"steps\":10,\"dt_us\":1000,}\n{\"window\":1,\"tag\":1,\"class\":0,\"counts\":[1,0],\"events\":1,"       \
+             "\"dropped\":0,\"t_start_us\":11000,\"steps\":10,\"dt_us\":1000,}\n"
 
 static uint8_t *stream(int comp, int table, size_t *n) {
     char xml[2048];
@@ -94,14 +66,14 @@ static uint8_t *stream(int comp, int table, size_t *n) {
     return a4w_file(comp, xml, pk, 3, table, n, NULL);
 }
 
-static void run_whole(live_core *core, const uint8_t *b, size_t n, sink *out) {
-    live_session *s = live_session_create(core, sink_emit, out, NULL);
+static void run_whole(live_core *core, const uint8_t *b, size_t n, tl_sink *out) {
+    live_session *s = live_session_create(core, tl_sink_emit, out, NULL);
     size_t used;
     assert_int_equal(live_session_feed(s, b, n, &used, 1), 0);
     assert_int_equal(used, n);
     assert_int_equal(live_session_flush(s, 1), 0);
     live_session_free(s);
-    cut_latency(out->text);
+    tl_strip_latency(out->text);
 }
 
 static void test_stream_windows(void **state) {
@@ -110,12 +82,12 @@ static void test_stream_windows(void **state) {
     for (int c = 0; c < 3; c++) {
         size_t n;
         uint8_t *b = stream(comps[c], 0, &n);
-        sink out = {0};
+        tl_sink out = {0};
         run_whole(fx->core, b, n, &out);
         assert_string_equal(out.text, WANT);
         /* one byte at a time, as a slow socket delivers it: the same windows */
-        sink o1 = {0};
-        live_session *s = live_session_create(fx->core, sink_emit, &o1, NULL);
+        tl_sink o1 = {0};
+        live_session *s = live_session_create(fx->core, tl_sink_emit, &o1, NULL);
         uint8_t *acc = malloc(n);
         size_t pending = 0, used;
         for (size_t i = 0; i < n; i++) {
@@ -128,7 +100,7 @@ static void test_stream_windows(void **state) {
         assert_int_equal(pending, 0);
         assert_int_equal(live_session_flush(s, 1), 0);
         live_session_free(s);
-        cut_latency(o1.text);
+        tl_strip_latency(o1.text);
         assert_string_equal(o1.text, WANT);
         free(acc), free(b);
     }
@@ -139,15 +111,15 @@ static void test_stream_with_table(void **state) {
     fixture *fx = *state;
     size_t n;
     uint8_t *b = stream(1, 1, &n);
-    sink out = {0};
+    tl_sink out = {0};
     run_whole(fx->core, b, n, &out);
     assert_string_equal(out.text, WANT);
     free(b);
 }
 
 static void expect_refused(live_core *core, const uint8_t *b, size_t n, int code, const char *what) {
-    sink out = {0};
-    live_session *s = live_session_create(core, sink_emit, &out, NULL);
+    tl_sink out = {0};
+    live_session *s = live_session_create(core, tl_sink_emit, &out, NULL);
     size_t used;
     int rc = live_session_feed(s, b, n, &used, 1);
     if (rc != code || !strstr(evsnn_errmsg(), what)) fail_msg("expected %d '%s', got %d: %s", code, what, rc, evsnn_errmsg());
