@@ -574,6 +574,10 @@ static int index_table(a4_file *f, uint64_t data_start) {
     const uint8_t *p, *dec, *fb;
     size_t dn, fn, cap = 0;
     char ident[5];
+    if (f->size - tp > A4_MAX_PACKET) /* the sample's: 4,010 bytes for 118 packets */
+        return evsnn_seterr(EVSNN_EFORMAT, "%s: IOHeader: dataTablePosition %llu leaves %llu bytes for the data table, more "
+                                           "than %u", f->name, (unsigned long long)tp, (unsigned long long)(f->size - tp),
+                            A4_MAX_PACKET);
     int rc = f_read(f, tp, (size_t)(f->size - tp), &f->raw, &f->raw_cap, &p);
     if (rc) return rc;
     if ((rc = a4_decompress(f->dec, f->h.compression, p, (size_t)(f->size - tp), A4_MAX_PACKET, f->name, tp, &dec, &dn)))

@@ -137,7 +137,7 @@ static int dec_evt2(const uint8_t *buf, size_t words, ds_evt_state *s, int64_t t
                 continue;
             }
             if (type <= 0x1) { /* CD_OFF / CD_ON: 27..22 time LSBs, 21..11 x, 10..0 y */
-                int64_t t = s->t + ((w >> 22) & 0x3F);
+                int64_t t = s->t | ((w >> 22) & 0x3F); /* the time base's 6 low bits are 0 */
                 EMIT((w >> 11) & 0x7FF, w & 0x7FF, type, t);
             } else if (type == 0xA) s->n_trigger++;
             else s->n_other++;

@@ -145,6 +145,29 @@ static void test_real_count_and_sensor(void **state) {
     assert_int_equal(first100, 12730);
     ds_sample_deinit(&s);
     ds_free(d);
+    /* --downsample 10 sums 10×10 pixels: 2×24×32, the same 12,730 events in the first 100
+     * steps; --denoise-us can only remove events */
+    ds_opts o;
+    ds_opts_default(&o);
+    o.ds_factor = 10;
+    d = open_ok(REAL, &o);
+    ds_shape(d, &c, &h, &w);
+    assert_int_equal(c, 2);
+    assert_int_equal(h, 24);
+    assert_int_equal(w, 32);
+    assert_int_equal(ds_get(d, 0, &s), 0);
+    sum = 0;
+    for (uint32_t k = 0; k < s.train.nnz; k++) sum += s.train.val ? s.train.val[k] : 1;
+    assert_true(sum == 12730);
+    ds_free(d);
+    o.denoise_us = 1000;
+    d = open_ok(REAL, &o);
+    assert_int_equal(ds_get(d, 0, &s), 0);
+    double dsum = 0;
+    for (uint32_t k = 0; k < s.train.nnz; k++) dsum += s.train.val ? s.train.val[k] : 1;
+    assert_true(dsum > 0 && dsum < 12730);
+    ds_sample_deinit(&s);
+    ds_free(d);
     /* the from-memory decoder (the fuzzed one) agrees */
     ds_evbuf b = {0};
     assert_int_equal(ds_dec_aedat4(f, fn, "mem", &b, &g), 0);

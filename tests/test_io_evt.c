@@ -52,6 +52,11 @@ typedef struct {
     int x, y, p;
 } want_ev;
 
+/* Field by field: ds_event has padding bytes, which memcmp would compare. */
+static int same_event(const ds_event *a, const ds_event *b) {
+    return a->t == b->t && a->x == b->x && a->y == b->y && a->p == b->p;
+}
+
 static void check(dataset *d, const want_ev *w, size_t n) {
     const ds_event *ev;
     size_t m;
@@ -240,7 +245,7 @@ static void test_evt3_chunks_and_labels(void **state) {
     ds_evt_state s = {.version = 3, .width = 1280, .height = 720};
     assert_int_equal(ds_dec_evt(o.b + strlen(h), o.n - strlen(h), strlen(h), "mem", &s, INT64_MIN, INT64_MAX, &all), 0);
     assert_int_equal(all.n, m);
-    assert_memory_equal(all.ev, ev, m * sizeof *ev);
+    for (size_t i = 0; i < m; i++) assert_true(same_event(&all.ev[i], &ev[i]));
     ds_free(d);
     snprintf(csv, sizeof csv, "%s/big_labels.csv", dir);
     FILE *f = fopen(csv, "w");
@@ -260,7 +265,7 @@ static void test_evt3_chunks_and_labels(void **state) {
         for (size_t i = 0; i < all.n; i++)
             if (all.ev[i].t >= lo[k] && all.ev[i].t < hi[k]) {
                 assert_true(j < m);
-                assert_memory_equal(&ev[j], &all.ev[i], sizeof *ev);
+                assert_true(same_event(&ev[j], &all.ev[i]));
                 j++;
             }
         assert_int_equal(j, m);
