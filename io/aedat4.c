@@ -239,7 +239,8 @@ static int parse_info(const char *x, size_t n, const char *name, a4_header *h) {
             }
             if (parent_st >= 0 && !strcmp(key, "typeIdentifier")) {
                 char *ty = h->streams[parent_st].type; /* 4 characters in DV; longer ones cut to 7 */
-                size_t l = strlen(val) < sizeof h->streams[parent_st].type - 1 ? strlen(val) : sizeof h->streams[parent_st].type - 1;
+                size_t l = strlen(val), cap = sizeof h->streams[parent_st].type - 1;
+                if (l > cap) l = cap;
                 memcpy(ty, val, l);
                 ty[l] = 0;
             } else if (parent_info >= 0 && (!strcmp(key, "sizeX") || !strcmp(key, "sizeY"))) {
