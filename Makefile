@@ -8,17 +8,25 @@
 #   make fuzz       libFuzzer harnesses, a short run each (FUZZ_SECONDS=10)
 #   make demo       build and run the main job on a default workload
 #   make temporal   seed 004 §4.1, the spike-timing task four ways, and its figure (10 s)
-#   make install PREFIX=/usr/local
+#   make install PREFIX=/usr/local   the command, libevsnn.a/.so, headers, evsnn.pc, man
+#                   pages, bash completion (LIBRARY.md)
 #   make MPI=1      build against OpenMPI (mpicc) for scale-out
 
 # Build variables are computed in sub-makes, after `deps` has installed pkg-config and
 # the libraries, so a fresh machine gets the right flags on the first run.
+# DEB_PKGS are needed to build and test; DEB_OPT are optional pieces (the fuzz compiler,
+# MPI, the Fashion-MNIST demo data): where one cannot be installed, `make deps` says so and
+# goes on, and the fuzz build, the MPI test and the demo do without it. clang's fuzzer
+# runtime is the libclang-rt-N-dev of the installed clang's major version N (falling back to
+# Debian's libclang-rt-dev, which follows the default clang), so no Debian release is pinned.
 DEB_PKGS := build-essential pkg-config libevent-dev libhdf5-dev hdf5-tools libgsl-dev zlib1g-dev \
-            libcmocka-dev libmatio-dev libconfig-dev liblz4-dev libzstd-dev gnuplot-nox clang libclang-rt-14-dev \
-            openmpi-bin libopenmpi-dev \
-            dataset-fashion-mnist
-PKGS := libevent hdf5-serial gsl zlib matio libconfig liblz4 libzstd
+            libcmocka-dev libmatio-dev libconfig-dev liblz4-dev libzstd-dev libjansson-dev gnuplot-nox \
+            help2man python3-h5py python3-numpy
+DEB_OPT  := clang openmpi-bin libopenmpi-dev dataset-fashion-mnist
+PKGS := libevent hdf5-serial gsl zlib matio libconfig liblz4 libzstd jansson
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+VERSION := 0.1.0
+SOVERSION := 0
 
 BUILD ?= build/release
 PREFIX ?= /usr/local
@@ -32,7 +40,7 @@ OPT ?= -O3 -g
 OMPFLAGS ?= -fopenmp
 SANFLAGS ?=
 CFLAGS_ALL = -std=c11 $(OPT) -ffp-contract=off -Wall -Wextra -Werror -D_GNU_SOURCE -I. $(OMPFLAGS) $(SANFLAGS) \
-             -DEVSNN_MPI=$(MPI) $(shell pkg-config --cflags $(PKGS) cmocka 2>/dev/null) $(EXTRA_CFLAGS)
+             -DEVSNN_MPI=$(MPI) -DEVSNN_VERSION='"$(VERSION)"' $(shell pkg-config --cflags $(PKGS) cmocka 2>/dev/null) $(EXTRA_CFLAGS)
 LDLIBS_ALL = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm $(OMPFLAGS) $(SANFLAGS)
 
 LIB_SRC   := $(sort $(wildcard sim/*.c kernels/*.c io/*.c hw/*.c))
@@ -44,12 +52,19 @@ FUZZ_SRC  := $(sort $(wildcard tests/fuzz_*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 APP_OBJ  := $(APP_SRC:%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/libevsnn.a
+SONAME   := libevsnn.so.$(SOVERSION)
+SOLIB    := $(BUILD)/libevsnn.so.$(VERSION)
+PIC_OBJ  := $(LIB_SRC:%.c=$(BUILD)/pic/%.o)
+# Public headers (installed under include/evsnn/, LIBRARY.md); the internal ones stay here.
+PUB_HDR  := $(filter-out io/ds_impl.h io/h5util.h kernels/simd.h kernels/rowblock.h,\
+              $(sort $(wildcard sim/*.h kernels/*.h io/*.h hw/*.h)))
 EVSNN    := $(if $(filter build/release,$(BUILD)),bin/evsnn,$(BUILD)/bin/evsnn)
 TESTS    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 BENCHES  := $(BENCH_SRC:tests/%.c=$(BUILD)/tests/%)
 GEN_SYNTH := $(BUILD)/data/gen_synth
 
-.PHONY: all deps build test check asan bench bench-run demo demo-run temporal temporal-run fuzz fuzz-run clean install tests-build
+.PHONY: all deps build test check asan bench bench-run demo demo-run temporal temporal-run fuzz fuzz-run clean install \
+        install-run tests-build lib man
 all: build
 
 # Everything that needs pkg-config flags runs in a sub-make (see above).
@@ -57,20 +72,42 @@ build:
 	@$(MAKE) --no-print-directory $(EVSNN)
 
 deps:
-	@command -v dpkg-query >/dev/null 2>&1 || { echo "make deps: not a Debian system; install: $(DEB_PKGS)"; exit 0; }; \
-	missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	@command -v dpkg-query >/dev/null 2>&1 || { echo "make deps: not a Debian system; install: $(DEB_PKGS) (optional: $(DEB_OPT))"; exit 0; }; \
+	have() { dpkg-query -W -f='$${Status}\n' "$$1" 2>/dev/null | grep -q 'ok installed'; }; \
+	updated=0; update() { [ $$updated = 1 ] || $(SUDO) apt-get update -qq; updated=1; }; \
+	inst() { DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq "$$@" >/dev/null; }; \
+	missing=$$(for p in $(DEB_PKGS); do have $$p || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
-	  echo "make deps: installing missing Debian packages:" $$missing; \
-	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null || exit 1; \
-	else echo "make deps: all Debian packages present"; fi
+	  echo "make deps: installing missing Debian packages:" $$missing; update; inst $$missing || exit 1; fi; \
+	for p in $(DEB_OPT); do have $$p && continue; update; \
+	  inst $$p 2>/dev/null && echo "make deps: installed $$p" || echo "make deps: optional $$p could not be installed; going on without it"; done; \
+	if command -v clang >/dev/null 2>&1; then \
+	  major=$$(clang -dumpversion | cut -d. -f1); rt=libclang-rt-$$major-dev; \
+	  if ! have $$rt; then update; \
+	    if apt-cache show $$rt >/dev/null 2>&1; then inst $$rt && echo "make deps: installed $$rt (clang $$major)"; \
+	    else have libclang-rt-dev || inst libclang-rt-dev || echo "make deps: no fuzzer runtime for clang $$major (make fuzz will skip)"; fi; fi; fi; \
+	echo "make deps: Debian packages present"
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
 
+# The shared library is built from position-independent copies of the objects, so the
+# static library and bin/evsnn keep the non-PIC code the benchmarks measure.
+$(BUILD)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -fPIC -MMD -MP -c $< -o $@
+
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
+
+$(SOLIB): $(PIC_OBJ)
+	$(CC) $(CFLAGS_ALL) -shared -Wl,-soname,$(SONAME) -Wl,--no-undefined -o $@ $^ $(LDLIBS_ALL)
+	ln -sf $(notdir $@) $(BUILD)/$(SONAME) && ln -sf $(SONAME) $(BUILD)/libevsnn.so
+
+lib:
+	@$(MAKE) --no-print-directory $(LIB) $(SOLIB)
 
 $(EVSNN): $(APP_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
@@ -97,8 +134,16 @@ bench: deps
 bench-run: $(EVSNN) $(BENCHES)
 	@for b in $(BENCHES); do EVSNN_BIN=$(EVSNN) $$b || exit 1; done
 
+# The fuzz build needs clang with its libFuzzer runtime (make deps installs the one that
+# matches the installed clang); without them it says so and skips.
 fuzz: deps
-	@$(MAKE) --no-print-directory BUILD=build/fuzz CC=clang OPT="-O1 -g" OMPFLAGS= \
+	@if ! command -v clang >/dev/null 2>&1; then echo "make fuzz: skipped: clang is not installed (make deps installs it)"; exit 0; fi; \
+	probe=$$(mktemp -d); \
+	printf 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n) { (void)d; (void)n; return 0; }\n' >$$probe/p.c; \
+	if ! clang -fsanitize=fuzzer,address,undefined -o $$probe/p $$probe/p.c >/dev/null 2>&1; then rm -rf $$probe; \
+	  echo "make fuzz: skipped: clang $$(clang -dumpversion) cannot link -fsanitize=fuzzer (install libclang-rt-$$(clang -dumpversion | cut -d. -f1)-dev)"; exit 0; fi; \
+	rm -rf $$probe; \
+	$(MAKE) --no-print-directory BUILD=build/fuzz CC=clang OPT="-O1 -g" OMPFLAGS= \
 	  EXTRA_CFLAGS="-Wno-unknown-pragmas -Wno-unknown-attributes" SANFLAGS="-fsanitize=address,undefined,fuzzer-no-link" fuzz-run
 
 FUZZERS := $(FUZZ_SRC:tests/%.c=$(BUILD)/tests/%)
@@ -125,9 +170,48 @@ temporal: deps
 temporal-run: $(EVSNN)
 	@sh data/temporal.sh $(EVSNN)
 
-install: build
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/evsnn
-	install -m 755 bin/evsnn $(DESTDIR)$(PREFIX)/bin/evsnn
+# ---- install (LIBRARY.md): the command, the libraries (static, and shared with a soname),
+# the public headers under include/evsnn/, evsnn.pc, man pages made by help2man from each
+# command's --help, bash completion, data/.
+MANDIR ?= $(PREFIX)/share/man
+LIBDIR ?= $(PREFIX)/lib
+INCDIR ?= $(PREFIX)/include
+MAN_CMDS := run init data train eval hw sweep plot serve replay
+MANS := $(BUILD)/man/evsnn.1 $(MAN_CMDS:%=$(BUILD)/man/evsnn-%.1)
+
+man:
+	@$(MAKE) --no-print-directory $(MANS)
+$(BUILD)/man/evsnn.1: $(EVSNN)
+	@mkdir -p $(dir $@)
+	help2man --no-info --no-discard-stderr --name="event-driven spiking neural network simulator, trainer and accelerator model" \
+	  --output=$@ $(EVSNN)
+$(BUILD)/man/evsnn-%.1: $(EVSNN)
+	@mkdir -p $(dir $@)
+	help2man --no-info --no-discard-stderr --help-option="$* --help" --version-option=--version \
+	  --name="evsnn $*: $$($(EVSNN) --help | sed -n 's/^  $* *//p')" --output=$@ $(EVSNN)
+	sed -i -e "s/^\.TH EVSNN /.TH EVSNN-$$(echo $* | tr a-z A-Z) /" -e 's/^evsnn \\- evsnn $*: /evsnn-$* \\- /' $@
+
+$(BUILD)/evsnn.pc: Makefile
+	@mkdir -p $(dir $@)
+	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCDIR)' '' \
+	  'Name: evsnn' 'Description: event-driven spiking neural network simulator, trainer and accelerator model' \
+	  'Version: $(VERSION)' 'Requires.private: $(PKGS)' 'Cflags: -I$${includedir}/evsnn' \
+	  'Libs: -L$${libdir} -levsnn' 'Libs.private: -lm $(OMPFLAGS)' >$@
+
+install: deps
+	@$(MAKE) --no-print-directory install-run
+install-run: $(EVSNN) $(LIB) $(SOLIB) $(MANS) $(BUILD)/evsnn.pc
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/evsnn $(DESTDIR)$(LIBDIR)/pkgconfig \
+	  $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+	install -m 755 $(EVSNN) $(DESTDIR)$(PREFIX)/bin/evsnn
+	install -m 644 $(LIB) $(DESTDIR)$(LIBDIR)/libevsnn.a
+	install -m 755 $(SOLIB) $(DESTDIR)$(LIBDIR)/
+	ln -sf $(notdir $(SOLIB)) $(DESTDIR)$(LIBDIR)/$(SONAME) && ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libevsnn.so
+	for h in include/evsnn/evsnn.h $(PUB_HDR); do d=$(DESTDIR)$(INCDIR)/evsnn/$$(dirname $${h#include/evsnn/}); \
+	  install -d $$d && install -m 644 $$h $$d/; done
+	install -m 644 $(BUILD)/evsnn.pc $(DESTDIR)$(LIBDIR)/pkgconfig/evsnn.pc
+	install -m 644 $(MANS) $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 data/completion.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/evsnn
 	cp -r data/. $(DESTDIR)$(PREFIX)/share/evsnn/
 
 # ---- datasets (io/README.md). The built-in synthetic sets are generated; the real ones
@@ -163,4 +247,4 @@ download-nmnist:  # N-MNIST (Orchard et al. 2015) from Mendeley Data, doi:10.176
 clean:
 	rm -rf build bin
 
--include $(LIB_OBJ:.o=.d) $(APP_OBJ:.o=.d) $(TESTS:=.d) $(BENCHES:=.d) $(GEN_SYNTH).d
+-include $(LIB_OBJ:.o=.d) $(PIC_OBJ:.o=.d) $(APP_OBJ:.o=.d) $(TESTS:=.d) $(BENCHES:=.d) $(GEN_SYNTH).d

@@ -4,6 +4,12 @@
 #include <string.h>
 
 #include "apps/cmds.h"
+#include "kernels/simd.h"
+#include "sim/comm.h"
+
+#ifndef EVSNN_VERSION
+#define EVSNN_VERSION "0.1.0"
+#endif
 
 typedef struct {
     const char *name;
@@ -26,16 +32,36 @@ static const command commands[] = {
 
 static void usage(FILE *f) {
     fprintf(f,
-            "usage: evsnn [--version] [--help] COMMAND [options]\n"
+            "usage: evsnn [-V|--version] [-h|--help] COMMAND [options]\n"
             "\n"
             "evsnn is an event-driven spiking-neural-network simulator, trainer and\n"
             "accelerator model. Commands:\n\n");
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
     fprintf(f,
-            "\n'evsnn COMMAND --help' describes a command's options.\n"
+            "\n'evsnn COMMAND --help' describes a command's options; 'evsnn --version' the build.\n"
             "Exit status: 0 success, 1 runtime failure, 2 bad usage or bad input.\n"
             "Results go to stdout (JSON); messages and errors to stderr.\n");
+}
+
+/* The version and what this build can do: the MPI variant of comm.h, OpenMP threads, and
+ * which SIMD clones the kernels were built with and which one this CPU runs. */
+static void version(void) {
+    printf("evsnn %s\n", EVSNN_VERSION);
+#ifdef _OPENMP
+    const char *omp = "yes";
+#else
+    const char *omp = "no";
+#endif
+    printf("MPI: %s\nOpenMP: %s\n", comm_is_mpi() ? "yes (OpenMPI: make MPI=1)" : "no (serial build)", omp);
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+    __builtin_cpu_init();
+    const char *cpu = __builtin_cpu_supports("avx512f") ? "avx512f" : __builtin_cpu_supports("avx2") ? "avx2" : "generic";
+    printf("SIMD: kernels built for avx512f, avx2 and generic x86-64; this CPU runs %s\n", cpu);
+#else
+    printf("SIMD: kernels built once, generic (compiler autovectorisation only)\n");
+#endif
+    printf("compiler: %s\n", __VERSION__);
 }
 
 int main(int argc, char **argv) {
@@ -47,8 +73,8 @@ int main(int argc, char **argv) {
         usage(stdout);
         return 0;
     }
-    if (!strcmp(argv[1], "--version")) {
-        printf("evsnn 0.1.0\n");
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+        version();
         return 0;
     }
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
