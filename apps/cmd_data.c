@@ -82,6 +82,11 @@ int cmd_data_opt(struct ds_opts *o, const char *opt, const char *arg) {
         double g = strtod(arg, &end);
         if (end == arg || *end || !(g > 0) || g > 1e6) return -1;
         o->gain = (float)g;
+    } else if (!strcmp(opt, "labels")) {
+        o->labels = arg;
+    } else if (!strcmp(opt, "format")) {
+        if (strcmp(arg, "aedat1")) return -1;
+        o->format = arg;
     } else if (!strcmp(opt, "seed")) {
         char *end;
         errno = 0;
@@ -103,7 +108,8 @@ int cmd_data_opt(struct ds_opts *o, const char *opt, const char *arg) {
         {"pool", required_argument, 0, 0}, {"polarity", required_argument, 0, 0},                        \
         {"denoise-us", required_argument, 0, 0}, {"unit-factor", required_argument, 0, 0},              \
         {"encoding", required_argument, 0, 0}, {"gain", required_argument, 0, 0},                        \
-        {"seed", required_argument, 0, 0}
+        {"seed", required_argument, 0, 0}, {"labels", required_argument, 0, 0},                          \
+        {"format", required_argument, 0, 0}
 
 const char *cmd_data_opts_help =
     "Dataset options (also accepted by `evsnn run --data FILE`):\n"
@@ -120,7 +126,10 @@ const char *cmd_data_opts_help =
     "  --unit-factor F          SHD/SSC channel downsampling (700 → ceil(700/F))\n"
     "  --encoding direct|rate|poisson|latency  static images (default direct)\n"
     "  --gain G                 rate/poisson: expected spikes per step at full intensity (default 1)\n"
-    "  --seed S                 seed of rate/poisson coding (default 0)\n";
+    "  --seed S                 seed of rate/poisson coding (default 0)\n"
+    "  --labels FILE            labels of an IDX or .npy array: a 1-D integer .npy or an IDX labels\n"
+    "                           file (default: *labels-idx1* / <stem>_labels.npy / y_*.npy beside it)\n"
+    "  --format aedat1          read a headerless jAER AEDAT 1.0 recording (it has no magic to detect)\n";
 
 static void usage(FILE *f) {
     fprintf(f,
@@ -182,15 +191,19 @@ static int data_info(const char *path, const ds_opts *o, uint32_t max_samples) {
     uint64_t total = 0, emin = UINT64_MAX, emax = 0, on = 0;
     double dsum = 0, dmin = INFINITY, dmax = 0, rsum = 0, rmin = INFINITY, rmax = 0;
     int64_t tfirst = INT64_MAX, tlast = INT64_MIN;
-    double pixsum = 0;
+    double vsum = 0, vmin = INFINITY, vmax = -INFINITY;
     for (uint32_t i = 0; i < scan && !rc; i++) {
         int label = -1;
         int sp = ds_sample_split(d, i);
         ntrain += sp == 0, ntest += sp == 1;
         if (g.kind == DS_KIND_IMAGE) {
-            const uint8_t *pix;
-            if ((rc = ds_image(d, i, &pix, &label))) break;
-            for (uint32_t j = 0; j < c * h * w; j++) pixsum += pix[j];
+            const float *x;
+            if ((rc = ds_values(d, i, &x, &label))) break;
+            for (uint32_t j = 0; j < c * h * w; j++) {
+                vsum += x[j];
+                if (x[j] < vmin) vmin = x[j];
+                if (x[j] > vmax) vmax = x[j];
+            }
         } else {
             const ds_event *ev;
             size_t m;
@@ -237,7 +250,11 @@ static int data_info(const char *path, const ds_opts *o, uint32_t max_samples) {
     for (uint32_t k = 0; k < ncls; k++) printf("%s%" PRIu64, k ? "," : "", hist[k]);
     printf("],\"unlabelled\":%u", unl);
     if (g.kind == DS_KIND_IMAGE) {
-        printf(",\"pixel_mean\":%.4f", scan ? pixsum / ((double)scan * c * h * w) : 0.0);
+        const double mean = scan ? vsum / ((double)scan * c * h * w) : 0.0;
+        const int u8 = !strcmp(ds_value_type(d), "uint8");
+        printf(",\"value_type\":\"%s\"", ds_value_type(d));
+        if (u8) printf(",\"pixel_mean\":%.4f", 255 * mean);
+        if (scan) printf(",\"values\":{\"min\":%.9g,\"mean\":%.9g,\"max\":%.9g}", vmin, mean, vmax);
     } else if (scan) {
         printf(",\"events\":{\"total\":%" PRIu64 ",\"min\":%" PRIu64 ",\"mean\":%.1f,\"max\":%" PRIu64
                ",\"on_fraction\":%.4f}",

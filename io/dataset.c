@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -242,11 +243,16 @@ static int open_file(dataset *d, const char *path) {
         uint8_t m[4] = {0};
         int r = g ? gzread(g, m, 4) : -1;
         if (g) gzclose(g);
-        if (r == 4 && m[0] == 0 && m[1] == 0 && m[2] == 8) return rd_idx_open(d, path);
-        return evsnn_seterr(EVSNN_EFORMAT, "%s: offset 0: gzip file without an IDX magic (00 00 08 ..)", path);
+        ds_elem e;
+        if (r == 4 && m[0] == 0 && m[1] == 0 && !ds_elem_from_idx(m[2], &e)) return rd_idx_open(d, path);
+        return evsnn_seterr(EVSNN_EFORMAT, "%s: offset 0: gzip file without an IDX magic (00 00 <type> <ndim>)", path);
     }
-    if (got >= 4 && b[0] == 0 && b[1] == 0 && b[2] == 8 && (b[3] == 1 || b[3] == 3)) return rd_idx_open(d, path);
+    ds_elem e;
+    if (got >= 4 && b[0] == 0 && b[1] == 0 && !ds_elem_from_idx(b[2], &e) && b[3] >= 1 && b[3] <= 4)
+        return rd_idx_open(d, path);
+    if (got >= 6 && !memcmp(b, "\x93NUMPY", 6)) return rd_npy_open(d, path);
     if (got >= 12 && !memcmp(b, "#!AER-DAT2.0", 12)) return rd_aedat2_open(d, path, 2);
+    if (got >= 12 && !memcmp(b, "#!AER-DAT1.0", 12)) return rd_aedat2_open(d, path, 1);
     if (got >= 12 && !memcmp(b, "#!AER-DAT3.1", 12)) return rd_aedat3_open(d, path);
     if (got >= 12 && !memcmp(b, "#!AER-DAT4.0", 12)) return rd_aedat4_open(d, path);
     if (got >= 10 && !memcmp(b, "#!AER-DAT", 9))
@@ -254,11 +260,11 @@ static int open_file(dataset *d, const char *path) {
                                            "(1.0, 2.0, 3.1 and 4.0 are)", path, (const char *)b);
     if (got >= 2 && b[0] == '%' && b[1] == ' ') return rd_evt_open(d, path); /* Prophesee RAW */
     if (looks_like_list(b, got)) return rd_nmnist_open(d, path, 1);
-    if (got >= 1 && b[0] == '#') return rd_aedat2_open(d, path, 1); /* jAER AEDAT 1.0: no version line */
     if (looks_like_nmnist(path, b, got)) return rd_nmnist_open(d, path, 0);
     return evsnn_seterr(EVSNN_EFORMAT,
-                        "%s: offset 0: unknown format (expected HDF5, MATLAB, IDX, gzip, AEDAT '#!AER-DAT', "
-                        "Prophesee RAW '%% ', an N-MNIST list or 5-byte N-MNIST events)", path);
+                        "%s: not a recognised dataset format (looked for HDF5, MATLAB, IDX, NumPy .npy, gzip, AEDAT "
+                        "'#!AER-DAT', Prophesee RAW '%% ', an N-MNIST list or 5-byte N-MNIST events; a headerless "
+                        "jAER AEDAT 1.0 file is read with --format aedat1)", path);
 }
 
 /* ---------------------------------------------------------------- open / close */
@@ -303,13 +309,21 @@ dataset *ds_open(const char *path, const ds_opts *o, int *err) {
         rc = evsnn_seterr(EVSNN_EIO, "%s: cannot open: %s", path, strerror(errno));
         goto fail;
     }
-    rc = is_dir(path) ? open_dir(d, path) : open_file(d, path);
+    if (d->o.format && strcmp(d->o.format, "aedat1")) {
+        rc = evsnn_seterr(EVSNN_EINVAL, "%s: format '%s' is not one that must be named (only aedat1: AEDAT 1.0 "
+                                        "has no magic; every other format is detected)", path, d->o.format);
+        goto fail;
+    }
+    /* jAER AEDAT 1.0 has no version line to detect it by: it is read when asked for. */
+    if (d->o.format) rc = rd_aedat2_open(d, path, 1);
+    else rc = is_dir(path) ? open_dir(d, path) : open_file(d, path);
     if (rc) goto fail;
     if ((rc = resolve_opts(d))) goto fail;
     if ((rc = select_samples(d))) goto fail;
     if (d->geo.kind == DS_KIND_IMAGE) {
         d->pix = malloc((size_t)d->c * d->h * d->w);
-        if (!d->pix) {
+        d->fx = malloc((size_t)d->c * d->h * d->w * sizeof *d->fx);
+        if (!d->pix || !d->fx) {
             rc = evsnn_seterr(EVSNN_ENOMEM, "%s: no memory", path);
             goto fail;
         }
@@ -325,7 +339,7 @@ fail:
 void ds_free(dataset *d) {
     if (!d) return;
     if (d->rd && d->rd->close) d->rd->close(d->st);
-    free(d->path), free(d->labels), free(d->split), free(d->map), free(d->pix), free(d->mem);
+    free(d->path), free(d->labels), free(d->split), free(d->map), free(d->pix), free(d->fx), free(d->mem);
     ds_evbuf_free(&d->buf);
     free(d);
 }
@@ -374,7 +388,9 @@ int ds_raw(dataset *d, uint32_t i, const ds_event **ev, size_t *n, int64_t *t0, 
 int ds_image(dataset *d, uint32_t i, const uint8_t **pix, int *label) {
     int rc = check_index(d, i);
     if (rc) return rc;
-    if (!d->rd->image) return evsnn_seterr(EVSNN_ENOTSUP, "%s: %s holds events, not images", d->path, d->fmt);
+    if (!d->rd->image)
+        return evsnn_seterr(EVSNN_ENOTSUP, "%s: %s holds %s, not uint8 images", d->path, d->fmt,
+                            d->values ? "real values" : "events");
     uint32_t k = d->map[i];
     if ((rc = d->rd->image(d, k, d->pix))) return rc;
     *pix = d->pix;
@@ -388,14 +404,36 @@ void ds_sample_deinit(ds_sample *s) {
     memset(s, 0, sizeof *s);
 }
 
+int ds_values(dataset *d, uint32_t i, const float **x, int *label) {
+    int rc = check_index(d, i);
+    if (rc) return rc;
+    if (d->geo.kind != DS_KIND_IMAGE) return evsnn_seterr(EVSNN_ENOTSUP, "%s: %s holds events, not values", d->path, d->fmt);
+    const uint32_t n = d->c * d->h * d->w, k = d->map[i];
+    if (d->values) {
+        if ((rc = d->values(d, k, d->fx))) return rc;
+        for (uint32_t j = 0; j < n; j++)
+            if (!isfinite(d->fx[j]))
+                return evsnn_seterr(EVSNN_ENUMERIC, "%s: sample %u, value %u is %g: inputs must be finite", d->path, i,
+                                    j, d->fx[j]);
+    } else {
+        if ((rc = d->rd->image(d, k, d->pix))) return rc;
+        for (uint32_t j = 0; j < n; j++) d->fx[j] = (float)d->pix[j] / 255.0f;
+    }
+    *x = d->fx;
+    if (label) *label = d->labels ? d->labels[k] : -1;
+    return 0;
+}
+
+const char *ds_value_type(const dataset *d) { return d->elem.size ? ds_elem_name(d->elem) : "uint8"; }
+
 static int get_image(dataset *d, uint32_t i, ds_sample *out) {
-    const uint8_t *pix;
-    int label, rc = ds_image(d, i, &pix, &label);
+    const float *v;
+    int label, rc = ds_values(d, i, &v, &label);
     if (rc) return rc;
     uint32_t n = d->c * d->h * d->w;
     float *x = malloc((size_t)n * sizeof *x);
     if (!x) return evsnn_seterr(EVSNN_ENOMEM, "%s: no memory", d->path);
-    for (uint32_t j = 0; j < n; j++) x[j] = (float)pix[j] / 255.0f;
+    memcpy(x, v, (size_t)n * sizeof *x);
     out->T = d->o.T, out->label = label;
     if (d->o.enc == DS_ENC_DIRECT) {
         out->static_x = x;

@@ -50,6 +50,10 @@ typedef struct ds_opts {
     ds_split split;       /* which part of a dataset that carries a train/test split */
     uint32_t first;       /* first sample of the selected split */
     uint32_t count;       /* samples from `first`; 0 = all */
+    const char *labels;   /* IDX / .npy arrays: the labels file (a 1-D integer .npy or an IDX
+                           * labels file); NULL: found beside the data (io/README.md) */
+    const char *format;   /* NULL: detect; "aedat1": a headerless jAER AEDAT 1.0 recording,
+                           * which has no magic to detect it by */
 } ds_opts;
 
 void ds_opts_default(ds_opts *o);
@@ -120,8 +124,15 @@ typedef struct {
 } ds_stream;
 int ds_streams(dataset *d, const ds_stream **s, size_t *n);
 
-/* Image pixels of selected sample i as [c*h*w] bytes in CHW order (image data only). */
+/* Image pixels of selected sample i as [c*h*w] bytes in CHW order (uint8 image data only:
+ * MNIST-style IDX, SVHN, uint8 .npy; EVSNN_ENOTSUP for real-valued arrays). */
 int ds_image(dataset *d, uint32_t i, const uint8_t **pix, int *label);
+/* The values direct coding injects for selected sample i of an image-kind dataset: [c*h*w]
+ * floats in CHW order, pixel/255 for uint8 data and the stored value itself for every other
+ * element type (IDX 09-0E, .npy). Valid until the next call on the handle. */
+int ds_values(dataset *d, uint32_t i, const float **x, int *label);
+/* Element type of an image-kind dataset's stored values: "uint8", "int16", "float32", ... */
+const char *ds_value_type(const dataset *d);
 
 /* Whether selected sample i belongs to the dataset's train (0) or test (1) part, -1 when
  * the format carries no split. */

@@ -30,6 +30,11 @@ typedef struct {
     void (*close)(void *st);
 } ds_reader;
 
+/* Element type of an array file: kind 'u' / 'i' / 'f', size in bytes, big-endian. */
+typedef struct {
+    uint8_t kind, size, big;
+} ds_elem;
+
 struct dataset {
     char *path;
     ds_opts o;            /* resolved options */
@@ -47,9 +52,15 @@ struct dataset {
     ds_evbuf buf;
     uint8_t *pix;         /* [c*h*w] image scratch */
     int64_t *mem;         /* [w*h] denoise scratch */
+    float *fx;            /* [c*h*w] ds_values scratch */
+    ds_elem elem;         /* IMAGE: element type of the stored values (size 0: uint8 pixels) */
     int dvs128;           /* DVS128 sensor: 4× downsampling default */
     /* optional, set by multi-stream readers (AEDAT 4, Prophesee RAW): ds_streams */
     int (*streams)(dataset *d, const ds_stream **s, size_t *n);
+    /* optional, set by readers of real-valued arrays (IDX of other element types, .npy):
+     * reader sample k's [c*h*w] values as the engine takes them (uint8 arrays scaled by
+     * 1/255, others as they are); such readers have no `image` op */
+    int (*values)(dataset *d, uint32_t k, float *x);
 };
 
 /* Readers: fill d (n_all, labels, split, geo, n_classes, fmt, rd, st). path is d->path. */
@@ -109,9 +120,25 @@ int ds_dec_evt(const uint8_t *buf, size_t n, uint64_t base, const char *name, ds
 /* A recording's `<stem>_labels.csv` (stem: its path without the extension): rows into *sl
  * (caller frees); *n = 0 and *sl = NULL when there is none. */
 int ds_side_labels(const char *rec, ds_slice **sl, size_t *n);
-/* IDX header: magic 00 00 08 ndim + dims (big-endian). */
+/* IDX header: magic 00 00 <type> ndim + dims (big-endian); type 08 u8, 09 i8, 0B i16,
+ * 0C i32, 0D f32, 0E f64. */
 int ds_dec_idx_header(const uint8_t *buf, size_t n, const char *name, uint32_t *ndim,
                       uint32_t dims[4], size_t *hdr_len);
+/* NumPy .npy header (NEP 1, versions 1.0-3.0): element type, shape, header bytes. */
+int ds_dec_npy_header(const uint8_t *buf, size_t n, const char *name, ds_elem *e, uint32_t *ndim,
+                      uint64_t dims[8], size_t *hdr_len);
+int rd_npy_open(dataset *d, const char *path);
+/* Element types (io/rd_npy.c): IDX type code → type (-1 if none); one value; n values into
+ * floats; integer class labels (EVSNN_EFORMAT naming `name` and the label's index). */
+int ds_elem_from_idx(uint8_t type, ds_elem *e);
+const char *ds_elem_name(ds_elem e);
+double ds_elem_get(const uint8_t *p, ds_elem e);
+void ds_elem_to_f32(float *out, const uint8_t *src, size_t n, ds_elem e);
+int ds_elem_labels(const uint8_t *src, size_t n, ds_elem e, const char *name, int32_t *lab, uint32_t *n_classes);
+/* n labels from a labels file: a 1-D integer .npy array or an IDX labels file (idx1, any
+ * integer type). Fills lab[n] and raises *n_classes to cover them. */
+int ds_read_labels(const char *path, int32_t *lab, uint32_t n, uint32_t *n_classes);
+int ds_idx_labels(const char *path, int32_t *lab, uint32_t n, uint32_t *n_classes);
 
 /* Helpers. */
 int ds_read_file(const char *path, uint8_t **buf, size_t *n); /* whole file */

@@ -1,9 +1,13 @@
-/* io/rd_idx.c — MNIST / Fashion-MNIST IDX reader (raw or gzip, through zlib).
+/* io/rd_idx.c — IDX reader (MNIST / Fashion-MNIST and any IDX array; raw or gzip, zlib).
  *
  * gzip has no random access, so the images are inflated once at open (7.8 MB for 10k,
  * 47 MB for 60k images); labels are read alongside from the matching labels file
- * (`*images-idx3*` → `*labels-idx1*`). A folder with train-/t10k- files gives both parts,
- * train first, with a split flag per sample. */
+ * (`*images-idx3*` → `*labels-idx1*`, or ds_opts.labels). A folder with train-/t10k- files
+ * gives both parts, train first, with a split flag per sample.
+ * Every IDX element type is read (08 u8, 09 i8, 0B i16, 0C i32, 0D f32, 0E f64, big-endian):
+ * uint8 data are pixels (direct coding injects pixel/255), the others real values used as
+ * they are. An array of N×F is N samples of F features (shape F×1×1), N×H×W one channel,
+ * N×C×H×W C channels. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,22 +19,24 @@
 #include "sim/evsnn.h"
 
 typedef struct {
-    uint8_t *img; /* [n_all, h, w] */
+    uint8_t *img; /* [n_all, c, h, w] elements of d->elem */
 } idx_state;
 
 int ds_dec_idx_header(const uint8_t *buf, size_t n, const char *name, uint32_t *ndim, uint32_t dims[4],
                       size_t *hdr_len) {
     if (n < 4) return evsnn_seterr(EVSNN_EFORMAT, "%s: offset %zu: file ends inside the IDX magic", name, n);
-    if (buf[0] || buf[1] || buf[2] != 8)
+    ds_elem e;
+    if (buf[0] || buf[1] || ds_elem_from_idx(buf[2], &e))
         return evsnn_seterr(EVSNN_EFORMAT,
-                            "%s: offset 0: IDX magic %02x %02x %02x %02x, expected 00 00 08 <ndim> (uint8 data)",
+                            "%s: offset 0: IDX magic %02x %02x %02x %02x, expected 00 00 <type> <ndim> with type 08 "
+                            "(uint8), 09 (int8), 0B (int16), 0C (int32), 0D (float32) or 0E (float64)",
                             name, buf[0], buf[1], buf[2], buf[3]);
     *ndim = buf[3];
     if (*ndim < 1 || *ndim > 4)
         return evsnn_seterr(EVSNN_EFORMAT, "%s: offset 3: IDX with %u dimensions, expected 1..4", name, *ndim);
     size_t h = 4 + 4 * (size_t)*ndim;
     if (n < h) return evsnn_seterr(EVSNN_EFORMAT, "%s: offset %zu: file ends inside the IDX sizes", name, n);
-    uint64_t total = 1;
+    uint64_t total = e.size;
     for (uint32_t k = 0; k < *ndim; k++) {
         const uint8_t *p = buf + 4 + 4 * k;
         dims[k] = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
@@ -44,7 +50,7 @@ int ds_dec_idx_header(const uint8_t *buf, size_t n, const char *name, uint32_t *
 }
 
 /* Read an IDX file (gzip or raw) fully: header dims + data. */
-static int idx_load(const char *path, uint32_t *ndim, uint32_t dims[4], uint8_t **data, size_t *len) {
+static int idx_load(const char *path, uint32_t *ndim, uint32_t dims[4], uint8_t **data, size_t *len, ds_elem *e) {
     *data = NULL;
     gzFile g = gzopen(path, "rb");
     if (!g) return evsnn_seterr(EVSNN_EIO, "%s: cannot open", path);
@@ -53,7 +59,7 @@ static int idx_load(const char *path, uint32_t *ndim, uint32_t dims[4], uint8_t 
     if (got < 0) got = 0;
     size_t hl;
     int rc = ds_dec_idx_header(hdr, (size_t)got, path, ndim, dims, &hl);
-    if (rc == EVSNN_EFORMAT && got == 4 && hdr[2] == 8) {
+    if (rc == EVSNN_EFORMAT && got == 4 && !ds_elem_from_idx(hdr[2], e)) {
         int more = gzread(g, hdr + 4, 4 * hdr[3] <= 16 ? 4 * hdr[3] : 16);
         rc = ds_dec_idx_header(hdr, (size_t)(4 + (more > 0 ? more : 0)), path, ndim, dims, &hl);
     } else if (rc == 0) {
@@ -61,7 +67,8 @@ static int idx_load(const char *path, uint32_t *ndim, uint32_t dims[4], uint8_t 
         rc = ds_dec_idx_header(hdr, (size_t)(4 + (more > 0 ? more : 0)), path, ndim, dims, &hl);
     }
     if (rc) return gzclose(g), rc;
-    size_t total = 1;
+    ds_elem_from_idx(hdr[2], e);
+    size_t total = e->size;
     for (uint32_t k = 0; k < *ndim; k++) total *= dims[k];
     /* Grow with the data actually inflated: a corrupt header cannot make us allocate
      * more than the file holds. */
@@ -98,8 +105,15 @@ static int idx_load(const char *path, uint32_t *ndim, uint32_t dims[4], uint8_t 
 
 static int idx_image(dataset *d, uint32_t k, uint8_t *pix) {
     idx_state *s = d->st;
-    size_t sz = (size_t)d->geo.width * d->geo.height;
+    size_t sz = (size_t)d->geo.polarities * d->geo.width * d->geo.height;
     memcpy(pix, s->img + (size_t)k * sz, sz);
+    return 0;
+}
+
+static int idx_values(dataset *d, uint32_t k, float *x) {
+    idx_state *s = d->st;
+    size_t sz = (size_t)d->geo.polarities * d->geo.width * d->geo.height;
+    ds_elem_to_f32(x, s->img + (size_t)k * sz * d->elem.size, sz, d->elem);
     return 0;
 }
 
@@ -110,6 +124,22 @@ static void idx_close(void *st) {
 }
 
 static const ds_reader idx_reader = {"idx", NULL, idx_image, idx_close};
+static const ds_reader idx_real_reader = {"idx", NULL, NULL, idx_close};
+
+int ds_idx_labels(const char *path, int32_t *lab, uint32_t n, uint32_t *n_classes) {
+    uint32_t nd, dims[4];
+    uint8_t *lb;
+    size_t ll;
+    ds_elem e;
+    int rc = idx_load(path, &nd, dims, &lb, &ll, &e);
+    if (rc) return rc;
+    if (nd != 1 || dims[0] != n || e.kind == 'f')
+        rc = evsnn_seterr(EVSNN_EFORMAT, "%s: offset 3: %u %s labels in %u dimension(s), expected 1 dimension of %u "
+                                         "integers", path, dims[0], ds_elem_name(e), nd, n);
+    else rc = ds_elem_labels(lb, n, e, path, lab, n_classes);
+    free(lb);
+    return rc;
+}
 
 /* Append one images file (+ its labels file) as part `part` (-1: no split). */
 static int idx_add(dataset *d, const char *path, int part) {
@@ -117,29 +147,30 @@ static int idx_add(dataset *d, const char *path, int part) {
     uint32_t nd, dims[4];
     uint8_t *img;
     size_t len;
-    int rc = idx_load(path, &nd, dims, &img, &len);
+    ds_elem e;
+    int rc = idx_load(path, &nd, dims, &img, &len, &e);
     if (rc) return rc;
     if (nd == 1) {
         free(img);
         return evsnn_seterr(EVSNN_EINVAL, "%s: this is an IDX labels file; open the images file (idx3) instead",
                             path);
     }
-    if (nd != 3) {
+    /* N×F features, N×H×W images, N×C×H×W channels */
+    const uint32_t c = nd == 4 ? dims[1] : 1, h = nd == 4 ? dims[2] : nd == 3 ? dims[1] : 1,
+                   w = nd == 4 ? dims[3] : nd == 3 ? dims[2] : dims[1];
+    if (c == 0 || h == 0 || w == 0 || c > 4096 || h > 4096 || w > (nd == 2 ? 1u << 24 : 4096u) ||
+        (uint64_t)c * h * w > (1u << 24)) {
         free(img);
-        return evsnn_seterr(EVSNN_EFORMAT, "%s: offset 3: IDX images with %u dimensions, expected 3 (N×H×W)",
-                            path, nd);
+        return evsnn_seterr(EVSNN_EFORMAT, "%s: offset 8: samples of %u×%u×%u values, expected 1..4096 per image "
+                                           "side (features: up to 2^24)", path, c, h, w);
     }
-    if (dims[1] == 0 || dims[2] == 0 || dims[1] > 4096 || dims[2] > 4096) {
+    if (d->n_all && (h != d->geo.height || w != d->geo.width || c != d->geo.polarities ||
+                     memcmp(&e, &d->elem, sizeof e))) {
         free(img);
-        return evsnn_seterr(EVSNN_EFORMAT, "%s: offset 8: images of %u×%u pixels, expected 1..4096 each", path,
-                            dims[1], dims[2]);
+        return evsnn_seterr(EVSNN_EFORMAT, "%s: samples are %u×%u×%u %s, the other part's %u×%u×%u %s", path, c, h, w,
+                            ds_elem_name(e), d->geo.polarities, d->geo.height, d->geo.width, ds_elem_name(d->elem));
     }
-    if (d->n_all && (dims[1] != d->geo.height || dims[2] != d->geo.width)) {
-        free(img);
-        return evsnn_seterr(EVSNN_EFORMAT, "%s: images are %u×%u, the other part's %u×%u", path, dims[1], dims[2],
-                            d->geo.height, d->geo.width);
-    }
-    size_t sz = (size_t)dims[1] * dims[2];
+    size_t sz = (size_t)c * h * w * e.size;
     uint8_t *all = realloc(s->img, (d->n_all + (size_t)dims[0]) * sz + 1);
     if (!all) return free(img), evsnn_seterr(EVSNN_ENOMEM, "%s: no memory", path);
     s->img = all;
@@ -153,33 +184,21 @@ static int idx_add(dataset *d, const char *path, int part) {
     if (!lab || !spl) return evsnn_seterr(EVSNN_ENOMEM, "%s: no memory", path);
     for (uint32_t k = 0; k < n; k++) lab[n0 + k] = -1, spl[n0 + k] = (int8_t)part;
     d->n_all += n;
-    d->geo.height = dims[1], d->geo.width = dims[2];
+    d->geo.polarities = c, d->geo.height = h, d->geo.width = w;
+    d->elem = e;
+    const int pixels = e.kind == 'u' && e.size == 1;
+    d->rd = pixels ? &idx_reader : &idx_real_reader;
+    d->values = pixels ? NULL : idx_values;
 
-    /* Labels: the same name with images-idx3 → labels-idx1. */
-    char *lp = ds_strdup(path);
+    /* Labels: ds_opts.labels (one file only), else the same name with images-idx3 →
+     * labels-idx1. */
+    char *lp = ds_strdup(d->o.labels && part < 0 ? d->o.labels : path);
     if (!lp) return evsnn_seterr(EVSNN_ENOMEM, "no memory");
-    char *m = strstr(lp, "images-idx3");
-    if (m) memcpy(m, "labels-idx1", 11);
-    if (m && access(lp, R_OK) == 0) {
-        uint8_t *lb;
-        size_t ll;
-        rc = idx_load(lp, &nd, dims, &lb, &ll);
-        if (rc) return free(lp), rc;
-        if (nd != 1 || dims[0] != n) {
-            free(lb);
-            rc = evsnn_seterr(EVSNN_EFORMAT, "%s: offset 3: %u labels in %u dimension(s), expected 1 dimension of %u",
-                              lp, dims[0], nd, n);
-            free(lp);
-            return rc;
-        }
-        for (uint32_t k = 0; k < n; k++) {
-            lab[n0 + k] = lb[k];
-            if (lb[k] + 1u > d->n_classes) d->n_classes = lb[k] + 1u;
-        }
-        free(lb);
-    }
+    char *m = d->o.labels && part < 0 ? lp : strstr(lp, "images-idx3");
+    if (m && m != lp) memcpy(m, "labels-idx1", 11);
+    if (m && (access(lp, R_OK) == 0 || d->o.labels)) rc = ds_read_labels(lp, lab + n0, n, &d->n_classes);
     free(lp);
-    return 0;
+    return rc;
 }
 
 int rd_idx_open(dataset *d, const char *path) {
