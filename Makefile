@@ -116,13 +116,13 @@ $(EVSNN): $(APP_OBJ) $(LIB)
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIB)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(LIB) $(LDLIBS_ALL) $(shell pkg-config --libs cmocka 2>/dev/null)
 
-tests-build: $(EVSNN) $(TESTS) $(BENCHES) $(GEN_SYNTH)
+tests-build: $(EVSNN) $(TESTS) $(BENCHES) $(GEN_SYNTH) $(SOLIB) $(MANS)
 
 test: deps
 	@$(MAKE) --no-print-directory check
 
 check: tests-build
-	@EVSNN_BIN=$(EVSNN) sh tests/run.sh $(BUILD)/tests
+	@EVSNN_BIN=$(EVSNN) EVSNN_BUILD=$(BUILD) EVSNN_OPT="$(OPT)" EVSNN_SANFLAGS="$(SANFLAGS)" sh tests/run.sh $(BUILD)/tests
 
 asan: deps
 	@$(MAKE) --no-print-directory BUILD=build/asan OPT="-O1 -g" \
@@ -195,7 +195,7 @@ $(BUILD)/evsnn.pc: Makefile
 	@mkdir -p $(dir $@)
 	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCDIR)' '' \
 	  'Name: evsnn' 'Description: event-driven spiking neural network simulator, trainer and accelerator model' \
-	  'Version: $(VERSION)' 'Requires.private: $(PKGS)' 'Cflags: -I$${includedir}/evsnn' \
+	  'Version: $(VERSION)' 'Requires.private: $(PKGS)' 'Cflags: -I$${includedir} -I$${includedir}/evsnn' \
 	  'Libs: -L$${libdir} -levsnn' 'Libs.private: -lm $(OMPFLAGS)' >$@
 
 install: deps
