@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "apps/cmds.h"
+#include "apps/gnuplot.h"
 #include "io/dataset.h"
 #include "sim/evsnn.h"
 
@@ -312,135 +313,235 @@ static int data_convert(const char *in, const char *out, const ds_opts *o, int l
     return 0;
 }
 
-/* Write the picture's data to a temp file, run gnuplot on a script, rename into place. */
+/* A frame (H×W values, row 0 at the top as the sensor and image files have it) as a
+ * datablock of "x y v" rows. */
+static void frame_block(gp_text *t, const char *name, const double *v, uint32_t W, uint32_t H) {
+    gp_printf(t, "$%s << EOD\n", name);
+    for (uint32_t y = 0; y < H; y++, gp_printf(t, "\n"))
+        for (uint32_t x = 0; x < W; x++) gp_printf(t, "%u %u %.9g\n", x, y, v[(size_t)y * W + x]);
+    gp_printf(t, "EOD\n");
+}
+
+/* Axes of a W×H picture in pixel coordinates, no empty strip past the last pixel; y grows
+ * downwards (images, N-MNIST, AEDAT 3.1/4.0, RAW) or upwards (jAER's AEDAT 1.0/2.0 DVS128,
+ * whose row 0 is the bottom one). */
+static void frame_axes(gp_text *t, uint32_t W, uint32_t H, const char *what, int y_up) {
+    gp_printf(t, "set size ratio -1\nunset key\nset xrange [-0.5:%u.5]\n", W - 1);
+    if (y_up) gp_printf(t, "set yrange [-0.5:%u.5]\n", H - 1);
+    else gp_printf(t, "set yrange [%u.5:-0.5]\n", H - 1);
+    gp_printf(t, "set xlabel '%s x'\nset ylabel '%s y%s'\nset tics out\n", what, what, y_up ? " (up)" : "");
+}
+
+/* Palette: diverging and centred on zero when values of both signs can occur, else grey. */
+static void frame_palette(gp_text *t, double lo, double hi, int signed_values, const char *cblabel) {
+    char q[512];
+    if (signed_values) {
+        double m = fabs(lo) > fabs(hi) ? fabs(lo) : fabs(hi);
+        if (!(m > 0)) m = 1;
+        gp_printf(t, "set palette defined (-1 '#2166ac', 0 'white', 1 '#b2182b')\nset cbrange [%.9g:%.9g]\n", -m, m);
+    } else {
+        gp_printf(t, "set palette gray\nset cbrange [%.9g:%.9g]\n", lo, hi > lo ? hi : lo + 1);
+    }
+    gp_printf(t, "set cblabel %s\n", gnuplot_str(q, sizeof q, cblabel));
+}
+
+static const char *base_name(const char *p) {
+    const char *s = strrchr(p, '/');
+    return s && s[1] ? s + 1 : p;
+}
+
+/* Picture one sample: an event-count frame (ON − OFF, palette centred on zero), a raster
+ * (time × unit), an image, or with --binned the transformed train: event data as frames
+ * summed over groups of steps (one panel per group), unit data as a step × channel raster,
+ * direct-coded images as the injected current. */
 static int data_show(const char *path, const ds_opts *o, uint32_t idx, const char *out, int binned) {
     dataset *d;
     int rc = open_or_fail(&d, path, o);
     if (rc) return rc;
     ds_geometry g;
     ds_sensor(d, &g);
-    char dat[] = "/tmp/evsnn-show-XXXXXX";
-    int fd = mkstemp(dat);
-    if (fd < 0) {
-        fprintf(stderr, "evsnn: cannot create a temp file: %s\n", strerror(errno));
-        ds_free(d);
-        return 1;
-    }
-    FILE *f = fdopen(fd, "w");
-    char title[256];
-    int label = -1, raster = 0, rgb = 0;
-    uint32_t W = 0, H = 0;
+    const ds_opts *ro = ds_get_opts(d);
+    gp_text sc = {0};
+    char q[4200], title[1024], lab[64];
+    int label = -1;
+    const char *picture = "";
+    const char *fmt = ds_format_name(d);
+    const int y_up = !strncmp(fmt, "aedat1", 6) || !strncmp(fmt, "aedat2", 6);
+    uint32_t size_w = 720, size_h = 640;
+    double *m = NULL;
+    if ((rc = gnuplot_check_name(path, path))) goto bad;
     if (g.kind == DS_KIND_IMAGE && !binned) {
-        const uint8_t *pix;
-        if ((rc = ds_image(d, idx, &pix, &label))) goto bad;
-        W = g.width, H = g.height, rgb = g.polarities == 3;
-        for (uint32_t y = 0; y < H; y++) {
-            for (uint32_t x = 0; x < W; x++) {
-                /* gnuplot's image origin is bottom-left: flip rows so the picture is upright. */
-                size_t at = (size_t)(H - 1 - y) * W + x;
-                if (rgb) fprintf(f, "%u %u %u %u %u\n", x, y, pix[at], pix[at + W * H], pix[at + 2 * W * H]);
-                else fprintf(f, "%u %u %u\n", x, y, pix[at]);
+        uint32_t c, h, w;
+        ds_shape(d, &c, &h, &w);
+        const int u8 = !strcmp(ds_value_type(d), "uint8");
+        const uint8_t *pix = NULL;
+        const float *x = NULL;
+        rc = u8 ? ds_image(d, idx, &pix, &label) : ds_values(d, idx, &x, &label);
+        if (rc) goto bad;
+        if (u8 && c == 3) { /* colour image */
+            gp_printf(&sc, "$img << EOD\n");
+            for (uint32_t y = 0; y < h; y++, gp_printf(&sc, "\n"))
+                for (uint32_t xx = 0; xx < w; xx++) {
+                    const size_t at = (size_t)y * w + xx, pl = (size_t)w * h;
+                    gp_printf(&sc, "%u %u %u %u %u\n", xx, y, pix[at], pix[at + pl], pix[at + 2 * pl]);
+                }
+            gp_printf(&sc, "EOD\n");
+            frame_axes(&sc, w, h, "pixel", 0);
+            gp_printf(&sc, "plot $img using 1:2:3:4:5 with rgbimage\n");
+        } else {
+            /* one channel (the first of several for real-valued arrays) */
+            m = malloc((size_t)w * h * sizeof *m);
+            if (!m) { rc = evsnn_seterr(EVSNN_ENOMEM, "no memory"); goto bad; }
+            double lo = INFINITY, hi = -INFINITY;
+            for (size_t j = 0; j < (size_t)w * h; j++) {
+                m[j] = u8 ? pix[j] : x[j];
+                if (m[j] < lo) lo = m[j];
+                if (m[j] > hi) hi = m[j];
             }
-            fprintf(f, "\n");
+            frame_block(&sc, "img", m, w, h);
+            frame_axes(&sc, w, h, h == 1 ? "feature" : "pixel", 0);
+            char cbl[96];
+            if (u8) snprintf(cbl, sizeof cbl, "pixel value (0-255)");
+            else snprintf(cbl, sizeof cbl, "%s value%s", ds_value_type(d), c > 1 ? ", channel 0" : "");
+            if (u8) frame_palette(&sc, 0, 255, 0, cbl);
+            else frame_palette(&sc, lo, hi, lo < 0 && hi > 0, cbl);
+            gp_printf(&sc, "plot $img using 1:2:3 with image\n");
         }
-    } else if (binned) {
+        picture = "image";
+        snprintf(title, sizeof title, "%s: sample %u (%s, %u×%u×%u %s)", base_name(path), idx, fmt, c, h, w,
+                 ds_value_type(d));
+    } else if (!binned) {
+        const ds_event *ev;
+        size_t n;
+        int64_t t0;
+        if ((rc = ds_raw(d, idx, &ev, &n, &t0, &label))) goto bad;
+        const double span_ms = n ? (double)(ev[n - 1].t - t0) / 1000.0 : 0;
+        if (g.kind == DS_KIND_UNIT) {
+            gp_printf(&sc, "$ev << EOD\n");
+            for (size_t j = 0; j < n; j++) gp_printf(&sc, "%.3f %u\n", (double)(ev[j].t - t0) / 1000.0, ev[j].x);
+            gp_printf(&sc, "EOD\nunset key\nset xlabel 'time since the sample start (ms)'\nset ylabel 'unit (channel)'\n"
+                           "set yrange [-0.5:%u.5]\nset grid\nplot $ev using 1:2 with points pt 7 ps 0.25 lc rgb 'black'\n",
+                      g.width - 1);
+            picture = "raster";
+            size_w = 900, size_h = 560;
+        } else {
+            const uint32_t W = g.width, H = g.height;
+            m = calloc((size_t)W * H, sizeof *m);
+            if (!m) { rc = evsnn_seterr(EVSNN_ENOMEM, "no memory"); goto bad; }
+            for (size_t j = 0; j < n; j++) m[(size_t)ev[j].y * W + ev[j].x] += ev[j].p ? 1.0 : -1.0;
+            double lo = 0, hi = 0;
+            for (size_t j = 0; j < (size_t)W * H; j++) lo = m[j] < lo ? m[j] : lo, hi = m[j] > hi ? m[j] : hi;
+            frame_block(&sc, "fr", m, W, H);
+            frame_axes(&sc, W, H, "sensor", y_up);
+            frame_palette(&sc, lo, hi, 1, "ON minus OFF events per pixel");
+            gp_printf(&sc, "plot $fr using 1:2:3 with image\n");
+            picture = "event-frame";
+        }
+        snprintf(title, sizeof title, "%s: sample %u (%s, %zu events in %.1f ms)", base_name(path), idx, fmt, n, span_ms);
+    } else {
         ds_sample s = {0};
         if ((rc = ds_get(d, idx, &s))) goto bad;
         label = s.label;
         uint32_t c, h, w;
         ds_shape(d, &c, &h, &w);
-        if (g.kind == DS_KIND_UNIT || (g.kind == DS_KIND_IMAGE && s.static_x)) {
-            if (s.static_x) { /* direct images: the injected current */
-                W = w, H = h;
-                for (uint32_t y = 0; y < h; y++, fprintf(f, "\n"))
-                    for (uint32_t x = 0; x < w; x++) fprintf(f, "%u %u %g\n", x, y, s.static_x[(h - 1 - y) * w + x]);
-            } else {
-                raster = 1;
-                for (uint32_t t = 0; t < s.T; t++)
-                    for (uint32_t k = s.train.off[t]; k < s.train.off[t + 1]; k++)
-                        fprintf(f, "%u %u\n", t, s.train.idx[k]);
+        if (s.static_x) { /* direct images: the current injected at every step */
+            m = malloc((size_t)w * h * sizeof *m);
+            double lo = INFINITY, hi = -INFINITY;
+            for (size_t j = 0; m && j < (size_t)w * h; j++) {
+                m[j] = s.static_x[j];
+                lo = m[j] < lo ? m[j] : lo, hi = m[j] > hi ? m[j] : hi;
             }
+            if (m) {
+                frame_block(&sc, "cur", m, w, h);
+                frame_axes(&sc, w, h, "input", y_up);
+                frame_palette(&sc, lo < 0 ? lo : 0, hi, lo < 0 && hi > 0, "input current per step (direct coding)");
+                gp_printf(&sc, "plot $cur using 1:2:3 with image\n");
+            }
+            picture = "binned-current";
+            snprintf(title, sizeof title, "%s: sample %u as injected, the same current at each of %u steps", base_name(path),
+                     idx, s.T);
+        } else if (g.kind == DS_KIND_UNIT || h * w == 1 || g.kind == DS_KIND_IMAGE) {
+            gp_printf(&sc, "$ev << EOD\n");
+            for (uint32_t t = 0; t < s.T; t++)
+                for (uint32_t k = s.train.off[t]; k < s.train.off[t + 1]; k++)
+                    gp_printf(&sc, "%u %u %g\n", t, s.train.idx[k], spk_val(&s.train, k));
+            gp_printf(&sc, "EOD\nunset key\nset xrange [-0.5:%u.5]\nset yrange [-0.5:%u.5]\nset grid\n", s.T - 1,
+                      s.train.n - 1);
+            if (g.kind == DS_KIND_IMAGE) gp_printf(&sc, "set xlabel 'step'\n");
+            else gp_printf(&sc, "set xlabel 'step (%u µs each)'\n", ro->dt_us);
+            gp_printf(&sc, "set ylabel 'input channel'\nplot $ev using 1:2 with points pt 5 ps 0.3 lc rgb 'black'\n");
+            picture = "binned-raster";
+            size_w = 900, size_h = 560;
+            snprintf(title, sizeof title, "%s: sample %u, binned: %u steps × %u channels, %u events", base_name(path), idx,
+                     s.T, s.train.n, s.train.nnz);
         } else {
-            /* Sum over steps; polarity 1 (ON) positive, 0 (OFF) negative. */
-            double *m = calloc((size_t)h * w, sizeof *m);
-            for (uint32_t t = 0; m && t < s.T; t++)
+            /* Event frames after the transforms, summed over groups of steps: one panel each,
+             * so the binning (dt, window, downsampling, polarity) is what the picture shows. */
+            const uint32_t P = s.T < 8 ? s.T : 8, per = (s.T + P - 1) / P;
+            m = calloc((size_t)P * h * w, sizeof *m);
+            if (!m) { ds_sample_deinit(&s); rc = evsnn_seterr(EVSNN_ENOMEM, "no memory"); goto bad; }
+            double lo = 0, hi = 0;
+            for (uint32_t t = 0; t < s.T; t++)
                 for (uint32_t k = s.train.off[t]; k < s.train.off[t + 1]; k++) {
-                    uint32_t ch = s.train.idx[k], cc = ch / (h * w), r = ch % (h * w);
-                    m[r] += (c == 2 && cc == 0 ? -1.0 : 1.0) * spk_val(&s.train, k);
+                    const uint32_t ch = s.train.idx[k], cc = ch / (h * w), r = ch % (h * w);
+                    double *v = &m[(size_t)(t / per) * h * w + r];
+                    *v += (c == 2 && cc == 0 ? -1.0 : 1.0) * spk_val(&s.train, k);
+                    lo = *v < lo ? *v : lo, hi = *v > hi ? *v : hi;
                 }
-            W = w, H = h;
-            for (uint32_t y = 0; m && y < h; y++, fprintf(f, "\n"))
-                for (uint32_t x = 0; x < w; x++) fprintf(f, "%u %u %g\n", x, y, m[(size_t)(h - 1 - y) * w + x]);
-            free(m);
+            for (uint32_t p = 0; p < P; p++) {
+                char nm[16];
+                snprintf(nm, sizeof nm, "p%u", p);
+                frame_block(&sc, nm, m + (size_t)p * h * w, w, h);
+            }
+            gp_printf(&sc, "set multiplot layout %u,%u margins 0.05,0.88,0.1,0.88 spacing 0.06,0.16\n", P > 4 ? 2 : 1,
+                      P > 4 ? (P + 1) / 2 : P);
+            gp_printf(&sc, "set colorbox user origin screen 0.92,0.25 size screen 0.015,0.5\n");
+            frame_axes(&sc, w, h, "input", y_up);
+            frame_palette(&sc, lo, hi, c == 2, c == 2 ? "ON minus OFF events" : "events");
+            for (uint32_t p = 0; p < P; p++) {
+                const uint32_t a = p * per, b2 = (p + 1) * per < s.T ? (p + 1) * per : s.T;
+                gp_printf(&sc, "set title 'steps %u-%u (%.1f-%.1f ms)'\n%s\nplot $p%u using 1:2:3 with image\n", a, b2 - 1,
+                          a * ro->dt_us / 1000.0, b2 * ro->dt_us / 1000.0, p == P - 1 ? "set colorbox" : "unset colorbox", p);
+            }
+            gp_printf(&sc, "unset multiplot\n");
+            picture = "binned-frames";
+            size_w = 1200, size_h = P > 4 ? 720 : 420;
+            snprintf(title, sizeof title, "%s: sample %u, binned to %u steps of %u µs on %u×%u×%u (%u events)", base_name(path),
+                     idx, s.T, ro->dt_us, c, h, w, s.train.nnz);
         }
         ds_sample_deinit(&s);
-    } else {
-        const ds_event *ev;
-        size_t m;
-        int64_t t0;
-        if ((rc = ds_raw(d, idx, &ev, &m, &t0, &label))) goto bad;
-        if (g.kind == DS_KIND_UNIT) {
-            raster = 1;
-            for (size_t j = 0; j < m; j++) fprintf(f, "%.3f %u\n", (double)(ev[j].t - t0) / 1000.0, ev[j].x);
-        } else {
-            W = g.width, H = g.height;
-            double *fr = calloc((size_t)W * H, sizeof *fr);
-            for (size_t j = 0; fr && j < m; j++) fr[(size_t)ev[j].y * W + ev[j].x] += ev[j].p ? 1.0 : -1.0;
-            for (uint32_t y = 0; fr && y < H; y++, fprintf(f, "\n"))
-                for (uint32_t x = 0; x < W; x++) fprintf(f, "%u %u %g\n", x, y, fr[(size_t)(H - 1 - y) * W + x]);
-            free(fr);
-        }
     }
-    fclose(f);
-    f = NULL;
-    snprintf(title, sizeof title, "%s sample %u, label %d", ds_format_name(d), idx, label);
-    char tmp_png[4096];
-    snprintf(tmp_png, sizeof tmp_png, "%s.tmp%ld", out, (long)getpid());
-    char script[] = "/tmp/evsnn-show-gp-XXXXXX";
-    int sfd = mkstemp(script);
-    FILE *sf = sfd >= 0 ? fdopen(sfd, "w") : NULL;
-    if (!sf) {
-        fprintf(stderr, "evsnn: cannot create a temp file\n");
-        unlink(dat);
-        ds_free(d);
-        return 1;
-    }
-    fprintf(sf, "set terminal png size 640,600\nset output '%s'\nset title '%s' noenhanced\n", tmp_png, title);
-    if (raster)
-        fprintf(sf, "set xlabel '%s'\nset ylabel '%s'\nunset key\nplot '%s' using 1:2 with dots lc rgb 'black'\n",
-                binned ? "step" : "time (ms)", binned ? "channel" : "unit", dat);
-    else if (rgb)
-        fprintf(sf, "set size ratio -1\nunset key\nset xrange [-0.5:%u]\nset yrange [-0.5:%u]\n"
-                    "plot '%s' using 1:2:3:4:5 with rgbimage\n", W, H, dat);
-    else
-        fprintf(sf, "set size ratio -1\nunset key\nset xrange [-0.5:%u]\nset yrange [-0.5:%u]\n"
-                    "set palette %s\nplot '%s' using 1:2:3 with image\n",
-                W, H, g.kind == DS_KIND_IMAGE ? "gray" : "defined (-1 'blue', 0 'white', 1 'red')", dat);
-    fclose(sf);
-    char cmd[8300];
-    snprintf(cmd, sizeof cmd, "gnuplot '%s' 2>&1", script);
-    int st = system(cmd);
-    unlink(script);
-    unlink(dat);
-    if (st != 0 || rename(tmp_png, out) != 0) {
-        unlink(tmp_png);
-        fprintf(stderr, "evsnn: gnuplot failed to write %s (is gnuplot installed?)\n", out);
-        ds_free(d);
-        return 1;
-    }
+    if (label >= 0) snprintf(lab, sizeof lab, ", class %d", label);
+    else snprintf(lab, sizeof lab, ", unlabelled");
+    strncat(title, lab, sizeof title - strlen(title) - 1);
+    /* the title goes first (multiplot takes its own) */
+    gp_text full = {0};
+    if (!strcmp(picture, "binned-frames")) {
+        char *mp = strstr(sc.s, "set multiplot layout");
+        gp_printf(&full, "%.*sset multiplot title %s layout%s", (int)(mp - sc.s), sc.s, gnuplot_str(q, sizeof q, title),
+                  mp + strlen("set multiplot layout"));
+    } else
+        gp_printf(&full, "set title %s\n%s", gnuplot_str(q, sizeof q, title), sc.s ? sc.s : "");
+    char size[32];
+    snprintf(size, sizeof size, "%u,%u", size_w, size_h);
+    rc = sc.oom || full.oom ? evsnn_seterr(EVSNN_ENOMEM, "no memory for the picture") : gnuplot_png(out, size, full.s, NULL);
+    free(full.s);
+    if (rc) goto bad;
+    free(sc.s);
+    free(m);
     printf("{\"file\":");
     json_str(path);
     printf(",\"sample\":%u,\"label\":%d,\"out\":", idx, label);
     json_str(out);
-    printf(",\"picture\":\"%s\"}\n", raster ? "raster" : binned ? "binned-frame" : g.kind == DS_KIND_IMAGE ? "image" : "event-frame");
+    printf(",\"picture\":\"%s\"}\n", picture);
     ds_free(d);
     return 0;
 bad:
-    if (f) fclose(f);
-    unlink(dat);
+    free(sc.s);
+    free(m);
     fprintf(stderr, "evsnn: %s\n", evsnn_errmsg());
     ds_free(d);
-    return rc == EVSNN_ENOMEM ? 1 : 2;
+    return rc == EVSNN_ENOMEM || rc == EVSNN_EIO ? 1 : 2;
 }
 
 int cmd_data(int argc, char **argv) {
