@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "apps/cmds.h"
+#include "apps/gnuplot.h"
 #include "apps/netcli.h"
 #include "hw/hw.h"
 #include "io/model.h"
@@ -104,76 +105,112 @@ static int load_samples(trace_reader *r, uint32_t want, samples *s) {
     return 0;
 }
 
-/* Run gnuplot on a script, output to `out` through a temporary file renamed at the end. */
-static int gnuplot(const char *out, const char *script_fmt_data, const char *data) {
-    char tmp[4200];
-    if (strlen(out) > 4000) return -1;
-    snprintf(tmp, sizeof tmp, "%s.tmp.png", out);
-    FILE *p = popen("gnuplot 2>/dev/null", "w");
-    if (!p) return -1;
-    fprintf(p, "set terminal pngcairo size 900,500\nset output '%s'\n", tmp);
-    fputs(script_fmt_data, p);
-    if (data) fputs(data, p);
-    int st = pclose(p);
-    if (st != 0 || rename(tmp, out) != 0) {
-        unlink(tmp);
-        return -1;
+/* Time-weighted quantile of occupancy segments (value, duration) sorted by value. */
+typedef struct { uint64_t v, dur; } occ_seg;
+static int cmp_seg(const void *a, const void *b) {
+    const occ_seg *x = a, *y = b;
+    return (x->v > y->v) - (x->v < y->v);
+}
+static uint64_t seg_quantile(const occ_seg *s, size_t n, uint64_t total, double q) {
+    uint64_t acc = 0;
+    for (size_t i = 0; i < n; i++) {
+        acc += s[i].dur;
+        if ((double)acc >= q * (double)total) return s[i].v;
     }
-    return 0;
+    return n ? s[n - 1].v : 0;
 }
 
-/* Growable string for gnuplot inline data. */
-typedef struct { char *s; size_t n, cap; } sbuf;
-static void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(sbuf *b, const char *fmt, ...) {
-    va_list ap;
-    for (;;) {
-        va_start(ap, fmt);
-        int k = vsnprintf(b->s ? b->s + b->n : NULL, b->s ? b->cap - b->n : 0, fmt, ap);
-        va_end(ap);
-        if (k < 0) return;
-        if (b->s && b->n + (size_t)k < b->cap) { b->n += (size_t)k; return; }
-        size_t nc = (b->cap ? b->cap * 2 : 4096) + (size_t)k;
-        char *ns = realloc(b->s, nc);
-        if (!ns) return;
-        b->s = ns;
-        b->cap = nc;
-    }
-}
-
+/* PREFIX-occupancy.png: one panel per layer (its own scale, so a small layer is not lost
+ * beside a big one), the queue's occupancy over the first sample in time bins: the band
+ * from the 5th to the 95th percentile of the time in each bin, the median, the maximum and
+ * the depth. PREFIX-latency.png: mean latency per layer, logarithmic, each bar labelled. */
 static int plots(const char *prefix, const hw_sample *first, const hw_report *rep, const net *n, double mhz) {
-    char out[4096];
-    sbuf d = {0};
-    sbuf sc = {0};
-    sb_printf(&sc, "set title 'spike-queue occupancy, first sample'\nset xlabel 'cycle'\nset ylabel 'occupancy'\n"
-                   "set key outside\nplot ");
-    for (uint32_t l = 0; l < n->n_layers; l++) {
-        sb_printf(&sc, "%s'-' using 1:2 with steps title '%s (depth %u)'", l ? ", " : "", n->layers[l].name,
-                  first->l[l].depth);
-        /* change points, closed by the layer's end */
-        sb_printf(&d, "%llu 0\n", (unsigned long long)first->l[l].start);
-        for (uint64_t i = 0; i < first->l[l].n_pts; i++)
-            sb_printf(&d, "%llu %llu\n", (unsigned long long)first->l[l].pts[2 * i],
-                      (unsigned long long)first->l[l].pts[2 * i + 1]);
-        sb_printf(&d, "%llu 0\ne\n", (unsigned long long)first->l[l].end);
+    char out[4200], q[512];
+    int rc = 0;
+    gp_text sc = {0};
+    const uint32_t L = n->n_layers;
+    enum { NB = 120 };
+    occ_seg *seg = NULL;
+    size_t cap = 0;
+    gp_printf(&sc, "set multiplot layout %u,1 title 'Spike-queue occupancy per layer over the first sample (%g MHz clock)'\n"
+                   "set grid\nset key outside right top\nset ylabel 'queued spikes'\nset format x '%%g'\n",
+              L, mhz);
+    for (uint32_t l = 0; l < L && !rc; l++) {
+        const hw_layer_res *y = &first->l[l];
+        const uint64_t t0 = y->start, t1 = y->end > y->start ? y->end : y->start + 1;
+        gp_printf(&sc, "$occ%u << EOD\n", l);
+        uint64_t omax = 0;
+        size_t i = 0;
+        for (uint32_t b = 0; b < NB; b++) {
+            const uint64_t lo = t0 + (t1 - t0) * b / NB, hi = t0 + (t1 - t0) * (b + 1) / NB;
+            if (hi <= lo) continue;
+            /* segments of [lo, hi): the change point before lo sets the value at lo */
+            size_t m = 0;
+            while (i < y->n_pts && y->pts[2 * i] < lo) i++;
+            uint64_t cur = i ? y->pts[2 * (i - 1) + 1] : 0, at = lo;
+            for (size_t j = i; j <= y->n_pts; j++) {
+                const uint64_t next = j < y->n_pts && y->pts[2 * j] < hi ? y->pts[2 * j] : hi;
+                if (m + 1 >= cap) {
+                    cap = cap ? 2 * cap : 1024;
+                    occ_seg *ns = realloc(seg, cap * sizeof *seg);
+                    if (!ns) { rc = evsnn_seterr(EVSNN_ENOMEM, "no memory for the occupancy plot"); break; }
+                    seg = ns;
+                }
+                if (next > at) seg[m++] = (occ_seg){cur, next - at};
+                if (next == hi) break;
+                cur = y->pts[2 * j + 1], at = next;
+            }
+            if (rc) break;
+            qsort(seg, m, sizeof *seg, cmp_seg);
+            const uint64_t tot = hi - lo, mx = m ? seg[m - 1].v : 0;
+            omax = mx > omax ? mx : omax;
+            gp_printf(&sc, "%.6g %llu %llu %llu %llu\n", ((double)lo + (double)(hi - lo) / 2) / mhz,
+                      (unsigned long long)seg_quantile(seg, m, tot, 0.05), (unsigned long long)seg_quantile(seg, m, tot, 0.5),
+                      (unsigned long long)seg_quantile(seg, m, tot, 0.95), (unsigned long long)mx);
+        }
+        gp_printf(&sc, "EOD\n");
+        char t[256];
+        snprintf(t, sizeof t, "%s: queue depth %u, most queued %llu", n->layers[l].name, y->depth, (unsigned long long)omax);
+        gp_printf(&sc, "set title %s\nset yrange [0:%u]\n%s%s", gnuplot_str(q, sizeof q, t), y->depth + y->depth / 10 + 1,
+                  l + 1 == L ? "set xlabel 'time in the sample (µs)'\n" : "unset xlabel\n", l ? "unset key\n" : "");
+        gp_printf(&sc, "plot $occ%u using 1:2:4 with filledcurves lc rgb '#a6cee3' title '5-95th percentile of the time', "
+                       "'' using 1:3 with lines lw 2 lc rgb '#1f78b4' title 'median', "
+                       "'' using 1:5 with steps lc rgb '#e31a1c' title 'maximum', "
+                       "%u with lines dt 2 lc rgb 'black' title 'depth'\n", l, y->depth);
     }
-    sb_printf(&sc, "\n");
+    free(seg);
+    gp_printf(&sc, "unset multiplot\n");
     snprintf(out, sizeof out, "%s-occupancy.png", prefix);
-    int rc = gnuplot(out, sc.s, d.s);
+    char size[32];
+    snprintf(size, sizeof size, "1000,%u", 120 + 230 * L);
+    if (!rc) rc = sc.oom ? evsnn_seterr(EVSNN_ENOMEM, "no memory for the plot") : gnuplot_png(out, size, sc.s, NULL);
     free(sc.s);
-    free(d.s);
-    if (rc) return evsnn_seterr(EVSNN_EIO, "%s: gnuplot failed", out);
-    sbuf s2 = {0};
-    sb_printf(&s2, "set title 'mean latency per layer'\nset ylabel 'us'\nset style fill solid 0.6\nset boxwidth 0.6\n"
-                   "set yrange [0:*]\nset xtics rotate by -30\nplot '-' using 0:2:xtic(1) with boxes notitle\n");
-    for (uint32_t l = 0; l < n->n_layers; l++)
-        sb_printf(&s2, "%s %.6g\n", n->layers[l].name, hw_report_mean_layer_cycles(rep, l) / mhz);
-    sb_printf(&s2, "e\n");
+    if (rc) return rc;
+
+    gp_text s2 = {0};
+    double lo = 1e300, hi = 0, tot = 0;
+    gp_printf(&s2, "$lat << EOD\n");
+    for (uint32_t l = 0; l < L; l++) {
+        const double us = hw_report_mean_layer_cycles(rep, l) / mhz;
+        tot += us;
+        if (us > 0 && us < lo) lo = us;
+        if (us > hi) hi = us;
+        char lab[64];
+        snprintf(lab, sizeof lab, us >= 100 ? "%.0f µs" : "%.3g µs", us);
+        gp_printf(&s2, "\"%s\" %.9g \"%s\"\n", n->layers[l].name, us, lab);
+    }
+    gp_printf(&s2, "EOD\n");
+    if (!(hi > 0)) lo = 0.1, hi = 1;
+    gp_printf(&s2, "set title 'Mean latency per layer and sample (%g MHz clock; all layers %.0f µs)'\n"
+                   "set ylabel 'mean latency per sample (µs, log scale)'\nset xlabel 'layer'\nset logscale y\n"
+                   "set yrange [%.6g:%.6g]\nset format y '%%g'\nset grid y\nset style fill solid 0.6\nset boxwidth 0.6\n"
+                   "unset key\nplot $lat using 0:2:xtic(1) with boxes lc rgb '#1f78b4', "
+                   "'' using 0:2:3 with labels offset 0,0.8\n",
+              mhz, tot, lo / 3, hi * 4);
     snprintf(out, sizeof out, "%s-latency.png", prefix);
-    rc = gnuplot(out, s2.s, NULL);
+    rc = s2.oom ? evsnn_seterr(EVSNN_ENOMEM, "no memory for the plot") : gnuplot_png(out, "900,500", s2.s, NULL);
     free(s2.s);
-    if (rc) return evsnn_seterr(EVSNN_EIO, "%s: gnuplot failed", out);
-    return 0;
+    return rc;
 }
 
 static double now_s(void) {
@@ -262,26 +299,30 @@ static int run_dse(hw_machine *m, const samples *S, uint32_t max_pes, const char
                full ? "grid" : "greedy", np);
         double best = 1e300;
         int first = 1;
-        sbuf all = {0}, front = {0};
+        gp_text all = {0}, front = {0};
         for (size_t i = 0; i < np; i++) {
-            sb_printf(&all, "%u %.6g\n", pts[i].total, pts[i].lat / c->clock_mhz);
+            gp_printf(&all, "%u %.6g\n", pts[i].total, pts[i].lat / c->clock_mhz);
             if (pts[i].lat >= best) continue;
             best = pts[i].lat;
             printf("%s{\"total_pes\": %u, \"pes\": [", first ? "" : ", ", pts[i].total);
             for (uint32_t l = 0; l < L; l++) printf("%s%u", l ? ", " : "", pts[i].pes[l]);
             printf("], \"latency_cycles\": %.6g, \"latency_us\": %.6g, \"fps\": %.6g}", pts[i].lat,
                    pts[i].lat / c->clock_mhz, c->clock_mhz * 1e6 / pts[i].lat);
-            sb_printf(&front, "%u %.6g\n", pts[i].total, pts[i].lat / c->clock_mhz);
+            gp_printf(&front, "%u %.6g\n", pts[i].total, pts[i].lat / c->clock_mhz);
             first = 0;
         }
         printf("]}\n");
         if (plot) {
-            sbuf sc = {0};
-            sb_printf(&sc, "set title 'latency vs PEs'\nset xlabel 'total PEs'\nset ylabel 'latency (us)'\n"
-                           "set logscale x 2\nset key top right\nplot '-' using 1:2 with points pt 7 ps 0.5 title "
-                           "'configurations', '-' using 1:2 with linespoints lw 2 title 'Pareto front'\n%se\n%se\n",
-                      all.s ? all.s : "", front.s ? front.s : "");
-            if (gnuplot(plot, sc.s, NULL)) rc = evsnn_seterr(EVSNN_EIO, "%s: gnuplot failed", plot);
+            gp_text sc = {0};
+            gp_printf(&sc, "$all << EOD\n%sEOD\n$front << EOD\n%sEOD\n", all.s ? all.s : "", front.s ? front.s : "");
+            gp_printf(&sc, "set title 'Accelerator latency against processing elements (%s, %s schedule, %g MHz)'\n"
+                           "set xlabel 'processing elements, all layers'\nset ylabel 'mean latency per sample (µs, log scale)'\n"
+                           "set logscale xy\nset format x '%%g'\nset format y '%%g'\nset grid\nset key top right\n"
+                           "plot $all using 1:2 with points pt 7 ps 0.6 lc rgb '#999999' title 'configurations tried', "
+                           "$front using 1:2 with steps lw 2 lc rgb '#1f78b4' title 'Pareto front (fewest PEs per latency)', "
+                           "$front using 1:2 with points pt 7 ps 1 lc rgb '#1f78b4' notitle\n",
+                      hw_model_name(c->model), hw_schedule_name(c->schedule), c->clock_mhz);
+            if (!rc) rc = sc.oom ? evsnn_seterr(EVSNN_ENOMEM, "no memory for the plot") : gnuplot_png(plot, "900,520", sc.s, NULL);
             free(sc.s);
         }
         free(all.s);
