@@ -229,7 +229,8 @@ static int cmp_point(const void *a, const void *b) {
     return (x->lat > y->lat) - (x->lat < y->lat);
 }
 
-static int run_dse(hw_machine *m, const samples *S, uint32_t max_pes, const char *plot, const char *trace) {
+static int run_dse(hw_machine *m, const samples *S, uint32_t max_pes, const char *plot, const char *trace,
+                   int *plot_failed) {
     const net *n = hw_machine_net(m);
     const uint32_t L = n->n_layers;
     const hw_cfg *c = hw_machine_cfg(m);
@@ -322,7 +323,8 @@ static int run_dse(hw_machine *m, const samples *S, uint32_t max_pes, const char
                            "$front using 1:2 with steps lw 2 lc rgb '#1f78b4' title 'Pareto front (fewest PEs per latency)', "
                            "$front using 1:2 with points pt 7 ps 1 lc rgb '#1f78b4' notitle\n",
                       hw_model_name(c->model), hw_schedule_name(c->schedule), c->clock_mhz);
-            if (!rc) rc = sc.oom ? evsnn_seterr(EVSNN_ENOMEM, "no memory for the plot") : gnuplot_png(plot, "900,520", sc.s, NULL);
+            if (!rc) *plot_failed = (rc = sc.oom ? evsnn_seterr(EVSNN_ENOMEM, "no memory for the plot")
+                                                 : gnuplot_png(plot, "900,520", sc.s, NULL)) != 0;
             free(sc.s);
         }
         free(all.s);
@@ -546,13 +548,14 @@ int cmd_hw(int argc, char **argv) {
     }
     const char *source = trace ? trace : model ? model : nc.arch;
     if (dse) {
-        rc = run_dse(m, &S, (uint32_t)max_pes, plot, source);
+        int dse_plot_failed = 0;
+        rc = run_dse(m, &S, (uint32_t)max_pes, plot, source, &dse_plot_failed);
         if (rc) fprintf(stderr, "evsnn: %s\n", evsnn_errmsg());
         hw_free(m);
         samples_free(&S);
         trace_free(tr);
         net_free(en);
-        return rc ? exit_code(rc) : 0;
+        return dse_plot_failed ? 1 : rc ? exit_code(rc) : 0;
     }
     hw_report *rep = hw_report_create(m);
     hw_sample first = {0};
@@ -582,7 +585,8 @@ int cmd_hw(int argc, char **argv) {
         rc = ts ? trace_write_series(series, cfg.clock_mhz, ts, n->n_layers) : EVSNN_ENOMEM;
         free(ts);
     }
-    if (!rc && plot) rc = plots(plot, &first, rep, n, cfg.clock_mhz);
+    int plot_failed = 0; /* a figure gnuplot could not draw is a runtime failure (exit 1) */
+    if (!rc && plot) plot_failed = (rc = plots(plot, &first, rep, n, cfg.clock_mhz)) != 0;
     char inputs_note[160] = "";
     if (data)
         snprintf(inputs_note, sizeof inputs_note, "\"inputs\": \"dataset\", ");
@@ -605,5 +609,5 @@ int cmd_hw(int argc, char **argv) {
     samples_free(&S);
     trace_free(tr);
     net_free(en);
-    return rc ? exit_code(rc) : 0;
+    return plot_failed ? 1 : rc ? exit_code(rc) : 0;
 }

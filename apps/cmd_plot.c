@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "apps/cmds.h"
+#include "apps/gnuplot.h"
 #include "apps/json.h"
 #include "io/study.h"
 #include "sim/evsnn.h"
@@ -60,27 +61,42 @@ static void skip(ctx *c, const char *name, const char *why) {
     if (c->n_skipped < 8) snprintf(c->skipped[c->n_skipped++], 160, "%s: %s", name, why);
 }
 
-/* Write NAME.gp (set terminal/output prepended) and run gnuplot on it; the PNG is written
- * under a temporary name and renamed, so a failed run leaves no half figure. */
+/* Keep NAME.gp beside the figure (to restyle by hand: `gnuplot NAME.gp` after a `set
+ * terminal`/`set output` of one's choice) and draw NAME.png through the gnuplot helper, its
+ * messages in NAME.log. */
 static int run_gnuplot(ctx *c, const char *name, const char *script) {
-    char gp[4096], png[4096], tmp[4200], cmd[8600];
+    char gp[4096], png[4096], log[4096];
     snprintf(gp, sizeof gp, "%s/%s.gp", c->out, name);
     snprintf(png, sizeof png, "%s/%s.png", c->out, name);
-    snprintf(tmp, sizeof tmp, "%s/.%s.png.tmp", c->out, name);
+    snprintf(log, sizeof log, "%s/%s.log", c->out, name);
     FILE *f = fopen(gp, "w");
     if (!f) return evsnn_seterr(EVSNN_EIO, "%s: cannot write: %s", gp, strerror(errno));
-    fprintf(f, "set terminal pngcairo noenhanced size 1000,420 font \",10\"\nset output '%s'\n%s", tmp, script);
+    fputs(script, f);
     if (fclose(f)) return evsnn_seterr(EVSNN_EIO, "%s: cannot write", gp);
-    snprintf(cmd, sizeof cmd, "gnuplot '%s' 2>'%s/%s.log'", gp, c->out, name);
-    int st = system(cmd);
-    struct stat sb;
-    if (st != 0 || stat(tmp, &sb) || sb.st_size == 0) {
-        unlink(tmp);
-        return evsnn_seterr(EVSNN_EIO, "%s: gnuplot failed (exit %d; see %s/%s.log)", gp, st, c->out, name);
-    }
-    if (rename(tmp, png)) return evsnn_seterr(EVSNN_EIO, "%s: cannot rename into place", png);
+    int rc = gnuplot_png(png, "1000,440", script, log);
+    if (rc) return rc;
     if (c->n_written < 8) snprintf(c->written[c->n_written++], 64, "%s.png", name);
     return 0;
+}
+
+/* A y range that includes every value and spans at least 10% of their mean, so that a
+ * spread of a fraction of a percent is not drawn as a cliff. */
+static void yrange_min_span(char *buf, size_t cap, const double *v, uint32_t n) {
+    double lo = INFINITY, hi = -INFINITY, sum = 0;
+    uint32_t m = 0;
+    for (uint32_t i = 0; i < n; i++)
+        if (isfinite(v[i])) lo = v[i] < lo ? v[i] : lo, hi = v[i] > hi ? v[i] : hi, sum += v[i], m++;
+    if (!m) { snprintf(buf, cap, "set autoscale y\n"); return; }
+    const double mean = sum / m, want = 0.1 * fabs(mean);
+    if (hi - lo < want) {
+        const double mid = (hi + lo) / 2;
+        lo = mid - want / 2, hi = mid + want / 2;
+    } else {
+        const double pad = 0.05 * (hi - lo);
+        lo -= pad, hi += pad;
+    }
+    if (lo < 0 && mean >= 0 && (hi - lo) * 0.5 > mean) lo = 0;
+    snprintf(buf, cap, "set yrange [%.9g:%.9g]\n", lo, hi);
 }
 
 static FILE *open_dat(ctx *c, const char *name, char *path, size_t cap) {
@@ -137,7 +153,9 @@ static int fig1(ctx *c) {
     char path[4096];
     FILE *f = open_dat(c, name, path, sizeof path);
     if (!f) return EVSNN_EIO;
-    fprintf(f, "# slope accuracy fps_per_w trials; one block per surrogate (gnuplot index)\n");
+    fprintf(f, "# slope accuracy_percent fps_per_w trials; one block per surrogate (gnuplot index)\n");
+    double acc_v[64 * 16] = {0}, eff_v[64 * 16] = {0};
+    uint32_t nv = 0;
     for (uint32_t s = 0; s < nsu; s++) {
         fprintf(f, "# %s\n", surr[s]);
         for (uint32_t k = 0; k < ns; k++) {
@@ -150,23 +168,30 @@ static int fig1(ctx *c) {
                 e += r->fps_per_w;
                 m++;
             }
-            if (m) fprintf(f, "%.6g %.6g %.6g %u\n", slopes[k], 100 * a / m, e / m, m);
+            if (m) {
+                fprintf(f, "%.9g %.9g %.9g %u\n", slopes[k], 100 * a / m, e / m, m);
+                acc_v[nv] = 100 * a / m, eff_v[nv] = e / m, nv++;
+            }
         }
         fprintf(f, "\n\n");
     }
     fclose(f);
-    char sc[32768];
+    char sc[32768], q[4200], t[160], yr[128];
+    gnuplot_path(q, sizeof q, path);
+    yrange_min_span(yr, sizeof yr, acc_v, nv);
     int len = snprintf(sc, sizeof sc,
-                       "set multiplot layout 1,2 title 'Accuracy and accelerator efficiency vs surrogate slope (cf. seed 000, Fig. 1)'\n"
-                       "set logscale x\nset grid\nset key bottom right\nset xlabel 'surrogate slope (k, or alpha for atan)'\n"
-                       "set ylabel 'test accuracy (%%)'\nplot ");
+                       "set multiplot layout 1,2 title 'Accuracy and accelerator efficiency against the surrogate slope (cf. seed 000, Fig. 1)'\n"
+                       "set logscale x\nset grid\nset key bottom right\nset xlabel 'surrogate slope (k; alpha for atan; dimensionless)'\n"
+                       "set ylabel 'test accuracy (%%)'\n%splot ", yr);
     for (uint32_t s = 0; s < nsu; s++)
-        len += snprintf(sc + len, sizeof sc - (size_t)len, "%s'%s' index %u using 1:2 with linespoints lw 2 title '%s'",
-                        s ? ", " : "", path, s, surr[s]);
-    len += snprintf(sc + len, sizeof sc - (size_t)len, "\nset ylabel 'FPS/W'\nplot ");
+        len += snprintf(sc + len, sizeof sc - (size_t)len, "%s%s index %u using 1:2 with linespoints lw 2 title %s",
+                        s ? ", " : "", q, s, gnuplot_str(t, sizeof t, surr[s]));
+    yrange_min_span(yr, sizeof yr, eff_v, nv);
+    len += snprintf(sc + len, sizeof sc - (size_t)len,
+                    "\nset ylabel 'accelerator efficiency (frames per second per watt)'\nset format y '%%.1s%%c'\n%splot ", yr);
     for (uint32_t s = 0; s < nsu; s++)
-        len += snprintf(sc + len, sizeof sc - (size_t)len, "%s'%s' index %u using 1:3 with linespoints lw 2 title '%s'",
-                        s ? ", " : "", path, s, surr[s]);
+        len += snprintf(sc + len, sizeof sc - (size_t)len, "%s%s index %u using 1:3 with linespoints lw 2 title %s",
+                        s ? ", " : "", q, s, gnuplot_str(t, sizeof t, surr[s]));
     snprintf(sc + len, sizeof sc - (size_t)len, "\nunset multiplot\n");
     return run_gnuplot(c, name, sc);
 }
@@ -210,17 +235,19 @@ static int fig2(ctx *c) {
             fputc('\n', f);
         }
         fclose(f);
-        char sc[32768], xt[2048] = "", yt[2048] = "";
+        char sc[32768], xt[2048] = "", yt[2048] = "", q[4200];
         int lx = 0, ly = 0;
         for (uint32_t i = 0; i < nb; i++) lx += snprintf(xt + lx, sizeof xt - (size_t)lx, "%s\"%.3g\" %u", i ? ", " : "", be[i], i);
         for (uint32_t j = 0; j < nt; j++) ly += snprintf(yt + ly, sizeof yt - (size_t)ly, "%s\"%.3g\" %u", j ? ", " : "", th[j], j);
         snprintf(sc, sizeof sc,
-                 "set title '%s over beta x theta (cf. seed 000, Fig. 2)'\nset size ratio -1\n"
-                 "set xlabel 'beta (membrane decay)'\nset ylabel 'theta (threshold)'\nset xtics (%s)\nset ytics (%s)\n"
+                 "set title '%s over beta x theta, mean of the trials in each cell (cf. seed 000, Fig. 2)'\nset size ratio -1\n"
+                 "set xlabel 'beta (membrane decay per step, dimensionless)'\nset ylabel 'theta (firing threshold, dimensionless)'\n"
+                 "set xtics (%s)\nset ytics (%s)\n"
                  "set xrange [-0.5:%u.5]\nset yrange [-0.5:%u.5]\nset cblabel '%s'\nset palette %s\n"
-                 "plot '%s' using 1:2:3 with image notitle, '' using 1:2:(sprintf('%%.3g',$3)) with labels notitle\n",
+                 "plot %s using 1:2:3 with image notitle, '' using 1:2:(sprintf('%%.3g',$3)) with labels notitle\n",
                  which ? "Accelerator latency" : "Test accuracy", xt, yt, nb - 1, nt - 1,
-                 which ? "latency (us)" : "accuracy (%)", which ? "rgbformulae 21,22,23" : "rgbformulae 33,13,10", path);
+                 which ? "accelerator latency per sample (µs)" : "test accuracy (%)",
+                 which ? "rgbformulae 21,22,23" : "rgbformulae 33,13,10", gnuplot_path(q, sizeof q, path));
         int rc = run_gnuplot(c, name, sc);
         if (rc) return rc;
     }
@@ -231,7 +258,7 @@ static int fig2(ctx *c) {
  * whether it is binarized. */
 static void label(const study_row *r, char *b, size_t cap) {
     if (r->t.variant[0]) snprintf(b, cap, "%s", r->t.variant);
-    else snprintf(b, cap, "%s%s", r->t.binarize ? "binarized, " : "", !strncmp(r->t.threshold, "anneal", 6) ? "THA" : "fixed theta");
+    else snprintf(b, cap, "%s%s", r->t.binarize ? "binarized, " : "", !strncmp(r->t.threshold, "anneal", 6) ? "THA" : "fixed threshold");
 }
 
 /* Up to 4 representative trials: the first ok trial of each distinct label. */
@@ -262,9 +289,10 @@ static int fig4(ctx *c) {
     uint32_t ids[4];
     char lab[4][96];
     const uint32_t m = representatives(c, ids, lab);
-    char sc[32768], p[4096];
+    char sc[32768], p[4096], q[4200], t[512];
     int len = snprintf(sc, sizeof sc, "set multiplot layout 1,%u title 'Output membrane potential on test sample 0 (cf. seed 004, Fig. 4)'\n"
-                                      "set grid\nset xlabel 'time step'\nset ylabel 'membrane u'\nset key top left\n", m ? m : 1);
+                                      "set grid\nset xlabel 'time step'\nset ylabel 'membrane potential u (units of the input current)'\n"
+                                      "set key top left\n", m ? m : 1);
     uint32_t drawn = 0;
     for (uint32_t k = 0; k < m; k++) {
         if (!side_path(c, ids[k], "mem", p, sizeof p)) continue;
@@ -284,11 +312,12 @@ static int fig4(ctx *c) {
             }
         if (f) fclose(f);
         if (cols < 3) continue;
-        len += snprintf(sc + len, sizeof sc - (size_t)len, "set title '%s (trial %u)'\nplot '%s' using 1:2 with lines dt 2 lw 2 lc rgb 'black' title 'threshold'",
-                        lab[k], ids[k], p);
+        snprintf(t, sizeof t, "%s (trial %u)", lab[k], ids[k]);
+        len += snprintf(sc + len, sizeof sc - (size_t)len, "set title %s\nplot %s using 1:2 with lines dt 2 lw 2 lc rgb 'black' title 'threshold'",
+                        gnuplot_str(q, sizeof q, t), gnuplot_path(q + 300, sizeof q - 300, p));
+        /* one legend entry per output neuron (its class), up to ten */
         for (uint32_t j = 3; j <= cols && j < 3 + 10; j++)
-            len += snprintf(sc + len, sizeof sc - (size_t)len, ", '' using 1:%u with lines lw 1.5 %s", j,
-                            j == 3 ? "title 'output neurons'" : "notitle");
+            len += snprintf(sc + len, sizeof sc - (size_t)len, ", '' using 1:%u with lines lw 1.5 title 'class %u'", j, j - 3);
         len += snprintf(sc + len, sizeof sc - (size_t)len, "\n");
         drawn++;
     }
@@ -305,7 +334,8 @@ static int fig5(ctx *c) {
     double h[2][STUDY_MAX_LAYERS][NB];
     memset(h, 0, sizeof h);
     uint32_t L = 0, have[2] = {0, 0};
-    char p[4096];
+    char p[4096], names[STUDY_MAX_LAYERS][64];
+    for (uint32_t l = 0; l < STUDY_MAX_LAYERS; l++) snprintf(names[l], sizeof names[l], "layer %u", l);
     for (uint32_t i = 0; i < c->n; i++) {
         const study_row *r = &c->r[i];
         if (!ok(r) || !side_path(c, r->t.id, "hist", p, sizeof p)) continue;
@@ -321,6 +351,7 @@ static int fig5(ctx *c) {
                        &b[4], &b[5], &b[6], &b[7]) != 11 || l >= STUDY_MAX_LAYERS)
                 continue;
             for (int k = 0; k < NB; k++) h[a][l][k] += (double)b[k];
+            snprintf(names[l], sizeof names[l], "%.40s (%u neurons)", nm, nn); /* the layer's name: fc1, conv2, ... */
             if (l + 1 > L) L = l + 1;
         }
         if (f) fclose(f);
@@ -339,14 +370,25 @@ static int fig5(ctx *c) {
         fprintf(f, "\n\n");
     }
     fclose(f);
-    char sc[32768];
+    char sc[32768], q[4200], t[160];
+    gnuplot_path(q, sizeof q, p);
     int len = snprintf(sc, sizeof sc,
-                       "set multiplot layout 1,%u title 'Spikes per neuron per test sample, with threshold annealing (THA) and without (cf. seed 004, Fig. 5)'\n"
+                       "set multiplot layout 1,%u title 'Spikes per neuron per test sample, %s (cf. seed 004, Fig. 5)'\n"
                        "set style data histograms\nset style histogram clustered gap 1\nset style fill solid 0.8 border -1\n"
-                       "set grid y\nset ylabel 'fraction of neurons'\nset xlabel 'spikes per neuron'\nset xtics rotate by -45\nset yrange [0:1]\n", L);
-    for (uint32_t l = 0; l < L; l++)
-        len += snprintf(sc + len, sizeof sc - (size_t)len, "set title 'layer %u'\nplot '%s' index %u using 2:xtic(1) title 'fixed theta (%u trials)', '' index %u using 3 title 'THA (%u trials)'\n",
-                        l, p, l, have[0], l, have[1]);
+                       "set grid y\nset ylabel 'fraction of neuron-samples'\nset xlabel 'spikes per neuron and sample'\n"
+                       "set xtics rotate by -45\nset yrange [0:1]\n", L,
+                       have[0] && have[1] ? "with threshold annealing (THA) and without" : have[1] ? "threshold annealing (THA)" : "fixed threshold");
+    /* only the kinds the study has: no empty "(0 trials)" series */
+    for (uint32_t l = 0; l < L; l++) {
+        len += snprintf(sc + len, sizeof sc - (size_t)len, "set title %s\nplot ", gnuplot_str(t, sizeof t, names[l]));
+        if (have[0])
+            len += snprintf(sc + len, sizeof sc - (size_t)len, "%s index %u using 2:xtic(1) title 'fixed threshold (%u trial%s)'",
+                            q, l, have[0], have[0] == 1 ? "" : "s");
+        if (have[1])
+            len += snprintf(sc + len, sizeof sc - (size_t)len, "%s%s index %u using 3%s title 'THA (%u trial%s)'", have[0] ? ", " : "",
+                            q, l, have[0] ? "" : ":xtic(1)", have[1], have[1] == 1 ? "" : "s");
+        len += snprintf(sc + len, sizeof sc - (size_t)len, "\n");
+    }
     snprintf(sc + len, sizeof sc - (size_t)len, "unset multiplot\n");
     return run_gnuplot(c, name, sc);
 }
@@ -357,16 +399,21 @@ static int fig6(ctx *c) {
     uint32_t ids[4];
     char lab[4][96];
     const uint32_t m = representatives(c, ids, lab);
-    char sc[32768], p[4096];
+    char sc[32768], p[4096], q[4200], t1[1100], t2[1100], b[512];
     int len = snprintf(sc, sizeof sc, "set title 'Training loss and threshold per step (cf. seed 004, Fig. 6)'\nset grid\n"
-                                      "set xlabel 'optimizer step'\nset ylabel 'training loss (batch)'\nset y2label 'threshold, first spiking layer'\n"
+                                      "set xlabel 'optimizer step'\nset ylabel 'training loss (batch mean)'\n"
+                                      "set y2label 'threshold of the first spiking layer (dimensionless)'\n"
                                       "set ytics nomirror\nset y2tics\nset key top right\nplot ");
     uint32_t drawn = 0;
     for (uint32_t k = 0; k < m; k++) {
         if (!side_path(c, ids[k], "series", p, sizeof p)) continue;
+        snprintf(b, sizeof b, "loss, %s", lab[k]);
+        gnuplot_str(t1, sizeof t1, b);
+        snprintf(b, sizeof b, "threshold, %s", lab[k]);
+        gnuplot_str(t2, sizeof t2, b);
         len += snprintf(sc + len, sizeof sc - (size_t)len,
-                        "%s'%s' using 1:3 with lines lw 1.5 lc %u title 'loss, %s', '' using 1:4 axes x1y2 with lines dt 2 lw 2 lc %u title 'theta, %s'",
-                        drawn ? ", " : "", p, k + 1, lab[k], k + 1, lab[k]);
+                        "%s%s using 1:3 with lines lw 1.5 lc %u title %s, '' using 1:4 axes x1y2 with lines dt 2 lw 2 lc %u title %s",
+                        drawn ? ", " : "", gnuplot_path(q, sizeof q, p), k + 1, t1, k + 1, t2);
         drawn++;
     }
     if (!drawn) { skip(c, name, "no training series (no ok trial)"); return 0; }

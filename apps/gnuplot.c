@@ -96,19 +96,24 @@ int gnuplot_png(const char *png, const char *size, const char *script, const cha
     }
     if (snprintf(tmp, sizeof tmp, "%s.tmp%ld.png", png, (long)getpid()) >= (int)sizeof tmp)
         return evsnn_seterr(EVSNN_EINVAL, "%s: path too long", png);
+    const int lfd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (lfd < 0) return evsnn_seterr(EVSNN_EIO, "%s: cannot write gnuplot's log %s: %s", png, log, strerror(errno));
     int in[2];
-    if (pipe(in)) return evsnn_seterr(EVSNN_EIO, "%s: cannot create a pipe for gnuplot: %s", png, strerror(errno));
+    if (pipe2(in, O_CLOEXEC)) {
+        close(lfd);
+        return evsnn_seterr(EVSNN_EIO, "%s: cannot create a pipe for gnuplot: %s", png, strerror(errno));
+    }
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-    posix_spawn_file_actions_addclose(&fa, in[1]);
     posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 2, log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_adddup2(&fa, lfd, 2);
     char *argv[] = {"gnuplot", NULL};
     pid_t pid;
     int sp = posix_spawnp(&pid, "gnuplot", &fa, NULL, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
     close(in[0]);
+    close(lfd);
     if (sp) {
         close(in[1]);
         return evsnn_seterr(EVSNN_EIO, "%s: cannot run gnuplot: %s (install gnuplot-nox; make deps does)", png,
