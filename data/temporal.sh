@@ -43,7 +43,7 @@ panel() {
     echo 'set terminal pngcairo noenhanced size 1400,380 font ",10"'
     echo "set output \"$png.tmp\""
     echo 'set multiplot layout 1,4 title "seed 004 §4.1: output membrane after 1,000 iterations (dashed: target; dots: output spikes)"'
-    echo 'set xlabel "time step"; set xrange [0:99]; set key top left'
+    echo 'set xlabel "time step"; set ylabel "membrane potential u (units of the input current)"; set xrange [0:99]; set key top left'
     panel flt32 "(a) full precision, θ = 1" 1 1.2
     panel bin1 "(b) binarized, θ = 1" 1 1.2
     panel bin50 "(c) binarized, θ = 50" 50 58
