@@ -66,7 +66,7 @@ void bwd_conv_full(float *full, const float *w, const float *b, const uint32_t *
     const conv_geom cg = {.in_c = g->in_c, .out_c = g->out_c, .k = g->k, .pad = g->pad,
                           .limh = ch, .limw = cw, .p = 1, .th = ch, .tw = cw};
     for (uint32_t e = 0; e < n_ev; e++)
-        conv_scatter(full, w, &cg, idx[e] / plane, idx[e] % plane / g->in_w, idx[e] % g->in_w, val ? val[e] : 1.0f);
+        conv_scatter_ref(full, w, &cg, idx[e] / plane, idx[e] % plane / g->in_w, idx[e] % g->in_w, val ? val[e] : 1.0f);
 }
 
 void bwd_conv_dw(float *dw, const float *dfull, const uint32_t *idx, const float *val, uint32_t n_ev,

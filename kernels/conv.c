@@ -1,5 +1,9 @@
-/* kernels/conv.c — event-driven convolution scatter (see conv.h). */
+/* kernels/conv.c — event-driven convolution and its backward twins (see conv.h). */
 #include "conv.h"
+
+#include <string.h>
+
+#include "simd.h"
 
 /* The valid kernel rows/columns are computed once per event, so the inner loops carry no
  * bounds checks: oy = y + pad − ky must lie in [0, lim) with lim the covered map height. */
@@ -11,30 +15,336 @@ static inline void krange(uint32_t y, uint32_t pad, uint32_t k, uint32_t lim, ui
     *hi = b >= a ? (uint32_t)b + 1 : (uint32_t)a;
 }
 
-uint32_t conv_scatter(float *acc, const float *w, const conv_geom *g, uint32_t ci, uint32_t y, uint32_t x, float v) {
+/* Targets t of an event at r = y + pad along one axis: q = r − t·p ∈ [0, kq), t ∈ [0, n). */
+static inline void trange(uint32_t r, uint32_t p, uint32_t kq, uint32_t n, uint32_t *lo, uint32_t *hi) {
+    const int a = (int)r - (int)kq + 1; /* smallest t·p */
+    *lo = a <= 0 ? 0 : ((uint32_t)a + p - 1) / p;
+    uint32_t h = r / p + 1;
+    *hi = h < n ? h : n;
+    if (*hi < *lo) *hi = *lo;
+}
+
+uint32_t conv_syn_ops(const conv_geom *g, uint32_t y, uint32_t x) {
+    uint32_t ky0, ky1, kx0, kx1;
+    krange(y, g->pad, g->k, g->limh, &ky0, &ky1);
+    krange(x, g->pad, g->k, g->limw, &kx0, &kx1);
+    return g->out_c * (ky1 - ky0) * (kx1 - kx0);
+}
+
+uint32_t conv_scatter_ref(float *acc, const float *w, const conv_geom *g, uint32_t ci, uint32_t y, uint32_t x, float v) {
     const uint32_t k = g->k, p = g->p, limh = g->limh, limw = g->limw, th = g->th, tw = g->tw;
     uint32_t ky0, ky1, kx0, kx1;
     krange(y, g->pad, k, limh, &ky0, &ky1);
     krange(x, g->pad, k, limw, &kx0, &kx1);
     if (ky0 >= ky1 || kx0 >= kx1) return 0;
-    const int vone = v == 1.0f;
     for (uint32_t co = 0; co < g->out_c; co++) {
         const float *wk = w + ((uint64_t)co * g->in_c + ci) * k * k;
         float *a = acc + (uint64_t)co * th * tw;
         for (uint32_t ky = ky0; ky < ky1; ky++) {
-            uint32_t oy = y + g->pad - ky;
-            const float *wr = wk + ky * k;
-            if (p == 1) {
-                float *ar = a + (uint64_t)oy * tw + (x + g->pad);
-                if (vone)
-                    for (uint32_t kx = kx0; kx < kx1; kx++) ar[-(int)kx] += wr[kx];
-                else
-                    for (uint32_t kx = kx0; kx < kx1; kx++) ar[-(int)kx] += v * wr[kx];
-            } else {
-                float *ar = a + (uint64_t)(oy / p) * tw;
-                for (uint32_t kx = kx0; kx < kx1; kx++) ar[(x + g->pad - kx) / p] += vone ? wr[kx] : v * wr[kx];
+            const uint32_t oy = y + g->pad - ky;
+            for (uint32_t kx = kx0; kx < kx1; kx++) {
+                const uint32_t ox = x + g->pad - kx;
+                a[(uint64_t)(oy / p) * tw + ox / p] += v * wk[ky * k + kx];
             }
         }
     }
     return g->out_c * (ky1 - ky0) * (kx1 - kx0);
+}
+
+void conv_pack(float *kpt, const float *w, const conv_geom *g) {
+    const uint32_t k = g->k, p = g->p, kq = conv_kq(g), C = g->out_c;
+    for (uint32_t ci = 0; ci < g->in_c; ci++)
+        for (uint32_t qy = 0; qy < kq; qy++)
+            for (uint32_t qx = 0; qx < kq; qx++) {
+                float *dst = kpt + (((uint64_t)ci * kq + qy) * kq + qx) * C;
+                const uint32_t ky0 = qy + 1 > p ? qy + 1 - p : 0, ky1 = qy < k - 1 ? qy : k - 1;
+                const uint32_t kx0 = qx + 1 > p ? qx + 1 - p : 0, kx1 = qx < k - 1 ? qx : k - 1;
+                for (uint32_t co = 0; co < C; co++) {
+                    const float *wk = w + ((uint64_t)co * g->in_c + ci) * k * k;
+                    float s = 0.0f;
+                    for (uint32_t ky = ky0; ky <= ky1; ky++)
+                        for (uint32_t kx = kx0; kx <= kx1; kx++) s += wk[ky * k + kx];
+                    dst[co] = s;
+                }
+            }
+}
+
+void conv_pack_backward(float *dw, const float *dkpt, const conv_geom *g) {
+    const uint32_t k = g->k, p = g->p, kq = conv_kq(g), C = g->out_c;
+    for (uint32_t co = 0; co < C; co++)
+        for (uint32_t ci = 0; ci < g->in_c; ci++) {
+            float *dk = dw + ((uint64_t)co * g->in_c + ci) * k * k;
+            for (uint32_t ky = 0; ky < k; ky++)
+                for (uint32_t kx = 0; kx < k; kx++) {
+                    float s = 0.0f;
+                    for (uint32_t qy = ky; qy < ky + p; qy++)
+                        for (uint32_t qx = kx; qx < kx + p; qx++)
+                            s += dkpt[(((uint64_t)ci * kq + qy) * kq + qx) * C + co];
+                    dk[ky * k + kx] += s;
+                }
+        }
+}
+
+void conv_plan_init(conv_plan *pl, conv_span *ys, conv_span *xs, const conv_geom *g) {
+    const uint32_t kq = conv_kq(g);
+    for (int axis = 0; axis < 2; axis++) {
+        const uint32_t n = axis ? g->in_w : g->in_h, nt = axis ? g->tw : g->th, lim = axis ? g->limw : g->limh;
+        conv_span *sp = axis ? xs : ys;
+        for (uint32_t i = 0; i < n; i++) {
+            const uint32_t r = i + g->pad;
+            uint32_t lo, hi, k0, k1;
+            trange(r, g->p, kq, nt, &lo, &hi);
+            krange(i, g->pad, g->k, lim, &k0, &k1);
+            sp[i] = (conv_span){.t0 = lo, .t1 = hi, .q0 = r - lo * g->p, .nk = k1 - k0};
+        }
+    }
+    pl->g = *g;
+    pl->ys = ys;
+    pl->xs = xs;
+    pl->m_hw = UINT64_MAX / ((uint64_t)g->in_h * g->in_w) + 1; /* wraps to 0 for a divisor of 1 */
+    pl->m_w = UINT64_MAX / g->in_w + 1;
+}
+
+typedef float v8f __attribute__((vector_size(32)));
+typedef float v8fu __attribute__((vector_size(32), aligned(4))); /* unaligned loads and stores */
+
+/* a[0..C) += s·b[0..C) (s = 1: a plain add); eight lanes at a time when C allows. */
+static inline __attribute__((always_inline)) void axpy(float *restrict a, const float *restrict b, float s, uint32_t C,
+                                                         int one) {
+    if ((C & 7) == 0) {
+        for (uint32_t c = 0; c < C; c += 8)
+            *(v8fu *)(a + c) += one ? *(const v8fu *)(b + c) : s * *(const v8fu *)(b + c);
+    } else {
+        for (uint32_t c = 0; c < C; c++) a[c] += one ? b[c] : s * b[c];
+    }
+}
+
+/* One event's footprint: target (ty, tx) of span (sy, sx) pairs big[(ty·tw + tx)·C] with
+ * small[(qy·kq + qx)·C]; fwd adds small into big, else big into small. */
+static inline __attribute__((always_inline)) void footprint(float *big, float *small, const conv_span *sy,
+                                                              const conv_span *sx, uint32_t C, uint32_t p, uint32_t kq,
+                                                              uint32_t tw, float v, int fwd) {
+    const int one = v == 1.0f;
+    uint32_t qy = sy->q0;
+    for (uint32_t ty = sy->t0; ty < sy->t1; ty++, qy -= p) {
+        uint32_t qx = sx->q0;
+        for (uint32_t tx = sx->t0; tx < sx->t1; tx++, qx -= p) {
+            float *bv = big + ((uint64_t)ty * tw + tx) * C, *sv = small + ((uint64_t)qy * kq + qx) * C;
+            if (fwd) {
+                if (one) axpy(bv, sv, 1.0f, C, 1);
+                else axpy(bv, sv, v, C, 0);
+            } else {
+                if (one) axpy(sv, bv, 1.0f, C, 1);
+                else axpy(sv, bv, v, C, 0);
+            }
+        }
+    }
+}
+
+/* All events of a step, the vector count per target fixed at compile time for the common
+ * channel counts (the footprint loops then unroll completely). */
+static inline __attribute__((always_inline)) uint64_t events(float *big, float *small, const conv_plan *pl,
+                                                               const uint32_t *idx, const float *val, uint32_t n,
+                                                               uint32_t C, int fwd) {
+    const conv_geom *g = &pl->g;
+    const uint32_t kq = conv_kq(g);
+    uint64_t ops = 0;
+    for (uint32_t e = 0; e < n; e++) {
+        uint32_t ci, y, x;
+        conv_decode(pl, idx[e], &ci, &y, &x);
+        const conv_span *sy = &pl->ys[y], *sx = &pl->xs[x];
+        ops += (uint64_t)C * sy->nk * sx->nk;
+        footprint(big, small + (uint64_t)ci * kq * kq * C, sy, sx, C, g->p, kq, g->tw, val ? val[e] : 1.0f, fwd);
+    }
+    return ops;
+}
+
+#define BY_CHANNELS(C, call)                                                                                       \
+    switch (C) {                                                                                                   \
+    case 8: return call(8);                                                                                        \
+    case 16: return call(16);                                                                                      \
+    case 32: return call(32);                                                                                      \
+    case 64: return call(64);                                                                                      \
+    default: return call(C);                                                                                       \
+    }
+
+KERNEL_CLONES
+uint64_t conv_scatter(float *acc, const float *kpt, const conv_plan *pl, const uint32_t *idx, const float *val,
+                      uint32_t n) {
+#define FWD(c) events(acc, (float *)kpt, pl, idx, val, n, c, 1)
+    BY_CHANNELS(pl->g.out_c, FWD)
+#undef FWD
+}
+
+KERNEL_CLONES
+void conv_scatter_backward(float *dkpt, const float *d, const conv_plan *pl, const uint32_t *idx, const float *val,
+                           uint32_t n) {
+#define BWD(c) (void)events((float *)d, dkpt, pl, idx, val, n, c, 0)
+    BY_CHANNELS(pl->g.out_c, BWD)
+#undef BWD
+}
+
+uint32_t conv_kmat_ld(const conv_geom *g) {
+    const uint32_t kq = conv_kq(g), n = kq * kq * g->in_c;
+    return (n + 7) & ~7u;
+}
+
+void conv_pack_kmat(float *kmat, const float *kpt, const conv_geom *g) {
+    const uint32_t kq = conv_kq(g), C = g->out_c, ld = conv_kmat_ld(g), n = kq * kq * g->in_c;
+    for (uint32_t co = 0; co < C; co++) {
+        float *row = kmat + (uint64_t)co * ld;
+        for (uint32_t ci = 0; ci < g->in_c; ci++)
+            for (uint32_t q = 0; q < kq * kq; q++) row[q * g->in_c + ci] = kpt[((uint64_t)ci * kq * kq + q) * C + co];
+        for (uint32_t j = n; j < ld; j++) row[j] = 0.0f;
+    }
+}
+
+/* Rows per block of the input-gradient product: each loaded kmat vector is used for R rows. */
+enum { GIN_R = 4 };
+
+uint32_t conv_gin_scratch(const conv_geom *g) { return GIN_R * conv_kmat_ld(g) + GIN_R * g->out_c + g->out_c; }
+
+/* out[r, :] = Σ_{c in cs} dv[c·R + r] · kmat[cs[c], :] for R rows, ld a multiple of 8. The
+ * accumulators of a 24-float column strip (3 vectors × R rows) stay in registers while the
+ * channels stream past; each kmat vector loaded serves all R rows. */
+static inline __attribute__((always_inline)) void gin_block(float *restrict out, const float *restrict kmat,
+                                                              const uint32_t *restrict cs, const float *restrict dv,
+                                                              uint32_t nc, uint32_t ld) {
+    uint32_t j = 0;
+    for (; j + 24 <= ld; j += 24) {
+        v8f a[GIN_R][3];
+        for (int r = 0; r < GIN_R; r++) a[r][0] = a[r][1] = a[r][2] = (v8f){0};
+        for (uint32_t c = 0; c < nc; c++) {
+            const float *m = kmat + (uint64_t)cs[c] * ld + j;
+            const v8f m0 = *(const v8fu *)m, m1 = *(const v8fu *)(m + 8), m2 = *(const v8fu *)(m + 16);
+            for (int r = 0; r < GIN_R; r++) {
+                const v8f b = (v8f){0} + dv[c * GIN_R + r];
+                a[r][0] += b * m0;
+                a[r][1] += b * m1;
+                a[r][2] += b * m2;
+            }
+        }
+        for (int r = 0; r < GIN_R; r++) {
+            float *o = out + (uint64_t)r * ld + j;
+            *(v8fu *)o = a[r][0];
+            *(v8fu *)(o + 8) = a[r][1];
+            *(v8fu *)(o + 16) = a[r][2];
+        }
+    }
+    for (; j < ld; j += 8) {
+        v8f a[GIN_R];
+        for (int r = 0; r < GIN_R; r++) a[r] = (v8f){0};
+        for (uint32_t c = 0; c < nc; c++) {
+            const v8f m0 = *(const v8fu *)(kmat + (uint64_t)cs[c] * ld + j);
+            for (int r = 0; r < GIN_R; r++) a[r] += ((v8f){0} + dv[c * GIN_R + r]) * m0;
+        }
+        for (int r = 0; r < GIN_R; r++) *(v8fu *)(out + (uint64_t)r * ld + j) = a[r];
+    }
+}
+
+KERNEL_CLONES
+void conv_gin_rows(float *restrict gin, const float *restrict d, const float *restrict kmat, const conv_geom *g,
+                   uint32_t n_rows, float *restrict scratch) {
+    const uint32_t C = g->out_c, ci_n = g->in_c, kq = conv_kq(g), ld = conv_kmat_ld(g), p = g->p;
+    const uint32_t tpos = g->th * g->tw, ih = g->in_h, iw = g->in_w;
+    float *out = scratch;                       /* [R, ld] */
+    float *dv = scratch + GIN_R * ld;           /* [C, R] the block's non-zero channels, row-interleaved */
+    uint32_t *cs = (uint32_t *)(dv + GIN_R * C); /* [C] their channel numbers */
+    for (uint32_t r0 = 0; r0 < n_rows; r0 += GIN_R) {
+        const uint32_t nr = n_rows - r0 < GIN_R ? n_rows - r0 : GIN_R;
+        uint32_t nc = 0;
+        for (uint32_t c = 0; c < C; c++) {
+            int any = 0;
+            for (uint32_t r = 0; r < GIN_R; r++) {
+                const float v = r < nr ? d[(uint64_t)(r0 + r) * C + c] : 0.0f;
+                dv[nc * GIN_R + r] = v;
+                any |= v != 0.0f;
+            }
+            if (any) cs[nc++] = c;
+        }
+        if (!nc) continue; /* every row of the block is zero */
+        gin_block(out, kmat, cs, dv, nc, ld);
+        /* col2im: the block's contributions into the input map */
+        for (uint32_t r = 0; r < nr; r++) {
+            const uint32_t row = r0 + r, step = row / tpos, pos = row % tpos, ty = pos / g->tw, tx = pos % g->tw;
+            float *gs = gin + (uint64_t)step * ih * iw * ci_n;
+            const float *o = out + (uint64_t)r * ld;
+            for (uint32_t qy = 0; qy < kq; qy++) {
+                const int yy = (int)(ty * p + qy) - (int)g->pad;
+                if (yy < 0 || yy >= (int)ih) continue;
+                for (uint32_t qx = 0; qx < kq; qx++) {
+                    const int xx = (int)(tx * p + qx) - (int)g->pad;
+                    if (xx < 0 || xx >= (int)iw) continue;
+                    float *restrict gd = gs + ((uint64_t)yy * iw + (uint32_t)xx) * ci_n;
+                    const float *restrict os = o + (qy * kq + qx) * ci_n;
+                    for (uint32_t ci = 0; ci < ci_n; ci++) gd[ci] += os[ci];
+                }
+            }
+        }
+    }
+}
+
+/* Σ a[i]·b[i] in eight interleaved partial sums (a float reduction the compiler may not
+ * reorder by itself), then the tail. */
+static inline __attribute__((always_inline)) float dot(const float *restrict a, const float *restrict b, uint32_t n) {
+    v8f s = {0};
+    uint32_t i = 0;
+    for (; i + 8 <= n; i += 8) s += *(const v8fu *)(a + i) * *(const v8fu *)(b + i);
+    float r = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+    for (; i < n; i++) r += a[i] * b[i];
+    return r;
+}
+
+KERNEL_CLONES
+void conv_gin_at(float *restrict gin, const float *restrict d, const float *restrict kpt, const conv_plan *pl,
+                 const uint32_t *restrict at, uint32_t n_at) {
+    const conv_geom *g = &pl->g;
+    const uint32_t C = g->out_c, p = g->p, kq = conv_kq(g), tw = g->tw;
+    for (uint32_t i = 0; i < n_at; i++) {
+        uint32_t ci, y, x;
+        conv_decode(pl, at[i], &ci, &y, &x);
+        const conv_span *sy = &pl->ys[y], *sx = &pl->xs[x];
+        const float *kc = kpt + (uint64_t)ci * kq * kq * C;
+        float s = 0.0f;
+        uint32_t qy = sy->q0;
+        for (uint32_t ty = sy->t0; ty < sy->t1; ty++, qy -= p) {
+            uint32_t qx = sx->q0;
+            for (uint32_t tx = sx->t0; tx < sx->t1; tx++, qx -= p)
+                s += dot(kc + ((uint64_t)qy * kq + qx) * C, d + ((uint64_t)ty * tw + tx) * C, C);
+        }
+        gin[at[i]] += s;
+    }
+}
+
+KERNEL_CLONES
+void transpose(float *restrict dst, const float *restrict src, uint32_t a, uint32_t b, float scale) {
+    /* 8x8 tiles keep both sides within a few cache lines. */
+    for (uint32_t i0 = 0; i0 < a; i0 += 8)
+        for (uint32_t j0 = 0; j0 < b; j0 += 8) {
+            const uint32_t i1 = i0 + 8 < a ? i0 + 8 : a, j1 = j0 + 8 < b ? j0 + 8 : b;
+            for (uint32_t j = j0; j < j1; j++)
+                for (uint32_t i = i0; i < i1; i++)
+                    dst[(uint64_t)j * a + i] = scale == 1.0f ? src[(uint64_t)i * b + j] : src[(uint64_t)i * b + j] * scale;
+        }
+}
+
+KERNEL_CLONES
+void pool_max_cl(float *restrict acc, float *restrict cl, uint32_t C, uint32_t oh, uint32_t ow, uint32_t p) {
+    const uint32_t lw = ow * p;
+    float m[64];
+    for (uint32_t py = 0; py < oh; py++)
+        for (uint32_t px = 0; px < ow; px++)
+            for (uint32_t c0 = 0; c0 < C; c0 += 64) {
+                const uint32_t nc = C - c0 < 64 ? C - c0 : 64;
+                for (uint32_t c = 0; c < nc; c++) m[c] = -__builtin_inff();
+                for (uint32_t dy = 0; dy < p; dy++)
+                    for (uint32_t dx = 0; dx < p; dx++) {
+                        float *restrict w = cl + ((uint64_t)(py * p + dy) * lw + px * p + dx) * C + c0;
+                        for (uint32_t c = 0; c < nc; c++) {
+                            m[c] = w[c] > m[c] ? w[c] : m[c];
+                            w[c] = 0.0f;
+                        }
+                    }
+                for (uint32_t c = 0; c < nc; c++) acc[((uint64_t)(c0 + c) * oh + py) * ow + px] = m[c];
+            }
 }

@@ -25,8 +25,11 @@
 
 typedef struct bwd bwd; /* opaque workspace */
 
+/* Binds n (read, never written): conv layers' kernels are packed for the fast kernels here,
+ * and again by bwd_refresh after the weights changed (an optimizer step). */
 bwd *bwd_create(const net *n, uint32_t T_max, int *err);
 void bwd_free(bwd *b); /* NULL is fine */
+void bwd_refresh(bwd *b);
 
 typedef struct {
     surrogate sg;          /* the same surrogate for every layer */
@@ -44,5 +47,12 @@ typedef struct {
  * 0, or EVSNN_EINVAL when res lacks the recorded membranes or T exceeds the workspace. */
 int bwd_sample(bwd *b, const net *n, const bwd_cfg *c, const sim_input *in, const sim_result *res,
                const float *g_s, const float *g_u, float *grads, float **dmem);
+
+/* One layer of the same, for layer-at-a-time execution over a batch: reads dL/d(output of
+ * layer l) gout [T, n_out] (NULL: none) and, for the last layer, g_u; writes dL/d(input)
+ * into gin [T, n_in] (overwritten; NULL or l = 0: not computed); accumulates into grads;
+ * dmem [T, n_out] (or NULL) as above. bwd_sample runs l = L−1 .. 0 with its own buffers. */
+int bwd_layer(bwd *b, const net *n, const bwd_cfg *c, const sim_input *in, const sim_result *res, uint32_t l,
+              const float *gout, const float *g_u, float *gin, float *grads, float *dmem);
 
 #endif

@@ -25,15 +25,20 @@ typedef struct {
     float *bias_n;        /* [n_out] effective bias per neuron (sum pooling: p²·b), or NULL */
     int32_t *first_cross; /* [out_c] first step a resting neuron fires on bias alone, or -1 */
     float scale;          /* current scale: 1/p² for average pooling of currents, else 1 */
+    conv_geom g;          /* conv: geometry of the channels-last scatter (kernels/conv.h) */
+    conv_plan pl;         /* conv: its per-axis spans */
+    conv_span *spans;     /* [in_h + in_w] */
+    float *kpt;           /* conv: packed kernel [in_c, kq, kq, out_c] (the model keeps PyTorch's layout) */
 } layer_rt;
 
 struct sim {
     const net *n;
-    uint32_t T_max, max_n, max_conv;
+    uint32_t T_max, max_n, max_cl;
     layer_rt *rt;          /* [n_layers] */
     float *u;              /* [max_n] membranes */
     float *acc;            /* [max_n] input currents of the current step (zero between steps) */
-    float *cacc;           /* [max_conv] full-resolution conv currents (max pooling of currents) */
+    float *cl;             /* [max_cl] conv currents, channels-last target map [th, tw, out_c]
+                            * (zero between steps); max pooling: the full-resolution cover */
     float *scur;           /* [max_n] static input currents of layer 0 */
     int32_t *last;         /* [max_n] step of the last update (-1: at rest before step 0) */
     int32_t *sched;        /* [max_n] step the neuron is due (-1: none) */
@@ -73,15 +78,15 @@ float sim_dropout_scale(uint64_t seed, uint32_t layer, uint32_t t, uint32_t i, f
 
 void sim_set_conv_policy(sim *s, int policy) { s->conv_policy = policy; }
 
-/* Geometry for conv_scatter: into the pooled map (average/sum pooling of currents), or the
- * full conv map (no pooling; max pooling, whose windows are reduced afterwards) limited to
- * the positions the pooled map covers. */
-static conv_geom geom_of(const net_layer *L) {
-    conv_geom g = {.in_c = L->in_c, .out_c = L->out_c, .k = L->k, .pad = L->pad, .p = 1, .th = L->conv_h,
-                   .tw = L->conv_w, .limh = L->conv_h, .limw = L->conv_w};
+/* Geometry of the channels-last scatter: into the pooled map (average/sum pooling of
+ * currents), or at full resolution (no pooling; max pooling, whose windows are reduced
+ * afterwards) limited to the positions the pooled map covers. */
+conv_geom sim_conv_geom(const net_layer *L) {
+    conv_geom g = {.in_c = L->in_c, .out_c = L->out_c, .k = L->k, .pad = L->pad, .in_h = L->in_h, .in_w = L->in_w,
+                   .p = 1, .th = L->conv_h, .tw = L->conv_w, .limh = L->conv_h, .limw = L->conv_w};
     if (L->pool != POOL_NONE) {
-        g.limh = L->out_h * L->pool_k;
-        g.limw = L->out_w * L->pool_k;
+        g.limh = g.th = L->out_h * L->pool_k;
+        g.limw = g.tw = L->out_w * L->pool_k;
     }
     if (L->pool == POOL_AVG || L->pool == POOL_SUM) {
         g.p = L->pool_k;
@@ -91,20 +96,31 @@ static conv_geom geom_of(const net_layer *L) {
     return g;
 }
 
-/* Max pooling of currents: acc[j] = max of j's window of the full map (positions without
- * input hold 0), clearing the window. full: [out_c, ch, cw]  acc: [out_c, oh, ow] */
-static inline void max_window(float *acc, float *full, const net_layer *L, uint32_t j) {
-    const uint32_t p = L->pool_k, oh = L->out_h, ow = L->out_w, ch = L->conv_h, cw = L->conv_w;
-    uint32_t co = j / (oh * ow), py = (j / ow) % oh, px = j % ow;
+/* Max pooling of currents for one neuron j: acc[j] = max of j's window of the channels-last
+ * full map (positions without input hold 0; the first maximum in row-major order, as the
+ * comparisons run), clearing the window. cl: [limh, limw, out_c]  acc: [out_c, oh, ow] */
+static inline void max_window(float *acc, float *cl, const net_layer *L, uint32_t j) {
+    const uint32_t p = L->pool_k, oh = L->out_h, ow = L->out_w, C = L->out_c, lw = ow * p;
+    const uint32_t co = j / (oh * ow), py = (j / ow) % oh, px = j % ow;
     float m = -INFINITY;
     for (uint32_t dy = 0; dy < p; dy++)
         for (uint32_t dx = 0; dx < p; dx++) {
-            float *c = &full[((size_t)co * ch + py * p + dy) * cw + px * p + dx];
+            float *c = &cl[((size_t)(py * p + dy) * lw + px * p + dx) * C + co];
             if (*c > m) m = *c;
             *c = 0.0f;
         }
     acc[j] = m;
-    (void)ch;
+}
+
+/* The conv currents of a step (all of the target map) into acc [n_out] in neuron order,
+ * clearing cl: the window maxima, or a transpose from channels-last. */
+static void conv_gather(float *acc, float *cl, const net_layer *L, const conv_geom *g) {
+    if (L->pool == POOL_MAX) {
+        pool_max_cl(acc, cl, L->out_c, L->out_h, L->out_w, L->pool_k);
+    } else {
+        transpose(acc, cl, g->th * g->tw, L->out_c, 1.0f);
+        memset(cl, 0, (size_t)L->n_out * sizeof *cl);
+    }
 }
 
 static inline float drift(const layer_rt *rt, float u, float b, uint32_t d) {
@@ -114,6 +130,8 @@ static inline float drift(const layer_rt *rt, float u, float b, uint32_t d) {
 }
 
 static void rt_free(layer_rt *rt) {
+    free(rt->kpt);
+    free(rt->spans);
     free(rt->P);
     free(rt->S);
     free(rt->bias_n);
@@ -125,7 +143,7 @@ void sim_free(sim *s) {
     if (s->rt)
         for (uint32_t l = 0; l < s->n->n_layers; l++) rt_free(&s->rt[l]);
     free(s->rt);
-    free(s->u); free(s->acc); free(s->cacc); free(s->scur);
+    free(s->u); free(s->acc); free(s->cl); free(s->scur);
     free(s->last); free(s->sched); free(s->mark); free(s->touched); free(s->ids);
     free(s->spk); free(s->fired); free(s->drop);
     evq_deinit(&s->q);
@@ -137,6 +155,7 @@ void sim_free(sim *s) {
 static void rt_fill(layer_rt *rt, const net_layer *L, uint32_t T_max) {
     rt->scale = 1.0f;
     if (L->kind == NET_POOL) return;
+    if (rt->kpt) conv_pack(rt->kpt, L->w, &rt->g);
     /* Tables in double, rounded once: exact whenever β^d and Σβ^k are representable. */
     double p = 1.0, s = 0.0, beta = L->nc.beta;
     for (uint32_t d = 0; d <= T_max; d++) {
@@ -171,6 +190,13 @@ static int rt_build(layer_rt *rt, const net_layer *L, uint32_t T_max) {
     rt->S = malloc(((size_t)T_max + 1) * sizeof *rt->S);
     rt->first_cross = malloc((size_t)L->out_c * sizeof *rt->first_cross);
     if (!rt->P || !rt->S || !rt->first_cross) return EVSNN_ENOMEM;
+    if (L->kind == NET_CONV) {
+        rt->g = sim_conv_geom(L);
+        const uint32_t kq = conv_kq(&rt->g);
+        if (!(rt->kpt = malloc((size_t)L->in_c * kq * kq * L->out_c * sizeof *rt->kpt))) return EVSNN_ENOMEM;
+        if (!(rt->spans = malloc(((size_t)L->in_h + L->in_w) * sizeof *rt->spans))) return EVSNN_ENOMEM;
+        conv_plan_init(&rt->pl, rt->spans, rt->spans + L->in_h, &rt->g);
+    }
     if (L->b && !(rt->bias_n = malloc((size_t)L->n_out * sizeof *rt->bias_n))) return EVSNN_ENOMEM;
     rt_fill(rt, L, T_max);
     return 0;
@@ -191,14 +217,16 @@ sim *sim_create(const net *n, uint32_t T_max, int *err) {
     for (uint32_t l = 0; l < n->n_layers; l++) {
         const net_layer *L = &n->layers[l];
         if (L->n_out > s->max_n) s->max_n = L->n_out;
-        if (L->kind == NET_CONV && L->pool == POOL_MAX && L->out_c * L->conv_h * L->conv_w > s->max_conv)
-            s->max_conv = L->out_c * L->conv_h * L->conv_w;
+        if (L->kind == NET_CONV) {
+            const conv_geom g = sim_conv_geom(L);
+            if (g.th * g.tw * L->out_c > s->max_cl) s->max_cl = g.th * g.tw * L->out_c;
+        }
         if (rt_build(&s->rt[l], L, T_max)) goto nomem;
     }
     size_t m = s->max_n;
     s->u = malloc(m * sizeof *s->u);
     s->acc = calloc(m, sizeof *s->acc);
-    s->cacc = calloc(s->max_conv ? s->max_conv : 1, sizeof *s->cacc);
+    s->cl = calloc(s->max_cl ? s->max_cl : 1, sizeof *s->cl);
     s->scur = malloc(m * sizeof *s->scur);
     s->last = malloc(m * sizeof *s->last);
     s->sched = malloc(m * sizeof *s->sched);
@@ -207,7 +235,7 @@ sim *sim_create(const net *n, uint32_t T_max, int *err) {
     s->ids = malloc(m * sizeof *s->ids);
     s->spk = malloc(m);
     s->fired = malloc(m);
-    if (!s->u || !s->acc || !s->cacc || !s->scur || !s->last || !s->sched || !s->mark || !s->touched ||
+    if (!s->u || !s->acc || !s->cl || !s->scur || !s->last || !s->sched || !s->mark || !s->touched ||
         !s->ids || !s->spk || !s->fired)
         goto nomem;
     if ((*err = evq_init(&s->q, T_max))) { sim_free(s); return NULL; }
@@ -292,26 +320,16 @@ static int32_t next_due(const layer_rt *rt, const neuron_cfg *nc, float u, float
 
 /* Static input (direct coding): layer 0's currents, computed once per sample (step 1).
  * scur: [n_out] (before scale and bias; for max pooling the window maximum). */
-static uint64_t static_currents(sim *s, const net_layer *L, const float *x) {
+static uint64_t static_currents(sim *s, const net_layer *L, const layer_rt *rt, const float *x) {
     uint64_t syn = 0;
     if (L->kind == NET_DENSE) {
         matvec_dense(s->scur, L->w, x, L->n_in, L->n_out);
         for (uint32_t i = 0; i < L->n_in; i++) syn += x[i] != 0.0f;
         return syn * L->n_out;
     }
-    /* conv: full-resolution map (no pooling / max pooling) or the pooled map directly */
-    conv_geom g = geom_of(L);
-    size_t nconv = (size_t)L->out_c * L->conv_h * L->conv_w;
-    float *full = calloc(nconv, sizeof *full);
-    if (!full) return UINT64_MAX;
-    const uint32_t hw = L->in_h * L->in_w;
     for (uint32_t id = 0; id < L->n_in; id++)
-        if (x[id] != 0.0f) syn += conv_scatter(full, L->w, &g, id / hw, (id / L->in_w) % L->in_h, id % L->in_w, x[id]);
-    if (L->pool == POOL_MAX)
-        for (uint32_t j = 0; j < L->n_out; j++) max_window(s->scur, full, L, j);
-    else
-        memcpy(s->scur, full, (size_t)L->n_out * sizeof *full);
-    free(full);
+        if (x[id] != 0.0f) syn += conv_scatter(s->cl, rt->kpt, &rt->pl, &id, &x[id], 1);
+    conv_gather(s->scur, s->cl, L, &rt->g);
     return syn;
 }
 
@@ -338,9 +356,8 @@ static int run_spiking(sim *s, uint32_t l, const spk_train *in, const float *sta
     const int reset = (int)nc->reset, cmp = (int)nc->cmp;
     float *u = s->u, *acc = s->acc;
     int32_t *last = s->last, *sched = s->sched;
-    const conv_geom geom = L->kind == NET_CONV ? geom_of(L) : (conv_geom){0};
+    const conv_geom *geom = &rt->g;
     const uint64_t fan = L->kind == NET_CONV ? (uint64_t)L->out_c * L->k * L->k : n;
-    const uint32_t ihw = L->in_h * L->in_w;
     const float pdrop = dseed && s->drop ? s->drop[l] : 0.0f; /* > 0: dropout on this layer's currents */
 
     /* 0. Sample start: every neuron at rest at step −1; bias-driven first crossings from the
@@ -364,7 +381,7 @@ static int run_spiking(sim *s, uint32_t l, const spk_train *in, const float *sta
 
     /* 1. Static input: currents computed once. */
     if (static_x) {
-        uint64_t syn = static_currents(s, L, static_x);
+        uint64_t syn = static_currents(s, L, rt, static_x);
         if (syn == UINT64_MAX) return evsnn_seterr(EVSNN_ENOMEM, "engine: no memory");
         st->syn_events += syn;
     }
@@ -398,15 +415,8 @@ static int run_spiking(sim *s, uint32_t l, const spk_train *in, const float *sta
                 cur = acc;
                 acc_dirty = 1;
             } else {
-                if (acc_dirty) memset(acc, 0, n * sizeof *acc);
-                float *tgt = L->pool == POOL_MAX ? s->cacc : acc;
-                for (uint32_t e = 0; e < nev; e++) {
-                    uint32_t id = ev[e];
-                    st->syn_events += conv_scatter(tgt, L->w, &geom, id / ihw, (id / L->in_w) % L->in_h, id % L->in_w,
-                                                   evv ? evv[e] : 1.0f);
-                }
-                if (L->pool == POOL_MAX)
-                    for (uint32_t j = 0; j < n; j++) max_window(acc, s->cacc, L, j);
+                st->syn_events += conv_scatter(s->cl, rt->kpt, &rt->pl, ev, evv, nev);
+                conv_gather(acc, s->cl, L, geom); /* overwrites every neuron's current */
                 cur = acc;
                 acc_dirty = 1;
             }
@@ -462,31 +472,36 @@ static int run_spiking(sim *s, uint32_t l, const spk_train *in, const float *sta
             }
             uint32_t nt = 0;
             const uint32_t stamp = t + 1;
-            /* 3. Scatter the input events into the currents of the neurons they reach. */
+            /* 3. Scatter the input events into the channels-last currents and mark the
+             *    neurons they reach (every channel of each target position). */
             if (L->kind == NET_CONV && nev) {
-                float *tgt = L->pool == POOL_MAX ? s->cacc : acc;
-                const uint32_t p = L->pool_k ? L->pool_k : 1, th = L->out_h, tw = L->out_w;
+                const uint32_t C = L->out_c, tw = L->out_w, thw = L->out_h * L->out_w;
+                const uint32_t pk = L->pool == POOL_MAX ? L->pool_k : 1; /* full-res rows per neuron row */
                 for (uint32_t e = 0; e < nev; e++) {
-                    uint32_t id = ev[e], y = (id / L->in_w) % L->in_h, x = id % L->in_w;
-                    uint32_t got = conv_scatter(tgt, L->w, &geom, id / ihw, y, x, evv ? evv[e] : 1.0f);
+                    const uint64_t got = conv_scatter(s->cl, rt->kpt, &rt->pl, ev + e, evv ? evv + e : NULL, 1);
                     if (!got) continue;
                     st->syn_events += got;
-                    /* Mark the footprint's neurons: conv rows y+pad−k+1 .. y+pad within the
-                     * used extent, divided by the pooling window. */
-                    int y0 = (int)y + (int)L->pad - (int)L->k + 1, x0 = (int)x + (int)L->pad - (int)L->k + 1;
-                    uint32_t ylo = y0 < 0 ? 0 : (uint32_t)y0, xlo = x0 < 0 ? 0 : (uint32_t)x0;
-                    uint32_t yhi = y + L->pad, xhi = x + L->pad;
-                    if (yhi >= geom.limh) yhi = geom.limh - 1;
-                    if (xhi >= geom.limw) xhi = geom.limw - 1;
-                    for (uint32_t co = 0; co < L->out_c; co++)
-                        for (uint32_t ty = ylo / p; ty <= yhi / p; ty++)
-                            for (uint32_t tx = xlo / p; tx <= xhi / p; tx++) {
-                                uint32_t j = (co * th + ty) * tw + tx;
+                    /* The targets reached (the scatter's own spans), in neuron rows and columns. */
+                    uint32_t ci, y, x;
+                    conv_decode(&rt->pl, ev[e], &ci, &y, &x);
+                    const conv_span *sy = &rt->pl.ys[y], *sx = &rt->pl.xs[x];
+                    for (uint32_t ty = sy->t0 / pk; ty <= (sy->t1 - 1) / pk; ty++)
+                        for (uint32_t tx = sx->t0 / pk; tx <= (sx->t1 - 1) / pk; tx++)
+                            for (uint32_t co = 0; co < C; co++) {
+                                uint32_t j = co * thw + ty * tw + tx;
                                 if (s->mark[j] != stamp) { s->mark[j] = stamp; s->touched[nt++] = j; }
                             }
                 }
-                if (L->pool == POOL_MAX)
-                    for (uint32_t q = 0; q < nt; q++) max_window(acc, s->cacc, L, s->touched[q]);
+                /* Their currents into acc (neuron order), clearing cl. */
+                for (uint32_t q = 0; q < nt; q++) {
+                    const uint32_t j = s->touched[q];
+                    if (L->pool == POOL_MAX) max_window(acc, s->cl, L, j);
+                    else {
+                        float *c = &s->cl[(size_t)(j % thw) * C + j / thw];
+                        acc[j] = *c;
+                        *c = 0.0f;
+                    }
+                }
             }
             /* 4. Neurons due from the calendar (pending resets, bias-driven crossings). */
             uint32_t ndue;
@@ -573,26 +588,32 @@ static int run_pool(sim *s, uint32_t l, const spk_train *in, uint32_t T, spk_tra
     return 0;
 }
 
-int sim_run(sim *s, const sim_input *in, sim_result *res) {
+int sim_run_layer(sim *s, const sim_input *in, sim_result *res, uint32_t l) {
     const net *n = s->n;
     int rc = sim_check_input(n, in);
     if (rc) return rc;
     if (in->T > s->T_max) return evsnn_seterr(EVSNN_EINVAL, "engine: %u steps exceed the workspace's %u", in->T, s->T_max);
     if (res->T != in->T || res->n_layers != n->n_layers)
         return evsnn_seterr(EVSNN_EINVAL, "engine: result prepared for %u steps, input has %u", res->T, in->T);
-    for (uint32_t l = 0; l < n->n_layers; l++) {
-        const net_layer *L = &n->layers[l];
-        const spk_train *lin = l == 0 ? in->train : &res->out[l - 1];
-        const float *sx = l == 0 && !in->train ? in->static_x : NULL;
-        spk_clear(&res->out[l]);
-        layer_stats *st = &res->st[l];
-        memset(st, 0, sizeof *st);
-        st->n = L->n_out;
-        st->T = in->T;
-        rc = L->kind == NET_POOL ? run_pool(s, l, lin, in->T, &res->out[l], st)
-                                 : run_spiking(s, l, lin, sx, in->T, &res->out[l], st, res->mem[l], in->dropout_seed);
+    if (l >= n->n_layers) return evsnn_seterr(EVSNN_EINVAL, "engine: layer %u of %u", l, n->n_layers);
+    const net_layer *L = &n->layers[l];
+    const spk_train *lin = l == 0 ? in->train : &res->out[l - 1];
+    const float *sx = l == 0 && !in->train ? in->static_x : NULL;
+    spk_clear(&res->out[l]);
+    layer_stats *st = &res->st[l];
+    memset(st, 0, sizeof *st);
+    st->n = L->n_out;
+    st->T = in->T;
+    rc = L->kind == NET_POOL ? run_pool(s, l, lin, in->T, &res->out[l], st)
+                             : run_spiking(s, l, lin, sx, in->T, &res->out[l], st, res->mem[l], in->dropout_seed);
+    if (rc) return rc;
+    return spk_close(&res->out[l], 0);
+}
+
+int sim_run(sim *s, const sim_input *in, sim_result *res) {
+    for (uint32_t l = 0; l < s->n->n_layers; l++) {
+        int rc = sim_run_layer(s, in, res, l);
         if (rc) return rc;
-        if ((rc = spk_close(&res->out[l], 0))) return rc;
     }
     return 0;
 }

@@ -87,11 +87,14 @@ static void update_centres(trainer *tr) {
 }
 
 /* The engine's workspace caches per-layer constants derived from the biases and θ (bias
- * gains, first bias-driven crossings), so after parameters or thresholds change they are
- * recomputed in place (O(n_out + out_c·T) per layer). */
+ * gains, first bias-driven crossings) and both workspaces hold the conv kernels packed for
+ * the fast kernels, so after parameters or thresholds change these are recomputed in place
+ * (O(n_out + out_c·T + kernel size) per layer). */
 static int refresh_sims(trainer *tr) {
-    for (uint32_t i = 0; tr->sl && i < tr->n_slots; i++)
+    for (uint32_t i = 0; tr->sl && i < tr->n_slots; i++) {
         if (tr->sl[i].s) sim_refresh(tr->sl[i].s);
+        if (tr->sl[i].b) bwd_refresh(tr->sl[i].b);
+    }
     return 0;
 }
 
