@@ -184,104 +184,121 @@ void conv_scatter_backward(float *dkpt, const float *d, const conv_plan *pl, con
 #undef BWD
 }
 
-uint32_t conv_kmat_ld(const conv_geom *g) {
-    const uint32_t kq = conv_kq(g), n = kq * kq * g->in_c;
-    return (n + 7) & ~7u;
+void conv_pack_panels(float *wpan, const float *w, const conv_geom *g) {
+    const uint32_t k = g->k, C = g->out_c, ic = g->in_c;
+    for (uint32_t q = 0; q < k * k; q++)
+        for (uint32_t co = 0; co < C; co++)
+            for (uint32_t ci = 0; ci < ic; ci++)
+                wpan[((uint64_t)q * C + co) * ic + ci] = w[((uint64_t)co * ic + ci) * k * k + q];
 }
 
-void conv_pack_kmat(float *kmat, const float *kpt, const conv_geom *g) {
-    const uint32_t kq = conv_kq(g), C = g->out_c, ld = conv_kmat_ld(g), n = kq * kq * g->in_c;
-    for (uint32_t co = 0; co < C; co++) {
-        float *row = kmat + (uint64_t)co * ld;
-        for (uint32_t ci = 0; ci < g->in_c; ci++)
-            for (uint32_t q = 0; q < kq * kq; q++) row[q * g->in_c + ci] = kpt[((uint64_t)ci * kq * kq + q) * C + co];
-        for (uint32_t j = n; j < ld; j++) row[j] = 0.0f;
-    }
+static inline uint32_t zdim(const conv_geom *g, uint32_t n) { return n + g->p - 1; }
+
+uint64_t conv_gin_scratch(const conv_geom *g, uint32_t steps) {
+    /* z [steps, in_h + p − 1, in_w + p − 1, in_c], then three words per row */
+    return (uint64_t)steps * zdim(g, g->in_h) * zdim(g, g->in_w) * g->in_c + 3ull * steps * g->th * g->tw;
 }
 
-/* Rows per block of the input-gradient product: each loaded kmat vector is used for R rows. */
-enum { GIN_R = 4 };
+/* Rows per block of the input-gradient product: each loaded panel vector serves R rows. */
+enum { GIN_R = 6 };
 
-uint32_t conv_gin_scratch(const conv_geom *g) { return GIN_R * conv_kmat_ld(g) + GIN_R * g->out_c + g->out_c; }
-
-/* out[r, :] = Σ_{c in cs} dv[c·R + r] · kmat[cs[c], :] for R rows, ld a multiple of 8. The
- * accumulators of a 24-float column strip (3 vectors × R rows) stay in registers while the
- * channels stream past; each kmat vector loaded serves all R rows. */
-static inline __attribute__((always_inline)) void gin_block(float *restrict out, const float *restrict kmat,
-                                                              const uint32_t *restrict cs, const float *restrict dv,
-                                                              uint32_t nc, uint32_t ld) {
+/* z rows dst[r][0..ic) += Σ_co d[row_r, co] · P[co, 0..ic) for R rows, 16 columns (two
+ * vectors) at a time: 2R accumulators stay in registers while the channels stream past. */
+static inline __attribute__((always_inline)) void gin_block(float *const *dst, const float *const *dr,
+                                                              const float *restrict P, uint32_t C, uint32_t ic,
+                                                              const int R) {
     uint32_t j = 0;
-    for (; j + 24 <= ld; j += 24) {
-        v8f a[GIN_R][3];
-        for (int r = 0; r < GIN_R; r++) a[r][0] = a[r][1] = a[r][2] = (v8f){0};
-        for (uint32_t c = 0; c < nc; c++) {
-            const float *m = kmat + (uint64_t)cs[c] * ld + j;
-            const v8f m0 = *(const v8fu *)m, m1 = *(const v8fu *)(m + 8), m2 = *(const v8fu *)(m + 16);
-            for (int r = 0; r < GIN_R; r++) {
-                const v8f b = (v8f){0} + dv[c * GIN_R + r];
-                a[r][0] += b * m0;
-                a[r][1] += b * m1;
-                a[r][2] += b * m2;
+    for (; j + 16 <= ic; j += 16) {
+        v8f a0[GIN_R], a1[GIN_R];
+        for (int r = 0; r < R; r++) a0[r] = a1[r] = (v8f){0};
+        for (uint32_t co = 0; co < C; co++) {
+            const float *m = P + (uint64_t)co * ic + j;
+            const v8f m0 = *(const v8fu *)m, m1 = *(const v8fu *)(m + 8);
+            for (int r = 0; r < R; r++) {
+                const v8f b = (v8f){0} + dr[r][co];
+                a0[r] += b * m0;
+                a1[r] += b * m1;
             }
         }
-        for (int r = 0; r < GIN_R; r++) {
-            float *o = out + (uint64_t)r * ld + j;
-            *(v8fu *)o = a[r][0];
-            *(v8fu *)(o + 8) = a[r][1];
-            *(v8fu *)(o + 16) = a[r][2];
+        for (int r = 0; r < R; r++) {
+            *(v8fu *)(dst[r] + j) += a0[r];
+            *(v8fu *)(dst[r] + j + 8) += a1[r];
         }
     }
-    for (; j < ld; j += 8) {
-        v8f a[GIN_R];
-        for (int r = 0; r < GIN_R; r++) a[r] = (v8f){0};
-        for (uint32_t c = 0; c < nc; c++) {
-            const v8f m0 = *(const v8fu *)(kmat + (uint64_t)cs[c] * ld + j);
-            for (int r = 0; r < GIN_R; r++) a[r] += ((v8f){0} + dv[c * GIN_R + r]) * m0;
+    if (j < ic) { /* ic ≡ 8 (mod 16) */
+        v8f a0[GIN_R];
+        for (int r = 0; r < R; r++) a0[r] = (v8f){0};
+        for (uint32_t co = 0; co < C; co++) {
+            const v8f m0 = *(const v8fu *)(P + (uint64_t)co * ic + j);
+            for (int r = 0; r < R; r++) a0[r] += ((v8f){0} + dr[r][co]) * m0;
         }
-        for (int r = 0; r < GIN_R; r++) *(v8fu *)(out + (uint64_t)r * ld + j) = a[r];
+        for (int r = 0; r < R; r++) *(v8fu *)(dst[r] + j) += a0[r];
     }
+}
+
+static void gin_block_any(float *const *dst, const float *const *dr, const float *P, uint32_t C, uint32_t ic, int R) {
+    if (ic % 8 == 0) {
+        switch (R) {
+        case 6: gin_block(dst, dr, P, C, ic, 6); return;
+        case 5: gin_block(dst, dr, P, C, ic, 5); return;
+        case 4: gin_block(dst, dr, P, C, ic, 4); return;
+        case 3: gin_block(dst, dr, P, C, ic, 3); return;
+        case 2: gin_block(dst, dr, P, C, ic, 2); return;
+        default: gin_block(dst, dr, P, C, ic, 1); return;
+        }
+    }
+    for (int r = 0; r < R; r++)
+        for (uint32_t co = 0; co < C; co++) {
+            const float v = dr[r][co];
+            for (uint32_t ci = 0; ci < ic; ci++) dst[r][ci] += v * P[(uint64_t)co * ic + ci];
+        }
 }
 
 KERNEL_CLONES
-void conv_gin_rows(float *restrict gin, const float *restrict d, const float *restrict kmat, const conv_geom *g,
-                   uint32_t n_rows, float *restrict scratch) {
-    const uint32_t C = g->out_c, ci_n = g->in_c, kq = conv_kq(g), ld = conv_kmat_ld(g), p = g->p;
-    const uint32_t tpos = g->th * g->tw, ih = g->in_h, iw = g->in_w;
-    float *out = scratch;                       /* [R, ld] */
-    float *dv = scratch + GIN_R * ld;           /* [C, R] the block's non-zero channels, row-interleaved */
-    uint32_t *cs = (uint32_t *)(dv + GIN_R * C); /* [C] their channel numbers */
-    for (uint32_t r0 = 0; r0 < n_rows; r0 += GIN_R) {
-        const uint32_t nr = n_rows - r0 < GIN_R ? n_rows - r0 : GIN_R;
-        uint32_t nc = 0;
-        for (uint32_t c = 0; c < C; c++) {
-            int any = 0;
-            for (uint32_t r = 0; r < GIN_R; r++) {
-                const float v = r < nr ? d[(uint64_t)(r0 + r) * C + c] : 0.0f;
-                dv[nc * GIN_R + r] = v;
-                any |= v != 0.0f;
-            }
-            if (any) cs[nc++] = c;
-        }
-        if (!nc) continue; /* every row of the block is zero */
-        gin_block(out, kmat, cs, dv, nc, ld);
-        /* col2im: the block's contributions into the input map */
-        for (uint32_t r = 0; r < nr; r++) {
-            const uint32_t row = r0 + r, step = row / tpos, pos = row % tpos, ty = pos / g->tw, tx = pos % g->tw;
-            float *gs = gin + (uint64_t)step * ih * iw * ci_n;
-            const float *o = out + (uint64_t)r * ld;
-            for (uint32_t qy = 0; qy < kq; qy++) {
-                const int yy = (int)(ty * p + qy) - (int)g->pad;
-                if (yy < 0 || yy >= (int)ih) continue;
-                for (uint32_t qx = 0; qx < kq; qx++) {
-                    const int xx = (int)(tx * p + qx) - (int)g->pad;
-                    if (xx < 0 || xx >= (int)iw) continue;
-                    float *restrict gd = gs + ((uint64_t)yy * iw + (uint32_t)xx) * ci_n;
-                    const float *restrict os = o + (qy * kq + qx) * ci_n;
-                    for (uint32_t ci = 0; ci < ci_n; ci++) gd[ci] += os[ci];
+void conv_gin_rows(float *restrict gin, const float *restrict d, const float *restrict wpan, const conv_geom *g,
+                   const uint32_t *restrict rows, uint32_t n, uint32_t steps, float *restrict scratch) {
+    const uint32_t k = g->k, p = g->p, C = g->out_c, ic = g->in_c, ih = g->in_h, iw = g->in_w;
+    const uint32_t zh = zdim(g, ih), zw = zdim(g, iw), tpos = g->th * g->tw;
+    float *z = scratch;
+    uint32_t *rt = (uint32_t *)(scratch + (uint64_t)steps * zh * zw * ic), *ry = rt + n, *rx = ry + n;
+    memset(z, 0, (uint64_t)steps * zh * zw * ic * sizeof *z);
+    /* Row r = (step, ty, tx) of target map; its tap (ky, kx) lands on z at
+     * (ty·p + ky − pad + p − 1, tx·p + kx − pad + p − 1). */
+    for (uint32_t i = 0; i < n; i++) {
+        const uint32_t r = rows[i], pos = r % tpos;
+        rt[i] = r / tpos;
+        ry[i] = pos / g->tw * p + p - 1;
+        rx[i] = pos % g->tw * p + p - 1;
+    }
+    for (uint32_t ky = 0; ky < k; ky++)
+        for (uint32_t kx = 0; kx < k; kx++) {
+            const float *P = wpan + (uint64_t)(ky * k + kx) * C * ic;
+            float *dst[GIN_R];
+            const float *dr[GIN_R];
+            int nb = 0;
+            for (uint32_t i = 0; i < n; i++) {
+                const int yy = (int)(ry[i] + ky) - (int)g->pad, xx = (int)(rx[i] + kx) - (int)g->pad;
+                if (yy < 0 || yy >= (int)zh || xx < 0 || xx >= (int)zw) continue;
+                dst[nb] = z + (((uint64_t)rt[i] * zh + (uint32_t)yy) * zw + (uint32_t)xx) * ic;
+                dr[nb] = d + (uint64_t)rows[i] * C;
+                if (++nb == GIN_R) {
+                    gin_block_any(dst, dr, P, C, ic, GIN_R);
+                    nb = 0;
                 }
             }
+            if (nb) gin_block_any(dst, dr, P, C, ic, nb);
         }
-    }
+    /* gin[y, x] += Σ_{jy, jx < p} z[y − jy + p − 1, x − jx + p − 1]: the pooling window's box. */
+    for (uint32_t t = 0; t < steps; t++)
+        for (uint32_t y = 0; y < ih; y++)
+            for (uint32_t x = 0; x < iw; x++) {
+                float *o = gin + (((uint64_t)t * ih + y) * iw + x) * ic;
+                for (uint32_t jy = 0; jy < p; jy++)
+                    for (uint32_t jx = 0; jx < p; jx++) {
+                        const float *zs = z + (((uint64_t)t * zh + y + p - 1 - jy) * zw + x + p - 1 - jx) * ic;
+                        for (uint32_t ci = 0; ci < ic; ci++) o[ci] += zs[ci];
+                    }
+            }
 }
 
 /* Σ a[i]·b[i] in eight interleaved partial sums (a float reduction the compiler may not

@@ -84,17 +84,18 @@ uint64_t conv_scatter(float *acc, const float *kpt, const conv_plan *pl, const u
 void conv_scatter_backward(float *dkpt, const float *d, const conv_plan *pl, const uint32_t *idx, const float *val,
                            uint32_t n);
 
-/* Input gradient, dense form (a transposed convolution as a product of row blocks): for
- * each of n_rows target rows r = (step, ty, tx) with gradient vector d[r, :],
- *   gin[step, y, x, ci] += Σ_co kmat[co, (qy·kq + qx)·in_c + ci] · d[r, co]
- * at y = ty·p + qy − pad, x = tx·p + qx − pad inside the input map. Rows whose vector is zero
- * and channels zero across a block of rows cost nothing (truncated surrogates).
- * gin: [n_rows/(th·tw), in_h, in_w, in_c] channels-last (+=)  d: [n_rows, out_c]
- * kmat: [out_c, conv_kmat_ld] (conv_pack_kmat)  scratch: [conv_gin_scratch floats] */
-uint32_t conv_kmat_ld(const conv_geom *g); /* row length of kmat: kq²·in_c rounded up to 8 */
-void conv_pack_kmat(float *kmat, const float *kpt, const conv_geom *g);
-uint32_t conv_gin_scratch(const conv_geom *g);
-void conv_gin_rows(float *gin, const float *d, const float *kmat, const conv_geom *g, uint32_t n_rows, float *scratch);
+/* Input gradient, dense form (a transposed convolution as products of row blocks with
+ * per-tap panels): for the n non-zero target rows rows[i] = (step, ty, tx) of d,
+ *   gin[step, y, x, ci] += Σ_{jy, jx < p} Σ_{ky, kx, co} w[co, ci, ky, kx] · d[row, co]
+ *                          at y − jy = ty·p + ky − pad, x − jx = tx·p + kx − pad,
+ * i.e. the plain kernel at stride p into an intermediate map, then the pooling window's
+ * p x p box — (k/(k+p−1))² of the multiplications the packed kernel would need.
+ * gin: [steps, in_h, in_w, in_c] channels-last (+=)  d: [steps·th·tw, out_c]
+ * wpan: [k², out_c, in_c] (conv_pack_panels)  scratch: [conv_gin_scratch floats] */
+void conv_pack_panels(float *wpan, const float *w, const conv_geom *g);
+uint64_t conv_gin_scratch(const conv_geom *g, uint32_t steps);
+void conv_gin_rows(float *gin, const float *d, const float *wpan, const conv_geom *g, const uint32_t *rows, uint32_t n,
+                   uint32_t steps, float *scratch);
 
 /* Input gradient at chosen entries only (the layer below needs it only where its own
  * surrogate is non-zero): for each of the n_at input entries at[i] = ci·in_h·in_w + y·in_w + x,

@@ -17,7 +17,7 @@ typedef struct {
     conv_plan pl;
     conv_span *spans; /* [in_h + in_w] */
     float *kpt;       /* [in_c, kq, kq, out_c] conv_pack */
-    float *kmat;      /* [out_c, ld] conv_pack_kmat (input gradient) */
+    float *wpan;      /* [k², out_c, in_c] conv_pack_panels (input gradient) */
     float *dkpt;      /* [in_c, kq, kq, out_c] */
 } bwd_conv;
 
@@ -41,13 +41,13 @@ struct bwd {
     float *cl;           /* [maxcl] channels-last currents of one step (recomputed) */
     float *gcl;          /* [T_max, maxn] channels-last input gradient */
     float *sgp;          /* [T_max, maxn] surrogate of the layer below (where the input gradient is needed) */
-    uint32_t *at;        /* [maxn] entries of one step where it is */
+    uint32_t *at;        /* [max(maxn, T_max·maxcl)] entries of one step where it is; non-zero rows */
     float *scratch;      /* [conv_gin_scratch] */
 };
 
 static void conv_refresh(bwd_conv *cv, const net_layer *L) {
     conv_pack(cv->kpt, L->w, &cv->pl.g);
-    conv_pack_kmat(cv->kmat, cv->kpt, &cv->pl.g);
+    conv_pack_panels(cv->wpan, L->w, &cv->pl.g);
 }
 
 void bwd_refresh(bwd *b) {
@@ -56,7 +56,8 @@ void bwd_refresh(bwd *b) {
 }
 
 bwd *bwd_create(const net *n, uint32_t T_max, int *err) {
-    uint32_t maxn = n->n_in, maxcl = 1, scr = 1;
+    uint32_t maxn = n->n_in, maxcl = 1;
+    uint64_t scr = 1;
     for (uint32_t l = 0; l < n->n_layers; l++) {
         const net_layer *L = &n->layers[l];
         if (L->n_out > maxn) maxn = L->n_out;
@@ -64,7 +65,7 @@ bwd *bwd_create(const net *n, uint32_t T_max, int *err) {
         if (L->kind == NET_CONV) {
             const conv_geom g = sim_conv_geom(L);
             if (g.th * g.tw * g.out_c > maxcl) maxcl = g.th * g.tw * g.out_c;
-            if (conv_gin_scratch(&g) > scr) scr = conv_gin_scratch(&g);
+            if (conv_gin_scratch(&g, T_max) > scr) scr = conv_gin_scratch(&g, T_max);
         }
     }
     size_t maxwt = 1;
@@ -91,7 +92,7 @@ bwd *bwd_create(const net *n, uint32_t T_max, int *err) {
     b->cl = calloc(maxcl, sizeof(float));
     b->gcl = malloc(tn * sizeof(float));
     b->sgp = malloc(tn * sizeof(float));
-    b->at = malloc(maxn * sizeof(uint32_t));
+    b->at = malloc(((size_t)maxn > (size_t)T_max * maxcl ? (size_t)maxn : (size_t)T_max * maxcl) * sizeof(uint32_t));
     b->scratch = malloc((size_t)scr * sizeof(float));
     b->cv = calloc(n->n_layers, sizeof *b->cv);
     if (!b->wt || !b->gout || !b->gin || !b->delta || !b->tmp || !b->xd || !b->umem || !b->cur || !b->curd ||
@@ -106,8 +107,8 @@ bwd *bwd_create(const net *n, uint32_t T_max, int *err) {
         cv->spans = malloc(((size_t)L->in_h + L->in_w) * sizeof *cv->spans);
         cv->kpt = malloc(nk * sizeof(float));
         cv->dkpt = malloc(nk * sizeof(float));
-        cv->kmat = malloc((size_t)L->out_c * conv_kmat_ld(&g) * sizeof(float));
-        if (!cv->spans || !cv->kpt || !cv->dkpt || !cv->kmat) goto oom;
+        cv->wpan = malloc((size_t)L->k * L->k * L->out_c * L->in_c * sizeof(float));
+        if (!cv->spans || !cv->kpt || !cv->dkpt || !cv->wpan) goto oom;
         conv_plan_init(&cv->pl, cv->spans, cv->spans + L->in_h, &g);
         conv_refresh(cv, L);
     }
@@ -121,7 +122,7 @@ oom:
 void bwd_free(bwd *b) {
     if (!b) return;
     for (uint32_t l = 0; b->cv && l < b->n->n_layers; l++) {
-        free(b->cv[l].spans); free(b->cv[l].kpt); free(b->cv[l].dkpt); free(b->cv[l].kmat);
+        free(b->cv[l].spans); free(b->cv[l].kpt); free(b->cv[l].dkpt); free(b->cv[l].wpan);
     }
     free(b->cv);
     free(b->gout); free(b->gin); free(b->delta); free(b->tmp); free(b->xd);
@@ -387,8 +388,17 @@ static void conv_backward(bwd *b, const net_layer *L, bwd_conv *cv, const sim_in
                     if (na) conv_gin_at(gin + (size_t)t * ni, b->dcl + (size_t)t * tc, cv->kpt, &cv->pl, b->at, na);
                 }
             } else {
+                /* the rows of dcl that are not all zero */
+                const uint32_t nr = T * g->th * g->tw;
+                uint32_t nz = 0;
+                for (uint32_t r = 0; r < nr; r++) {
+                    const float *dr = b->dcl + (size_t)r * C;
+                    uint32_t c = 0;
+                    while (c < C && dr[c] == 0.0f) c++;
+                    if (c < C) b->at[nz++] = r;
+                }
                 memset(b->gcl, 0, (size_t)T * ni * sizeof *b->gcl);
-                conv_gin_rows(b->gcl, b->dcl, cv->kmat, g, T * g->th * g->tw, b->scratch);
+                conv_gin_rows(b->gcl, b->dcl, cv->wpan, g, b->at, nz, T, b->scratch);
                 for (uint32_t t = 0; t < T; t++)
                     transpose(gin + (size_t)t * ni, b->gcl + (size_t)t * ni, L->in_h * L->in_w, L->in_c, 1.0f);
             }

@@ -133,7 +133,8 @@ static void fmnist(const char *path, uint32_t T, uint32_t B, float eps, double r
     trainer *tr = trainer_create(n, &c, T, &err);
     if (!tr) { fprintf(stderr, "bench_conv: %s\n", evsnn_errmsg()); exit(1); }
     train_stats st;
-    const uint32_t nb = B >= 128 ? 2 : 4;
+    const char *steps = getenv("BENCH_STEPS"); /* profiling: more timed steps */
+    const uint32_t nb = steps ? (uint32_t)atoi(steps) : B >= 128 ? 2 : 4;
     const double dt = time_steps(tr, in, lab, N, B, nb, &st);
     const double sps = B / dt;
     printf("{\"bench\":\"conv_train\",\"workload\":\"fmnist\",\"arch\":\"16C5-AP2-64C5-AP2-1024-10\",\"binarized\":true,"
@@ -232,6 +233,10 @@ int main(int argc, char **argv) {
         return 0;
     }
     fclose(f);
+    if (only && argc == 5) { /* bench_conv fmnist T B EPS: one configuration (profiling) */
+        fmnist(path, (uint32_t)atoi(argv[2]), (uint32_t)atoi(argv[3]), (float)atof(argv[4]), 0, 0);
+        return 0;
+    }
     const float eps[2] = {0.0f, FMNIST_EPS};
     for (int e = 0; e < 2; e++) {
         /* snnTorch has no truncation: its figure is that of the same training without it */
