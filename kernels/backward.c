@@ -2,6 +2,7 @@
 #include "backward.h"
 
 #include "conv.h"
+#include "simd.h"
 
 #include <string.h>
 
@@ -55,6 +56,17 @@ void bwd_dense_gin_t(float *restrict gin, const float *restrict wt, const float 
         const float *restrict row = wt + (size_t)j * n_in;
         for (uint32_t i = 0; i < n_in; i++) gin[i] += d * row[i];
     }
+}
+
+KERNEL_CLONES
+float sum_f32(const float *x, uint32_t n) {
+    float s[8] = {0};
+    uint32_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int j = 0; j < 8; j++) s[j] += x[i + j];
+    float r = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+    for (; i < n; i++) r += x[i];
+    return r;
 }
 
 void bwd_conv_full(float *full, const float *w, const float *b, const uint32_t *idx, const float *val,

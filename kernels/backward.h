@@ -27,6 +27,9 @@ void bwd_dense_gin(float *gin, const float *w, const float *dcur, uint32_t n_in,
  * surrogates). gin: [n_in]  wt: [n_out, n_in]  dcur: [n_out] */
 void bwd_dense_gin_t(float *gin, const float *wt, const float *dcur, uint32_t n_in, uint32_t n_out);
 
+/* Σ x[i] in eight interleaved partial sums (bias gradients). x: [n] */
+float sum_f32(const float *x, uint32_t n);
+
 /* Convolution geometry (stride 1, zero padding `pad`). */
 typedef struct {
     uint32_t in_c, in_h, in_w;     /* input tensor */

@@ -215,7 +215,8 @@ static inline __attribute__((always_inline)) void gin_block(float *const *dst, c
             const float *m = P + (uint64_t)co * ic + j;
             const v8f m0 = *(const v8fu *)m, m1 = *(const v8fu *)(m + 8);
             for (int r = 0; r < R; r++) {
-                const v8f b = (v8f){0} + dr[r][co];
+                const float x = dr[r][co];
+                const v8f b = {x, x, x, x, x, x, x, x};
                 a0[r] += b * m0;
                 a1[r] += b * m1;
             }
@@ -230,13 +231,16 @@ static inline __attribute__((always_inline)) void gin_block(float *const *dst, c
         for (int r = 0; r < R; r++) a0[r] = (v8f){0};
         for (uint32_t co = 0; co < C; co++) {
             const v8f m0 = *(const v8fu *)(P + (uint64_t)co * ic + j);
-            for (int r = 0; r < R; r++) a0[r] += ((v8f){0} + dr[r][co]) * m0;
+            for (int r = 0; r < R; r++) {
+                const float x = dr[r][co];
+                a0[r] += (v8f){x, x, x, x, x, x, x, x} * m0;
+            }
         }
         for (int r = 0; r < R; r++) *(v8fu *)(dst[r] + j) += a0[r];
     }
 }
 
-static void gin_block_any(float *const *dst, const float *const *dr, const float *P, uint32_t C, uint32_t ic, int R) {
+static inline __attribute__((always_inline)) void gin_block_any(float *const *dst, const float *const *dr, const float *P, uint32_t C, uint32_t ic, int R) {
     if (ic % 8 == 0) {
         switch (R) {
         case 6: gin_block(dst, dr, P, C, ic, 6); return;
@@ -254,7 +258,7 @@ static void gin_block_any(float *const *dst, const float *const *dr, const float
         }
 }
 
-KERNEL_CLONES
+KERNEL_CLONES_FMA
 void conv_gin_rows(float *restrict gin, const float *restrict d, const float *restrict wpan, const conv_geom *g,
                    const uint32_t *restrict rows, uint32_t n, uint32_t steps, float *restrict scratch) {
     const uint32_t k = g->k, p = g->p, C = g->out_c, ic = g->in_c, ih = g->in_h, iw = g->in_w;
@@ -288,11 +292,12 @@ void conv_gin_rows(float *restrict gin, const float *restrict d, const float *re
             }
             if (nb) gin_block_any(dst, dr, P, C, ic, nb);
         }
-    /* gin[y, x] += Σ_{jy, jx < p} z[y − jy + p − 1, x − jx + p − 1]: the pooling window's box. */
+    /* gin[y, x] = Σ_{jy, jx < p} z[y − jy + p − 1, x − jx + p − 1]: the pooling window's box. */
     for (uint32_t t = 0; t < steps; t++)
         for (uint32_t y = 0; y < ih; y++)
             for (uint32_t x = 0; x < iw; x++) {
                 float *o = gin + (((uint64_t)t * ih + y) * iw + x) * ic;
+                memset(o, 0, ic * sizeof *o);
                 for (uint32_t jy = 0; jy < p; jy++)
                     for (uint32_t jx = 0; jx < p; jx++) {
                         const float *zs = z + (((uint64_t)t * zh + y + p - 1 - jy) * zw + x + p - 1 - jx) * ic;
@@ -312,7 +317,7 @@ static inline __attribute__((always_inline)) float dot(const float *restrict a, 
     return r;
 }
 
-KERNEL_CLONES
+KERNEL_CLONES_FMA
 void conv_gin_at(float *restrict gin, const float *restrict d, const float *restrict kpt, const conv_plan *pl,
                  const uint32_t *restrict at, uint32_t n_at) {
     const conv_geom *g = &pl->g;

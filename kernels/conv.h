@@ -86,11 +86,11 @@ void conv_scatter_backward(float *dkpt, const float *d, const conv_plan *pl, con
 
 /* Input gradient, dense form (a transposed convolution as products of row blocks with
  * per-tap panels): for the n non-zero target rows rows[i] = (step, ty, tx) of d,
- *   gin[step, y, x, ci] += Σ_{jy, jx < p} Σ_{ky, kx, co} w[co, ci, ky, kx] · d[row, co]
+ *   gin[step, y, x, ci] = Σ_{jy, jx < p} Σ_{ky, kx, co} w[co, ci, ky, kx] · d[row, co]
  *                          at y − jy = ty·p + ky − pad, x − jx = tx·p + kx − pad,
  * i.e. the plain kernel at stride p into an intermediate map, then the pooling window's
  * p x p box — (k/(k+p−1))² of the multiplications the packed kernel would need.
- * gin: [steps, in_h, in_w, in_c] channels-last (+=)  d: [steps·th·tw, out_c]
+ * gin: [steps, in_h, in_w, in_c] channels-last (overwritten)  d: [steps·th·tw, out_c]
  * wpan: [k², out_c, in_c] (conv_pack_panels)  scratch: [conv_gin_scratch floats] */
 void conv_pack_panels(float *wpan, const float *w, const conv_geom *g);
 uint64_t conv_gin_scratch(const conv_geom *g, uint32_t steps);

@@ -18,7 +18,8 @@ typedef struct {
     conv_span *spans; /* [in_h + in_w] */
     float *kpt;       /* [in_c, kq, kq, out_c] conv_pack */
     float *wpan;      /* [k², out_c, in_c] conv_pack_panels (input gradient) */
-    float *dkpt;      /* [in_c, kq, kq, out_c] */
+    float *dkpt;      /* [in_c, kq, kq, out_c] accumulated until bwd_flush (or the end of bwd_sample) */
+    int pending;      /* dkpt holds gradient not yet folded into a gradient array */
 } bwd_conv;
 
 struct bwd {
@@ -32,7 +33,8 @@ struct bwd {
     uint32_t *col_t;     /* [col_cap] their steps */
     float *col_v;        /* [col_cap] their values */
     uint32_t col_cap;
-    float *wt;           /* [max n_in·n_out of dense layers above the first] transposed weights */
+    float **wt;          /* [n_layers] dense layers above the first: weights transposed [n_out, n_in]
+                          * (refreshed with the packed kernels), else NULL */
     float *umem;         /* [T_max, maxn] recomputed membranes of one layer (sparse recording) */
     float *cur;          /* [maxn] currents of one step */
     float *curd;         /* [maxn] the same after dropout */
@@ -51,8 +53,11 @@ static void conv_refresh(bwd_conv *cv, const net_layer *L) {
 }
 
 void bwd_refresh(bwd *b) {
-    for (uint32_t l = 0; l < b->n->n_layers; l++)
-        if (b->cv[l].kpt) conv_refresh(&b->cv[l], &b->n->layers[l]);
+    for (uint32_t l = 0; l < b->n->n_layers; l++) {
+        const net_layer *L = &b->n->layers[l];
+        if (b->cv[l].kpt) conv_refresh(&b->cv[l], L);
+        if (b->wt[l]) transpose(b->wt[l], L->w, L->n_in, L->n_out, 1.0f);
+    }
 }
 
 bwd *bwd_create(const net *n, uint32_t T_max, int *err) {
@@ -68,9 +73,6 @@ bwd *bwd_create(const net *n, uint32_t T_max, int *err) {
             if (conv_gin_scratch(&g, T_max) > scr) scr = conv_gin_scratch(&g, T_max);
         }
     }
-    size_t maxwt = 1;
-    for (uint32_t l = 1; l < n->n_layers; l++)
-        if (n->layers[l].kind == NET_DENSE && n->layers[l].n_w > maxwt) maxwt = n->layers[l].n_w;
     bwd *b = calloc(1, sizeof *b);
     if (!b) goto oom;
     b->n = n;
@@ -78,7 +80,7 @@ bwd *bwd_create(const net *n, uint32_t T_max, int *err) {
     b->maxn = maxn;
     b->maxcl = maxcl;
     const size_t tn = (size_t)T_max * maxn;
-    b->wt = malloc(maxwt * sizeof(float));
+    b->wt = calloc(n->n_layers, sizeof *b->wt);
     b->gout = malloc(tn * sizeof(float));
     b->gin = malloc(tn * sizeof(float));
     b->delta = malloc(tn * sizeof(float));
@@ -100,13 +102,17 @@ bwd *bwd_create(const net *n, uint32_t T_max, int *err) {
         goto oom;
     for (uint32_t l = 0; l < n->n_layers; l++) {
         const net_layer *L = &n->layers[l];
+        if (L->kind == NET_DENSE && l > 0) {
+            if (!(b->wt[l] = malloc(L->n_w * sizeof(float)))) goto oom;
+            transpose(b->wt[l], L->w, L->n_in, L->n_out, 1.0f);
+        }
         if (L->kind != NET_CONV) continue;
         bwd_conv *cv = &b->cv[l];
         const conv_geom g = sim_conv_geom(L);
         const size_t kq = conv_kq(&g), nk = (size_t)L->in_c * kq * kq * L->out_c;
         cv->spans = malloc(((size_t)L->in_h + L->in_w) * sizeof *cv->spans);
         cv->kpt = malloc(nk * sizeof(float));
-        cv->dkpt = malloc(nk * sizeof(float));
+        cv->dkpt = calloc(nk, sizeof(float));
         cv->wpan = malloc((size_t)L->k * L->k * L->out_c * L->in_c * sizeof(float));
         if (!cv->spans || !cv->kpt || !cv->dkpt || !cv->wpan) goto oom;
         conv_plan_init(&cv->pl, cv->spans, cv->spans + L->in_h, &g);
@@ -125,6 +131,7 @@ void bwd_free(bwd *b) {
         free(b->cv[l].spans); free(b->cv[l].kpt); free(b->cv[l].dkpt); free(b->cv[l].wpan);
     }
     free(b->cv);
+    for (uint32_t l = 0; b->wt && l < b->n->n_layers; l++) free(b->wt[l]);
     free(b->gout); free(b->gin); free(b->delta); free(b->tmp); free(b->xd);
     free(b->col_off); free(b->col_t); free(b->col_v); free(b->wt); free(b->umem); free(b->cur); free(b->curd);
     free(b->dcl); free(b->cl); free(b->gcl); free(b->sgp); free(b->at); free(b->scratch);
@@ -329,26 +336,24 @@ static int sg_has_zeros(const surrogate *s) {
  * same multiplications per entry, the dense form about four times faster per entry. */
 #define GIN_AT_FRACTION 0.25
 
-/* Backward of a conv layer from b->delta (dI, [T, n_out] neuron order): weight and bias
- * gradients, and the input gradient gin [T, n_in] (overwritten) when gin is not NULL. below:
+/* Backward of a conv layer from b->delta (dI, [T, n_out] neuron order): the weight gradient
+ * into the packed accumulator (folded by bwd_flush), the bias gradient, and the input
+ * gradient gin [T, n_in] (overwritten) when gin is not NULL. below:
  * the surrogate of the layer below [T, n_in] when only its non-zero entries need gin, or NULL. */
 static void conv_backward(bwd *b, const net_layer *L, bwd_conv *cv, const sim_input *in, const spk_train *src,
-                          uint32_t T, float *dw, float *db, float *gin, const float *below) {
+                          uint32_t T, float *db, float *gin, const float *below) {
     const conv_geom *g = &cv->pl.g;
     const uint32_t C = L->out_c, no = L->n_out, nhw = L->out_h * L->out_w, tc = g->th * g->tw * C;
-    const uint32_t ni = L->n_in, kq = conv_kq(g);
+    const uint32_t ni = L->n_in;
     if (db) {
         const float gain = bias_gain(L);
         for (uint32_t co = 0; co < C; co++) {
             float s = 0.0f;
-            for (uint32_t t = 0; t < T; t++) {
-                const float *d = b->delta + (size_t)t * no + (size_t)co * nhw;
-                for (uint32_t i = 0; i < nhw; i++) s += d[i];
-            }
+            for (uint32_t t = 0; t < T; t++) s += sum_f32(b->delta + (size_t)t * no + (size_t)co * nhw, nhw);
             db[co] += gain * s;
         }
     }
-    memset(cv->dkpt, 0, (size_t)L->in_c * kq * kq * C * sizeof *cv->dkpt);
+    cv->pending = 1;
     if (!src) {
         /* Static input (layer 0, never needs gin): the same currents every step, so the
          * pooling routes identically and everything is linear in Σ_t dI[t]: one pass with the
@@ -397,14 +402,25 @@ static void conv_backward(bwd *b, const net_layer *L, bwd_conv *cv, const sim_in
                     while (c < C && dr[c] == 0.0f) c++;
                     if (c < C) b->at[nz++] = r;
                 }
-                memset(b->gcl, 0, (size_t)T * ni * sizeof *b->gcl);
                 conv_gin_rows(b->gcl, b->dcl, cv->wpan, g, b->at, nz, T, b->scratch);
                 for (uint32_t t = 0; t < T; t++)
                     transpose(gin + (size_t)t * ni, b->gcl + (size_t)t * ni, L->in_h * L->in_w, L->in_c, 1.0f);
             }
         }
     }
-    conv_pack_backward(dw, cv->dkpt, g);
+}
+
+/* Fold the conv layers' packed weight gradients into grads and clear them. */
+void bwd_flush(bwd *b, float *grads) {
+    for (uint32_t l = 0; l < b->n->n_layers; l++) {
+        bwd_conv *cv = &b->cv[l];
+        if (!cv->pending) continue;
+        const net_layer *L = &b->n->layers[l];
+        const uint32_t kq = conv_kq(&cv->pl.g);
+        conv_pack_backward(grads + L->w_off, cv->dkpt, &cv->pl.g);
+        memset(cv->dkpt, 0, (size_t)L->in_c * kq * kq * L->out_c * sizeof *cv->dkpt);
+        cv->pending = 0;
+    }
 }
 
 int bwd_layer(bwd *b, const net *n, const bwd_cfg *c, const sim_input *in, const sim_result *res, uint32_t l,
@@ -456,7 +472,7 @@ int bwd_layer(bwd *b, const net *n, const bwd_cfg *c, const sim_input *in, const
                 sg_grad_vec(b->sgp + (size_t)t * ni, res->mem[l - 1] + (size_t)t * ni, NULL, tb, ni, &c->sg);
             below = b->sgp;
         }
-        conv_backward(b, L, &b->cv[l], in, src, T, dw, db, need_gin ? gin : NULL, below);
+        conv_backward(b, L, &b->cv[l], in, src, T, db, need_gin ? gin : NULL, below);
         return 0;
     }
     /* NET_DENSE */
@@ -481,10 +497,8 @@ int bwd_layer(bwd *b, const net *n, const bwd_cfg *c, const sim_input *in, const
             for (uint32_t j = 0; j < no; j++) db[j] += b->delta[(size_t)t * no + j];
     if (need_gin) {
         memset(gin, 0, (size_t)T * ni * sizeof(float));
-        for (uint32_t i = 0; i < ni; i++)
-            for (uint32_t j = 0; j < no; j++) b->wt[(size_t)j * ni + i] = L->w[(size_t)i * no + j];
         for (uint32_t t = 0; t < T; t++)
-            bwd_dense_gin_t(gin + (size_t)t * ni, b->wt, b->delta + (size_t)t * no, ni, no);
+            bwd_dense_gin_t(gin + (size_t)t * ni, b->wt[l], b->delta + (size_t)t * no, ni, no);
     }
     return 0;
 }
@@ -502,5 +516,6 @@ int bwd_sample(bwd *b, const net *n, const bwd_cfg *c, const sim_input *in, cons
         float *sw = b->gout; b->gout = b->gin; b->gin = sw; /* this layer's input is the previous one's output */
         gout = b->gout;
     }
+    if (!c->defer) bwd_flush(b, grads);
     return 0;
 }

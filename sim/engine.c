@@ -335,14 +335,9 @@ static uint64_t static_currents(sim *s, const net_layer *L, const layer_rt *rt, 
 
 /* Push this step's spikes (ids[0..ns), sorted) into the output train; count them. */
 static int emit(sim *s, spk_train *out, layer_stats *st, uint32_t t, uint32_t ns) {
-    for (uint32_t k = 0; k < ns; k++) {
-        uint32_t i = s->ids[k];
-        int rc = spk_push(out, t, i, 1.0f);
-        if (rc) return rc;
-        s->fired[i] = 1;
-    }
+    for (uint32_t k = 0; k < ns; k++) s->fired[s->ids[k]] = 1;
     st->spikes += ns;
-    return 0;
+    return spk_push_step(out, t, s->ids, ns);
 }
 
 /* One spiking layer (dense or conv) over all T steps. Step numbers refer to sim/README.md. */
