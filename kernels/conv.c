@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "rowblock.h"
 #include "simd.h"
 
 /* The valid kernel rows/columns are computed once per event, so the inner loops carry no
@@ -105,9 +106,6 @@ void conv_plan_init(conv_plan *pl, conv_span *ys, conv_span *xs, const conv_geom
     pl->m_w = UINT64_MAX / g->in_w + 1;
 }
 
-typedef float v8f __attribute__((vector_size(32)));
-typedef float v8fu __attribute__((vector_size(32), aligned(4))); /* unaligned loads and stores */
-
 /* a[0..C) += s·b[0..C) (s = 1: a plain add); eight lanes at a time when C allows. */
 static inline __attribute__((always_inline)) void axpy(float *restrict a, const float *restrict b, float s, uint32_t C,
                                                          int one) {
@@ -194,68 +192,14 @@ void conv_pack_panels(float *wpan, const float *w, const conv_geom *g) {
 
 static inline uint32_t zdim(const conv_geom *g, uint32_t n) { return n + g->p - 1; }
 
+/* Below this fraction of non-zero entries in the rows, the input gradient scatters entry by
+ * entry (a ci-vector add per tap) instead of multiplying dense row blocks: the blocks run
+ * about three times as many multiplications per cycle, so they win above about a third. */
+#define GIN_SCATTER_FRACTION 0.3
+
 uint64_t conv_gin_scratch(const conv_geom *g, uint32_t steps) {
     /* z [steps, in_h + p − 1, in_w + p − 1, in_c], then three words per row */
     return (uint64_t)steps * zdim(g, g->in_h) * zdim(g, g->in_w) * g->in_c + 3ull * steps * g->th * g->tw;
-}
-
-/* Rows per block of the input-gradient product: each loaded panel vector serves R rows. */
-enum { GIN_R = 6 };
-
-/* z rows dst[r][0..ic) += Σ_co d[row_r, co] · P[co, 0..ic) for R rows, 16 columns (two
- * vectors) at a time: 2R accumulators stay in registers while the channels stream past. */
-static inline __attribute__((always_inline)) void gin_block(float *const *dst, const float *const *dr,
-                                                              const float *restrict P, uint32_t C, uint32_t ic,
-                                                              const int R) {
-    uint32_t j = 0;
-    for (; j + 16 <= ic; j += 16) {
-        v8f a0[GIN_R], a1[GIN_R];
-        for (int r = 0; r < R; r++) a0[r] = a1[r] = (v8f){0};
-        for (uint32_t co = 0; co < C; co++) {
-            const float *m = P + (uint64_t)co * ic + j;
-            const v8f m0 = *(const v8fu *)m, m1 = *(const v8fu *)(m + 8);
-            for (int r = 0; r < R; r++) {
-                const float x = dr[r][co];
-                const v8f b = {x, x, x, x, x, x, x, x};
-                a0[r] += b * m0;
-                a1[r] += b * m1;
-            }
-        }
-        for (int r = 0; r < R; r++) {
-            *(v8fu *)(dst[r] + j) += a0[r];
-            *(v8fu *)(dst[r] + j + 8) += a1[r];
-        }
-    }
-    if (j < ic) { /* ic ≡ 8 (mod 16) */
-        v8f a0[GIN_R];
-        for (int r = 0; r < R; r++) a0[r] = (v8f){0};
-        for (uint32_t co = 0; co < C; co++) {
-            const v8f m0 = *(const v8fu *)(P + (uint64_t)co * ic + j);
-            for (int r = 0; r < R; r++) {
-                const float x = dr[r][co];
-                a0[r] += (v8f){x, x, x, x, x, x, x, x} * m0;
-            }
-        }
-        for (int r = 0; r < R; r++) *(v8fu *)(dst[r] + j) += a0[r];
-    }
-}
-
-static inline __attribute__((always_inline)) void gin_block_any(float *const *dst, const float *const *dr, const float *P, uint32_t C, uint32_t ic, int R) {
-    if (ic % 8 == 0) {
-        switch (R) {
-        case 6: gin_block(dst, dr, P, C, ic, 6); return;
-        case 5: gin_block(dst, dr, P, C, ic, 5); return;
-        case 4: gin_block(dst, dr, P, C, ic, 4); return;
-        case 3: gin_block(dst, dr, P, C, ic, 3); return;
-        case 2: gin_block(dst, dr, P, C, ic, 2); return;
-        default: gin_block(dst, dr, P, C, ic, 1); return;
-        }
-    }
-    for (int r = 0; r < R; r++)
-        for (uint32_t co = 0; co < C; co++) {
-            const float v = dr[r][co];
-            for (uint32_t ci = 0; ci < ic; ci++) dst[r][ci] += v * P[(uint64_t)co * ic + ci];
-        }
 }
 
 KERNEL_CLONES_FMA
@@ -274,24 +218,52 @@ void conv_gin_rows(float *restrict gin, const float *restrict d, const float *re
         ry[i] = pos / g->tw * p + p - 1;
         rx[i] = pos % g->tw * p + p - 1;
     }
-    for (uint32_t ky = 0; ky < k; ky++)
-        for (uint32_t kx = 0; kx < k; kx++) {
-            const float *P = wpan + (uint64_t)(ky * k + kx) * C * ic;
-            float *dst[GIN_R];
-            const float *dr[GIN_R];
-            int nb = 0;
-            for (uint32_t i = 0; i < n; i++) {
-                const int yy = (int)(ry[i] + ky) - (int)g->pad, xx = (int)(rx[i] + kx) - (int)g->pad;
-                if (yy < 0 || yy >= (int)zh || xx < 0 || xx >= (int)zw) continue;
-                dst[nb] = z + (((uint64_t)rt[i] * zh + (uint32_t)yy) * zw + (uint32_t)xx) * ic;
-                dr[nb] = d + (uint64_t)rows[i] * C;
-                if (++nb == GIN_R) {
-                    gin_block_any(dst, dr, P, C, ic, GIN_R);
-                    nb = 0;
+    /* Sparse rows (max pooling routes one entry per window): each non-zero entry adds its
+     * footprint, a ci-vector per tap; dense rows: blocks of rows against each tap's panel. */
+    uint64_t nnz = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        const float *dr = d + (uint64_t)rows[i] * C;
+        for (uint32_t co = 0; co < C; co++) nnz += dr[co] != 0.0f;
+    }
+    if ((double)nnz < GIN_SCATTER_FRACTION * (double)n * C) {
+        for (uint32_t i = 0; i < n; i++) {
+            const float *dr = d + (uint64_t)rows[i] * C;
+            for (uint32_t co = 0; co < C; co++) {
+                const float v = dr[co];
+                if (v == 0.0f) continue;
+                for (uint32_t ky = 0; ky < k; ky++) {
+                    const int yy = (int)(ry[i] + ky) - (int)g->pad;
+                    if (yy < 0 || yy >= (int)zh) continue;
+                    for (uint32_t kx = 0; kx < k; kx++) {
+                        const int xx = (int)(rx[i] + kx) - (int)g->pad;
+                        if (xx < 0 || xx >= (int)zw) continue;
+                        float *zo = z + (((uint64_t)rt[i] * zh + (uint32_t)yy) * zw + (uint32_t)xx) * ic;
+                        const float *wv = wpan + ((uint64_t)(ky * k + kx) * C + co) * ic;
+                        for (uint32_t ci = 0; ci < ic; ci++) zo[ci] += v * wv[ci];
+                    }
                 }
             }
-            if (nb) gin_block_any(dst, dr, P, C, ic, nb);
         }
+    } else {
+        for (uint32_t ky = 0; ky < k; ky++)
+            for (uint32_t kx = 0; kx < k; kx++) {
+                const float *P = wpan + (uint64_t)(ky * k + kx) * C * ic;
+                float *dst[ROWBLOCK_R];
+                const float *dr[ROWBLOCK_R];
+                int nb = 0;
+                for (uint32_t i = 0; i < n; i++) {
+                    const int yy = (int)(ry[i] + ky) - (int)g->pad, xx = (int)(rx[i] + kx) - (int)g->pad;
+                    if (yy < 0 || yy >= (int)zh || xx < 0 || xx >= (int)zw) continue;
+                    dst[nb] = z + (((uint64_t)rt[i] * zh + (uint32_t)yy) * zw + (uint32_t)xx) * ic;
+                    dr[nb] = d + (uint64_t)rows[i] * C;
+                    if (++nb == ROWBLOCK_R) {
+                        rowblock(dst, dr, P, ic, C, ic, ROWBLOCK_R);
+                        nb = 0;
+                    }
+                }
+                if (nb) rowblock(dst, dr, P, ic, C, ic, nb);
+            }
+    }
     /* gin[y, x] = Σ_{jy, jx < p} z[y − jy + p − 1, x − jx + p − 1]: the pooling window's box. */
     for (uint32_t t = 0; t < steps; t++)
         for (uint32_t y = 0; y < ih; y++)
@@ -338,35 +310,77 @@ void conv_gin_at(float *restrict gin, const float *restrict d, const float *rest
     }
 }
 
-KERNEL_CLONES
-void transpose(float *restrict dst, const float *restrict src, uint32_t a, uint32_t b, float scale) {
-    /* 8x8 tiles keep both sides within a few cache lines. */
-    for (uint32_t i0 = 0; i0 < a; i0 += 8)
-        for (uint32_t j0 = 0; j0 < b; j0 += 8) {
-            const uint32_t i1 = i0 + 8 < a ? i0 + 8 : a, j1 = j0 + 8 < b ? j0 + 8 : b;
-            for (uint32_t j = j0; j < j1; j++)
-                for (uint32_t i = i0; i < i1; i++)
-                    dst[(uint64_t)j * a + i] = scale == 1.0f ? src[(uint64_t)i * b + j] : src[(uint64_t)i * b + j] * scale;
-        }
+typedef int v8i __attribute__((vector_size(32)));
+
+/* Eight rows of eight floats transposed in registers (the unpack / shuffle / lane-swap
+ * sequence, written as generic shuffles the compiler maps onto the target's). */
+static inline __attribute__((always_inline)) void tr8x8(v8f r[8]) {
+    const v8i lo = {0, 8, 1, 9, 4, 12, 5, 13}, hi = {2, 10, 3, 11, 6, 14, 7, 15};
+    const v8i s44 = {0, 1, 8, 9, 4, 5, 12, 13}, sEE = {2, 3, 10, 11, 6, 7, 14, 15};
+    const v8i l20 = {0, 1, 2, 3, 8, 9, 10, 11}, l31 = {4, 5, 6, 7, 12, 13, 14, 15};
+    v8f t[8], u[8];
+    for (int k = 0; k < 8; k += 2) {
+        t[k] = __builtin_shuffle(r[k], r[k + 1], lo);
+        t[k + 1] = __builtin_shuffle(r[k], r[k + 1], hi);
+    }
+    for (int k = 0; k < 8; k += 4) {
+        u[k] = __builtin_shuffle(t[k], t[k + 2], s44);
+        u[k + 1] = __builtin_shuffle(t[k], t[k + 2], sEE);
+        u[k + 2] = __builtin_shuffle(t[k + 1], t[k + 3], s44);
+        u[k + 3] = __builtin_shuffle(t[k + 1], t[k + 3], sEE);
+    }
+    for (int k = 0; k < 4; k++) {
+        r[k] = __builtin_shuffle(u[k], u[k + 4], l20);
+        r[k + 4] = __builtin_shuffle(u[k], u[k + 4], l31);
+    }
 }
 
 KERNEL_CLONES
-void pool_max_cl(float *restrict acc, float *restrict cl, uint32_t C, uint32_t oh, uint32_t ow, uint32_t p) {
+void transpose(float *restrict dst, const float *restrict src, uint32_t a, uint32_t b, float scale) {
+    const uint32_t a8 = a & ~7u, b8 = b & ~7u;
+    const v8f sc = {scale, scale, scale, scale, scale, scale, scale, scale};
+    for (uint32_t i0 = 0; i0 < a8; i0 += 8)
+        for (uint32_t j0 = 0; j0 < b8; j0 += 8) {
+            v8f r[8];
+            for (int k = 0; k < 8; k++) r[k] = *(const v8fu *)(src + (uint64_t)(i0 + k) * b + j0);
+            tr8x8(r);
+            for (int k = 0; k < 8; k++) *(v8fu *)(dst + (uint64_t)(j0 + k) * a + i0) = scale == 1.0f ? r[k] : r[k] * sc;
+        }
+    /* the edges: rows past a8 and columns past b8 */
+    for (uint32_t i = 0; i < a; i++)
+        for (uint32_t j = i < a8 ? b8 : 0; j < b; j++)
+            dst[(uint64_t)j * a + i] = scale == 1.0f ? src[(uint64_t)i * b + j] : src[(uint64_t)i * b + j] * scale;
+}
+
+KERNEL_CLONES
+void pool_max_cl(float *restrict acc, uint8_t *restrict arg, float *restrict cl, uint32_t C, uint32_t oh, uint32_t ow,
+                 uint32_t p) {
     const uint32_t lw = ow * p;
     float m[64];
+    uint8_t a[64];
     for (uint32_t py = 0; py < oh; py++)
         for (uint32_t px = 0; px < ow; px++)
             for (uint32_t c0 = 0; c0 < C; c0 += 64) {
                 const uint32_t nc = C - c0 < 64 ? C - c0 : 64;
-                for (uint32_t c = 0; c < nc; c++) m[c] = -__builtin_inff();
+                for (uint32_t c = 0; c < nc; c++) {
+                    m[c] = -__builtin_inff();
+                    a[c] = 0;
+                }
                 for (uint32_t dy = 0; dy < p; dy++)
                     for (uint32_t dx = 0; dx < p; dx++) {
                         float *restrict w = cl + ((uint64_t)(py * p + dy) * lw + px * p + dx) * C + c0;
+                        const uint8_t off = (uint8_t)(dy * p + dx);
                         for (uint32_t c = 0; c < nc; c++) {
-                            m[c] = w[c] > m[c] ? w[c] : m[c];
+                            const int gt = w[c] > m[c];
+                            m[c] = gt ? w[c] : m[c];
+                            a[c] = gt ? off : a[c];
                             w[c] = 0.0f;
                         }
                     }
-                for (uint32_t c = 0; c < nc; c++) acc[((uint64_t)(c0 + c) * oh + py) * ow + px] = m[c];
+                for (uint32_t c = 0; c < nc; c++) {
+                    const uint64_t j = ((uint64_t)(c0 + c) * oh + py) * ow + px;
+                    acc[j] = m[c];
+                    if (arg) arg[j] = a[c];
+                }
             }
 }

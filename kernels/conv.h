@@ -104,9 +104,10 @@ void conv_gin_rows(float *gin, const float *d, const float *wpan, const conv_geo
 void conv_gin_at(float *gin, const float *d, const float *kpt, const conv_plan *pl, const uint32_t *at, uint32_t n_at);
 
 /* Max pooling of channels-last currents: acc[co, py, px] = the maximum over the p x p window
- * of cl[py·p + dy, px·p + dx, co] (the first maximum in row-major order), clearing cl.
- * acc: [C, oh, ow]  cl: [oh·p, ow·p, C] */
-void pool_max_cl(float *acc, float *cl, uint32_t C, uint32_t oh, uint32_t ow, uint32_t p);
+ * of cl[py·p + dy, px·p + dx, co] (the first maximum in row-major order), clearing cl;
+ * arg (or NULL) receives where it was, dy·p + dx (p ≤ 15).
+ * acc, arg: [C, oh, ow]  cl: [oh·p, ow·p, C] */
+void pool_max_cl(float *acc, uint8_t *arg, float *cl, uint32_t C, uint32_t oh, uint32_t ow, uint32_t p);
 
 /* Layout changes. [a, b] → [b, a]: dst[j·a + i] = src[i·b + j]; scale multiplies (1: copy). */
 void transpose(float *dst, const float *src, uint32_t a, uint32_t b, float scale);

@@ -214,7 +214,7 @@ static void conv_currents(bwd *b, const net_layer *L, const bwd_conv *cv, const 
                           uint32_t n, float *cur) {
     conv_scatter(b->cl, cv->kpt, &cv->pl, idx, val, n);
     if (L->pool == POOL_MAX) {
-        pool_max_cl(cur, b->cl, L->out_c, L->out_h, L->out_w, L->pool_k);
+        pool_max_cl(cur, NULL, b->cl, L->out_c, L->out_h, L->out_w, L->pool_k);
     } else {
         transpose(cur, b->cl, cv->pl.g.th * cv->pl.g.tw, L->out_c, 1.0f);
         memset(b->cl, 0, (size_t)L->n_out * sizeof *b->cl);
@@ -312,12 +312,30 @@ static void max_route(float *dcl, float *cl, const float *d, const net_layer *L)
     memset(cl, 0, (size_t)oh * p * lw * C * sizeof *cl);
 }
 
+/* The same with the windows' maxima recorded by the forward (sim_result.arg): no currents
+ * to recompute. arg: [C, oh, ow] dy·p + dx */
+static void max_route_arg(float *dcl, const uint8_t *arg, const float *d, const net_layer *L) {
+    const uint32_t C = L->out_c, oh = L->out_h, ow = L->out_w, p = L->pool_k, lw = ow * p;
+    memset(dcl, 0, (size_t)oh * p * lw * C * sizeof *dcl);
+    for (uint32_t co = 0; co < C; co++)
+        for (uint32_t py = 0; py < oh; py++)
+            for (uint32_t px = 0; px < ow; px++) {
+                const uint32_t j = (co * oh + py) * ow + px, a = arg[j];
+                dcl[((size_t)(py * p + a / p) * lw + px * p + a % p) * C + co] = d[j];
+            }
+}
+
 /* The current gradient of one step in the scatter's channels-last target layout: the
- * pooled map (× the average's scale) or, for max pooling, routed to the window maxima of the
- * step's currents (events idx/val). d: [C, nhw]  dcl: [targets, C] */
+ * pooled map (× the average's scale) or, for max pooling, routed to the window maxima — as
+ * the forward recorded them (arg, or NULL) or of the step's currents recomputed from its
+ * events idx/val. d: [C, nhw]  dcl: [targets, C] */
 static void conv_route(bwd *b, const net_layer *L, const bwd_conv *cv, const float *d, float *dcl, const uint32_t *idx,
-                       const float *val, uint32_t n) {
+                       const float *val, uint32_t n, const uint8_t *arg) {
     if (L->pool == POOL_MAX) {
+        if (arg) {
+            max_route_arg(dcl, arg, d, L);
+            return;
+        }
         conv_scatter(b->cl, cv->kpt, &cv->pl, idx, val, n);
         max_route(dcl, b->cl, d, L);
     } else {
@@ -341,7 +359,7 @@ static int sg_has_zeros(const surrogate *s) {
  * gradient gin [T, n_in] (overwritten) when gin is not NULL. below:
  * the surrogate of the layer below [T, n_in] when only its non-zero entries need gin, or NULL. */
 static void conv_backward(bwd *b, const net_layer *L, bwd_conv *cv, const sim_input *in, const spk_train *src,
-                          uint32_t T, float *db, float *gin, const float *below) {
+                          const uint8_t *arg, uint32_t T, float *db, float *gin, const float *below) {
     const conv_geom *g = &cv->pl.g;
     const uint32_t C = L->out_c, no = L->n_out, nhw = L->out_h * L->out_w, tc = g->th * g->tw * C;
     const uint32_t ni = L->n_in;
@@ -365,7 +383,7 @@ static void conv_backward(bwd *b, const net_layer *L, bwd_conv *cv, const sim_in
         uint32_t *idx;
         float *val;
         const uint32_t m = static_events(b, L, in->static_x, &idx, &val);
-        conv_route(b, L, cv, sum, b->dcl, idx, val, m);
+        conv_route(b, L, cv, sum, b->dcl, idx, val, m, NULL);
         conv_scatter_backward(cv->dkpt, b->dcl, &cv->pl, idx, val, m);
     } else {
         for (uint32_t t = 0; t < T; t++) {
@@ -374,7 +392,7 @@ static void conv_backward(bwd *b, const net_layer *L, bwd_conv *cv, const sim_in
             const float *val = src->val ? src->val + k : NULL;
             if (!ne && !gin) continue;
             float *dcl = b->dcl + (size_t)t * tc;
-            conv_route(b, L, cv, b->delta + (size_t)t * no, dcl, idx, val, ne);
+            conv_route(b, L, cv, b->delta + (size_t)t * no, dcl, idx, val, ne, arg ? arg + (size_t)t * no : NULL);
             if (ne) conv_scatter_backward(cv->dkpt, dcl, &cv->pl, idx, val, ne);
         }
         if (gin) {
@@ -472,7 +490,9 @@ int bwd_layer(bwd *b, const net *n, const bwd_cfg *c, const sim_input *in, const
                 sg_grad_vec(b->sgp + (size_t)t * ni, res->mem[l - 1] + (size_t)t * ni, NULL, tb, ni, &c->sg);
             below = b->sgp;
         }
-        conv_backward(b, L, &b->cv[l], in, src, T, db, need_gin ? gin : NULL, below);
+        /* the forward's window maxima, unless the membranes are rebuilt (then so are they) */
+        const uint8_t *arg = !c->recompute && res->arg ? res->arg[l] : NULL;
+        conv_backward(b, L, &b->cv[l], in, src, arg, T, db, need_gin ? gin : NULL, below);
         return 0;
     }
     /* NET_DENSE */
@@ -496,9 +516,7 @@ int bwd_layer(bwd *b, const net *n, const bwd_cfg *c, const sim_input *in, const
         for (uint32_t t = 0; t < T; t++)
             for (uint32_t j = 0; j < no; j++) db[j] += b->delta[(size_t)t * no + j];
     if (need_gin) {
-        memset(gin, 0, (size_t)T * ni * sizeof(float));
-        for (uint32_t t = 0; t < T; t++)
-            bwd_dense_gin_t(gin + (size_t)t * ni, b->wt[l], b->delta + (size_t)t * no, ni, no);
+        bwd_dense_gin_steps(gin, b->wt[l], b->delta, T, ni, no, b->at);
     }
     return 0;
 }

@@ -99,24 +99,27 @@ conv_geom sim_conv_geom(const net_layer *L) {
 /* Max pooling of currents for one neuron j: acc[j] = max of j's window of the channels-last
  * full map (positions without input hold 0; the first maximum in row-major order, as the
  * comparisons run), clearing the window. cl: [limh, limw, out_c]  acc: [out_c, oh, ow] */
-static inline void max_window(float *acc, float *cl, const net_layer *L, uint32_t j) {
+static inline uint8_t max_window(float *acc, float *cl, const net_layer *L, uint32_t j) {
     const uint32_t p = L->pool_k, oh = L->out_h, ow = L->out_w, C = L->out_c, lw = ow * p;
     const uint32_t co = j / (oh * ow), py = (j / ow) % oh, px = j % ow;
     float m = -INFINITY;
+    uint8_t a = 0;
     for (uint32_t dy = 0; dy < p; dy++)
         for (uint32_t dx = 0; dx < p; dx++) {
             float *c = &cl[((size_t)(py * p + dy) * lw + px * p + dx) * C + co];
-            if (*c > m) m = *c;
+            if (*c > m) { m = *c; a = (uint8_t)(dy * p + dx); }
             *c = 0.0f;
         }
     acc[j] = m;
+    return a;
 }
 
 /* The conv currents of a step (all of the target map) into acc [n_out] in neuron order,
- * clearing cl: the window maxima, or a transpose from channels-last. */
-static void conv_gather(float *acc, float *cl, const net_layer *L, const conv_geom *g) {
+ * clearing cl: the window maxima (where they were into arg, if not NULL), or a transpose
+ * from channels-last. */
+static void conv_gather(float *acc, uint8_t *arg, float *cl, const net_layer *L, const conv_geom *g) {
     if (L->pool == POOL_MAX) {
-        pool_max_cl(acc, cl, L->out_c, L->out_h, L->out_w, L->pool_k);
+        pool_max_cl(acc, arg, cl, L->out_c, L->out_h, L->out_w, L->pool_k);
     } else {
         transpose(acc, cl, g->th * g->tw, L->out_c, 1.0f);
         memset(cl, 0, (size_t)L->n_out * sizeof *cl);
@@ -255,7 +258,8 @@ int sim_result_init(sim_result *r, const net *n, uint32_t T, int flags) {
     r->out = calloc(n->n_layers, sizeof *r->out);
     r->st = calloc(n->n_layers, sizeof *r->st);
     r->mem = calloc(n->n_layers, sizeof *r->mem);
-    if (!r->out || !r->st || !r->mem) goto nomem;
+    r->arg = calloc(n->n_layers, sizeof *r->arg);
+    if (!r->out || !r->st || !r->mem || !r->arg) goto nomem;
     for (uint32_t l = 0; l < n->n_layers; l++) {
         const net_layer *L = &n->layers[l];
         int vals = L->kind == NET_POOL && L->spool == SPOOL_SUM;
@@ -264,6 +268,10 @@ int sim_result_init(sim_result *r, const net *n, uint32_t T, int flags) {
         if ((flags & SIM_RECORD_MEM) && L->kind != NET_POOL) {
             r->mem[l] = malloc((size_t)T * L->n_out * sizeof **r->mem);
             if (!r->mem[l]) goto nomem;
+        }
+        if ((flags & SIM_RECORD_MEM) && L->kind == NET_CONV && L->pool == POOL_MAX) {
+            r->arg[l] = malloc((size_t)T * L->n_out);
+            if (!r->arg[l]) goto nomem;
         }
     }
     return 0;
@@ -275,6 +283,8 @@ nomem:
 void sim_result_deinit(sim_result *r) {
     for (uint32_t l = 0; r->out && l < r->n_layers; l++) spk_deinit(&r->out[l]);
     for (uint32_t l = 0; r->mem && l < r->n_layers; l++) free(r->mem[l]);
+    for (uint32_t l = 0; r->arg && l < r->n_layers; l++) free(r->arg[l]);
+    free(r->arg);
     free(r->out);
     free(r->st);
     free(r->mem);
@@ -320,7 +330,7 @@ static int32_t next_due(const layer_rt *rt, const neuron_cfg *nc, float u, float
 
 /* Static input (direct coding): layer 0's currents, computed once per sample (step 1).
  * scur: [n_out] (before scale and bias; for max pooling the window maximum). */
-static uint64_t static_currents(sim *s, const net_layer *L, const layer_rt *rt, const float *x) {
+static uint64_t static_currents(sim *s, const net_layer *L, const layer_rt *rt, const float *x, uint8_t *arg) {
     uint64_t syn = 0;
     if (L->kind == NET_DENSE) {
         matvec_dense(s->scur, L->w, x, L->n_in, L->n_out);
@@ -329,7 +339,7 @@ static uint64_t static_currents(sim *s, const net_layer *L, const layer_rt *rt, 
     }
     for (uint32_t id = 0; id < L->n_in; id++)
         if (x[id] != 0.0f) syn += conv_scatter(s->cl, rt->kpt, &rt->pl, &id, &x[id], 1);
-    conv_gather(s->scur, s->cl, L, &rt->g);
+    conv_gather(s->scur, arg, s->cl, L, &rt->g);
     return syn;
 }
 
@@ -342,7 +352,7 @@ static int emit(sim *s, spk_train *out, layer_stats *st, uint32_t t, uint32_t ns
 
 /* One spiking layer (dense or conv) over all T steps. Step numbers refer to sim/README.md. */
 static int run_spiking(sim *s, uint32_t l, const spk_train *in, const float *static_x, uint32_t T,
-                       spk_train *out, layer_stats *st, float *mem, uint64_t dseed) {
+                       spk_train *out, layer_stats *st, float *mem, uint8_t *arg, uint64_t dseed) {
     const net_layer *L = &s->n->layers[l];
     const layer_rt *rt = &s->rt[l];
     const neuron_cfg *nc = &L->nc;
@@ -376,7 +386,7 @@ static int run_spiking(sim *s, uint32_t l, const spk_train *in, const float *sta
 
     /* 1. Static input: currents computed once. */
     if (static_x) {
-        uint64_t syn = static_currents(s, L, rt, static_x);
+        uint64_t syn = static_currents(s, L, rt, static_x, arg);
         if (syn == UINT64_MAX) return evsnn_seterr(EVSNN_ENOMEM, "engine: no memory");
         st->syn_events += syn;
     }
@@ -402,8 +412,10 @@ static int run_spiking(sim *s, uint32_t l, const spk_train *in, const float *sta
             /* 2a. All-neuron step: every neuron receives current (a dense row touches all
              *     of them), so update them all with the vectorised kernel. */
             const float *cur;
-            if (static_x) cur = s->scur;
-            else if (L->kind == NET_DENSE) {
+            if (static_x) {
+                cur = s->scur;
+                if (arg && t > 0) memcpy(arg + (size_t)t * n, arg, n); /* the same windows every step */
+            } else if (L->kind == NET_DENSE) {
                 memset(acc, 0, n * sizeof *acc);
                 scatter_dense(acc, L->w, ev, evv, nev, n);
                 st->syn_events += (uint64_t)nev * n;
@@ -411,7 +423,7 @@ static int run_spiking(sim *s, uint32_t l, const spk_train *in, const float *sta
                 acc_dirty = 1;
             } else {
                 st->syn_events += conv_scatter(s->cl, rt->kpt, &rt->pl, ev, evv, nev);
-                conv_gather(acc, s->cl, L, geom); /* overwrites every neuron's current */
+                conv_gather(acc, arg ? arg + (size_t)t * n : NULL, s->cl, L, geom); /* every neuron's current */
                 cur = acc;
                 acc_dirty = 1;
             }
@@ -469,6 +481,9 @@ static int run_spiking(sim *s, uint32_t l, const spk_train *in, const float *sta
             const uint32_t stamp = t + 1;
             /* 3. Scatter the input events into the channels-last currents and mark the
              *    neurons they reach (every channel of each target position). */
+            /* Max pooling: untouched windows hold zeros, whose first element is the maximum. */
+            uint8_t *at = arg ? arg + (size_t)t * n : NULL;
+            if (at) memset(at, 0, n);
             if (L->kind == NET_CONV && nev) {
                 const uint32_t C = L->out_c, tw = L->out_w, thw = L->out_h * L->out_w;
                 const uint32_t pk = L->pool == POOL_MAX ? L->pool_k : 1; /* full-res rows per neuron row */
@@ -490,7 +505,10 @@ static int run_spiking(sim *s, uint32_t l, const spk_train *in, const float *sta
                 /* Their currents into acc (neuron order), clearing cl. */
                 for (uint32_t q = 0; q < nt; q++) {
                     const uint32_t j = s->touched[q];
-                    if (L->pool == POOL_MAX) max_window(acc, s->cl, L, j);
+                    if (L->pool == POOL_MAX) {
+                        const uint8_t a = max_window(acc, s->cl, L, j);
+                        if (at) at[j] = a;
+                    }
                     else {
                         float *c = &s->cl[(size_t)(j % thw) * C + j / thw];
                         acc[j] = *c;
@@ -600,7 +618,8 @@ int sim_run_layer(sim *s, const sim_input *in, sim_result *res, uint32_t l) {
     st->n = L->n_out;
     st->T = in->T;
     rc = L->kind == NET_POOL ? run_pool(s, l, lin, in->T, &res->out[l], st)
-                             : run_spiking(s, l, lin, sx, in->T, &res->out[l], st, res->mem[l], in->dropout_seed);
+                             : run_spiking(s, l, lin, sx, in->T, &res->out[l], st, res->mem[l], res->arg[l],
+                                           in->dropout_seed);
     if (rc) return rc;
     return spk_close(&res->out[l], 0);
 }

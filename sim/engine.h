@@ -55,6 +55,9 @@ typedef struct sim_result {
     spk_train *out;    /* [n_layers] each layer's output train */
     layer_stats *st;   /* [n_layers] */
     float **mem;       /* [n_layers] → [T, n_out] with SIM_RECORD_MEM (NULL for NET_POOL), else NULL */
+    uint8_t **arg;     /* [n_layers] → [T, n_out] with SIM_RECORD_MEM, for conv layers with max pooling
+                        * of currents on a spike-train input: where each neuron's window had its
+                        * (first) maximum, dy·p + dx (the backward routes through it); else NULL */
     int flags;
 } sim_result;
 

@@ -146,7 +146,8 @@ static void test_backward_vs_oracle(void **state) {
     (void)state;
     rng *r = rng_create(12);
     for (unsigned ci = 0; ci < N_CASES; ci++)
-        for (int exact = 0; exact <= 1; exact++) {
+        for (int exact = 0; exact <= 1; exact++)
+        for (int sparse = 0; sparse <= 1; sparse++) { /* sparse: one entry in ten (the scatter strategy) */
             const geo_case *c = &cases[ci];
             const conv_geom g = geom(c);
             const uint32_t kq = conv_kq(&g), n_in = c->in_c * c->in_h * c->in_w, tpos = g.th * g.tw, C = c->out_c;
@@ -176,6 +177,10 @@ static void test_backward_vs_oracle(void **state) {
             for (uint32_t s = 0; s < S; s++) {
                 float *ds = d + (size_t)s * tpos * C;
                 fill(ds, (size_t)tpos * C, r, exact);
+                if (sparse)
+                    for (size_t q = 0; q < (size_t)tpos * C; q++)
+                        if (!rng_bernoulli(r, 0.1)) ds[q] = 0.0f;
+                if (sparse) ds[0] = 1.0f; /* never all zero */
                 if (s == 1) /* some target rows all zero: skipped by the row list */
                     for (uint32_t co = 0; co < C; co++) ds[(size_t)co * tpos] = ds[(size_t)co * tpos + tpos - 1] = 0.0f;
                 transpose(dcl + (size_t)s * tpos * C, ds, C, tpos, 1.0f);
@@ -195,20 +200,20 @@ static void test_backward_vs_oracle(void **state) {
                 for (uint32_t i = 0; i < n_in; i += 3) at[na++] = i;
                 conv_gin_at(gat + (size_t)s * n_in, dcl + (size_t)s * tpos * C, kpt, &pl, at, na);
             }
-            assert_true(nrows < S * tpos);
+            assert_true(nrows < S * tpos || sparse);
             conv_pack_backward(dw, dkpt, &g);
             char what[96];
-            snprintf(what, sizeof what, "weight gradient case %u exact %d", ci, exact);
+            snprintf(what, sizeof what, "weight gradient case %u exact %d sparse %d", ci, exact, sparse);
             close_or_equal(what, dw, dw_ref, nw, exact);
             conv_gin_rows(gcl, dcl, wpan, &g, rows, nrows, S, scratch);
             for (uint32_t s = 0; s < S; s++)
                 transpose(gin + (size_t)s * n_in, gcl + (size_t)s * n_in, c->in_h * c->in_w, c->in_c, 1.0f);
-            snprintf(what, sizeof what, "input gradient (rows) case %u exact %d", ci, exact);
+            snprintf(what, sizeof what, "input gradient (rows) case %u exact %d sparse %d", ci, exact, sparse);
             close_or_equal(what, gin, gin_ref, (size_t)S * n_in, exact);
             for (uint32_t s = 0; s < S; s++)
                 for (uint32_t i = 0; i < n_in; i++)
                     if (i % 3) gin_ref[(size_t)s * n_in + i] = 0.0f; /* only the chosen entries */
-            snprintf(what, sizeof what, "input gradient (entries) case %u exact %d", ci, exact);
+            snprintf(what, sizeof what, "input gradient (entries) case %u exact %d sparse %d", ci, exact, sparse);
             close_or_equal(what, gat, gin_ref, (size_t)S * n_in, exact);
             free(w); free(kpt); free(wpan); free(dkpt); free(dw); free(dw_ref); free(d); free(dcl); free(dfull);
             free(gin_ref); free(gcl); free(gin); free(gat); free(scratch); free(idx); free(rows); free(at); free(val);
@@ -217,18 +222,45 @@ static void test_backward_vs_oracle(void **state) {
     rng_free(r);
 }
 
-/* Max pooling of channels-last currents: the window maximum, the first one on ties, the
- * cover cleared. Hand-built 2 channels x 4x4, windows 2. */
+/* Max pooling of channels-last currents: the window maximum and where it is, the first one
+ * on ties, the cover cleared. Hand-built 2 channels x 4x4, windows 2. */
 static void test_pool_max_cl_by_hand(void **state) {
     (void)state;
     /* channel 0 row-major, channel 1 = −channel 0 */
     const float c0[16] = {0, 1, 1, 0, 1, 1, 0, 0, 0, 0, -2, -1, 0, 0, -3, -1};
     float cl[32], acc[8];
+    uint8_t arg[8];
     for (int i = 0; i < 16; i++) { cl[i * 2] = c0[i]; cl[i * 2 + 1] = -c0[i]; }
-    pool_max_cl(acc, cl, 2, 2, 2, 2);
+    pool_max_cl(acc, arg, cl, 2, 2, 2, 2);
     const float want[8] = {1, 1, 0, -1, /* channel 1: */ 0, 0, 0, 3};
-    for (int i = 0; i < 8; i++) assert_float_equal(acc[i], want[i], 0);
+    const uint8_t where[8] = {1, 0, 0, 1, /* channel 1: */ 0, 1, 0, 2}; /* dy·2 + dx of the first maximum */
+    for (int i = 0; i < 8; i++) {
+        assert_float_equal(acc[i], want[i], 0);
+        assert_int_equal(arg[i], where[i]);
+    }
     for (int i = 0; i < 32; i++) assert_float_equal(cl[i], 0, 0);
+}
+
+/* transpose against the definition, sizes around the 8x8 tiles, with and without a scale. */
+static void test_transpose(void **state) {
+    (void)state;
+    const uint32_t sz[] = {1, 7, 8, 9, 16, 23, 64};
+    rng *r = rng_create(13);
+    for (unsigned i = 0; i < 7; i++)
+        for (unsigned j = 0; j < 7; j++) {
+            const uint32_t a = sz[i], b = sz[j];
+            float *src = malloc((size_t)a * b * sizeof *src), *dst = malloc((size_t)a * b * sizeof *dst);
+            fill(src, (size_t)a * b, r, 0);
+            for (int sc = 0; sc <= 1; sc++) {
+                const float scale = sc ? 0.25f : 1.0f;
+                transpose(dst, src, a, b, scale);
+                for (uint32_t x = 0; x < a; x++)
+                    for (uint32_t y = 0; y < b; y++) assert_true(dst[(size_t)y * a + x] == src[(size_t)x * b + y] * scale);
+            }
+            free(src);
+            free(dst);
+        }
+    rng_free(r);
 }
 
 static net *build(const char *arch, uint32_t c, uint32_t h, uint32_t w) {
@@ -329,6 +361,7 @@ int main(void) {
         cmocka_unit_test(test_scatter_vs_oracle),
         cmocka_unit_test(test_backward_vs_oracle),
         cmocka_unit_test(test_pool_max_cl_by_hand),
+        cmocka_unit_test(test_transpose),
         cmocka_unit_test(test_trainer_refreshes_kernels),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
