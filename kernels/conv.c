@@ -1,6 +1,7 @@
 /* kernels/conv.c — event-driven convolution and its backward twins (see conv.h). */
 #include "conv.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "rowblock.h"
@@ -174,6 +175,94 @@ uint64_t conv_scatter(float *acc, const float *kpt, const conv_plan *pl, const u
 #undef FWD
 }
 
+uint32_t conv_pull_scratch(const conv_geom *g, uint32_t n) { return g->in_h * g->in_w + 1 + 2 * n; }
+
+/* Vectors of one target while its events stream past, 8·V columns in registers. */
+static inline __attribute__((always_inline)) void pull_target(float *restrict out, const float *restrict kpt,
+                                                                const conv_geom *g, const uint32_t *restrict off, const uint32_t *restrict lc,
+                                                                const float *restrict lv, uint32_t ty, uint32_t tx,
+                                                                uint32_t c0, const int V) {
+    const uint32_t C = g->out_c, kq = conv_kq(g), p = g->p, iw = g->in_w, pad = g->pad;
+    v8f a[8];
+    for (int v = 0; v < V; v++) a[v] = (v8f){0};
+    /* inputs (y, x) = (ty·p + qy − pad, tx·p + qx − pad) inside the map */
+    const int y0 = (int)(ty * p) - (int)pad, x0 = (int)(tx * p) - (int)pad;
+    const uint32_t qy0 = y0 < 0 ? (uint32_t)-y0 : 0, qx0 = x0 < 0 ? (uint32_t)-x0 : 0;
+    const uint32_t qy1 = (int)g->in_h - y0 < (int)kq ? (uint32_t)((int)g->in_h - y0) : kq;
+    const uint32_t qx1 = (int)iw - x0 < (int)kq ? (uint32_t)((int)iw - x0) : kq;
+    for (uint32_t qy = qy0; qy < qy1; qy++)
+        for (uint32_t qx = qx0; qx < qx1; qx++) {
+            const uint32_t pos = (uint32_t)(y0 + (int)qy) * iw + (uint32_t)(x0 + (int)qx);
+            for (uint32_t e = off[pos]; e < off[pos + 1]; e++) {
+                const float x = lv[e];
+                const v8f b = {x, x, x, x, x, x, x, x};
+                const float *kv = kpt + (((uint64_t)lc[e] * kq + qy) * kq + qx) * C + c0;
+                for (int v = 0; v < V; v++) a[v] += b * *(const v8fu *)(kv + 8 * v);
+            }
+        }
+    for (int v = 0; v < V; v++) *(v8fu *)(out + c0 + 8 * v) = a[v];
+}
+
+KERNEL_CLONES_FMA
+uint64_t conv_pull(float *acc, const float *kpt, const conv_plan *pl, const uint32_t *idx, const float *val, uint32_t n,
+                   uint32_t *scratch) {
+    const conv_geom *g = &pl->g;
+    const uint32_t C = g->out_c, hw = g->in_h * g->in_w;
+    uint32_t *off = scratch, *lc = scratch + hw + 1;
+    float *lv = (float *)(lc + n);
+    /* The step's events by input position (counting sort): channel and value lists. */
+    memset(off, 0, (hw + 1) * sizeof *off);
+    uint64_t ops = 0;
+    for (uint32_t e = 0; e < n; e++) {
+        uint32_t ci, y, x;
+        conv_decode(pl, idx[e], &ci, &y, &x);
+        off[y * g->in_w + x + 1]++;
+        ops += (uint64_t)C * pl->ys[y].nk * pl->xs[x].nk;
+    }
+    for (uint32_t i = 0; i < hw; i++) off[i + 1] += off[i];
+    for (uint32_t e = 0; e < n; e++) {
+        uint32_t ci, y, x;
+        conv_decode(pl, idx[e], &ci, &y, &x);
+        const uint32_t k = off[y * g->in_w + x]++;
+        lc[k] = ci;
+        lv[k] = val ? val[e] : 1.0f;
+    }
+    for (uint32_t i = hw; i > 0; i--) off[i] = off[i - 1]; /* back to start offsets */
+    off[0] = 0;
+    if (C % 8) { /* rare channel counts: the scatter (clear first: it adds) */
+        memset(acc, 0, (size_t)g->th * g->tw * C * sizeof *acc);
+        conv_scatter(acc, kpt, pl, idx, val, n);
+        return ops;
+    }
+    for (uint32_t ty = 0; ty < g->th; ty++)
+        for (uint32_t tx = 0; tx < g->tw; tx++) {
+            float *out = acc + ((uint64_t)ty * g->tw + tx) * C;
+            uint32_t c0 = 0;
+            for (; c0 + 64 <= C; c0 += 64) pull_target(out, kpt, g, off, lc, lv, ty, tx, c0, 8);
+            switch ((C - c0) / 8) {
+            case 7: pull_target(out, kpt, g, off, lc, lv, ty, tx, c0, 7); break;
+            case 6: pull_target(out, kpt, g, off, lc, lv, ty, tx, c0, 6); break;
+            case 5: pull_target(out, kpt, g, off, lc, lv, ty, tx, c0, 5); break;
+            case 4: pull_target(out, kpt, g, off, lc, lv, ty, tx, c0, 4); break;
+            case 3: pull_target(out, kpt, g, off, lc, lv, ty, tx, c0, 3); break;
+            case 2: pull_target(out, kpt, g, off, lc, lv, ty, tx, c0, 2); break;
+            case 1: pull_target(out, kpt, g, off, lc, lv, ty, tx, c0, 1); break;
+            default: break;
+            }
+        }
+    return ops;
+}
+
+int conv_pull_pays(const conv_geom *g, uint32_t n) {
+    /* Scattering costs about one vector read-modify-write per (event, target reached, 8
+     * channels); pulling, a look at each (target, tap) and half as much per event, whose
+     * vectors stay in registers. */
+    const double kq = conv_kq(g), reach = ceil(kq / g->p), vec = (g->out_c + 7) / 8;
+    const double scatter = (double)n * reach * reach * vec;
+    const double pull = (double)g->th * g->tw * kq * kq * 1.5 + scatter / 2;
+    return g->out_c % 8 == 0 && pull < scatter;
+}
+
 KERNEL_CLONES
 void conv_scatter_backward(float *dkpt, const float *d, const conv_plan *pl, const uint32_t *idx, const float *val,
                            uint32_t n) {
@@ -198,8 +287,9 @@ static inline uint32_t zdim(const conv_geom *g, uint32_t n) { return n + g->p - 
 #define GIN_SCATTER_FRACTION 0.3
 
 uint64_t conv_gin_scratch(const conv_geom *g, uint32_t steps) {
-    /* z [steps, in_h + p − 1, in_w + p − 1, in_c], then three words per row */
-    return (uint64_t)steps * zdim(g, g->in_h) * zdim(g, g->in_w) * g->in_c + 3ull * steps * g->th * g->tw;
+    /* z [steps, in_h + p − 1, in_w + p − 1, in_c], three words per row, two per channel */
+    return (uint64_t)steps * zdim(g, g->in_h) * zdim(g, g->in_w) * g->in_c + 3ull * steps * g->th * g->tw +
+           2ull * g->out_c;
 }
 
 KERNEL_CLONES_FMA
@@ -226,21 +316,25 @@ void conv_gin_rows(float *restrict gin, const float *restrict d, const float *re
         for (uint32_t co = 0; co < C; co++) nnz += dr[co] != 0.0f;
     }
     if ((double)nnz < GIN_SCATTER_FRACTION * (double)n * C) {
+        uint32_t *cs = rx + n;                 /* [C] a row's non-zero channels */
+        float *dv = (float *)(cs + C);         /* [C] and their values */
         for (uint32_t i = 0; i < n; i++) {
             const float *dr = d + (uint64_t)rows[i] * C;
-            for (uint32_t co = 0; co < C; co++) {
-                const float v = dr[co];
-                if (v == 0.0f) continue;
-                for (uint32_t ky = 0; ky < k; ky++) {
-                    const int yy = (int)(ry[i] + ky) - (int)g->pad;
-                    if (yy < 0 || yy >= (int)zh) continue;
-                    for (uint32_t kx = 0; kx < k; kx++) {
-                        const int xx = (int)(rx[i] + kx) - (int)g->pad;
-                        if (xx < 0 || xx >= (int)zw) continue;
-                        float *zo = z + (((uint64_t)rt[i] * zh + (uint32_t)yy) * zw + (uint32_t)xx) * ic;
-                        const float *wv = wpan + ((uint64_t)(ky * k + kx) * C + co) * ic;
-                        for (uint32_t ci = 0; ci < ic; ci++) zo[ci] += v * wv[ci];
-                    }
+            uint32_t m = 0;
+            for (uint32_t co = 0; co < C; co++)
+                if (dr[co] != 0.0f) { cs[m] = co; dv[m++] = dr[co]; }
+            for (uint32_t ky = 0; ky < k; ky++) {
+                const int yy = (int)(ry[i] + ky) - (int)g->pad;
+                if (yy < 0 || yy >= (int)zh) continue;
+                for (uint32_t kx = 0; kx < k; kx++) {
+                    const int xx = (int)(rx[i] + kx) - (int)g->pad;
+                    if (xx < 0 || xx >= (int)zw) continue;
+                    float *zo = z + (((uint64_t)rt[i] * zh + (uint32_t)yy) * zw + (uint32_t)xx) * ic;
+                    const float *P = wpan + (uint64_t)(ky * k + kx) * C * ic;
+                    const float *drow = dv;
+                    float *dst = zo;
+                    /* the row's non-zero channels summed in registers, one store per tap */
+                    rowblock_list(&dst, &drow, P, ic, cs, m, ic);
                 }
             }
         }

@@ -79,6 +79,16 @@ static inline void conv_decode(const conv_plan *pl, uint32_t id, uint32_t *ci, u
 uint64_t conv_scatter(float *acc, const float *kpt, const conv_plan *pl, const uint32_t *idx, const float *val,
                       uint32_t n);
 
+/* The same currents computed target by target (output-stationary): every target's vector
+ * sums, in registers, the packed kernel vectors of the events that reach it, and is written
+ * once (acc is overwritten: no clearing needed). The better form when a step has many events
+ * (conv_pull_pays); sums are grouped by target, so floats agree with conv_scatter up to
+ * rounding. scratch: [conv_pull_scratch(g, n)] words. Returns the synaptic operations. */
+uint32_t conv_pull_scratch(const conv_geom *g, uint32_t n);
+uint64_t conv_pull(float *acc, const float *kpt, const conv_plan *pl, const uint32_t *idx, const float *val, uint32_t n,
+                   uint32_t *scratch);
+int conv_pull_pays(const conv_geom *g, uint32_t n);
+
 /* Backward twin (weight gradient of n events at one step): dkpt[ci, qy, qx, :] += v · d[ty, tx, :]
  * over the same targets. dkpt: [in_c, kq, kq, out_c]  d: [th, tw, out_c] current gradient */
 void conv_scatter_backward(float *dkpt, const float *d, const conv_plan *pl, const uint32_t *idx, const float *val,

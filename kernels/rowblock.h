@@ -72,4 +72,43 @@ static inline __attribute__((always_inline)) void rowblock(float *const *dst, co
         }
 }
 
+/* One row with a list of its non-zero entries: dst[0..w) += Σ_k dv[k] · P[cs[k]·ldp + 0..w),
+ * 32 columns (four vectors) in registers at a time. */
+static inline __attribute__((always_inline)) void rowblock_list(float *const *dst, const float *const *dv,
+                                                                  const float *restrict P, uint32_t ldp,
+                                                                  const uint32_t *restrict cs, uint32_t m, uint32_t w) {
+    float *o = dst[0];
+    const float *v = dv[0];
+    uint32_t j = 0;
+    if (w % 8 == 0) {
+        for (; j + 32 <= w; j += 32) {
+            v8f a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+            for (uint32_t k = 0; k < m; k++) {
+                const float x = v[k];
+                const v8f b = {x, x, x, x, x, x, x, x};
+                const float *p = P + (uint64_t)cs[k] * ldp + j;
+                a0 += b * *(const v8fu *)p;
+                a1 += b * *(const v8fu *)(p + 8);
+                a2 += b * *(const v8fu *)(p + 16);
+                a3 += b * *(const v8fu *)(p + 24);
+            }
+            *(v8fu *)(o + j) += a0;
+            *(v8fu *)(o + j + 8) += a1;
+            *(v8fu *)(o + j + 16) += a2;
+            *(v8fu *)(o + j + 24) += a3;
+        }
+        for (; j < w; j += 8) {
+            v8f a0 = {0};
+            for (uint32_t k = 0; k < m; k++) {
+                const float x = v[k];
+                a0 += (v8f){x, x, x, x, x, x, x, x} * *(const v8fu *)(P + (uint64_t)cs[k] * ldp + j);
+            }
+            *(v8fu *)(o + j) += a0;
+        }
+        return;
+    }
+    for (uint32_t k = 0; k < m; k++)
+        for (uint32_t i = 0; i < w; i++) o[i] += v[k] * P[(uint64_t)cs[k] * ldp + i];
+}
+
 #endif

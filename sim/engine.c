@@ -47,6 +47,7 @@ struct sim {
     uint32_t *ids;         /* [max_n] this step's spikes */
     uint8_t *spk;          /* [max_n] spike flags of an all-neuron step */
     uint8_t *fired;        /* [max_n] fired at least once in the sample */
+    uint32_t *pull;        /* conv_pull's scratch, for the largest conv layer */
     evq q;
     int conv_policy;       /* SIM_CONV_AUTO / _SPARSE / _ALL */
     float *drop;           /* [n_layers] dropout probabilities, or NULL */
@@ -148,7 +149,7 @@ void sim_free(sim *s) {
     free(s->rt);
     free(s->u); free(s->acc); free(s->cl); free(s->scur);
     free(s->last); free(s->sched); free(s->mark); free(s->touched); free(s->ids);
-    free(s->spk); free(s->fired); free(s->drop);
+    free(s->spk); free(s->fired); free(s->drop); free(s->pull);
     evq_deinit(&s->q);
     free(s);
 }
@@ -238,8 +239,15 @@ sim *sim_create(const net *n, uint32_t T_max, int *err) {
     s->ids = malloc(m * sizeof *s->ids);
     s->spk = malloc(m);
     s->fired = malloc(m);
+    size_t np = 1;
+    for (uint32_t l = 0; l < n->n_layers; l++)
+        if (n->layers[l].kind == NET_CONV) {
+            const conv_geom g = sim_conv_geom(&n->layers[l]);
+            if (conv_pull_scratch(&g, n->layers[l].n_in) > np) np = conv_pull_scratch(&g, n->layers[l].n_in);
+        }
+    s->pull = malloc(np * sizeof *s->pull);
     if (!s->u || !s->acc || !s->cl || !s->scur || !s->last || !s->sched || !s->mark || !s->touched ||
-        !s->ids || !s->spk || !s->fired)
+        !s->ids || !s->spk || !s->fired || !s->pull)
         goto nomem;
     if ((*err = evq_init(&s->q, T_max))) { sim_free(s); return NULL; }
     *err = 0;
@@ -422,7 +430,9 @@ static int run_spiking(sim *s, uint32_t l, const spk_train *in, const float *sta
                 cur = acc;
                 acc_dirty = 1;
             } else {
-                st->syn_events += conv_scatter(s->cl, rt->kpt, &rt->pl, ev, evv, nev);
+                /* many events: each target sums its own in registers; few: each event adds its footprint */
+                st->syn_events += conv_pull_pays(geom, nev) ? conv_pull(s->cl, rt->kpt, &rt->pl, ev, evv, nev, s->pull)
+                                                            : conv_scatter(s->cl, rt->kpt, &rt->pl, ev, evv, nev);
                 conv_gather(acc, arg ? arg + (size_t)t * n : NULL, s->cl, L, geom); /* every neuron's current */
                 cur = acc;
                 acc_dirty = 1;
