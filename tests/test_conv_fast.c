@@ -117,6 +117,14 @@ static void test_scatter_vs_oracle(void **state) {
                 char what[96];
                 snprintf(what, sizeof what, "scatter case %u exact %d graded %d", ci, exact, graded);
                 close_or_equal(what, tr, ref, nt, exact);
+                /* the output-stationary form: same currents, every target overwritten */
+                uint32_t *scr = malloc(conv_pull_scratch(&g, m) * sizeof *scr);
+                for (uint32_t i = 0; i < nt; i++) acc[i] = 1e30f; /* must all be overwritten */
+                assert_int_equal(conv_pull(acc, kpt, &pl, idx, graded ? val : NULL, m, scr), ops_ref);
+                transpose(tr, acc, g.th * g.tw, c->out_c, 1.0f);
+                snprintf(what, sizeof what, "pull case %u exact %d graded %d", ci, exact, graded);
+                close_or_equal(what, tr, ref, nt, exact);
+                free(scr);
                 free(w); free(kpt); free(acc); free(ref); free(tr); free(idx); free(val); free(sp);
             }
     rng_free(r);
