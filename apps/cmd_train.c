@@ -437,8 +437,8 @@ int cmd_train(int argc, char **argv) {
                 return 2;
             }
             break;
-        case O_CR: if (num("correct-rate", optarg, 0, 1, &v)) return 2; c.correct_rate = (float)v; break;
-        case O_IR: if (num("incorrect-rate", optarg, 0, 1, &v)) return 2; c.incorrect_rate = (float)v; break;
+        case O_CR: if (num("correct-rate", optarg, 0, 1, &v)) return 2; c.correct_rate = v; break;
+        case O_IR: if (num("incorrect-rate", optarg, 0, 1, &v)) return 2; c.incorrect_rate = v; break;
         case O_BIN: c.binarize = 1; break;
         case O_LCLAMP: if (num("latent-clamp", optarg, 1e-12, 1e12, &v)) return 2; c.latent_clamp = (float)v; break;
         case O_DROPOUT: {
