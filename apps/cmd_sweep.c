@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "apps/cmds.h"
@@ -74,12 +73,6 @@ static void trial_out_free(trial_out *o) {
 }
 
 typedef void (*service_fn)(void *);
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* Build the trial's network: architecture, β and θ of every spiking layer. */
 static net *trial_net(const study_fixed *fx, const study_trial *t, int *err) {
@@ -237,7 +230,7 @@ static int trial_body(const study_fixed *fx, const study_trial *t, int threads, 
     blab = malloc(B * sizeof *blab);
     if (!perm || !bin || !blab) { rc = evsnn_seterr(EVSNN_ENOMEM, "training: no memory"); goto out; }
     fprintf(fs[0], "# step epoch loss theta_0..theta_L (spiking layers, after the step)\n");
-    const double t0 = now_s();
+    const double t0 = evsnn_now_s();
     double last_loss = 0;
     uint64_t step = 0;
     for (uint32_t ep = 0; ep < fx->epochs && !rc; ep++) {
@@ -264,7 +257,7 @@ static int trial_body(const study_fixed *fx, const study_trial *t, int threads, 
         last_loss = en ? el / en : 0;
     }
     if (rc) goto out;
-    row->train_s = now_s() - t0;
+    row->train_s = evsnn_now_s() - t0;
     row->train_loss = last_loss;
     /* evaluate on the test part */
     train_stats ev;
@@ -405,7 +398,7 @@ static void record(master *M, const study_row *r, const trial_out *o, int rank) 
     emit_row(r, rank);
     if (!M->quiet)
         fprintf(stderr, "evsnn sweep: trial %u %s on rank %d (%u/%u this run, %.0f s)\n", r->t.id,
-                study_status_name(r->status), rank, M->done, M->n_todo, now_s() - M->t_start);
+                study_status_name(r->status), rank, M->done, M->n_todo, evsnn_now_s() - M->t_start);
 }
 
 /* Result message: the row, three lengths, then the three texts. */
@@ -614,7 +607,7 @@ int cmd_sweep(int argc, char **argv) {
     M.n_trials = N;
     M.threads = (int)threads;
     M.quiet = quiet;
-    M.t_start = now_s();
+    M.t_start = evsnn_now_s();
     M.msg_cap = 1 << 16;
     M.msg = malloc(M.msg_cap);
     M.rows = calloc(N ? N : 1, sizeof *M.rows);
@@ -687,7 +680,7 @@ stop_workers:
         printf("{\"done\":true,\"study\":");
         json_str(stdout, study_name(s));
         printf(",\"trials\":%u,\"ran\":%u,\"failed\":%u,\"skipped\":%u,\"ranks\":%d,\"seconds\":%.3f,\"table\":", N,
-               M.done, M.failed, N - M.n_todo, size, now_s() - M.t_start);
+               M.done, M.failed, N - M.n_todo, size, evsnn_now_s() - M.t_start);
         json_str(stdout, csv);
         printf("}\n");
     }
