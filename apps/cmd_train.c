@@ -549,9 +549,18 @@ int cmd_train(int argc, char **argv) {
                 free(bin); free(blab);
                 goto done;
             }
-            st.loss += bs.loss * (s1 - s0);
-            st.n += s1 - s0;
-            st.correct += bs.correct;
+            /* bs.loss is the mean over the whole (global) batch; bs.correct counts this
+             * rank's shard only: sum it over the ranks, so the epoch figures are the batch's */
+            uint64_t correct = bs.correct;
+            if (nranks > 1 && comm_allreduce_sum_u64(&correct, 1)) {
+                fprintf(stderr, "evsnn train: %s\n", evsnn_errmsg());
+                status = 1;
+                free(bin); free(blab);
+                goto done;
+            }
+            st.loss += bs.loss * k;
+            st.n += k;
+            st.correct += (uint32_t)correct;
             st.lr = bs.lr;
             if (progress) {
                 const double el = evsnn_now_s() - t0, sps = st.n / (el > 0 ? el : 1e-9);

@@ -66,7 +66,7 @@ train_cfg train_defaults(void); /* fast_sigmoid k=25, mse_count 0.8/0.2, Adam lr
 
 typedef struct {
     double loss;        /* batch mean */
-    uint32_t n, correct;
+    uint32_t n, correct; /* samples and right predictions: this rank's shard under data_parallel */
     double grad_norm;   /* before clipping */
     float lr;           /* used by this step */
     uint32_t n_layers;
