@@ -396,6 +396,22 @@ static void test_overflow_error(void **state) {
 
 /* ---------------------------------------------------------------- energy by hand */
 
+/* Energy table where each operation costs a distinct power of ten (pJ), so a total spells
+ * the counts; no static power. */
+static const hw_energy pow10_energy = {.accumulate_pj = 1, .neuron_update_pj = 10, .weight_read_pj = 100,
+                                       .membrane_read_pj = 1e3, .membrane_write_pj = 1e4, .spike_read_pj = 1e5,
+                                       .spike_write_pj = 1e6, .encoder_cycle_pj = 1e7, .static_mw = 0};
+
+/* The trains of the hand-counted energy cases: T = 1, input 2 of 4 spikes, output 1 of 2. */
+static void one_spike_4to2(spk_train *in, spk_train *out) {
+    assert_int_equal(spk_init(in, 1, 4, 0), 0);
+    assert_int_equal(spk_push(in, 0, 2, 1), 0);
+    assert_int_equal(spk_close(in, 0), 0);
+    assert_int_equal(spk_init(out, 1, 2, 0), 0);
+    assert_int_equal(spk_push(out, 0, 1, 1), 0);
+    assert_int_equal(spk_close(out, 0), 0);
+}
+
 /* Dense 4 → 2, 1 PE, T = 1, one input spike, one output spike, encoder width 16 (1 chunk).
  * Counts by hand: accumulates 2, weight reads 2, neuron updates 2, membrane reads 2 and
  * writes 2 (sweep), spike reads 1 (one chunk), spike writes 1, encoder cycles 2·1 + 2 = 4.
@@ -406,18 +422,11 @@ static void test_energy_by_hand(void **state) {
     net n = make_net(ls, 1);
     hw_cfg c;
     hw_cfg_default(&c);
-    c.energy = (hw_energy){.accumulate_pj = 1, .neuron_update_pj = 10, .weight_read_pj = 100,
-                           .membrane_read_pj = 1e3, .membrane_write_pj = 1e4, .spike_read_pj = 1e5,
-                           .spike_write_pj = 1e6, .encoder_cycle_pj = 1e7, .static_mw = 0};
+    c.energy = pow10_energy;
     int err;
     hw_machine *m = hw_create(&c, &n, 1, &err);
     spk_train in, out;
-    spk_init(&in, 1, 4, 0);
-    spk_push(&in, 0, 2, 1);
-    spk_close(&in, 0);
-    spk_init(&out, 1, 2, 0);
-    spk_push(&out, 0, 1, 1);
-    spk_close(&out, 0);
+    one_spike_4to2(&in, &out);
     hw_sample r;
     assert_int_equal(hw_run(m, &in, &out, HW_JUMP, 0, &r), 0);
     double e = hw_sample_energy_pj(m, &r);
@@ -553,19 +562,13 @@ static void test_snndse_energy_by_hand(void **state) {
     hw_cfg c;
     hw_cfg_default(&c);
     c.model = HW_MODEL_SNNDSE;
-    c.energy = (hw_energy){.accumulate_pj = 1, .neuron_update_pj = 10, .weight_read_pj = 100,
-                           .membrane_read_pj = 1e3, .membrane_write_pj = 1e4, .spike_read_pj = 1e5,
-                           .spike_write_pj = 1e6, .encoder_cycle_pj = 1e7, .static_mw = 5};
+    c.energy = pow10_energy;
+    c.energy.static_mw = 5;
     int err;
     hw_machine *m = hw_create(&c, &n, 1, &err);
     assert_non_null(m);
     spk_train in, out;
-    spk_init(&in, 1, 4, 0);
-    spk_push(&in, 0, 2, 1);
-    spk_close(&in, 0);
-    spk_init(&out, 1, 2, 0);
-    spk_push(&out, 0, 1, 1);
-    spk_close(&out, 0);
+    one_spike_4to2(&in, &out);
     for (int mode = 0; mode < 2; mode++) {
         hw_sample r;
         assert_int_equal(hw_run(m, &in, &out, mode ? HW_JUMP : HW_PER_CYCLE, 0, &r), 0);
