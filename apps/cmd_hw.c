@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "apps/cmds.h"
@@ -174,12 +173,6 @@ static int plots(const char *prefix, const hw_sample *first, const hw_report *re
     free(s2.s);
     if (rc) return evsnn_seterr(EVSNN_EIO, "%s: gnuplot failed", out);
     return 0;
-}
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
 /* ---------------------------------------------------------------- dse */
@@ -515,7 +508,7 @@ int cmd_hw(int argc, char **argv) {
     }
     hw_report *rep = hw_report_create(m);
     hw_sample first = {0};
-    double t0 = now_s();
+    double t0 = evsnn_now_s();
     uint64_t simc = 0;
     for (uint32_t i = 0; i < S.N && !rc; i++) {
         hw_sample s;
@@ -527,7 +520,7 @@ int cmd_hw(int argc, char **argv) {
         if (i == 0) first = s;
         else hw_sample_free(&s);
     }
-    double secs = now_s() - t0;
+    double secs = evsnn_now_s() - t0;
     const net *n = hw_machine_net(m);
     if (!rc && series) {
         trace_series *ts = calloc(n->n_layers, sizeof *ts);
