@@ -584,11 +584,13 @@ int nir_topo_order(const nir_graph *g, const char *path, uint32_t *order) {
             char msg[1024] = "";
             size_t u = 0;
             if (v < n) {
-                /* walk[seen[v]-1 .. len-1] runs backwards along the cycle: print it forwards. */
+                /* walk[first .. len-1] runs backwards along the cycle (walk[i+1] -> walk[i],
+                 * and walk[first] -> walk[len-1]): print it forwards from walk[first]. */
                 uint32_t first = seen[v] - 1;
-                for (uint32_t i = len; i-- > first && u < sizeof msg - 80;)
-                    u += (size_t)snprintf(msg + u, sizeof msg - u, "'%.64s' -> ", g->nodes[walk[i]].name);
-                snprintf(msg + u, sizeof msg - u, "'%.64s'", g->nodes[walk[len - 1]].name);
+                u += (size_t)snprintf(msg, sizeof msg, "'%.64s'", g->nodes[walk[first]].name);
+                for (uint32_t i = len; i-- > first + 1 && u < sizeof msg - 80;)
+                    u += (size_t)snprintf(msg + u, sizeof msg - u, " -> '%.64s'", g->nodes[walk[i]].name);
+                snprintf(msg + u, sizeof msg - u, " -> '%.64s'", g->nodes[walk[first]].name);
             }
             rc = evsnn_seterr(EVSNN_EFORMAT, "%s: the graph has a cycle: %s (evsnn runs feed-forward chains: recurrent connections are not supported)",
                               path, msg);

@@ -926,7 +926,7 @@ static int ex_node(exporter *x, const char *name, const char *type) {
 }
 
 static void ex_num(exporter *x, int node, int meta, const char *name, nir_dtype t, int rank, const uint64_t *dims, const double *v) {
-    if (node >= 0 && !x->bad && nir_add_num(x->g, node, meta, name, t, rank, dims, v)) x->bad = EVSNN_ENOMEM;
+    if (!x->bad && nir_add_num(x->g, node, meta, name, t, rank, dims, v)) x->bad = EVSNN_ENOMEM; /* node −1: the graph */
 }
 
 static void ex_ints(exporter *x, int node, const char *name, int rank, const long *v) {

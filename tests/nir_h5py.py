@@ -53,7 +53,7 @@ def nir_write(path, nodes, edges, metadata=None):
 def weights(out, inp, seed):
     o = np.arange(out)[:, None]
     i = np.arange(inp)[None, :]
-    return (((o * 7 + i * 3 + seed) % 17 - 8) / 64.0).astype(np.float32)
+    return (((o * 7 + i * 3 + seed) % 17 - 5) / 64.0).astype(np.float32)
 
 
 def bias(out, seed):
