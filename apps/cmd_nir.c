@@ -391,7 +391,7 @@ static int nir_info_cmd(int argc, char **argv) {
 
 int cmd_nir(int argc, char **argv) {
     if (argc < 2) {
-        fputs(usage_text, stderr);
+        fprintf(stderr, "evsnn nir: give import, export or info (see 'evsnn nir --help')\n");
         return 2;
     }
     const char *v = argv[1];
