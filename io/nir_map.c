@@ -1044,7 +1044,8 @@ nir_graph *nir_from_net(const net *n, const model_meta *meta, const nir_export_o
         }
         /* Neurons, one value per neuron in the neurons' shape. */
         const neuron_cfg *nc = &L->nc;
-        const float th_nir = nc->cmp == CMP_GE ? nextafterf(nc->theta, 0.0f) : nc->theta;
+        float th_nir = nc->cmp == CMP_GE ? nextafterf(nc->theta, 0.0f) : nc->theta;
+        if (!(th_nir > 0)) th_nir = nc->theta; /* >= the smallest float: no float below it to compare with */
         int r = L->kind == NET_CONV ? 3 : 1;
         uint64_t dims[3] = {L->out_c, L->out_h, L->out_w};
         if (r == 1) dims[0] = L->n_out;
