@@ -132,6 +132,16 @@ static void print_lines(const char *who, const char *kind, const char *text) {
     }
 }
 
+/* {"k1":v1,"k2":v2,"arch":arch  — the start of the import and export summaries. */
+static void json_head(const char *k1, const char *v1, const char *k2, const char *v2, const char *arch) {
+    printf("{\"%s\":", k1);
+    json_str(stdout, v1);
+    printf(",\"%s\":", k2);
+    json_str(stdout, v2);
+    fputs(",\"arch\":", stdout);
+    json_str(stdout, arch);
+}
+
 static void json_layers(const net *n, const nir_import_report *rep) {
     fputs("[", stdout);
     uint32_t s = 0;
@@ -247,12 +257,7 @@ static int nir_import_cmd(int argc, char **argv) {
         return 1;
     }
     print_lines(who, "note", rep.notes);
-    fputs("{\"nir\":", stdout);
-    json_str(stdout, a.in);
-    fputs(",\"model\":", stdout);
-    json_str(stdout, a.out);
-    fputs(",\"arch\":", stdout);
-    json_str(stdout, n->arch);
+    json_head("nir", a.in, "model", a.out, n->arch);
     printf(",\"input\":[%u,%u,%u],\"params\":%zu,\"dt\":", n->in_c, n->in_h, n->in_w, n->n_params);
     json_num(stdout, rep.dt);
     printf(",\"pool_on\":\"%s\",\"padding\":\"%s\",\"layers\":", meta.pool_on == POOL_ON_SPIKES ? "spikes" : "currents",
@@ -291,12 +296,7 @@ static int nir_export_cmd(int argc, char **argv) {
         return 1;
     }
     print_lines(who, "warning", rep.warnings);
-    fputs("{\"model\":", stdout);
-    json_str(stdout, a.in);
-    fputs(",\"nir\":", stdout);
-    json_str(stdout, a.out);
-    fputs(",\"arch\":", stdout);
-    json_str(stdout, n->arch);
+    json_head("model", a.in, "nir", a.out, n->arch);
     printf(",\"nodes\":%u,\"edges\":%u,\"dt\":", g->n_nodes, g->n_edges);
     json_num(stdout, a.dt > 0 ? a.dt : NIR_DEFAULT_DT);
     fputs(",\"order\":[", stdout);

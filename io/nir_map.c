@@ -27,17 +27,22 @@
 /* Agreement of evsnn's own metadata (exact β, θ) with what the NIR parameters give. */
 #define META_TOL 1e-6
 
+/* Append one line to a report's text buffer (what does not fit is dropped). */
+static void add_line(char *buf, size_t cap, const char *fmt, va_list ap) {
+    size_t u = strlen(buf);
+    if (u + 2 >= cap) return;
+    vsnprintf(buf + u, cap - u - 1, fmt, ap);
+    u = strlen(buf);
+    buf[u] = '\n';
+    buf[u + 1] = 0;
+}
+
 static void note(nir_import_report *rep, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void note(nir_import_report *rep, const char *fmt, ...) {
-    size_t u = strlen(rep->notes);
-    if (u + 2 >= sizeof rep->notes) return;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(rep->notes + u, sizeof rep->notes - u - 1, fmt, ap);
+    add_line(rep->notes, sizeof rep->notes, fmt, ap);
     va_end(ap);
-    u = strlen(rep->notes);
-    rep->notes[u] = '\n';
-    rep->notes[u + 1] = 0;
 }
 
 /* Node types of NIR 1.0 that evsnn does not map, and why (named in the refusal). */
@@ -891,16 +896,11 @@ static float tau_of(float beta, double dt) {
 
 static void warn(nir_export_report *rep, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void warn(nir_export_report *rep, const char *fmt, ...) {
-    size_t u = strlen(rep->warnings);
     rep->n_warn++;
-    if (u + 2 >= sizeof rep->warnings) return;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(rep->warnings + u, sizeof rep->warnings - u - 1, fmt, ap);
+    add_line(rep->warnings, sizeof rep->warnings, fmt, ap);
     va_end(ap);
-    u = strlen(rep->warnings);
-    rep->warnings[u] = '\n';
-    rep->warnings[u + 1] = 0;
 }
 
 /* "a, b, c" lists of layer names for the warnings (ending in "..." when full). */

@@ -20,6 +20,7 @@
 
 #include "io/nir.h"
 #include "sim/evsnn.h"
+#include "tests/nir_h5.h"
 
 typedef struct {
     const uint8_t *p;
@@ -42,28 +43,12 @@ static double val(bytes *b) {
     return VALS[k % (sizeof VALS / sizeof *VALS)] * (k & 0x80 ? -1 : 1);
 }
 
-static hid_t vlen(void) {
-    hid_t t = H5Tcopy(H5T_C_S1);
-    H5Tset_size(t, H5T_VARIABLE);
-    H5Tset_cset(t, H5T_CSET_UTF8);
-    return t;
-}
-
+/* Writing can fail here (a duplicate name the input picked): the file is then what it is. */
 static void put(hid_t g, const char *name, hid_t ft, hid_t mt, int rank, const hsize_t *d, const void *v) {
-    hid_t sp = rank ? H5Screate_simple(rank, d, NULL) : H5Screate(H5S_SCALAR);
-    hid_t ds = H5Dcreate2(g, name, ft, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    if (ds >= 0) {
-        H5Dwrite(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, v);
-        H5Dclose(ds);
-    }
-    H5Sclose(sp);
+    (void)nirh5_put(g, name, ft, mt, rank, d, v);
 }
-
-static void put_str(hid_t g, const char *name, const char *s) {
-    hid_t t = vlen();
-    put(g, name, t, t, 0, NULL, &s);
-    H5Tclose(t);
-}
+static void put_str(hid_t g, const char *name, const char *s) { (void)nirh5_str(g, name, s); }
+static void put_scalar(hid_t g, const char *name, hid_t ft, double x) { put(g, name, ft, H5T_NATIVE_DOUBLE, 0, NULL, &x); }
 
 /* Numbers v[n] under one of five dtypes; dims of the given rank. */
 static void put_nums(hid_t g, const char *name, unsigned dt, int rank, const hsize_t *d, const double *v, size_t n) {
@@ -136,15 +121,12 @@ static void lif(hid_t nodes, const char *name, hsize_t n, bytes *b) {
     if (u8(b) & 1) arr(g, "v_reset", rank, d, 0.0, b);
     if (u8(b) % 4 == 3) {
         hid_t m = H5Gcreate2(g, "metadata", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-        double x = val(b);
-        put(m, "evsnn_beta", H5T_IEEE_F32LE, H5T_NATIVE_DOUBLE, 0, NULL, &x);
-        x = val(b);
-        put(m, "evsnn_threshold", H5T_IEEE_F32LE, H5T_NATIVE_DOUBLE, 0, NULL, &x);
+        put_scalar(m, "evsnn_beta", H5T_IEEE_F32LE, val(b));
+        put_scalar(m, "evsnn_threshold", H5T_IEEE_F32LE, val(b));
         static const char *rs[] = {"subtract", "zero", "none", "bogus"};
         put_str(m, "evsnn_reset", rs[u8(b) % 4]);
         put_str(m, "evsnn_compare", u8(b) & 1 ? ">=" : ">");
-        x = u8(b) & 1;
-        put(m, "evsnn_bias", H5T_STD_I64LE, H5T_NATIVE_DOUBLE, 0, NULL, &x);
+        put_scalar(m, "evsnn_bias", H5T_STD_I64LE, u8(b) & 1);
         H5Gclose(m);
     }
     for (int q = 0; q < 4 && more(b); q++) fuzz_param(g, b);
@@ -268,7 +250,7 @@ static void build(const char *path, bytes *b) {
     }
     unsigned shape = u8(b) % 16;
     hsize_t d[2] = {(hsize_t)ne, 2};
-    hid_t t = vlen();
+    hid_t t = nirh5_vlen();
     if (shape == 15) { /* numbers instead of names */
         double z[80] = {0};
         put(root, "edges", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, ne ? 2 : 1, d, z);
@@ -280,12 +262,9 @@ static void build(const char *path, bytes *b) {
     H5Tclose(t);
     if (u8(b) % 8 == 7) {
         hid_t m = H5Gcreate2(root, "metadata", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-        double x = val(b);
-        put(m, "evsnn_dt", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 0, NULL, &x);
-        x = val(b);
-        put(m, "evsnn_steps", H5T_STD_I64LE, H5T_NATIVE_DOUBLE, 0, NULL, &x);
-        x = u8(b) & 1;
-        put(m, "evsnn_binarized", H5T_STD_I64LE, H5T_NATIVE_DOUBLE, 0, NULL, &x);
+        put_scalar(m, "evsnn_dt", H5T_IEEE_F64LE, val(b));
+        put_scalar(m, "evsnn_steps", H5T_STD_I64LE, val(b));
+        put_scalar(m, "evsnn_binarized", H5T_STD_I64LE, u8(b) & 1);
         put_str(m, "evsnn_dataset", "fuzz");
         H5Gclose(m);
     }

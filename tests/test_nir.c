@@ -18,7 +18,7 @@
 #include "io/nir.h"
 #include "sim/engine.h"
 #include "sim/evsnn.h"
-#include "sim/rng.h"
+#include "tests/nir_h5.h"
 
 #define DT 1e-4
 
@@ -39,26 +39,10 @@ static int teardown(void **state) {
 
 /* ---- an independent NIR writer (raw HDF5, the layout nir.write produces) ---- */
 
-static hid_t fx_vlen(void) {
-    hid_t t = H5Tcopy(H5T_C_S1);
-    H5Tset_size(t, H5T_VARIABLE);
-    H5Tset_cset(t, H5T_CSET_UTF8);
-    return t;
-}
-
 static void fx_ds(hid_t g, const char *name, hid_t ft, hid_t mt, int rank, const hsize_t *dims, const void *v) {
-    hid_t sp = rank ? H5Screate_simple(rank, dims, NULL) : H5Screate(H5S_SCALAR);
-    hid_t d = H5Dcreate2(g, name, ft, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    assert_true(d >= 0);
-    assert_true(H5Dwrite(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0);
-    H5Dclose(d);
-    H5Sclose(sp);
+    assert_int_equal(nirh5_put(g, name, ft, mt, rank, dims, v), 0);
 }
-static void fx_str(hid_t g, const char *name, const char *s) {
-    hid_t t = fx_vlen();
-    fx_ds(g, name, t, t, 0, NULL, &s);
-    H5Tclose(t);
-}
+static void fx_str(hid_t g, const char *name, const char *s) { assert_int_equal(nirh5_str(g, name, s), 0); }
 static void fx_f32(hid_t g, const char *name, int rank, const hsize_t *dims, const float *v) {
     fx_ds(g, name, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, rank, dims, v);
 }
@@ -87,7 +71,7 @@ static hid_t fx_node(fx_file *x, const char *name, const char *type) {
 /* edges: n pairs of names, flattened. */
 static void fx_end(fx_file *x, const char *const *edges, size_t n) {
     hsize_t d[2] = {n, 2};
-    hid_t t = fx_vlen();
+    hid_t t = nirh5_vlen();
     fx_ds(x->node, "edges", t, t, 2, d, edges);
     H5Tclose(t);
     H5Gclose(x->nodes);
@@ -707,7 +691,7 @@ static void h5_str(hid_t f, const char *name, char *buf, size_t len) {
     assert_int_equal(H5Tget_class(ft), H5T_STRING);
     assert_true(H5Tis_variable_str(ft) > 0);
     assert_int_equal(H5Tget_cset(ft), H5T_CSET_UTF8);
-    hid_t mt = fx_vlen();
+    hid_t mt = nirh5_vlen();
     char *s = NULL;
     assert_true(H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, &s) >= 0);
     snprintf(buf, len, "%s", s);
@@ -782,7 +766,7 @@ static void test_export_layout(void **state) {
     assert_float_equal(r[0], 4.0, 1e-6);             /* τ/dt */
     /* edges: N x 2 vlen strings, in chain order */
     ds = H5Dopen2(f, "node/edges", H5P_DEFAULT);
-    hid_t mt = fx_vlen();
+    hid_t mt = nirh5_vlen();
     char *e[16] = {0};
     assert_int_equal(h5_dims(f, "node/edges", d), 2);
     assert_true(d[0] == 7 && d[1] == 2);
