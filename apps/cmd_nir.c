@@ -179,7 +179,8 @@ typedef struct {
     unsigned long steps;
 } nir_args;
 
-static int parse_args(int argc, char **argv, const char *who, int allow_reset, nir_args *a) {
+/* -1: parsed, go on; else the exit status. import: 1 for the import-only options. */
+static int parse_args(int argc, char **argv, const char *who, int import, nir_args *a) {
     static const struct option opts[] = {{"output", required_argument, 0, 'o'}, {"dt", required_argument, 0, 'd'},
                                          {"reset", required_argument, 0, 'r'},  {"steps", required_argument, 0, 'T'},
                                          {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
@@ -193,7 +194,7 @@ static int parse_args(int argc, char **argv, const char *who, int allow_reset, n
             if (parse_dt(optarg, &a->dt)) { fprintf(stderr, "%s: --dt '%s': expected a positive number of seconds\n", who, optarg); return 2; }
             break;
         case 'r': {
-            if (!allow_reset) { fprintf(stderr, "%s: --reset applies to 'evsnn nir import'\n", who); return 2; }
+            if (!import) { fprintf(stderr, "%s: --reset applies to 'evsnn nir import'\n", who); return 2; }
             char buf[512];
             snprintf(buf, sizeof buf, "%s", optarg);
             a->n_reset = 0;
@@ -208,6 +209,7 @@ static int parse_args(int argc, char **argv, const char *who, int allow_reset, n
             break;
         }
         case 'T': {
+            if (!import) { fprintf(stderr, "%s: --steps applies to 'evsnn nir import'\n", who); return 2; }
             char *end;
             a->steps = strtoul(optarg, &end, 10);
             if (*end || !*optarg || a->steps == 0 || a->steps > 1000000) {
