@@ -47,7 +47,7 @@ static void usage(FILE *f) {
             "  --plot PREFIX     write PREFIX-occupancy.png and PREFIX-latency.png (gnuplot)\n"
             "engine first (instead of --trace): the event-driven engine runs the network on\n"
             "Bernoulli input spikes and its recorded trains feed the model, in one go:\n"
-            "  --model FILE      an evsnn model file (see 'evsnn init')\n"
+            "  --model FILE      an evsnn model file (see 'evsnn init') or a NIR graph ('evsnn nir')\n"
             "  --arch A ...      or a network from the command line, PyTorch-default initialisation\n"
             "                    (--init-seed S, default 1); network options below\n"
             "  --input-rate P    spike probability per input channel and step (default 0.05)\n"
@@ -456,7 +456,7 @@ int cmd_hw(int argc, char **argv) {
         T = trace_T(tr);
     } else {
         model_meta meta = {0};
-        en = model ? model_load(model, &meta, &err) : netcli_build(&nc, &err);
+        en = model ? netcli_load_model(model, &meta, "evsnn hw", &err) : netcli_build(&nc, &err);
         if (!en) { fprintf(stderr, "evsnn: %s\n", evsnn_errmsg()); return 2; }
         if (!model) net_init_params(en, init_seed);
         T = steps ? (uint32_t)steps : meta.steps ? meta.steps : 20;

@@ -43,7 +43,7 @@ static const char *usage_text =
     "  --record FILE       save every layer's event trace (HDF5) for the accelerator model\n"
     "                      ('evsnn hw --trace FILE')\n"
     "model:\n"
-    "  --model FILE        an evsnn model file (see 'evsnn init', 'evsnn train')\n"
+    "  --model FILE        an evsnn model file (see 'evsnn init', 'evsnn train') or a NIR graph\n"
     "  --init-seed S       with --arch: seed of the PyTorch-default initialisation (default 1)\n"
     "\n" NETCLI_HELP
     "\n%s"
@@ -243,7 +243,7 @@ int cmd_run(int argc, char **argv) {
     int err;
     net *n;
     model_meta meta = {0};
-    if (model) n = model_load(model, &meta, &err);
+    if (model) n = netcli_load_model(model, &meta, "evsnn run", &err);
     else {
         n = netcli_build(&nc, &err);
         if (n) net_init_params(n, init_seed);
