@@ -39,7 +39,7 @@ endif
 OPT ?= -O3 -g
 OMPFLAGS ?= -fopenmp
 SANFLAGS ?=
-CFLAGS_ALL = -std=c11 $(OPT) -ffp-contract=off -Wall -Wextra -Werror -D_GNU_SOURCE -I. $(OMPFLAGS) $(SANFLAGS) \
+CFLAGS_ALL = -std=c11 $(OPT) -ffp-contract=off -fno-trapping-math -Wall -Wextra -Werror -D_GNU_SOURCE -I. $(OMPFLAGS) $(SANFLAGS) \
              -DEVSNN_MPI=$(MPI) -DEVSNN_VERSION='"$(VERSION)"' $(shell pkg-config --cflags $(PKGS) cmocka 2>/dev/null) $(EXTRA_CFLAGS)
 LDLIBS_ALL = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm $(OMPFLAGS) $(SANFLAGS)
 

@@ -66,12 +66,6 @@ typedef struct {
     char error[512];
 } reader_state;
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static double json_field(const char *line, const char *key) {
     char k[64];
     snprintf(k, sizeof k, "\"%s\":", key);
@@ -185,7 +179,7 @@ static void *read_windows(void *arg) {
 }
 
 static void pace(double t_start, double stream_s, double speed) {
-    double wait = t_start + stream_s / speed - now_s();
+    double wait = t_start + stream_s / speed - evsnn_now_s();
     if (wait > 0) {
         struct timespec ts = {(time_t)wait, (long)((wait - (double)(time_t)wait) * 1e9)};
         nanosleep(&ts, NULL);
@@ -231,7 +225,7 @@ static int replay_aedat4(const char *path, const char *to, double speed, int qui
     int32_t ev_id = h->streams[h->events].id;
     uint64_t sent_pk = 0, sent_ev = 0, sent_b = pro_n;
     int64_t t_first = INT64_MIN;
-    double t_start = now_s();
+    double t_start = evsnn_now_s();
     if (live_send_all(fd, hdr, pro_n)) status = 1;
     for (size_t k = 0; k < npk && !status && !wr.failed; k++) {
         if (pk[k].stream == ev_id && (pk[k].elements < 0 || (speed > 0 && pk[k].t0 == INT64_MIN))) {
@@ -251,7 +245,7 @@ static int replay_aedat4(const char *path, const char *to, double speed, int qui
     }
     shutdown(fd, SHUT_WR); /* end of stream: the server runs the open window and closes */
     pthread_join(th, NULL);
-    double secs = now_s() - t_start;
+    double secs = evsnn_now_s() - t_start;
     if (wr.failed) {
         fprintf(stderr, "evsnn replay: the server refused the stream: %s\n", wr.error);
         status = 1;
@@ -348,7 +342,7 @@ int cmd_replay(int argc, char **argv) {
     /* Samples follow each other on the stream's clock with a 1 ms gap; with --speed the
      * sender sleeps so that stream time maps to wall time. */
     uint64_t base = 0, sent = 0;
-    double t_start = now_s();
+    double t_start = evsnn_now_s();
     for (uint32_t i = 0; i < n && !rs.failed; i++) {
         const ds_event *ev;
         size_t ne;
@@ -381,7 +375,7 @@ int cmd_replay(int argc, char **argv) {
             if (!cnt) continue;
             live_put_batch_hdr(buf, h.kind == LIVE_KIND_UNIT ? LIVE_UNIT : LIVE_XYP, bt0, cnt);
             if (speed > 0) {
-                double due = t_start + (double)bt0 * 1e-6 / speed, wait = due - now_s();
+                double due = t_start + (double)bt0 * 1e-6 / speed, wait = due - evsnn_now_s();
                 if (wait > 0) {
                     struct timespec ts = {(time_t)wait, (long)((wait - (double)(time_t)wait) * 1e9)};
                     nanosleep(&ts, NULL);
@@ -400,7 +394,7 @@ int cmd_replay(int argc, char **argv) {
     shutdown(fd, SHUT_WR);
     pthread_join(th, NULL);
     have_thread = 0;
-    double secs = now_s() - t_start;
+    double secs = evsnn_now_s() - t_start;
     if (rs.failed) {
         fprintf(stderr, "evsnn replay: the server refused the stream: %s\n", rs.error);
         status = 1;

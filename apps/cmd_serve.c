@@ -45,7 +45,7 @@ static const char *usage_text =
     "  --idle-ms MS        run a connection's open window when no input came for MS ms of\n"
     "                      wall time (a sensor gone quiet still gets its result; default 0: off,\n"
     "                      windows close on stream time, FLUSH, BYE or end of stream only)\n"
-    "  --model FILE        an evsnn model file (see 'evsnn init')\n"
+    "  --model FILE        an evsnn model file (see 'evsnn init') or a NIR graph ('evsnn nir')\n"
     "  --init-seed S       with --arch: seed of the initialisation (default 1)\n"
     "\n" NETCLI_HELP
     "\nExample:\n"
@@ -121,7 +121,7 @@ int cmd_serve(int argc, char **argv) {
     if (!model && !nc.arch) { fprintf(stderr, "evsnn serve: give --model FILE or --arch A (see 'evsnn serve --help')\n"); return 2; }
     int err;
     model_meta meta = {0};
-    net *n = model ? model_load(model, &meta, &err) : netcli_build(&nc, &err);
+    net *n = model ? netcli_load_model(model, &meta, "evsnn serve", &err) : netcli_build(&nc, &err);
     if (!n) { fprintf(stderr, "evsnn serve: %s\n", evsnn_errmsg()); return 2; }
     if (!model) net_init_params(n, init_seed);
     live_core_opts co = {.steps = (uint32_t)(steps ? steps : meta.steps ? meta.steps : 100), .dt_us = (uint32_t)dt,

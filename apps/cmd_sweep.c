@@ -19,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "apps/cmds.h"
@@ -92,12 +91,6 @@ static void trial_out_free(trial_out *o) {
 }
 
 typedef void (*service_fn)(void *);
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* Build the trial's network: architecture, β and θ of every spiking layer. */
 static net *trial_net(const study_fixed *fx, const study_trial *t, int *err) {
@@ -273,7 +266,7 @@ static int trial_body(const study *s, const study_trial *t, const double *med, i
     blab = malloc(B * sizeof *blab);
     if (!perm || !bin || !blab) { rc = evsnn_seterr(EVSNN_ENOMEM, "training: no memory"); goto out; }
     fprintf(fs[0], "# step epoch loss theta_0..theta_L (spiking layers, after the step)\n");
-    const double t0 = now_s();
+    const double t0 = evsnn_now_s();
     double last_loss = 0;
     uint64_t step = 0;
     uint32_t ep = 0;
@@ -311,7 +304,7 @@ static int trial_body(const study *s, const study_trial *t, const double *med, i
     }
     if (rc) goto out;
     row->epochs = ep;
-    row->train_s = now_s() - t0;
+    row->train_s = evsnn_now_s() - t0;
     row->train_loss = last_loss;
     if (!pruned && (rc = evaluate(tr, &te_d, t->dataset, B, &ev, svc, arg))) goto out;
     row->accuracy = (double)ev.correct / ev.n;
@@ -505,7 +498,7 @@ static void record(master *M, const study_row *r, const trial_out *o, int rank) 
     emit_row(w, rank);
     if (!M->quiet)
         fprintf(stderr, "evsnn sweep: trial %u %s on rank %d (%u/%u this run, %.0f s)\n", r->t.id,
-                study_status_name(r->status), rank, M->done, M->n_todo, now_s() - M->t_start);
+                study_status_name(r->status), rank, M->done, M->n_todo, evsnn_now_s() - M->t_start);
 }
 
 /* Result message: the row, three lengths, then the three texts. */
@@ -730,7 +723,7 @@ int cmd_sweep(int argc, char **argv) {
     M.n_trials = N;
     M.threads = (int)threads;
     M.quiet = quiet;
-    M.t_start = now_s();
+    M.t_start = evsnn_now_s();
     M.msg_cap = 1 << 16;
     M.msg = malloc(M.msg_cap);
     M.rows = calloc(N ? N : 1, sizeof *M.rows);
@@ -815,7 +808,7 @@ stop_workers:
         printf("{\"done\":true,\"study\":");
         json_str(stdout, study_name(s));
         printf(",\"trials\":%u,\"ran\":%u,\"failed\":%u,\"skipped\":%u,\"ranks\":%d,\"seconds\":%.3f,\"pruned\":%u", N,
-               M.done, M.failed, N - M.n_todo, size, now_s() - M.t_start, M.pruned);
+               M.done, M.failed, N - M.n_todo, size, evsnn_now_s() - M.t_start, M.pruned);
         /* the best ok trial of the whole table by the objective (ties: the lower id) */
         const int mx = study_maximize(s);
         uint32_t best = N;

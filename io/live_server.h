@@ -85,8 +85,7 @@ live_server *live_server_create(live_core *core, const live_server_opts *o, int 
 void live_server_free(live_server *s);
 /* Bound ports (after create). -1 for a service not started. */
 void live_server_ports(const live_server *s, int *tcp, int *udp, int *http);
-/* Run until SIGTERM/SIGINT (drained) or live_server_stop; 0 or EVSNN_EIO. */
+/* Run until SIGTERM/SIGINT (drained); 0 or EVSNN_EIO. */
 int live_server_run(live_server *s);
-void live_server_stop(live_server *s); /* from the loop thread (e.g. a callback) */
 
 #endif

@@ -2,21 +2,10 @@
 #include "backward.h"
 
 #include "conv.h"
+#include "rowblock.h"
+#include "simd.h"
 
 #include <string.h>
-
-__attribute__((target_clones("avx512f", "avx2", "default")))
-void bwd_dense_dw(float *restrict dw, const float *restrict dcur, const uint32_t *idx, const float *val,
-                  uint32_t n_ev, uint32_t n_out) {
-    for (uint32_t e = 0; e < n_ev; e++) {
-        float *restrict row = dw + (size_t)idx[e] * n_out;
-        const float v = val ? val[e] : 1.0f;
-        if (v == 1.0f)
-            for (uint32_t j = 0; j < n_out; j++) row[j] += dcur[j];
-        else
-            for (uint32_t j = 0; j < n_out; j++) row[j] += v * dcur[j];
-    }
-}
 
 __attribute__((target_clones("avx512f", "avx2", "default")))
 void bwd_dense_dw_csc(float *restrict dw, const float *restrict delta, const uint32_t *col_off, const uint32_t *col_t,
@@ -35,26 +24,44 @@ void bwd_dense_dw_csc(float *restrict dw, const float *restrict delta, const uin
     }
 }
 
-__attribute__((target_clones("avx512f", "avx2", "default")))
-void bwd_dense_gin(float *restrict gin, const float *restrict w, const float *restrict dcur, uint32_t n_in,
-                   uint32_t n_out) {
-    for (uint32_t i = 0; i < n_in; i++) {
-        const float *restrict row = w + (size_t)i * n_out;
-        float a = 0.0f;
-        for (uint32_t j = 0; j < n_out; j++) a += row[j] * dcur[j];
-        gin[i] += a;
+KERNEL_CLONES_FMA
+void bwd_dense_gin_steps(float *restrict gin, const float *restrict wt, const float *restrict delta, uint32_t T,
+                         uint32_t n_in, uint32_t n_out, uint32_t *rows) {
+    memset(gin, 0, (size_t)T * n_in * sizeof *gin);
+    uint32_t nr = 0;
+    for (uint32_t t = 0; t < T; t++) {
+        const float *d = delta + (size_t)t * n_out;
+        uint32_t j = 0;
+        while (j < n_out && d[j] == 0.0f) j++;
+        if (j < n_out) rows[nr++] = t;
+    }
+    enum { STRIP = 32 }; /* columns of wt kept in L1 while every row block passes */
+    for (uint32_t i0 = 0; i0 < n_in; i0 += STRIP) {
+        const uint32_t w = n_in - i0 < STRIP ? n_in - i0 : STRIP;
+        float *dst[ROWBLOCK_R];
+        const float *dr[ROWBLOCK_R];
+        int nb = 0;
+        for (uint32_t k = 0; k < nr; k++) {
+            dst[nb] = gin + (size_t)rows[k] * n_in + i0;
+            dr[nb] = delta + (size_t)rows[k] * n_out;
+            if (++nb == ROWBLOCK_R) {
+                rowblock(dst, dr, wt + i0, n_in, n_out, w, ROWBLOCK_R);
+                nb = 0;
+            }
+        }
+        if (nb) rowblock(dst, dr, wt + i0, n_in, n_out, w, nb);
     }
 }
 
-__attribute__((target_clones("avx512f", "avx2", "default")))
-void bwd_dense_gin_t(float *restrict gin, const float *restrict wt, const float *restrict dcur, uint32_t n_in,
-                     uint32_t n_out) {
-    for (uint32_t j = 0; j < n_out; j++) {
-        const float d = dcur[j];
-        if (d == 0.0f) continue;
-        const float *restrict row = wt + (size_t)j * n_in;
-        for (uint32_t i = 0; i < n_in; i++) gin[i] += d * row[i];
-    }
+KERNEL_CLONES
+float sum_f32(const float *x, uint32_t n) {
+    float s[8] = {0};
+    uint32_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int j = 0; j < 8; j++) s[j] += x[i + j];
+    float r = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+    for (; i < n; i++) r += x[i];
+    return r;
 }
 
 void bwd_conv_full(float *full, const float *w, const float *b, const uint32_t *idx, const float *val,
@@ -66,7 +73,7 @@ void bwd_conv_full(float *full, const float *w, const float *b, const uint32_t *
     const conv_geom cg = {.in_c = g->in_c, .out_c = g->out_c, .k = g->k, .pad = g->pad,
                           .limh = ch, .limw = cw, .p = 1, .th = ch, .tw = cw};
     for (uint32_t e = 0; e < n_ev; e++)
-        conv_scatter(full, w, &cg, idx[e] / plane, idx[e] % plane / g->in_w, idx[e] % g->in_w, val ? val[e] : 1.0f);
+        conv_scatter_ref(full, w, &cg, idx[e] / plane, idx[e] % plane / g->in_w, idx[e] % g->in_w, val ? val[e] : 1.0f);
 }
 
 void bwd_conv_dw(float *dw, const float *dfull, const uint32_t *idx, const float *val, uint32_t n_ev,

@@ -7,25 +7,23 @@
 
 #include <stdint.h>
 
-/* dw[idx[e], :] += val[e]·dcur   (val NULL: all 1)
- * dw: [n_in, n_out]  dcur: [n_out]  idx: [n_ev]  val: [n_ev] or NULL */
-void bwd_dense_dw(float *dw, const float *dcur, const uint32_t *idx, const float *val, uint32_t n_ev, uint32_t n_out);
-
-/* The same over a whole sample, events grouped by input channel (CSC): each weight row is
- * read and written once while the δ rows of the steps its input spiked at are added into
- * it (the row stays in L1), instead of once per event.
+/* dw[i, :] += Σ val·delta[t, :] over the events (i, t) of a whole sample, grouped by input
+ * channel (CSC): each weight row is read and written once while the δ rows of the steps
+ * its input spiked at are added into it (the row stays in L1).
  * dw: [n_in, n_out]  delta: [T, n_out]  col_off: [n_in+1]  col_t: [nnz] steps of the
  * events of channel i at col_t[col_off[i] .. col_off[i+1])  col_v: [nnz] or NULL */
 void bwd_dense_dw_csc(float *dw, const float *delta, const uint32_t *col_off, const uint32_t *col_t,
                       const float *col_v, uint32_t n_in, uint32_t n_out);
 
-/* gin[i] += Σ_j w[i, j]·dcur[j]   gin: [n_in]  w: [n_in, n_out]  dcur: [n_out] */
-void bwd_dense_gin(float *gin, const float *w, const float *dcur, uint32_t n_in, uint32_t n_out);
+/* The input gradient of a dense layer for all T steps at once: gin[t, i] = Σ_j wt[j, i]·delta[t, j]
+ * as register-blocked row products over strips of inputs; steps whose δ is all zero
+ * (truncated surrogates) cost nothing. gin: [T, n_in] (overwritten)  wt: [n_out, n_in] (the
+ * weights transposed)  delta: [T, n_out]  rows: [T] scratch */
+void bwd_dense_gin_steps(float *gin, const float *wt, const float *delta, uint32_t T, uint32_t n_in, uint32_t n_out,
+                         uint32_t *rows);
 
-/* The same with the weights transposed, so the inner loop runs over n_in contiguous
- * floats (n_out is often small: 20 classes) and zero δ entries are skipped (truncated
- * surrogates). gin: [n_in]  wt: [n_out, n_in]  dcur: [n_out] */
-void bwd_dense_gin_t(float *gin, const float *wt, const float *dcur, uint32_t n_in, uint32_t n_out);
+/* Σ x[i] in eight interleaved partial sums (bias gradients). x: [n] */
+float sum_f32(const float *x, uint32_t n);
 
 /* Convolution geometry (stride 1, zero padding `pad`). */
 typedef struct {

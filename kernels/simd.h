@@ -9,8 +9,14 @@
 
 #if defined(__GNUC__) && !defined(__clang__)
 #define KERNEL_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+/* Products summed into accumulators (GEMM-like kernels whose floats need only agree with
+ * their oracles within rounding): also fused multiply-add, which AVX2 alone does not imply,
+ * so the clones are the x86-64-v3/v4 levels and contraction is allowed inside them. Exact
+ * arithmetic stays exact (a fused a·b + c rounds once, and there is nothing to round). */
+#define KERNEL_CLONES_FMA __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"), optimize("fp-contract=fast")))
 #else
 #define KERNEL_CLONES
+#define KERNEL_CLONES_FMA
 #endif
 
 #endif

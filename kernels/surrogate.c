@@ -1,6 +1,8 @@
 /* kernels/surrogate.c — surrogate derivatives and their names (see surrogate.h). */
 #include "surrogate.h"
 
+#include "simd.h"
+
 #include <errno.h>
 #include <float.h>
 #include <math.h>
@@ -65,13 +67,36 @@ float sg_grad(const surrogate *s, float x) {
     return g;
 }
 
+/* One loop per kind, with the kind a compile-time constant of the inlined body, so the
+ * division-based surrogates vectorise (exp-based ones call expf per element). */
+static inline __attribute__((always_inline)) void grad_loop(float *restrict out, const float *restrict u,
+                                                              const float *restrict g, float c, uint32_t n, int kind,
+                                                              float a, float b, float eps) {
+    if (g)
+        for (uint32_t i = 0; i < n; i++) {
+            const float d = sg_raw(kind, a, b, u[i] - c);
+            out[i] = g[i] * (eps > 0.0f && fabsf(d) < eps ? 0.0f : d);
+        }
+    else
+        for (uint32_t i = 0; i < n; i++) {
+            const float d = sg_raw(kind, a, b, u[i] - c);
+            out[i] = eps > 0.0f && fabsf(d) < eps ? 0.0f : d;
+        }
+}
+
+KERNEL_CLONES
 void sg_grad_vec(float *out, const float *u, const float *g, float c, uint32_t n, const surrogate *s) {
-    const int kind = s->kind;
     const float a = s->a, b = s->b, eps = s->eps;
-    for (uint32_t i = 0; i < n; i++) {
-        float d = sg_raw(kind, a, b, u[i] - c);
-        if (eps > 0.0f && fabsf(d) < eps) d = 0.0f;
-        out[i] = g ? g[i] * d : d;
+    switch (s->kind) {
+    case SG_ATAN: grad_loop(out, u, g, c, n, SG_ATAN, a, b, eps); break;
+    case SG_FAST_SIGMOID: grad_loop(out, u, g, c, n, SG_FAST_SIGMOID, a, b, eps); break;
+    case SG_SIGMOID: grad_loop(out, u, g, c, n, SG_SIGMOID, a, b, eps); break;
+    case SG_TRIANGULAR: grad_loop(out, u, g, c, n, SG_TRIANGULAR, a, b, eps); break;
+    case SG_STE: grad_loop(out, u, g, c, n, SG_STE, a, b, eps); break;
+    case SG_HEAVISIDE: grad_loop(out, u, g, c, n, SG_HEAVISIDE, a, b, eps); break;
+    case SG_SRE: grad_loop(out, u, g, c, n, SG_SRE, a, b, eps); break;
+    case SG_SFS: grad_loop(out, u, g, c, n, SG_SFS, a, b, eps); break;
+    default: grad_loop(out, u, g, c, n, -1, a, b, eps); break;
     }
 }
 

@@ -7,58 +7,117 @@
 
 #include "evsnn.h"
 #include "kernels/backward.h"
+#include "kernels/conv.h"
 #include "kernels/lif.h"
 #include "kernels/scatter.h"
 
+/* Per conv layer: the forward's channels-last geometry, its packed kernels, and the
+ * gradient of the packed kernel (folded back into PyTorch's layout per sample). */
+typedef struct {
+    conv_plan pl;
+    conv_span *spans; /* [in_h + in_w] */
+    float *kpt;       /* [in_c, kq, kq, out_c] conv_pack */
+    float *wpan;      /* [k², out_c, in_c] conv_pack_panels (input gradient) */
+    float *dkpt;      /* [in_c, kq, kq, out_c] accumulated until bwd_flush (or the end of bwd_sample) */
+    int pending;      /* dkpt holds gradient not yet folded into a gradient array */
+} bwd_conv;
+
 struct bwd {
-    uint32_t T_max, maxn, maxfull;
-    float *gout, *gin;   /* [T_max, maxn] dL/d(layer output), dL/d(layer input) */
+    const net *n;
+    uint32_t T_max, maxn, maxcl;
+    float *gout, *gin;   /* [T_max, maxn] dL/d(layer output), dL/d(layer input) (bwd_sample) */
     float *delta;        /* [T_max, maxn] δ then dI of the current layer */
     float *tmp;          /* [maxn] */
-    float *full, *dfull; /* [maxfull] conv currents and their gradient at one step */
     float *xd;           /* [maxn] dense input of one step (max pooling of spikes) */
-    uint32_t *col_off;   /* [maxn+1] input events grouped by channel (CSC) */
+    uint32_t *col_off;   /* [maxn+1] input events grouped by channel (CSC); also static-input lists */
     uint32_t *col_t;     /* [col_cap] their steps */
     float *col_v;        /* [col_cap] their values */
     uint32_t col_cap;
-    float *wt;           /* [max n_in·n_out of dense layers above the first] transposed weights */
+    float **wt;          /* [n_layers] dense layers above the first: weights transposed [n_out, n_in]
+                          * (refreshed with the packed kernels), else NULL */
     float *umem;         /* [T_max, maxn] recomputed membranes of one layer (sparse recording) */
     float *cur;          /* [maxn] currents of one step */
     float *curd;         /* [maxn] the same after dropout */
+    bwd_conv *cv;        /* [n_layers] (zeroed for other kinds) */
+    float *dcl;          /* [T_max, maxcl] channels-last current gradient of a conv layer */
+    float *cl;           /* [maxcl] channels-last currents of one step (recomputed) */
+    float *gcl;          /* [T_max, maxn] channels-last input gradient */
+    float *sgp;          /* [T_max, maxn] surrogate of the layer below (where the input gradient is needed) */
+    uint32_t *at;        /* [max(maxn, T_max·maxcl)] entries of one step where it is; non-zero rows */
+    float *scratch;      /* [conv_gin_scratch] */
 };
 
+static void conv_refresh(bwd_conv *cv, const net_layer *L) {
+    conv_pack(cv->kpt, L->w, &cv->pl.g);
+    conv_pack_panels(cv->wpan, L->w, &cv->pl.g);
+}
+
+void bwd_refresh(bwd *b) {
+    for (uint32_t l = 0; l < b->n->n_layers; l++) {
+        const net_layer *L = &b->n->layers[l];
+        if (b->cv[l].kpt) conv_refresh(&b->cv[l], L);
+        if (b->wt[l]) transpose(b->wt[l], L->w, L->n_in, L->n_out, 1.0f);
+    }
+}
+
 bwd *bwd_create(const net *n, uint32_t T_max, int *err) {
-    uint32_t maxn = n->n_in, maxfull = 1;
+    uint32_t maxn = n->n_in, maxcl = 1;
+    uint64_t scr = 1;
     for (uint32_t l = 0; l < n->n_layers; l++) {
         const net_layer *L = &n->layers[l];
         if (L->n_out > maxn) maxn = L->n_out;
         if (L->n_in > maxn) maxn = L->n_in;
-        if (L->kind == NET_CONV && L->out_c * L->conv_h * L->conv_w > maxfull) maxfull = L->out_c * L->conv_h * L->conv_w;
+        if (L->kind == NET_CONV) {
+            const conv_geom g = sim_conv_geom(L);
+            if (g.th * g.tw * g.out_c > maxcl) maxcl = g.th * g.tw * g.out_c;
+            if (conv_gin_scratch(&g, T_max) > scr) scr = conv_gin_scratch(&g, T_max);
+        }
     }
-    size_t maxwt = 1;
-    for (uint32_t l = 1; l < n->n_layers; l++)
-        if (n->layers[l].kind == NET_DENSE && n->layers[l].n_w > maxwt) maxwt = n->layers[l].n_w;
     bwd *b = calloc(1, sizeof *b);
     if (!b) goto oom;
-    if (!(b->wt = malloc(maxwt * sizeof(float)))) goto oom;
+    b->n = n;
     b->T_max = T_max;
     b->maxn = maxn;
-    b->maxfull = maxfull;
+    b->maxcl = maxcl;
     const size_t tn = (size_t)T_max * maxn;
+    b->wt = calloc(n->n_layers, sizeof *b->wt);
     b->gout = malloc(tn * sizeof(float));
     b->gin = malloc(tn * sizeof(float));
     b->delta = malloc(tn * sizeof(float));
     b->tmp = malloc(maxn * sizeof(float));
     b->xd = malloc(maxn * sizeof(float));
-    b->full = malloc(maxfull * sizeof(float));
-    b->dfull = malloc(maxfull * sizeof(float));
     b->umem = malloc(tn * sizeof(float));
     b->cur = malloc(maxn * sizeof(float));
     b->curd = malloc(maxn * sizeof(float));
-    if (!b->umem || !b->cur || !b->curd) goto oom;
     b->col_off = malloc(((size_t)maxn + 1) * sizeof(uint32_t));
-    if (!b->col_off) goto oom;
-    if (!b->gout || !b->gin || !b->delta || !b->tmp || !b->xd || !b->full || !b->dfull) goto oom;
+    b->dcl = malloc((size_t)T_max * maxcl * sizeof(float));
+    b->cl = calloc(maxcl, sizeof(float));
+    b->gcl = malloc(tn * sizeof(float));
+    b->sgp = malloc(tn * sizeof(float));
+    b->at = malloc(((size_t)maxn > (size_t)T_max * maxcl ? (size_t)maxn : (size_t)T_max * maxcl) * sizeof(uint32_t));
+    b->scratch = malloc((size_t)scr * sizeof(float));
+    b->cv = calloc(n->n_layers, sizeof *b->cv);
+    if (!b->wt || !b->gout || !b->gin || !b->delta || !b->tmp || !b->xd || !b->umem || !b->cur || !b->curd ||
+        !b->col_off || !b->dcl || !b->cl || !b->gcl || !b->sgp || !b->at || !b->scratch || !b->cv)
+        goto oom;
+    for (uint32_t l = 0; l < n->n_layers; l++) {
+        const net_layer *L = &n->layers[l];
+        if (L->kind == NET_DENSE && l > 0) {
+            if (!(b->wt[l] = malloc(L->n_w * sizeof(float)))) goto oom;
+            transpose(b->wt[l], L->w, L->n_in, L->n_out, 1.0f);
+        }
+        if (L->kind != NET_CONV) continue;
+        bwd_conv *cv = &b->cv[l];
+        const conv_geom g = sim_conv_geom(L);
+        const size_t kq = conv_kq(&g), nk = (size_t)L->in_c * kq * kq * L->out_c;
+        cv->spans = malloc(((size_t)L->in_h + L->in_w) * sizeof *cv->spans);
+        cv->kpt = malloc(nk * sizeof(float));
+        cv->dkpt = calloc(nk, sizeof(float));
+        cv->wpan = malloc((size_t)L->k * L->k * L->out_c * L->in_c * sizeof(float));
+        if (!cv->spans || !cv->kpt || !cv->dkpt || !cv->wpan) goto oom;
+        conv_plan_init(&cv->pl, cv->spans, cv->spans + L->in_h, &g);
+        conv_refresh(cv, L);
+    }
     return b;
 oom:
     bwd_free(b);
@@ -68,32 +127,20 @@ oom:
 
 void bwd_free(bwd *b) {
     if (!b) return;
-    free(b->gout); free(b->gin); free(b->delta); free(b->tmp); free(b->xd); free(b->full); free(b->dfull);
+    for (uint32_t l = 0; b->cv && l < b->n->n_layers; l++) {
+        free(b->cv[l].spans); free(b->cv[l].kpt); free(b->cv[l].dkpt); free(b->cv[l].wpan);
+    }
+    free(b->cv);
+    for (uint32_t l = 0; b->wt && l < b->n->n_layers; l++) free(b->wt[l]);
+    free(b->gout); free(b->gin); free(b->delta); free(b->tmp); free(b->xd);
     free(b->col_off); free(b->col_t); free(b->col_v); free(b->wt); free(b->umem); free(b->cur); free(b->curd);
+    free(b->dcl); free(b->cl); free(b->gcl); free(b->sgp); free(b->at); free(b->scratch);
     free(b);
 }
 
 /* The input events of layer l at step t (NULL train: static input). */
 static const spk_train *layer_input(const sim_input *in, const sim_result *res, uint32_t l) {
     return l == 0 ? in->train : &res->out[l - 1];
-}
-
-static void conv_geom(const net_layer *L, bwd_conv_geom *g) {
-    *g = (bwd_conv_geom){.in_c = L->in_c, .in_h = L->in_h, .in_w = L->in_w, .out_c = L->out_c,
-                         .conv_h = L->conv_h, .conv_w = L->conv_w, .k = L->k, .pad = L->pad};
-}
-
-/* All channels of a static input as an event list (idx = 0..n−1, val = x), built lazily in
- * the caller's scratch so that the conv kernels can treat static input like a train. */
-typedef struct {
-    const uint32_t *idx;
-    const float *val;
-    uint32_t n;
-} evlist;
-
-static evlist events_at(const spk_train *s, uint32_t t) {
-    const uint32_t k = s->off[t];
-    return (evlist){s->idx + k, s->val ? s->val + k : NULL, s->off[t + 1] - k};
 }
 
 /* Group a train's events by channel (counting sort; steps stay increasing within a
@@ -151,216 +198,342 @@ static void layer_delta(bwd *b, const net_layer *L, const bwd_cfg *c, float thet
             for (uint32_t k = out->off[t - 1]; k < out->off[t]; k++) b->delta[(size_t)t * no + out->idx[k]] = 0.0f;
 }
 
+/* Current scale and bias gain of a spiking layer's pooling of currents, as the engine applies
+ * them: I = scale·(pooled sum) + gain·b, average 1/p², sum p² on the bias. */
+static float cur_scale(const net_layer *L) {
+    return L->kind == NET_CONV && L->pool == POOL_AVG ? 1.0f / (float)(L->pool_k * L->pool_k) : 1.0f;
+}
+static float bias_gain(const net_layer *L) {
+    return L->kind == NET_CONV && L->pool == POOL_SUM ? (float)(L->pool_k * L->pool_k) : 1.0f;
+}
+
+/* A conv layer's currents of one step (no bias, before the scale) into cur [n_out] in neuron
+ * order, through the forward's kernels: the events of the step, or the non-zero pixels of a
+ * static input. */
+static void conv_currents(bwd *b, const net_layer *L, const bwd_conv *cv, const uint32_t *idx, const float *val,
+                          uint32_t n, float *cur) {
+    conv_scatter(b->cl, cv->kpt, &cv->pl, idx, val, n);
+    if (L->pool == POOL_MAX) {
+        pool_max_cl(cur, NULL, b->cl, L->out_c, L->out_h, L->out_w, L->pool_k);
+    } else {
+        transpose(cur, b->cl, cv->pl.g.th * cv->pl.g.tw, L->out_c, 1.0f);
+        memset(b->cl, 0, (size_t)L->n_out * sizeof *b->cl);
+    }
+}
+
+/* A static input's non-zero pixels as an event list (channel ids and values) in b's scratch. */
+static uint32_t static_events(bwd *b, const net_layer *L, const float *x, uint32_t **idx, float **val) {
+    uint32_t *id = b->col_off; /* [maxn+1], free while a static layer is processed */
+    float *v = b->xd;
+    uint32_t m = 0;
+    for (uint32_t i = 0; i < L->n_in; i++)
+        if (x[i] != 0.0f) { id[m] = i; v[m++] = x[i]; }
+    *idx = id;
+    *val = v;
+    return m;
+}
+
 /* Sparse recording: rebuild a spiking layer's membranes u [T, n_out] from what the forward
  * kept, its input train (or static input) and its own output train: currents from the
- * input events (dense rows or conv footprints, then the pooling of currents), the reset
- * R[t] = s[t−1] taken from the recorded spikes, and the LIF rule of kernels/lif.h. The
- * result equals the engine's membranes up to float rounding of the lazy decay. */
-static void recompute_mem(bwd *b, const net_layer *L, const sim_input *in, const spk_train *src, const spk_train *out,
-                          uint32_t T, float *u, uint32_t l, float pdrop) {
-    const uint32_t no = L->n_out;
+ * input events through the forward's kernels (dense rows, or conv footprints and the pooling
+ * of currents), the reset R[t] = s[t−1] taken from the recorded spikes, and the LIF rule of
+ * kernels/lif.h in the engine's order (I·scale, then the bias). The result equals the engine's
+ * membranes up to the float rounding of its lazy decay over sparse steps. */
+static void recompute_mem(bwd *b, const net_layer *L, const bwd_conv *cv, const sim_input *in, const spk_train *src,
+                          const spk_train *out, uint32_t T, float *u, uint32_t l, float pdrop) {
+    const uint32_t no = L->n_out, hw = L->out_h * L->out_w;
+    const float scale = cur_scale(L), gain = bias_gain(L);
     float *cur = b->cur, *prev = NULL;
-    int static_done = 0;
     for (uint32_t t = 0; t < T; t++) {
         float *ut = u + (size_t)t * no;
-        if (!src && static_done) {
-            /* static input: the same currents as the previous step */
-        } else if (L->kind == NET_DENSE) {
-            if (src) {
-                memset(cur, 0, no * sizeof *cur);
-                const uint32_t k = src->off[t];
-                scatter_dense(cur, L->w, src->idx + k, src->val ? src->val + k : NULL, src->off[t + 1] - k, no);
+        if (src || t == 0) { /* a static input's currents are those of step 0 */
+            const uint32_t k = src ? src->off[t] : 0;
+            if (L->kind == NET_DENSE) {
+                if (src) {
+                    memset(cur, 0, no * sizeof *cur);
+                    scatter_dense(cur, L->w, src->idx + k, src->val ? src->val + k : NULL, src->off[t + 1] - k, no);
+                } else {
+                    matvec_dense(cur, L->w, in->static_x, L->n_in, no);
+                }
+            } else if (src) {
+                conv_currents(b, L, cv, src->idx + k, src->val ? src->val + k : NULL, src->off[t + 1] - k, cur);
             } else {
-                matvec_dense(cur, L->w, in->static_x, L->n_in, no);
+                uint32_t *idx;
+                float *val;
+                const uint32_t m = static_events(b, L, in->static_x, &idx, &val);
+                conv_currents(b, L, cv, idx, val, m, cur);
             }
-            if (L->b)
-                for (uint32_t j = 0; j < no; j++) cur[j] += L->b[j];
-            static_done = !src;
-        } else { /* conv: full-resolution currents with bias, then the pooling of currents */
-            bwd_conv_geom g = {.in_c = L->in_c, .in_h = L->in_h, .in_w = L->in_w, .out_c = L->out_c,
-                               .conv_h = L->conv_h, .conv_w = L->conv_w, .k = L->k, .pad = L->pad};
-            if (src) {
-                const uint32_t k = src->off[t];
-                bwd_conv_full(b->full, L->w, L->b, src->idx + k, src->val ? src->val + k : NULL, src->off[t + 1] - k, &g);
-            } else {
-                /* static input as one event per non-zero channel */
-                uint32_t *idx = (uint32_t *)b->col_off; /* [maxn+1] scratch, free here */
-                float *val = b->tmp;
-                uint32_t m = 0;
-                for (uint32_t i = 0; i < L->n_in; i++)
-                    if (in->static_x[i] != 0.0f) { idx[m] = i; val[m++] = in->static_x[i]; }
-                bwd_conv_full(b->full, L->w, L->b, idx, val, m, &g);
-            }
-            if (L->pool == POOL_NONE) memcpy(cur, b->full, no * sizeof *cur);
-            else {
-                const uint32_t p = L->pool_k, ch = L->conv_h, cw = L->conv_w;
-                for (uint32_t o = 0; o < L->out_c; o++)
-                    for (uint32_t py = 0; py < L->out_h; py++)
-                        for (uint32_t px = 0; px < L->out_w; px++) {
-                            float a = L->pool == POOL_MAX ? -INFINITY : 0.0f;
-                            for (uint32_t dy = 0; dy < p; dy++)
-                                for (uint32_t dx = 0; dx < p; dx++) {
-                                    const float v = b->full[(o * ch + py * p + dy) * cw + px * p + dx];
-                                    a = L->pool == POOL_MAX ? fmaxf(a, v) : a + v;
-                                }
-                            if (L->pool == POOL_AVG) a /= (float)(p * p);
-                            cur[(o * L->out_h + py) * L->out_w + px] = a;
-                        }
-            }
-            static_done = !src;
         }
-        /* Dropout: the same mask as the forward (sim_dropout_scale), on the whole current. */
-        const float *cur_t = cur;
-        if (pdrop > 0.0f) {
-            for (uint32_t j = 0; j < no; j++) b->curd[j] = cur[j] * sim_dropout_scale(in->dropout_seed, l, t, j, pdrop);
-            cur_t = b->curd;
-        }
-        /* R[t] = s[t−1]: mark the previous step's spikes in a flag row (reuse dfull). */
+        /* R[t] = s[t−1] from the recorded spikes; dropout as the forward drew it (on the whole
+         * current, bias included). */
         for (uint32_t j = 0; j < no; j++) {
-            const float up = prev ? prev[j] : 0.0f;
-            ut[j] = lif_next(up, cur_t[j], 0.0f, 0, L->nc.beta, L->nc.theta, (int)L->nc.reset);
+            const float up = prev ? prev[j] : 0.0f, I = scale == 1.0f ? cur[j] : cur[j] * scale;
+            const float bj = L->b ? gain * L->b[j / (L->kind == NET_CONV ? hw : 1)] : 0.0f;
+            if (pdrop > 0.0f)
+                ut[j] = lif_next(up, (I + bj) * sim_dropout_scale(in->dropout_seed, l, t, j, pdrop), 0.0f, 0, L->nc.beta,
+                                 L->nc.theta, (int)L->nc.reset);
+            else
+                ut[j] = lif_next(up, I, bj, 0, L->nc.beta, L->nc.theta, (int)L->nc.reset);
         }
         if (t > 0)
             for (uint32_t k = out->off[t - 1]; k < out->off[t]; k++) {
                 const uint32_t j = out->idx[k];
-                ut[j] = lif_next(prev[j], cur_t[j], 0.0f, 1, L->nc.beta, L->nc.theta, (int)L->nc.reset);
+                const float I = scale == 1.0f ? cur[j] : cur[j] * scale;
+                const float bj = L->b ? gain * L->b[j / (L->kind == NET_CONV ? hw : 1)] : 0.0f;
+                if (pdrop > 0.0f)
+                    ut[j] = lif_next(prev[j], (I + bj) * sim_dropout_scale(in->dropout_seed, l, t, j, pdrop), 0.0f, 1,
+                                     L->nc.beta, L->nc.theta, (int)L->nc.reset);
+                else
+                    ut[j] = lif_next(prev[j], I, bj, 1, L->nc.beta, L->nc.theta, (int)L->nc.reset);
             }
         prev = ut;
     }
+}
+
+/* Max pooling of currents, backward at one step: each pooled neuron's gradient goes to the
+ * first maximal element of its window (row-major, as PyTorch) of the recomputed full-resolution
+ * currents cl [limh, limw, C] (cleared); dcl [limh, limw, C] receives it, zeros elsewhere.
+ * d: [C, oh, ow] the neurons' current gradient. */
+static void max_route(float *dcl, float *cl, const float *d, const net_layer *L) {
+    const uint32_t C = L->out_c, oh = L->out_h, ow = L->out_w, p = L->pool_k, lw = ow * p;
+    memset(dcl, 0, (size_t)oh * p * lw * C * sizeof *dcl);
+    for (uint32_t co = 0; co < C; co++)
+        for (uint32_t py = 0; py < oh; py++)
+            for (uint32_t px = 0; px < ow; px++) {
+                size_t best = 0;
+                float m = -INFINITY;
+                for (uint32_t dy = 0; dy < p; dy++)
+                    for (uint32_t dx = 0; dx < p; dx++) {
+                        const size_t i = ((size_t)(py * p + dy) * lw + px * p + dx) * C + co;
+                        if (cl[i] > m) { m = cl[i]; best = i; }
+                    }
+                dcl[best] = d[((size_t)co * oh + py) * ow + px];
+            }
+    memset(cl, 0, (size_t)oh * p * lw * C * sizeof *cl);
+}
+
+/* The same with the windows' maxima recorded by the forward (sim_result.arg): no currents
+ * to recompute. arg: [C, oh, ow] dy·p + dx */
+static void max_route_arg(float *dcl, const uint8_t *arg, const float *d, const net_layer *L) {
+    const uint32_t C = L->out_c, oh = L->out_h, ow = L->out_w, p = L->pool_k, lw = ow * p;
+    memset(dcl, 0, (size_t)oh * p * lw * C * sizeof *dcl);
+    for (uint32_t co = 0; co < C; co++)
+        for (uint32_t py = 0; py < oh; py++)
+            for (uint32_t px = 0; px < ow; px++) {
+                const uint32_t j = (co * oh + py) * ow + px, a = arg[j];
+                dcl[((size_t)(py * p + a / p) * lw + px * p + a % p) * C + co] = d[j];
+            }
+}
+
+/* The current gradient of one step in the scatter's channels-last target layout: the
+ * pooled map (× the average's scale) or, for max pooling, routed to the window maxima — as
+ * the forward recorded them (arg, or NULL) or of the step's currents recomputed from its
+ * events idx/val. d: [C, nhw]  dcl: [targets, C] */
+static void conv_route(bwd *b, const net_layer *L, const bwd_conv *cv, const float *d, float *dcl, const uint32_t *idx,
+                       const float *val, uint32_t n, const uint8_t *arg) {
+    if (L->pool == POOL_MAX) {
+        if (arg) {
+            max_route_arg(dcl, arg, d, L);
+            return;
+        }
+        conv_scatter(b->cl, cv->kpt, &cv->pl, idx, val, n);
+        max_route(dcl, b->cl, d, L);
+    } else {
+        transpose(dcl, d, L->out_c, L->out_h * L->out_w, cur_scale(L));
+    }
+}
+
+/* Whether a surrogate can be exactly zero (then the layer below needs its input gradient
+ * only where its own surrogate is not: sparse spiking gradient descent turns into work saved). */
+static int sg_has_zeros(const surrogate *s) {
+    return s->eps > 0.0f || s->kind == SG_HEAVISIDE || s->kind == SG_SFS;
+}
+
+/* Below this fraction of entries needed, the input gradient is computed entry by entry
+ * (conv_gin_at) rather than as the dense product of row blocks (conv_gin_rows): both do the
+ * same multiplications per entry, the dense form about four times faster per entry. */
+#define GIN_AT_FRACTION 0.25
+
+/* Backward of a conv layer from b->delta (dI, [T, n_out] neuron order): the weight gradient
+ * into the packed accumulator (folded by bwd_flush), the bias gradient, and the input
+ * gradient gin [T, n_in] (overwritten) when gin is not NULL. below:
+ * the surrogate of the layer below [T, n_in] when only its non-zero entries need gin, or NULL. */
+static void conv_backward(bwd *b, const net_layer *L, bwd_conv *cv, const sim_input *in, const spk_train *src,
+                          const uint8_t *arg, uint32_t T, float *db, float *gin, const float *below) {
+    const conv_geom *g = &cv->pl.g;
+    const uint32_t C = L->out_c, no = L->n_out, nhw = L->out_h * L->out_w, tc = g->th * g->tw * C;
+    const uint32_t ni = L->n_in;
+    if (db) {
+        const float gain = bias_gain(L);
+        for (uint32_t co = 0; co < C; co++) {
+            float s = 0.0f;
+            for (uint32_t t = 0; t < T; t++) s += sum_f32(b->delta + (size_t)t * no + (size_t)co * nhw, nhw);
+            db[co] += gain * s;
+        }
+    }
+    cv->pending = 1;
+    if (!src) {
+        /* Static input (layer 0, never needs gin): the same currents every step, so the
+         * pooling routes identically and everything is linear in Σ_t dI[t]: one pass with the
+         * summed gradient over the non-zero pixels. */
+        float *sum = b->tmp;
+        memset(sum, 0, no * sizeof *sum);
+        for (uint32_t t = 0; t < T; t++)
+            for (uint32_t j = 0; j < no; j++) sum[j] += b->delta[(size_t)t * no + j];
+        uint32_t *idx;
+        float *val;
+        const uint32_t m = static_events(b, L, in->static_x, &idx, &val);
+        conv_route(b, L, cv, sum, b->dcl, idx, val, m, NULL);
+        conv_scatter_backward(cv->dkpt, b->dcl, &cv->pl, idx, val, m);
+    } else {
+        for (uint32_t t = 0; t < T; t++) {
+            const uint32_t k = src->off[t], ne = src->off[t + 1] - k;
+            const uint32_t *idx = src->idx + k;
+            const float *val = src->val ? src->val + k : NULL;
+            if (!ne && !gin) continue;
+            float *dcl = b->dcl + (size_t)t * tc;
+            conv_route(b, L, cv, b->delta + (size_t)t * no, dcl, idx, val, ne, arg ? arg + (size_t)t * no : NULL);
+            if (ne) conv_scatter_backward(cv->dkpt, dcl, &cv->pl, idx, val, ne);
+        }
+        if (gin) {
+            memset(gin, 0, (size_t)T * ni * sizeof *gin);
+            uint64_t need = (uint64_t)T * ni;
+            if (below) {
+                need = 0;
+                for (size_t i = 0; i < (size_t)T * ni; i++) need += below[i] != 0.0f;
+            }
+            if ((double)need < GIN_AT_FRACTION * (double)T * ni) {
+                for (uint32_t t = 0; t < T; t++) {
+                    const float *bt = below + (size_t)t * ni;
+                    uint32_t na = 0;
+                    for (uint32_t i = 0; i < ni; i++)
+                        if (bt[i] != 0.0f) b->at[na++] = i;
+                    if (na) conv_gin_at(gin + (size_t)t * ni, b->dcl + (size_t)t * tc, cv->kpt, &cv->pl, b->at, na);
+                }
+            } else {
+                /* the rows of dcl that are not all zero */
+                const uint32_t nr = T * g->th * g->tw;
+                uint32_t nz = 0;
+                for (uint32_t r = 0; r < nr; r++) {
+                    const float *dr = b->dcl + (size_t)r * C;
+                    uint32_t c = 0;
+                    while (c < C && dr[c] == 0.0f) c++;
+                    if (c < C) b->at[nz++] = r;
+                }
+                conv_gin_rows(b->gcl, b->dcl, cv->wpan, g, b->at, nz, T, b->scratch);
+                for (uint32_t t = 0; t < T; t++)
+                    transpose(gin + (size_t)t * ni, b->gcl + (size_t)t * ni, L->in_h * L->in_w, L->in_c, 1.0f);
+            }
+        }
+    }
+}
+
+/* Fold the conv layers' packed weight gradients into grads and clear them. */
+void bwd_flush(bwd *b, float *grads) {
+    for (uint32_t l = 0; l < b->n->n_layers; l++) {
+        bwd_conv *cv = &b->cv[l];
+        if (!cv->pending) continue;
+        const net_layer *L = &b->n->layers[l];
+        const uint32_t kq = conv_kq(&cv->pl.g);
+        conv_pack_backward(grads + L->w_off, cv->dkpt, &cv->pl.g);
+        memset(cv->dkpt, 0, (size_t)L->in_c * kq * kq * L->out_c * sizeof *cv->dkpt);
+        cv->pending = 0;
+    }
+}
+
+int bwd_layer(bwd *b, const net *n, const bwd_cfg *c, const sim_input *in, const sim_result *res, uint32_t l,
+              const float *gout, const float *g_u, float *gin, float *grads, float *dmem) {
+    const uint32_t T = in->T;
+    if (T > b->T_max) return evsnn_seterr(EVSNN_EINVAL, "backward: T = %u exceeds the workspace's %u", T, b->T_max);
+    if (!(res->flags & SIM_RECORD_MEM) && !c->recompute)
+        return evsnn_seterr(EVSNN_EINVAL, "backward: the forward pass was run without SIM_RECORD_MEM and recompute is off");
+    const net_layer *L = &n->layers[l];
+    const uint32_t ni = L->n_in, no = L->n_out;
+    const int need_gin = l > 0 && gin;
+    const spk_train *src = layer_input(in, res, l);
+    if (L->kind == NET_POOL) {
+        /* Pooling of spikes: sum/average pass the gradient to every input of the window,
+         * OR (a max of spikes) to the first maximal one. */
+        if (!need_gin) return 0;
+        memset(gin, 0, (size_t)T * ni * sizeof(float));
+        if (!gout) return 0;
+        const int kind = L->spool == SPOOL_OR ? BWD_POOL_MAX : L->pool == POOL_AVG ? BWD_POOL_AVG : BWD_POOL_SUM;
+        for (uint32_t t = 0; t < T; t++) {
+            if (kind == BWD_POOL_MAX) {
+                memset(b->xd, 0, ni * sizeof(float));
+                for (uint32_t k = src->off[t]; k < src->off[t + 1]; k++) b->xd[src->idx[k]] = spk_val(src, k);
+            }
+            bwd_pool(gin + (size_t)t * ni, gout + (size_t)t * no, b->xd, L->in_c, L->in_h, L->in_w, L->pool_k, kind);
+        }
+        return 0;
+    }
+    const float theta_c = c->theta_c ? c->theta_c[l] : L->nc.theta;
+    const float pdrop = c->dropout && in->dropout_seed ? c->dropout[l] : 0.0f;
+    const float *mem = res->mem ? res->mem[l] : NULL;
+    if (c->recompute || !mem) {
+        recompute_mem(b, L, &b->cv[l], in, src, &res->out[l], T, b->umem, l, pdrop);
+        mem = b->umem;
+    }
+    layer_delta(b, L, c, theta_c, mem, &res->out[l], gout, g_u, T, dmem);
+    if (pdrop > 0.0f) /* dL/d(current before dropout) = mask · dL/dI */
+        for (uint32_t t = 0; t < T; t++)
+            for (uint32_t j = 0; j < no; j++)
+                b->delta[(size_t)t * no + j] *= sim_dropout_scale(in->dropout_seed, l, t, j, pdrop);
+    float *dw = grads + L->w_off, *db = L->b ? grads + L->b_off : NULL;
+    if (L->kind == NET_CONV) {
+        /* Where the layer below is spiking, its surrogate says which input gradients count. */
+        const float *below = NULL;
+        if (need_gin && sg_has_zeros(&c->sg) && n->layers[l - 1].kind != NET_POOL && res->mem && res->mem[l - 1] &&
+            !c->recompute) {
+            const float tb = c->theta_c ? c->theta_c[l - 1] : n->layers[l - 1].nc.theta;
+            for (uint32_t t = 0; t < T; t++)
+                sg_grad_vec(b->sgp + (size_t)t * ni, res->mem[l - 1] + (size_t)t * ni, NULL, tb, ni, &c->sg);
+            below = b->sgp;
+        }
+        /* the forward's window maxima, unless the membranes are rebuilt (then so are they) */
+        const uint8_t *arg = !c->recompute && res->arg ? res->arg[l] : NULL;
+        conv_backward(b, L, &b->cv[l], in, src, arg, T, db, need_gin ? gin : NULL, below);
+        return 0;
+    }
+    /* NET_DENSE */
+    if (src) {
+        int rc = to_csc(b, src);
+        if (rc) return rc;
+        bwd_dense_dw_csc(dw, b->delta, b->col_off, b->col_t, src->val ? b->col_v : NULL, ni, no);
+    } else {
+        /* Static input: the same x every step, so ∂W = x ⊗ Σ_t dI[t]. */
+        float *s = b->tmp;
+        memset(s, 0, no * sizeof *s);
+        for (uint32_t t = 0; t < T; t++)
+            for (uint32_t j = 0; j < no; j++) s[j] += b->delta[(size_t)t * no + j];
+        for (uint32_t i = 0; i < ni; i++) {
+            const float x = in->static_x[i];
+            if (x == 0.0f) continue;
+            for (uint32_t j = 0; j < no; j++) dw[(size_t)i * no + j] += x * s[j];
+        }
+    }
+    if (db)
+        for (uint32_t t = 0; t < T; t++)
+            for (uint32_t j = 0; j < no; j++) db[j] += b->delta[(size_t)t * no + j];
+    if (need_gin) {
+        bwd_dense_gin_steps(gin, b->wt[l], b->delta, T, ni, no, b->at);
+    }
+    return 0;
 }
 
 int bwd_sample(bwd *b, const net *n, const bwd_cfg *c, const sim_input *in, const sim_result *res,
                const float *g_s, const float *g_u, float *grads, float **dmem) {
     const uint32_t T = in->T;
     if (T > b->T_max) return evsnn_seterr(EVSNN_EINVAL, "backward: T = %u exceeds the workspace's %u", T, b->T_max);
-    if (!(res->flags & SIM_RECORD_MEM) && !c->recompute)
-        return evsnn_seterr(EVSNN_EINVAL, "backward: the forward pass was run without SIM_RECORD_MEM and recompute is off");
-    const uint32_t nl = n->n_layers;
     /* gout holds dL/d(output of layer l); the last layer's comes from the loss. */
-    const net_layer *last = &n->layers[nl - 1];
-    int have_g = 0;
-    if (g_s) {
-        memcpy(b->gout, g_s, (size_t)T * last->n_out * sizeof(float));
-        have_g = 1;
-    }
-    const float *gu = g_u;
-    for (uint32_t l = nl; l-- > 0;) {
-        const net_layer *L = &n->layers[l];
-        const uint32_t ni = L->n_in, no = L->n_out;
-        const int need_gin = l > 0;
-        const spk_train *src = layer_input(in, res, l);
-        if (need_gin) memset(b->gin, 0, (size_t)T * ni * sizeof(float));
-        if (L->kind == NET_POOL) {
-            /* Pooling of spikes: sum/average pass the gradient to every input of the window,
-             * OR (a max of spikes) to the first maximal one. */
-            if (need_gin && have_g) {
-                const int kind = L->spool == SPOOL_OR ? BWD_POOL_MAX : L->pool == POOL_AVG ? BWD_POOL_AVG : BWD_POOL_SUM;
-                for (uint32_t t = 0; t < T; t++) {
-                    if (kind == BWD_POOL_MAX) {
-                        memset(b->xd, 0, ni * sizeof(float));
-                        for (uint32_t k = src->off[t]; k < src->off[t + 1]; k++) b->xd[src->idx[k]] = spk_val(src, k);
-                    }
-                    bwd_pool(b->gin + (size_t)t * ni, b->gout + (size_t)t * no, b->xd, L->in_c, L->in_h, L->in_w,
-                             L->pool_k, kind);
-                }
-            }
-        } else {
-            const float theta_c = c->theta_c ? c->theta_c[l] : L->nc.theta;
-            const float pdrop = c->dropout && in->dropout_seed ? c->dropout[l] : 0.0f;
-            const float *mem = res->mem ? res->mem[l] : NULL;
-            if (c->recompute || !mem) {
-                recompute_mem(b, L, in, src, &res->out[l], T, b->umem, l, pdrop);
-                mem = b->umem;
-            }
-            layer_delta(b, L, c, theta_c, mem, &res->out[l], have_g ? b->gout : NULL, gu, T,
-                        dmem ? dmem[l] : NULL);
-            if (pdrop > 0.0f) /* dL/d(current before dropout) = mask · dL/dI */
-                for (uint32_t t = 0; t < T; t++)
-                    for (uint32_t j = 0; j < no; j++)
-                        b->delta[(size_t)t * no + j] *= sim_dropout_scale(in->dropout_seed, l, t, j, pdrop);
-            float *dw = grads + L->w_off, *db = L->b ? grads + L->b_off : NULL;
-            if (L->kind == NET_DENSE) {
-                if (src) {
-                    int rc = to_csc(b, src);
-                    if (rc) return rc;
-                    bwd_dense_dw_csc(dw, b->delta, b->col_off, b->col_t, src->val ? b->col_v : NULL, ni, no);
-                } else {
-                    /* Static input: the same x every step, so ∂W = x ⊗ Σ_t dI[t]. */
-                    float *s = b->tmp;
-                    memset(s, 0, no * sizeof *s);
-                    for (uint32_t t = 0; t < T; t++)
-                        for (uint32_t j = 0; j < no; j++) s[j] += b->delta[(size_t)t * no + j];
-                    for (uint32_t i = 0; i < ni; i++) {
-                        const float x = in->static_x[i];
-                        if (x == 0.0f) continue;
-                        for (uint32_t j = 0; j < no; j++) dw[(size_t)i * no + j] += x * s[j];
-                    }
-                }
-                if (db)
-                    for (uint32_t t = 0; t < T; t++)
-                        for (uint32_t j = 0; j < no; j++) db[j] += b->delta[(size_t)t * no + j];
-                if (need_gin) {
-                    for (uint32_t i = 0; i < ni; i++)
-                        for (uint32_t j = 0; j < no; j++) b->wt[(size_t)j * ni + i] = L->w[(size_t)i * no + j];
-                    for (uint32_t t = 0; t < T; t++)
-                        bwd_dense_gin_t(b->gin + (size_t)t * ni, b->wt, b->delta + (size_t)t * no, ni, no);
-                }
-            } else { /* NET_CONV, optionally with pooling of currents */
-                bwd_conv_geom g;
-                conv_geom(L, &g);
-                const uint32_t nf = L->out_c * L->conv_h * L->conv_w, plane = L->conv_h * L->conv_w;
-                const int kind = L->pool == POOL_MAX ? BWD_POOL_MAX : L->pool == POOL_AVG ? BWD_POOL_AVG : BWD_POOL_SUM;
-                if (!src) {
-                    /* Static input (layer 0, never needs g_in): the same currents every step, so
-                     * the pooling routes identically and everything is linear in Σ_t dI[t]: one
-                     * pass with the summed gradient, over the non-zero inputs only. */
-                    uint32_t *nz = malloc((size_t)ni * sizeof *nz);
-                    float *nzv = malloc((size_t)ni * sizeof *nzv);
-                    if (!nz || !nzv) { free(nz); free(nzv); return evsnn_seterr(EVSNN_ENOMEM, "backward: no memory"); }
-                    uint32_t nn = 0;
-                    for (uint32_t i = 0; i < ni; i++)
-                        if (in->static_x[i] != 0.0f) { nz[nn] = i; nzv[nn++] = in->static_x[i]; }
-                    float *sum = b->tmp;
-                    memset(sum, 0, no * sizeof *sum);
-                    for (uint32_t t = 0; t < T; t++)
-                        for (uint32_t j = 0; j < no; j++) sum[j] += b->delta[(size_t)t * no + j];
-                    float *df = b->dfull;
-                    if (L->pool == POOL_NONE) memcpy(df, sum, nf * sizeof *df);
-                    else {
-                        memset(df, 0, nf * sizeof *df);
-                        if (L->pool == POOL_MAX) bwd_conv_full(b->full, L->w, L->b, nz, nzv, nn, &g);
-                        bwd_pool(df, sum, b->full, L->out_c, L->conv_h, L->conv_w, L->pool_k, kind);
-                    }
-                    if (nn) bwd_conv_dw(dw, df, nz, nzv, nn, &g);
-                    if (db)
-                        for (uint32_t o = 0; o < L->out_c; o++)
-                            for (uint32_t i = 0; i < plane; i++) db[o] += df[o * plane + i];
-                    free(nz);
-                    free(nzv);
-                } else {
-                    for (uint32_t t = 0; t < T; t++) {
-                        evlist e = events_at(src, t);
-                        const float *dI = b->delta + (size_t)t * no;
-                        float *df = b->dfull;
-                        if (L->pool == POOL_NONE) {
-                            memcpy(df, dI, nf * sizeof *df);
-                        } else {
-                            memset(df, 0, nf * sizeof *df);
-                            if (L->pool == POOL_MAX) bwd_conv_full(b->full, L->w, L->b, e.idx, e.val, e.n, &g);
-                            bwd_pool(df, dI, b->full, L->out_c, L->conv_h, L->conv_w, L->pool_k, kind);
-                        }
-                        if (e.n) bwd_conv_dw(dw, df, e.idx, e.val, e.n, &g);
-                        if (db)
-                            for (uint32_t o = 0; o < L->out_c; o++)
-                                for (uint32_t i = 0; i < plane; i++) db[o] += df[o * plane + i];
-                        if (need_gin) bwd_conv_gin(b->gin + (size_t)t * ni, L->w, df, &g);
-                    }
-                }
-            }
-            have_g = 1;
-        }
+    const float *gout = g_s, *gu = g_u;
+    for (uint32_t l = n->n_layers; l-- > 0;) {
+        int rc = bwd_layer(b, n, c, in, res, l, gout, gu, l > 0 ? b->gin : NULL, grads, dmem ? dmem[l] : NULL);
+        if (rc) return rc;
         gu = NULL;
         float *sw = b->gout; b->gout = b->gin; b->gin = sw; /* this layer's input is the previous one's output */
+        gout = b->gout;
     }
+    if (!c->defer) bwd_flush(b, grads);
     return 0;
 }

@@ -25,8 +25,15 @@
 
 typedef struct bwd bwd; /* opaque workspace */
 
+/* Binds n (read, never written): conv layers' kernels are packed for the fast kernels here,
+ * and again by bwd_refresh after the weights changed (an optimizer step). */
 bwd *bwd_create(const net *n, uint32_t T_max, int *err);
 void bwd_free(bwd *b); /* NULL is fine */
+void bwd_refresh(bwd *b);
+
+/* Conv weight gradients are accumulated over the samples in the packed layout of the fast
+ * kernels; this folds them into grads (+=, PyTorch's layout) and clears the accumulator. */
+void bwd_flush(bwd *b, float *grads);
 
 typedef struct {
     surrogate sg;          /* the same surrogate for every layer */
@@ -35,6 +42,8 @@ typedef struct {
                             * samples whose sim_input.dropout_seed is non-zero */
     int recompute;         /* 1: sparse recording — rebuild each layer's membranes from its input
                             * and output trains instead of reading res->mem (which may be absent) */
+    int defer;             /* 1: bwd_sample leaves the conv weight gradients in the workspace's
+                            * packed accumulator for one bwd_flush after many samples */
 } bwd_cfg;
 
 /* Accumulate into grads [n_params] the gradient of a loss given by its gradient with
@@ -44,5 +53,13 @@ typedef struct {
  * 0, or EVSNN_EINVAL when res lacks the recorded membranes or T exceeds the workspace. */
 int bwd_sample(bwd *b, const net *n, const bwd_cfg *c, const sim_input *in, const sim_result *res,
                const float *g_s, const float *g_u, float *grads, float **dmem);
+
+/* One layer of the same, for layer-at-a-time execution over a batch: reads dL/d(output of
+ * layer l) gout [T, n_out] (NULL: none) and, for the last layer, g_u; writes dL/d(input)
+ * into gin [T, n_in] (overwritten; NULL or l = 0: not computed); accumulates into grads,
+ * except a conv layer's weight gradient, which waits in the workspace for bwd_flush;
+ * dmem [T, n_out] (or NULL) as above. bwd_sample runs l = L−1 .. 0 with its own buffers. */
+int bwd_layer(bwd *b, const net *n, const bwd_cfg *c, const sim_input *in, const sim_result *res, uint32_t l,
+              const float *gout, const float *g_u, float *gin, float *grads, float *dmem);
 
 #endif

@@ -25,15 +25,20 @@ typedef struct {
     float *bias_n;        /* [n_out] effective bias per neuron (sum pooling: p²·b), or NULL */
     int32_t *first_cross; /* [out_c] first step a resting neuron fires on bias alone, or -1 */
     float scale;          /* current scale: 1/p² for average pooling of currents, else 1 */
+    conv_geom g;          /* conv: geometry of the channels-last scatter (kernels/conv.h) */
+    conv_plan pl;         /* conv: its per-axis spans */
+    conv_span *spans;     /* [in_h + in_w] */
+    float *kpt;           /* conv: packed kernel [in_c, kq, kq, out_c] (the model keeps PyTorch's layout) */
 } layer_rt;
 
 struct sim {
     const net *n;
-    uint32_t T_max, max_n, max_conv;
+    uint32_t T_max, max_n, max_cl;
     layer_rt *rt;          /* [n_layers] */
     float *u;              /* [max_n] membranes */
     float *acc;            /* [max_n] input currents of the current step (zero between steps) */
-    float *cacc;           /* [max_conv] full-resolution conv currents (max pooling of currents) */
+    float *cl;             /* [max_cl] conv currents, channels-last target map [th, tw, out_c]
+                            * (zero between steps); max pooling: the full-resolution cover */
     float *scur;           /* [max_n] static input currents of layer 0 */
     int32_t *last;         /* [max_n] step of the last update (-1: at rest before step 0) */
     int32_t *sched;        /* [max_n] step the neuron is due (-1: none) */
@@ -42,6 +47,7 @@ struct sim {
     uint32_t *ids;         /* [max_n] this step's spikes */
     uint8_t *spk;          /* [max_n] spike flags of an all-neuron step */
     uint8_t *fired;        /* [max_n] fired at least once in the sample */
+    uint32_t *pull;        /* conv_pull's scratch, for the largest conv layer */
     evq q;
     int conv_policy;       /* SIM_CONV_AUTO / _SPARSE / _ALL */
     float *drop;           /* [n_layers] dropout probabilities, or NULL */
@@ -73,15 +79,15 @@ float sim_dropout_scale(uint64_t seed, uint32_t layer, uint32_t t, uint32_t i, f
 
 void sim_set_conv_policy(sim *s, int policy) { s->conv_policy = policy; }
 
-/* Geometry for conv_scatter: into the pooled map (average/sum pooling of currents), or the
- * full conv map (no pooling; max pooling, whose windows are reduced afterwards) limited to
- * the positions the pooled map covers. */
-static conv_geom geom_of(const net_layer *L) {
-    conv_geom g = {.in_c = L->in_c, .out_c = L->out_c, .k = L->k, .pad = L->pad, .p = 1, .th = L->conv_h,
-                   .tw = L->conv_w, .limh = L->conv_h, .limw = L->conv_w};
+/* Geometry of the channels-last scatter: into the pooled map (average/sum pooling of
+ * currents), or at full resolution (no pooling; max pooling, whose windows are reduced
+ * afterwards) limited to the positions the pooled map covers. */
+conv_geom sim_conv_geom(const net_layer *L) {
+    conv_geom g = {.in_c = L->in_c, .out_c = L->out_c, .k = L->k, .pad = L->pad, .in_h = L->in_h, .in_w = L->in_w,
+                   .p = 1, .th = L->conv_h, .tw = L->conv_w, .limh = L->conv_h, .limw = L->conv_w};
     if (L->pool != POOL_NONE) {
-        g.limh = L->out_h * L->pool_k;
-        g.limw = L->out_w * L->pool_k;
+        g.limh = g.th = L->out_h * L->pool_k;
+        g.limw = g.tw = L->out_w * L->pool_k;
     }
     if (L->pool == POOL_AVG || L->pool == POOL_SUM) {
         g.p = L->pool_k;
@@ -91,20 +97,34 @@ static conv_geom geom_of(const net_layer *L) {
     return g;
 }
 
-/* Max pooling of currents: acc[j] = max of j's window of the full map (positions without
- * input hold 0), clearing the window. full: [out_c, ch, cw]  acc: [out_c, oh, ow] */
-static inline void max_window(float *acc, float *full, const net_layer *L, uint32_t j) {
-    const uint32_t p = L->pool_k, oh = L->out_h, ow = L->out_w, ch = L->conv_h, cw = L->conv_w;
-    uint32_t co = j / (oh * ow), py = (j / ow) % oh, px = j % ow;
+/* Max pooling of currents for one neuron j: acc[j] = max of j's window of the channels-last
+ * full map (positions without input hold 0; the first maximum in row-major order, as the
+ * comparisons run), clearing the window. cl: [limh, limw, out_c]  acc: [out_c, oh, ow] */
+static inline uint8_t max_window(float *acc, float *cl, const net_layer *L, uint32_t j) {
+    const uint32_t p = L->pool_k, oh = L->out_h, ow = L->out_w, C = L->out_c, lw = ow * p;
+    const uint32_t co = j / (oh * ow), py = (j / ow) % oh, px = j % ow;
     float m = -INFINITY;
+    uint8_t a = 0;
     for (uint32_t dy = 0; dy < p; dy++)
         for (uint32_t dx = 0; dx < p; dx++) {
-            float *c = &full[((size_t)co * ch + py * p + dy) * cw + px * p + dx];
-            if (*c > m) m = *c;
+            float *c = &cl[((size_t)(py * p + dy) * lw + px * p + dx) * C + co];
+            if (*c > m) { m = *c; a = (uint8_t)(dy * p + dx); }
             *c = 0.0f;
         }
     acc[j] = m;
-    (void)ch;
+    return a;
+}
+
+/* The conv currents of a step (all of the target map) into acc [n_out] in neuron order,
+ * clearing cl: the window maxima (where they were into arg, if not NULL), or a transpose
+ * from channels-last. */
+static void conv_gather(float *acc, uint8_t *arg, float *cl, const net_layer *L, const conv_geom *g) {
+    if (L->pool == POOL_MAX) {
+        pool_max_cl(acc, arg, cl, L->out_c, L->out_h, L->out_w, L->pool_k);
+    } else {
+        transpose(acc, cl, g->th * g->tw, L->out_c, 1.0f);
+        memset(cl, 0, (size_t)L->n_out * sizeof *cl);
+    }
 }
 
 static inline float drift(const layer_rt *rt, float u, float b, uint32_t d) {
@@ -114,6 +134,8 @@ static inline float drift(const layer_rt *rt, float u, float b, uint32_t d) {
 }
 
 static void rt_free(layer_rt *rt) {
+    free(rt->kpt);
+    free(rt->spans);
     free(rt->P);
     free(rt->S);
     free(rt->bias_n);
@@ -125,9 +147,9 @@ void sim_free(sim *s) {
     if (s->rt)
         for (uint32_t l = 0; l < s->n->n_layers; l++) rt_free(&s->rt[l]);
     free(s->rt);
-    free(s->u); free(s->acc); free(s->cacc); free(s->scur);
+    free(s->u); free(s->acc); free(s->cl); free(s->scur);
     free(s->last); free(s->sched); free(s->mark); free(s->touched); free(s->ids);
-    free(s->spk); free(s->fired); free(s->drop);
+    free(s->spk); free(s->fired); free(s->drop); free(s->pull);
     evq_deinit(&s->q);
     free(s);
 }
@@ -137,6 +159,7 @@ void sim_free(sim *s) {
 static void rt_fill(layer_rt *rt, const net_layer *L, uint32_t T_max) {
     rt->scale = 1.0f;
     if (L->kind == NET_POOL) return;
+    if (rt->kpt) conv_pack(rt->kpt, L->w, &rt->g);
     /* Tables in double, rounded once: exact whenever β^d and Σβ^k are representable. */
     double p = 1.0, s = 0.0, beta = L->nc.beta;
     for (uint32_t d = 0; d <= T_max; d++) {
@@ -171,6 +194,13 @@ static int rt_build(layer_rt *rt, const net_layer *L, uint32_t T_max) {
     rt->S = malloc(((size_t)T_max + 1) * sizeof *rt->S);
     rt->first_cross = malloc((size_t)L->out_c * sizeof *rt->first_cross);
     if (!rt->P || !rt->S || !rt->first_cross) return EVSNN_ENOMEM;
+    if (L->kind == NET_CONV) {
+        rt->g = sim_conv_geom(L);
+        const uint32_t kq = conv_kq(&rt->g);
+        if (!(rt->kpt = malloc((size_t)L->in_c * kq * kq * L->out_c * sizeof *rt->kpt))) return EVSNN_ENOMEM;
+        if (!(rt->spans = malloc(((size_t)L->in_h + L->in_w) * sizeof *rt->spans))) return EVSNN_ENOMEM;
+        conv_plan_init(&rt->pl, rt->spans, rt->spans + L->in_h, &rt->g);
+    }
     if (L->b && !(rt->bias_n = malloc((size_t)L->n_out * sizeof *rt->bias_n))) return EVSNN_ENOMEM;
     rt_fill(rt, L, T_max);
     return 0;
@@ -191,14 +221,16 @@ sim *sim_create(const net *n, uint32_t T_max, int *err) {
     for (uint32_t l = 0; l < n->n_layers; l++) {
         const net_layer *L = &n->layers[l];
         if (L->n_out > s->max_n) s->max_n = L->n_out;
-        if (L->kind == NET_CONV && L->pool == POOL_MAX && L->out_c * L->conv_h * L->conv_w > s->max_conv)
-            s->max_conv = L->out_c * L->conv_h * L->conv_w;
+        if (L->kind == NET_CONV) {
+            const conv_geom g = sim_conv_geom(L);
+            if (g.th * g.tw * L->out_c > s->max_cl) s->max_cl = g.th * g.tw * L->out_c;
+        }
         if (rt_build(&s->rt[l], L, T_max)) goto nomem;
     }
     size_t m = s->max_n;
     s->u = malloc(m * sizeof *s->u);
     s->acc = calloc(m, sizeof *s->acc);
-    s->cacc = calloc(s->max_conv ? s->max_conv : 1, sizeof *s->cacc);
+    s->cl = calloc(s->max_cl ? s->max_cl : 1, sizeof *s->cl);
     s->scur = malloc(m * sizeof *s->scur);
     s->last = malloc(m * sizeof *s->last);
     s->sched = malloc(m * sizeof *s->sched);
@@ -207,8 +239,15 @@ sim *sim_create(const net *n, uint32_t T_max, int *err) {
     s->ids = malloc(m * sizeof *s->ids);
     s->spk = malloc(m);
     s->fired = malloc(m);
-    if (!s->u || !s->acc || !s->cacc || !s->scur || !s->last || !s->sched || !s->mark || !s->touched ||
-        !s->ids || !s->spk || !s->fired)
+    size_t np = 1;
+    for (uint32_t l = 0; l < n->n_layers; l++)
+        if (n->layers[l].kind == NET_CONV) {
+            const conv_geom g = sim_conv_geom(&n->layers[l]);
+            if (conv_pull_scratch(&g, n->layers[l].n_in) > np) np = conv_pull_scratch(&g, n->layers[l].n_in);
+        }
+    s->pull = malloc(np * sizeof *s->pull);
+    if (!s->u || !s->acc || !s->cl || !s->scur || !s->last || !s->sched || !s->mark || !s->touched ||
+        !s->ids || !s->spk || !s->fired || !s->pull)
         goto nomem;
     if ((*err = evq_init(&s->q, T_max))) { sim_free(s); return NULL; }
     *err = 0;
@@ -227,7 +266,8 @@ int sim_result_init(sim_result *r, const net *n, uint32_t T, int flags) {
     r->out = calloc(n->n_layers, sizeof *r->out);
     r->st = calloc(n->n_layers, sizeof *r->st);
     r->mem = calloc(n->n_layers, sizeof *r->mem);
-    if (!r->out || !r->st || !r->mem) goto nomem;
+    r->arg = calloc(n->n_layers, sizeof *r->arg);
+    if (!r->out || !r->st || !r->mem || !r->arg) goto nomem;
     for (uint32_t l = 0; l < n->n_layers; l++) {
         const net_layer *L = &n->layers[l];
         int vals = L->kind == NET_POOL && L->spool == SPOOL_SUM;
@@ -236,6 +276,10 @@ int sim_result_init(sim_result *r, const net *n, uint32_t T, int flags) {
         if ((flags & SIM_RECORD_MEM) && L->kind != NET_POOL) {
             r->mem[l] = malloc((size_t)T * L->n_out * sizeof **r->mem);
             if (!r->mem[l]) goto nomem;
+        }
+        if ((flags & SIM_RECORD_MEM) && L->kind == NET_CONV && L->pool == POOL_MAX) {
+            r->arg[l] = malloc((size_t)T * L->n_out);
+            if (!r->arg[l]) goto nomem;
         }
     }
     return 0;
@@ -247,6 +291,8 @@ nomem:
 void sim_result_deinit(sim_result *r) {
     for (uint32_t l = 0; r->out && l < r->n_layers; l++) spk_deinit(&r->out[l]);
     for (uint32_t l = 0; r->mem && l < r->n_layers; l++) free(r->mem[l]);
+    for (uint32_t l = 0; r->arg && l < r->n_layers; l++) free(r->arg[l]);
+    free(r->arg);
     free(r->out);
     free(r->st);
     free(r->mem);
@@ -292,44 +338,29 @@ static int32_t next_due(const layer_rt *rt, const neuron_cfg *nc, float u, float
 
 /* Static input (direct coding): layer 0's currents, computed once per sample (step 1).
  * scur: [n_out] (before scale and bias; for max pooling the window maximum). */
-static uint64_t static_currents(sim *s, const net_layer *L, const float *x) {
+static uint64_t static_currents(sim *s, const net_layer *L, const layer_rt *rt, const float *x, uint8_t *arg) {
     uint64_t syn = 0;
     if (L->kind == NET_DENSE) {
         matvec_dense(s->scur, L->w, x, L->n_in, L->n_out);
         for (uint32_t i = 0; i < L->n_in; i++) syn += x[i] != 0.0f;
         return syn * L->n_out;
     }
-    /* conv: full-resolution map (no pooling / max pooling) or the pooled map directly */
-    conv_geom g = geom_of(L);
-    size_t nconv = (size_t)L->out_c * L->conv_h * L->conv_w;
-    float *full = calloc(nconv, sizeof *full);
-    if (!full) return UINT64_MAX;
-    const uint32_t hw = L->in_h * L->in_w;
     for (uint32_t id = 0; id < L->n_in; id++)
-        if (x[id] != 0.0f) syn += conv_scatter(full, L->w, &g, id / hw, (id / L->in_w) % L->in_h, id % L->in_w, x[id]);
-    if (L->pool == POOL_MAX)
-        for (uint32_t j = 0; j < L->n_out; j++) max_window(s->scur, full, L, j);
-    else
-        memcpy(s->scur, full, (size_t)L->n_out * sizeof *full);
-    free(full);
+        if (x[id] != 0.0f) syn += conv_scatter(s->cl, rt->kpt, &rt->pl, &id, &x[id], 1);
+    conv_gather(s->scur, arg, s->cl, L, &rt->g);
     return syn;
 }
 
 /* Push this step's spikes (ids[0..ns), sorted) into the output train; count them. */
 static int emit(sim *s, spk_train *out, layer_stats *st, uint32_t t, uint32_t ns) {
-    for (uint32_t k = 0; k < ns; k++) {
-        uint32_t i = s->ids[k];
-        int rc = spk_push(out, t, i, 1.0f);
-        if (rc) return rc;
-        s->fired[i] = 1;
-    }
+    for (uint32_t k = 0; k < ns; k++) s->fired[s->ids[k]] = 1;
     st->spikes += ns;
-    return 0;
+    return spk_push_step(out, t, s->ids, ns);
 }
 
 /* One spiking layer (dense or conv) over all T steps. Step numbers refer to sim/README.md. */
 static int run_spiking(sim *s, uint32_t l, const spk_train *in, const float *static_x, uint32_t T,
-                       spk_train *out, layer_stats *st, float *mem, uint64_t dseed) {
+                       spk_train *out, layer_stats *st, float *mem, uint8_t *arg, uint64_t dseed) {
     const net_layer *L = &s->n->layers[l];
     const layer_rt *rt = &s->rt[l];
     const neuron_cfg *nc = &L->nc;
@@ -338,9 +369,8 @@ static int run_spiking(sim *s, uint32_t l, const spk_train *in, const float *sta
     const int reset = (int)nc->reset, cmp = (int)nc->cmp;
     float *u = s->u, *acc = s->acc;
     int32_t *last = s->last, *sched = s->sched;
-    const conv_geom geom = L->kind == NET_CONV ? geom_of(L) : (conv_geom){0};
+    const conv_geom *geom = &rt->g;
     const uint64_t fan = L->kind == NET_CONV ? (uint64_t)L->out_c * L->k * L->k : n;
-    const uint32_t ihw = L->in_h * L->in_w;
     const float pdrop = dseed && s->drop ? s->drop[l] : 0.0f; /* > 0: dropout on this layer's currents */
 
     /* 0. Sample start: every neuron at rest at step −1; bias-driven first crossings from the
@@ -364,7 +394,7 @@ static int run_spiking(sim *s, uint32_t l, const spk_train *in, const float *sta
 
     /* 1. Static input: currents computed once. */
     if (static_x) {
-        uint64_t syn = static_currents(s, L, static_x);
+        uint64_t syn = static_currents(s, L, rt, static_x, arg);
         if (syn == UINT64_MAX) return evsnn_seterr(EVSNN_ENOMEM, "engine: no memory");
         st->syn_events += syn;
     }
@@ -390,23 +420,20 @@ static int run_spiking(sim *s, uint32_t l, const spk_train *in, const float *sta
             /* 2a. All-neuron step: every neuron receives current (a dense row touches all
              *     of them), so update them all with the vectorised kernel. */
             const float *cur;
-            if (static_x) cur = s->scur;
-            else if (L->kind == NET_DENSE) {
+            if (static_x) {
+                cur = s->scur;
+                if (arg && t > 0) memcpy(arg + (size_t)t * n, arg, n); /* the same windows every step */
+            } else if (L->kind == NET_DENSE) {
                 memset(acc, 0, n * sizeof *acc);
                 scatter_dense(acc, L->w, ev, evv, nev, n);
                 st->syn_events += (uint64_t)nev * n;
                 cur = acc;
                 acc_dirty = 1;
             } else {
-                if (acc_dirty) memset(acc, 0, n * sizeof *acc);
-                float *tgt = L->pool == POOL_MAX ? s->cacc : acc;
-                for (uint32_t e = 0; e < nev; e++) {
-                    uint32_t id = ev[e];
-                    st->syn_events += conv_scatter(tgt, L->w, &geom, id / ihw, (id / L->in_w) % L->in_h, id % L->in_w,
-                                                   evv ? evv[e] : 1.0f);
-                }
-                if (L->pool == POOL_MAX)
-                    for (uint32_t j = 0; j < n; j++) max_window(acc, s->cacc, L, j);
+                /* many events: each target sums its own in registers; few: each event adds its footprint */
+                st->syn_events += conv_pull_pays(geom, nev) ? conv_pull(s->cl, rt->kpt, &rt->pl, ev, evv, nev, s->pull)
+                                                            : conv_scatter(s->cl, rt->kpt, &rt->pl, ev, evv, nev);
+                conv_gather(acc, arg ? arg + (size_t)t * n : NULL, s->cl, L, geom); /* every neuron's current */
                 cur = acc;
                 acc_dirty = 1;
             }
@@ -462,31 +489,42 @@ static int run_spiking(sim *s, uint32_t l, const spk_train *in, const float *sta
             }
             uint32_t nt = 0;
             const uint32_t stamp = t + 1;
-            /* 3. Scatter the input events into the currents of the neurons they reach. */
+            /* 3. Scatter the input events into the channels-last currents and mark the
+             *    neurons they reach (every channel of each target position). */
+            /* Max pooling: untouched windows hold zeros, whose first element is the maximum. */
+            uint8_t *at = arg ? arg + (size_t)t * n : NULL;
+            if (at) memset(at, 0, n);
             if (L->kind == NET_CONV && nev) {
-                float *tgt = L->pool == POOL_MAX ? s->cacc : acc;
-                const uint32_t p = L->pool_k ? L->pool_k : 1, th = L->out_h, tw = L->out_w;
+                const uint32_t C = L->out_c, tw = L->out_w, thw = L->out_h * L->out_w;
+                const uint32_t pk = L->pool == POOL_MAX ? L->pool_k : 1; /* full-res rows per neuron row */
                 for (uint32_t e = 0; e < nev; e++) {
-                    uint32_t id = ev[e], y = (id / L->in_w) % L->in_h, x = id % L->in_w;
-                    uint32_t got = conv_scatter(tgt, L->w, &geom, id / ihw, y, x, evv ? evv[e] : 1.0f);
+                    const uint64_t got = conv_scatter(s->cl, rt->kpt, &rt->pl, ev + e, evv ? evv + e : NULL, 1);
                     if (!got) continue;
                     st->syn_events += got;
-                    /* Mark the footprint's neurons: conv rows y+pad−k+1 .. y+pad within the
-                     * used extent, divided by the pooling window. */
-                    int y0 = (int)y + (int)L->pad - (int)L->k + 1, x0 = (int)x + (int)L->pad - (int)L->k + 1;
-                    uint32_t ylo = y0 < 0 ? 0 : (uint32_t)y0, xlo = x0 < 0 ? 0 : (uint32_t)x0;
-                    uint32_t yhi = y + L->pad, xhi = x + L->pad;
-                    if (yhi >= geom.limh) yhi = geom.limh - 1;
-                    if (xhi >= geom.limw) xhi = geom.limw - 1;
-                    for (uint32_t co = 0; co < L->out_c; co++)
-                        for (uint32_t ty = ylo / p; ty <= yhi / p; ty++)
-                            for (uint32_t tx = xlo / p; tx <= xhi / p; tx++) {
-                                uint32_t j = (co * th + ty) * tw + tx;
+                    /* The targets reached (the scatter's own spans), in neuron rows and columns. */
+                    uint32_t ci, y, x;
+                    conv_decode(&rt->pl, ev[e], &ci, &y, &x);
+                    const conv_span *sy = &rt->pl.ys[y], *sx = &rt->pl.xs[x];
+                    for (uint32_t ty = sy->t0 / pk; ty <= (sy->t1 - 1) / pk; ty++)
+                        for (uint32_t tx = sx->t0 / pk; tx <= (sx->t1 - 1) / pk; tx++)
+                            for (uint32_t co = 0; co < C; co++) {
+                                uint32_t j = co * thw + ty * tw + tx;
                                 if (s->mark[j] != stamp) { s->mark[j] = stamp; s->touched[nt++] = j; }
                             }
                 }
-                if (L->pool == POOL_MAX)
-                    for (uint32_t q = 0; q < nt; q++) max_window(acc, s->cacc, L, s->touched[q]);
+                /* Their currents into acc (neuron order), clearing cl. */
+                for (uint32_t q = 0; q < nt; q++) {
+                    const uint32_t j = s->touched[q];
+                    if (L->pool == POOL_MAX) {
+                        const uint8_t a = max_window(acc, s->cl, L, j);
+                        if (at) at[j] = a;
+                    }
+                    else {
+                        float *c = &s->cl[(size_t)(j % thw) * C + j / thw];
+                        acc[j] = *c;
+                        *c = 0.0f;
+                    }
+                }
             }
             /* 4. Neurons due from the calendar (pending resets, bias-driven crossings). */
             uint32_t ndue;
@@ -573,26 +611,33 @@ static int run_pool(sim *s, uint32_t l, const spk_train *in, uint32_t T, spk_tra
     return 0;
 }
 
-int sim_run(sim *s, const sim_input *in, sim_result *res) {
+int sim_run_layer(sim *s, const sim_input *in, sim_result *res, uint32_t l) {
     const net *n = s->n;
     int rc = sim_check_input(n, in);
     if (rc) return rc;
     if (in->T > s->T_max) return evsnn_seterr(EVSNN_EINVAL, "engine: %u steps exceed the workspace's %u", in->T, s->T_max);
     if (res->T != in->T || res->n_layers != n->n_layers)
         return evsnn_seterr(EVSNN_EINVAL, "engine: result prepared for %u steps, input has %u", res->T, in->T);
-    for (uint32_t l = 0; l < n->n_layers; l++) {
-        const net_layer *L = &n->layers[l];
-        const spk_train *lin = l == 0 ? in->train : &res->out[l - 1];
-        const float *sx = l == 0 && !in->train ? in->static_x : NULL;
-        spk_clear(&res->out[l]);
-        layer_stats *st = &res->st[l];
-        memset(st, 0, sizeof *st);
-        st->n = L->n_out;
-        st->T = in->T;
-        rc = L->kind == NET_POOL ? run_pool(s, l, lin, in->T, &res->out[l], st)
-                                 : run_spiking(s, l, lin, sx, in->T, &res->out[l], st, res->mem[l], in->dropout_seed);
+    if (l >= n->n_layers) return evsnn_seterr(EVSNN_EINVAL, "engine: layer %u of %u", l, n->n_layers);
+    const net_layer *L = &n->layers[l];
+    const spk_train *lin = l == 0 ? in->train : &res->out[l - 1];
+    const float *sx = l == 0 && !in->train ? in->static_x : NULL;
+    spk_clear(&res->out[l]);
+    layer_stats *st = &res->st[l];
+    memset(st, 0, sizeof *st);
+    st->n = L->n_out;
+    st->T = in->T;
+    rc = L->kind == NET_POOL ? run_pool(s, l, lin, in->T, &res->out[l], st)
+                             : run_spiking(s, l, lin, sx, in->T, &res->out[l], st, res->mem[l], res->arg[l],
+                                           in->dropout_seed);
+    if (rc) return rc;
+    return spk_close(&res->out[l], 0);
+}
+
+int sim_run(sim *s, const sim_input *in, sim_result *res) {
+    for (uint32_t l = 0; l < s->n->n_layers; l++) {
+        int rc = sim_run_layer(s, in, res, l);
         if (rc) return rc;
-        if ((rc = spk_close(&res->out[l], 0))) return rc;
     }
     return 0;
 }

@@ -18,6 +18,7 @@
 
 #include <stdint.h>
 
+#include "kernels/conv.h"
 #include "net.h"
 #include "spk.h"
 
@@ -54,6 +55,9 @@ typedef struct sim_result {
     spk_train *out;    /* [n_layers] each layer's output train */
     layer_stats *st;   /* [n_layers] */
     float **mem;       /* [n_layers] → [T, n_out] with SIM_RECORD_MEM (NULL for NET_POOL), else NULL */
+    uint8_t **arg;     /* [n_layers] → [T, n_out] with SIM_RECORD_MEM, for conv layers with max pooling
+                        * of currents on a spike-train input: where each neuron's window had its
+                        * (first) maximum, dy·p + dx (the backward routes through it); else NULL */
     int flags;
 } sim_result;
 
@@ -90,6 +94,12 @@ void sim_set_conv_policy(sim *s, int policy);
  * overwritten). 0, or EVSNN_ESHAPE / EVSNN_EINVAL with a message. */
 int sim_run(sim *s, const sim_input *in, sim_result *res);
 
+/* The same, one layer at a time: layer l reads layer l−1's output train from res (l = 0:
+ * the input) and writes its own train, statistics and membranes. Running l = 0 .. L−1 in
+ * order is sim_run; a trainer runs each layer for every sample of a batch before the next
+ * (the weights stay in cache, and batch statistics of a layer have a place). */
+int sim_run_layer(sim *s, const sim_input *in, sim_result *res, uint32_t l);
+
 /* Run B samples over `threads` threads (0: all cores); results are identical to serial
  * sim_run calls. res[b] initialised by the caller. */
 int sim_run_batch(const net *n, const sim_input *in, uint32_t B, sim_result *res, int threads);
@@ -102,6 +112,11 @@ int ref_run(const net *n, const sim_input *in, sim_result *res);
  * x: [n_in]  cur: [n_out]  full: scratch of out_c·conv_h·conv_w floats (conv). Used by the
  * reference engine and by the trainer's data-dependent initialisation. */
 void sim_layer_currents(const net_layer *L, const float *x, float *cur, float *full);
+
+/* The geometry of a conv layer's channels-last scatter (kernels/conv.h): into the pooled map
+ * for average/sum pooling of currents, else at full resolution over the pooled cover. The
+ * backward uses the same. */
+conv_geom sim_conv_geom(const net_layer *L);
 
 /* Check an input against a network (channel count, T). */
 int sim_check_input(const net *n, const sim_input *in);

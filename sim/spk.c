@@ -71,6 +71,27 @@ int spk_push(spk_train *s, uint32_t step, uint32_t channel, float v) {
     return 0;
 }
 
+int spk_push_step(spk_train *s, uint32_t step, const uint32_t *ids, uint32_t n) {
+    if (!n) return 0;
+    if (step >= s->T || step < s->open_t || ids[n - 1] >= s->n)
+        return evsnn_seterr(EVSNN_EINVAL, "spike train: %u events at step %u outside %u steps x %u channels or before step %u",
+                            n, step, s->T, s->n, s->open_t);
+    if ((uint64_t)s->nnz + n > s->cap) {
+        uint64_t nc = s->cap ? s->cap : 64;
+        while (nc < (uint64_t)s->nnz + n) nc *= 2;
+        if (nc > UINT32_MAX) return evsnn_seterr(EVSNN_ENOMEM, "spike train: too many events");
+        int rc = spk_reserve(s, (uint32_t)nc);
+        if (rc) return rc;
+    }
+    while (s->open_t < step) s->off[++s->open_t] = s->nnz;
+    memcpy(s->idx + s->nnz, ids, (size_t)n * sizeof *ids);
+    if (s->val)
+        for (uint32_t k = 0; k < n; k++) s->val[s->nnz + k] = 1.0f;
+    s->nnz += n;
+    s->off[step + 1] = s->nnz;
+    return 0;
+}
+
 static int cmp_u32(const void *a, const void *b) {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
     return (x > y) - (x < y);

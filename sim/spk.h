@@ -44,6 +44,8 @@ int spk_reserve(spk_train *s, uint32_t cap);
 /* Append one event. Steps must not decrease; channel < n; v ignored without val[].
  * 0, EVSNN_EINVAL (step or channel out of range, step decreased), EVSNN_ENOMEM. */
 int spk_push(spk_train *s, uint32_t step, uint32_t channel, float v);
+/* n events of value 1 at one step, channels ids[0..n) ascending (the last is checked). */
+int spk_push_step(spk_train *s, uint32_t step, const uint32_t *ids, uint32_t n);
 
 /* Finish building: fills the offsets of the remaining steps. With SPK_SORT, sorts each
  * step's channels and merges duplicates (summing values; without val[] duplicates are

@@ -12,12 +12,19 @@
 #include "evsnn.h"
 #include "kernels/loss.h"
 
+/* What one sample keeps while its batch runs layer by layer: the forward's result (trains,
+ * membranes) and the gradient with respect to the current layer's output and input. */
+typedef struct {
+    sim_result res;
+    uint32_t T;           /* T the result was initialised for (0: none) */
+    float *ga, *gb;       /* [T_max, maxn] dL/d(output of the layer being done), dL/d(its input) */
+} sample_buf;
+
 typedef struct {
     sim *s;
     bwd *b;
-    sim_result res;
-    uint32_t res_T;       /* T the result was initialised for (0: none) */
-    float *gs;            /* [T_max, n_out] dL/ds of the output layer */
+    sample_buf *sb;       /* [n_sb] one per sample of the slot, grown on demand */
+    uint32_t n_sb;
     float *dense;         /* [T_max, n_out] output spikes (ce_rate) */
     float *count;         /* [n_out] */
     float *grads;         /* into trainer->grads: [n_params] */
@@ -37,7 +44,9 @@ struct trainer {
     float *lat;           /* latent parameters: own copy when binarized, else n->params */
     float *grads;         /* [slots, n_params] one allocation */
     slot *sl;
-    uint32_t n_slots, T_max, n_out;
+    uint32_t n_slots, T_max, n_out, maxn;
+    sim_input *si;        /* [n_si] the batch's inputs with their dropout seeds */
+    uint32_t n_si;
     float theta0[TRAIN_MAX_LAYERS], theta_inf[TRAIN_MAX_LAYERS], alpha[TRAIN_MAX_LAYERS];
     float theta_c[TRAIN_MAX_LAYERS];
     float drop[TRAIN_MAX_LAYERS]; /* dropout per net layer (0 for pooling layers) */
@@ -50,8 +59,8 @@ train_cfg train_defaults(void) {
     memset(&c, 0, sizeof c);
     c.sg = sg_default(SG_FAST_SIGMOID);
     c.loss = LOSS_MSE_COUNT;
-    c.correct_rate = 0.8f;
-    c.incorrect_rate = 0.2f;
+    c.correct_rate = 0.8;
+    c.incorrect_rate = 0.2;
     c.opt = optim_defaults(OPT_ADAM);
     c.centre = THA_CENTRE_INITIAL;
     c.slots = 2;
@@ -87,11 +96,14 @@ static void update_centres(trainer *tr) {
 }
 
 /* The engine's workspace caches per-layer constants derived from the biases and θ (bias
- * gains, first bias-driven crossings), so after parameters or thresholds change they are
- * recomputed in place (O(n_out + out_c·T) per layer). */
+ * gains, first bias-driven crossings) and both workspaces hold the conv kernels packed for
+ * the fast kernels, so after parameters or thresholds change these are recomputed in place
+ * (O(n_out + out_c·T + kernel size) per layer). */
 static int refresh_sims(trainer *tr) {
-    for (uint32_t i = 0; tr->sl && i < tr->n_slots; i++)
+    for (uint32_t i = 0; tr->sl && i < tr->n_slots; i++) {
         if (tr->sl[i].s) sim_refresh(tr->sl[i].s);
+        if (tr->sl[i].b) bwd_refresh(tr->sl[i].b);
+    }
     return 0;
 }
 
@@ -104,8 +116,12 @@ int trainer_sync(trainer *tr) {
 static void slot_deinit(slot *s) {
     sim_free(s->s);
     bwd_free(s->b);
-    sim_result_deinit(&s->res);
-    free(s->gs);
+    for (uint32_t k = 0; k < s->n_sb; k++) {
+        sim_result_deinit(&s->sb[k].res);
+        free(s->sb[k].ga);
+        free(s->sb[k].gb);
+    }
+    free(s->sb);
     free(s->dense);
     free(s->count);
     free(s->cnt);
@@ -116,6 +132,7 @@ void trainer_free(trainer *tr) {
     if (tr->sl)
         for (uint32_t i = 0; i < tr->n_slots; i++) slot_deinit(&tr->sl[i]);
     free(tr->sl);
+    free(tr->si);
     free(tr->grads);
     if (tr->c.binarize) free(tr->lat);
     optim_free(tr->opt);
@@ -164,6 +181,11 @@ trainer *trainer_create(net *n, const train_cfg *c, uint32_t T_max, int *err) {
     tr->n_slots = c->slots ? c->slots : 2;
     tr->T_max = T_max;
     tr->n_out = net_n_out(n);
+    tr->maxn = n->n_in;
+    for (uint32_t l = 0; l < n->n_layers; l++) {
+        if (n->layers[l].n_out > tr->maxn) tr->maxn = n->layers[l].n_out;
+        if (n->layers[l].n_in > tr->maxn) tr->maxn = n->layers[l].n_in;
+    }
     if (!(tr->opt = optim_create(&c->opt, n->n_params, err))) { trainer_free(tr); return NULL; }
     if (!(tr->r = rng_create(c->seed))) goto oom;
     if (c->binarize) {
@@ -178,13 +200,12 @@ trainer *trainer_create(net *n, const train_cfg *c, uint32_t T_max, int *err) {
         slot *s = &tr->sl[i];
         s->grads = tr->grads + (size_t)i * n->n_params;
         if (!(s->s = sim_create(n, T_max, err)) || !(s->b = bwd_create(n, T_max, err))) { trainer_free(tr); return NULL; }
-        s->gs = malloc((size_t)T_max * tr->n_out * sizeof(float));
         s->dense = malloc((size_t)T_max * tr->n_out * sizeof(float));
         s->count = malloc(tr->n_out * sizeof(float));
         uint32_t maxn = 1;
         for (uint32_t l = 0; l < n->n_layers; l++) maxn = n->layers[l].n_out > maxn ? n->layers[l].n_out : maxn;
         s->cnt = malloc(maxn * sizeof *s->cnt);
-        if (!s->gs || !s->dense || !s->count || !s->cnt) goto oom;
+        if (!s->dense || !s->count || !s->cnt) goto oom;
     }
     /* Dropout per net layer from the per-spiking-layer list. */
     for (uint32_t l = 0, k = 0; l < n->n_layers && l < TRAIN_MAX_LAYERS; l++) {
@@ -322,32 +343,42 @@ void trainer_shuffle(trainer *tr, uint32_t *perm, uint32_t len) {
     rng_shuffle(tr->r, perm, len);
 }
 
-/* Forward (and, with grad, backward) of one sample in slot s. Returns 0 or an error code
- * with the message copied into s->msg (the message buffer is per thread). */
-static int run_sample(trainer *tr, slot *s, const sim_input *in, uint32_t label, const float *mem_target, float scale,
-                      int grad, uint32_t *pred) {
-    const net *n = tr->n;
-    const uint32_t C = tr->n_out, T = in->T;
-    int rc;
-    if (T > tr->T_max) return evsnn_seterr(EVSNN_EINVAL, "sample has T = %u steps, more than the %u planned", T, tr->T_max);
-    if (tr->c.loss != LOSS_MEM_MSE && label >= C)
-        return evsnn_seterr(EVSNN_ERANGE, "label %u is out of range: the network has %u outputs", label, C);
-    if (tr->c.loss == LOSS_MEM_MSE && !mem_target)
-        return evsnn_seterr(EVSNN_EINVAL, "mem_mse loss needs a membrane target per sample");
-    const int flags = tr->c.sparse_record && tr->c.loss != LOSS_MEM_MSE ? 0 : SIM_RECORD_MEM;
-    if (s->res_T != T || s->res.flags != flags) {
-        sim_result_deinit(&s->res);
-        s->res_T = 0;
-        if ((rc = sim_result_init(&s->res, n, T, flags))) return rc;
-        s->res_T = T;
+/* The per-sample buffers of a slot's k samples, results initialised for their T. */
+static int slot_reserve(trainer *tr, slot *s, const sim_input *in, uint32_t k, int flags) {
+    if (k > s->n_sb) {
+        sample_buf *nb = realloc(s->sb, k * sizeof *nb);
+        if (!nb) return evsnn_seterr(EVSNN_ENOMEM, "training: no memory for %u samples", k);
+        s->sb = nb;
+        for (uint32_t i = s->n_sb; i < k; i++) {
+            memset(&s->sb[i], 0, sizeof s->sb[i]);
+            s->sb[i].ga = malloc((size_t)tr->T_max * tr->maxn * sizeof(float));
+            s->sb[i].gb = malloc((size_t)tr->T_max * tr->maxn * sizeof(float));
+            s->n_sb = i + 1;
+            if (!s->sb[i].ga || !s->sb[i].gb) return evsnn_seterr(EVSNN_ENOMEM, "training: no memory for %u samples", k);
+        }
     }
-    if ((rc = sim_run(s->s, in, &s->res))) return rc;
-    const uint32_t ol = n->n_layers - 1;
-    const spk_train *out = &s->res.out[ol];
+    for (uint32_t i = 0; i < k; i++) {
+        sample_buf *sb = &s->sb[i];
+        if (sb->T == in[i].T && sb->res.flags == flags) continue;
+        sim_result_deinit(&sb->res);
+        sb->T = 0;
+        int rc = sim_result_init(&sb->res, tr->n, in[i].T, flags);
+        if (rc) return rc;
+        sb->T = in[i].T;
+    }
+    return 0;
+}
+
+/* After the forward of one sample: its loss, the loss gradient into sb->ga (dL/ds of the
+ * output layer, or dL/du for mem_mse), accuracy and firing statistics. */
+static void sample_loss(trainer *tr, slot *s, sample_buf *sb, const sim_input *in, uint32_t label,
+                        const float *mem_target, float scale, uint32_t *pred) {
+    const net *n = tr->n;
+    const uint32_t C = tr->n_out, T = in->T, ol = n->n_layers - 1;
+    const spk_train *out = &sb->res.out[ol];
     memset(s->count, 0, C * sizeof *s->count);
     for (uint32_t k = 0; k < out->nnz; k++) s->count[out->idx[k]] += spk_val(out, k);
     float L = 0.0f;
-    const float *g_s = NULL, *g_u = NULL;
     switch (tr->c.loss) {
     case LOSS_MSE_COUNT:
     case LOSS_CE_COUNT: {
@@ -355,18 +386,15 @@ static int run_sample(trainer *tr, slot *s, const sim_input *in, uint32_t label,
         L = tr->c.loss == LOSS_MSE_COUNT
                 ? loss_mse_count(gc, s->count, C, label, T, tr->c.correct_rate, tr->c.incorrect_rate, scale)
                 : loss_ce_count(gc, s->count, C, label, scale);
-        for (uint32_t t = 0; t < T; t++) memcpy(s->gs + (size_t)t * C, gc, C * sizeof *gc);
-        g_s = s->gs;
+        for (uint32_t t = 0; t < T; t++) memcpy(sb->ga + (size_t)t * C, gc, C * sizeof *gc);
         break;
     }
     case LOSS_CE_RATE:
         spk_to_dense(s->dense, out);
-        L = loss_ce_rate(s->gs, s->dense, T, C, label, scale);
-        g_s = s->gs;
+        L = loss_ce_rate(sb->ga, s->dense, T, C, label, scale);
         break;
     case LOSS_MEM_MSE:
-        L = loss_mem_mse(s->gs, s->res.mem[ol], mem_target, T, C, scale);
-        g_u = s->gs;
+        L = loss_mem_mse(sb->ga, sb->res.mem[ol], mem_target, T, C, scale);
         break;
     }
     s->loss += L;
@@ -378,10 +406,10 @@ static int run_sample(trainer *tr, slot *s, const sim_input *in, uint32_t label,
         *pred = 0;
     }
     for (uint32_t l = 0; l < n->n_layers; l++) {
-        s->spikes[l] += s->res.st[l].spikes;
-        s->silent[l] += s->res.st[l].silent;
-        s->neurons[l] += s->res.st[l].n;
-        const spk_train *o = &s->res.out[l];
+        s->spikes[l] += sb->res.st[l].spikes;
+        s->silent[l] += sb->res.st[l].silent;
+        s->neurons[l] += sb->res.st[l].n;
+        const spk_train *o = &sb->res.out[l];
         memset(s->cnt, 0, o->n * sizeof *s->cnt);
         for (uint32_t k = 0; k < o->nnz; k++) s->cnt[o->idx[k]]++;
         for (uint32_t j = 0; j < o->n; j++) {
@@ -390,43 +418,100 @@ static int run_sample(trainer *tr, slot *s, const sim_input *in, uint32_t label,
             s->hist[l][bin]++;
         }
     }
-    if (!grad) return 0;
-    bwd_cfg bc = {.sg = tr->c.sg, .theta_c = tr->theta_c, .dropout = tr->has_drop ? tr->drop : NULL,
-                  .recompute = !(flags & SIM_RECORD_MEM)};
-    return bwd_sample(s->b, n, &bc, in, &s->res, g_s, g_u, s->grads, NULL);
 }
 
-/* Run the batch over the slots; slot i takes samples [i·B/S, (i+1)·B/S). */
+/* The samples of slot i: [i·B/S, (i+1)·B/S). */
+static uint32_t slot_lo(uint32_t B, uint32_t S, uint32_t i) { return (uint32_t)((uint64_t)B * i / S); }
+
+/* Run the batch layer by layer (sim/README.md, "Training"): each layer's forward for every
+ * sample before the next layer, then the loss, then each layer's backward for every sample
+ * from the last layer down. The slots run in parallel, each over its own samples in order, so
+ * every parameter's gradient is summed in sample order within a slot, as a sample-at-a-time
+ * run would sum it, and the result does not depend on the thread count. */
 static int run_batch(trainer *tr, const sim_input *in, const uint32_t *labels, const float *const *mem_target,
                      uint32_t B, uint32_t B_scale, int grad, uint32_t *pred) {
-    const uint32_t S = tr->n_slots;
+    const net *n = tr->n;
+    const uint32_t S = tr->n_slots, NL = n->n_layers;
     int threads = tr->c.threads > 0 ? tr->c.threads : omp_get_max_threads();
     if ((uint32_t)threads > S) threads = (int)S;
+    if (B > tr->n_si) {
+        sim_input *si = realloc(tr->si, B * sizeof *si);
+        if (!si) return evsnn_seterr(EVSNN_ENOMEM, "training: no memory for a batch of %u", B);
+        tr->si = si;
+        tr->n_si = B;
+    }
+    for (uint32_t b = 0; b < B; b++) {
+        const uint32_t T = in[b].T;
+        if (T > tr->T_max) return evsnn_seterr(EVSNN_EINVAL, "sample %u of the batch has T = %u steps, more than the %u planned", b, T, tr->T_max);
+        if (tr->c.loss != LOSS_MEM_MSE && labels && labels[b] >= tr->n_out)
+            return evsnn_seterr(EVSNN_ERANGE, "sample %u of the batch: label %u is out of range: the network has %u outputs", b,
+                                labels[b], tr->n_out);
+        if (tr->c.loss == LOSS_MEM_MSE && (!mem_target || !mem_target[b]))
+            return evsnn_seterr(EVSNN_EINVAL, "sample %u of the batch: mem_mse loss needs a membrane target per sample", b);
+        tr->si[b] = in[b];
+        /* Training steps draw dropout masks from (seed, step, sample): reproducible, and the
+         * same on resume. Evaluation keeps dropout_seed 0: no dropout. */
+        tr->si[b].dropout_seed = grad && tr->has_drop ? rng_stream(tr->c.seed ^ 0xd60f00d, tr->opt->t * B + b) | 1 : 0;
+    }
+    const int flags = tr->c.sparse_record && tr->c.loss != LOSS_MEM_MSE ? 0 : SIM_RECORD_MEM;
     for (uint32_t i = 0; i < S; i++) {
         slot *s = &tr->sl[i];
         s->loss = 0.0;
         s->correct = 0;
-        s->rc = 0;
         memset(s->spikes, 0, sizeof s->spikes);
         memset(s->silent, 0, sizeof s->silent);
         memset(s->neurons, 0, sizeof s->neurons);
         memset(s->hist, 0, sizeof s->hist);
-        if (grad) memset(s->grads, 0, tr->n->n_params * sizeof(float));
+        if (grad) memset(s->grads, 0, n->n_params * sizeof(float));
+        const uint32_t lo = slot_lo(B, S, i), hi = slot_lo(B, S, i + 1);
+        s->rc = slot_reserve(tr, s, tr->si + lo, hi - lo, flags);
+        if (s->rc) return s->rc;
     }
     const float scale = 1.0f / (float)B_scale;
+    const bwd_cfg bc = {.sg = tr->c.sg, .theta_c = tr->theta_c, .dropout = tr->has_drop ? tr->drop : NULL,
+                        .recompute = !(flags & SIM_RECORD_MEM)};
+    int failed = 0;
+    /* 1. Forward, layer by layer. */
+    for (uint32_t l = 0; l < NL && !failed; l++) {
 #pragma omp parallel for num_threads(threads) schedule(static, 1)
-    for (uint32_t i = 0; i < S; i++) {
-        slot *s = &tr->sl[i];
-        const uint32_t lo = (uint32_t)((uint64_t)B * i / S), hi = (uint32_t)((uint64_t)B * (i + 1) / S);
-        for (uint32_t b = lo; b < hi && !s->rc; b++) {
-            sim_input si = in[b];
-            /* Training steps draw dropout masks from (seed, step, sample): reproducible, and
-             * the same on resume. Evaluation keeps dropout_seed 0: no dropout. */
-            si.dropout_seed = grad && tr->has_drop ? rng_stream(tr->c.seed ^ 0xd60f00d, tr->opt->t * B + b) | 1 : 0;
-            s->rc = run_sample(tr, s, &si, labels ? labels[b] : 0, mem_target ? mem_target[b] : NULL, scale, grad,
-                               pred ? &pred[b] : NULL);
-            if (s->rc) snprintf(s->msg, sizeof s->msg, "sample %u of the batch: %s", b, evsnn_errmsg());
+        for (uint32_t i = 0; i < S; i++) {
+            slot *s = &tr->sl[i];
+            const uint32_t lo = slot_lo(B, S, i), hi = slot_lo(B, S, i + 1);
+            for (uint32_t b = lo; b < hi && !s->rc; b++) {
+                s->rc = sim_run_layer(s->s, &tr->si[b], &s->sb[b - lo].res, l);
+                if (s->rc) snprintf(s->msg, sizeof s->msg, "sample %u of the batch: %s", b, evsnn_errmsg());
+            }
         }
+        for (uint32_t i = 0; i < S; i++) failed |= tr->sl[i].rc != 0;
+    }
+    /* 2. Losses and statistics; 3. backward, from the last layer down. */
+    if (!failed) {
+#pragma omp parallel for num_threads(threads) schedule(static, 1)
+        for (uint32_t i = 0; i < S; i++) {
+            slot *s = &tr->sl[i];
+            const uint32_t lo = slot_lo(B, S, i), hi = slot_lo(B, S, i + 1);
+            for (uint32_t b = lo; b < hi; b++)
+                sample_loss(tr, s, &s->sb[b - lo], &tr->si[b], labels ? labels[b] : 0, mem_target ? mem_target[b] : NULL,
+                            scale, pred ? &pred[b] : NULL);
+        }
+    }
+    const int mem_loss = tr->c.loss == LOSS_MEM_MSE;
+    for (uint32_t l = NL; grad && !failed && l-- > 0;) {
+#pragma omp parallel for num_threads(threads) schedule(static, 1)
+        for (uint32_t i = 0; i < S; i++) {
+            slot *s = &tr->sl[i];
+            const uint32_t lo = slot_lo(B, S, i), hi = slot_lo(B, S, i + 1);
+            for (uint32_t b = lo; b < hi && !s->rc; b++) {
+                sample_buf *sb = &s->sb[b - lo];
+                const int top = l == NL - 1;
+                s->rc = bwd_layer(s->b, n, &bc, &tr->si[b], &sb->res, l, top && mem_loss ? NULL : sb->ga,
+                                  top && mem_loss ? sb->ga : NULL, l > 0 ? sb->gb : NULL, s->grads, NULL);
+                if (s->rc) snprintf(s->msg, sizeof s->msg, "sample %u of the batch: %s", b, evsnn_errmsg());
+                float *sw = sb->ga; sb->ga = sb->gb; sb->gb = sw; /* this layer's input is the previous one's output */
+            }
+            if (l == 0) bwd_flush(s->b, s->grads); /* the slot's conv weight gradients, folded once */
+        }
+        for (uint32_t i = 0; i < S; i++) failed |= tr->sl[i].rc != 0;
     }
     for (uint32_t i = 0; i < S; i++)
         if (tr->sl[i].rc) return evsnn_seterr(tr->sl[i].rc, "%s", tr->sl[i].msg);

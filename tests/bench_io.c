@@ -17,7 +17,6 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <hdf5.h>
@@ -27,12 +26,6 @@
 #include "sim/evsnn.h"
 
 #define SHARED "../shared/datasets/"
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static long rss_kb(void) {
     struct rusage ru;
@@ -66,18 +59,18 @@ static int want(const char *name) { return !g_only || strstr(name, g_only); }
 
 static void bench_decode(const char *name, dec_fn f, const uint8_t *buf, size_t n) {
     ds_evbuf b = {0};
-    double best = 1e30, t_end = now() + 0.5;
+    double best = 1e30, t_end = evsnn_now_s() + 0.5;
     size_t events = 0;
     int passes = 0;
-    while (now() < t_end || passes < 3) {
+    while (evsnn_now_s() < t_end || passes < 3) {
         b.n = 0;
-        double t0 = now();
+        double t0 = evsnn_now_s();
         if (f(buf, n, &b)) {
             printf("{\"bench\":\"%s\",\"error\":\"%s\"}\n", name, evsnn_errmsg());
             ds_evbuf_free(&b);
             return;
         }
-        double dt = now() - t0;
+        double dt = evsnn_now_s() - t0;
         if (dt < best) best = dt;
         events = b.n;
         passes++;
@@ -98,7 +91,7 @@ static void bench_read(const char *name, const char *path) {
     size_t events = 0;
     uint32_t samples = 0;
     for (int pass = 0; pass < 3; pass++) {
-        double t0 = now();
+        double t0 = evsnn_now_s();
         dataset *d = ds_open(path, NULL, &err);
         if (!d) {
             printf("{\"bench\":\"%s\",\"error\":\"%s\"}\n", name, evsnn_errmsg());
@@ -113,7 +106,7 @@ static void bench_read(const char *name, const char *path) {
             events += n;
         }
         ds_free(d);
-        double dt = now() - t0;
+        double dt = evsnn_now_s() - t0;
         if (dt < best) best = dt;
     }
     printf("{\"bench\":\"%s\",\"samples\":%u,\"events\":%zu,\"seconds\":%.6f,\"events_per_s\":%.0f}\n", name,
@@ -183,9 +176,9 @@ static void bench_bin(void) {
     double best = 1e30;
     for (int pass = 0; pass < 3; pass++) {
         spk_train s;
-        double t0 = now();
+        double t0 = evsnn_now_s();
         if (tf_bin(&s, ev, n, &cfg)) break;
-        double dt = now() - t0;
+        double dt = evsnn_now_s() - t0;
         if (dt < best) best = dt;
         spk_deinit(&s);
     }
@@ -219,7 +212,7 @@ static void bench_rss(void) {
     fclose(f);
     long before = rss_kb();
     int err;
-    double t0 = now();
+    double t0 = evsnn_now_s();
     dataset *d = ds_open(path, NULL, &err);
     size_t events = 0;
     ds_sample s = {0};
@@ -230,7 +223,7 @@ static void bench_rss(void) {
         events += m;
         if (ds_get(d, i, &s)) break;
     }
-    double dt = now() - t0;
+    double dt = evsnn_now_s() - t0;
     ds_sample_deinit(&s);
     ds_free(d);
     long after = rss_kb();

@@ -25,7 +25,7 @@ check "internal headers stay private" sh -c "! test -e '$pre/include/evsnn/io/ds
 check "libevsnn.so carries the soname libevsnn.so.0" sh -c "readelf -d '$pre/lib/libevsnn.so' | grep -q 'SONAME.*\[libevsnn.so.0\]'"
 
 # Every symbol the shared library exports begins with a reserved prefix of include/evsnn/evsnn.h.
-prefixes=$(sed -n 's/^ \* Reserved prefixes: //p' "$pre/include/evsnn/evsnn.h")
+prefixes="$(sed -n 's/^ \* Reserved prefixes: //p' "$pre/include/evsnn/evsnn.h") $(sed -n 's/^ \* Reserved names: //p' "$pre/include/evsnn/evsnn.h")"
 nm -D --defined-only "$pre/lib/libevsnn.so" | awk '$2 ~ /^[TDBRVW]$/ {print $3}' >"$tmp/syms"
 bad=$(while read -r s; do
     hit=0; for p in $prefixes; do case $s in "$p"*) hit=1; break;; esac; done

@@ -75,7 +75,7 @@ static void test_lif_step_all_matches_scalar(void **state) {
     rng_free(r);
 }
 
-/* conv_scatter against a direct evaluation of the footprint: every output position whose
+/* conv_scatter_ref (the oracle) against a direct evaluation of the footprint: every output position whose
  * window covers the input pixel gets w[co, ci, y + pad − oy, x + pad − ox]. */
 static void test_conv_scatter_footprint(void **state) {
     (void)state;
@@ -89,7 +89,7 @@ static void test_conv_scatter_footprint(void **state) {
             for (uint32_t y = 0; y < H; y++)
                 for (uint32_t x = 0; x < W; x++) {
                     float acc[O * 7 * 6] = {0}, want[O * 7 * 6] = {0};
-                    uint32_t taps = conv_scatter(acc, w, &g, ci, y, x, 1.0f), wtaps = 0;
+                    uint32_t taps = conv_scatter_ref(acc, w, &g, ci, y, x, 1.0f), wtaps = 0;
                     for (uint32_t co = 0; co < O; co++)
                         for (uint32_t oy = 0; oy < ch; oy++)
                             for (uint32_t ox = 0; ox < cw; ox++) {

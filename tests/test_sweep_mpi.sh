@@ -6,7 +6,8 @@
 #   * data-parallel training: 2 ranks, each with half of every minibatch (one gradient
 #     slot each), end with the same weights as one process with 2 slots — the same sums in
 #     the same order, so bit for bit (h5dump at 9 significant digits), also for an odd
-#     batch whose halves differ in size.
+#     batch whose halves differ in size; and the epoch lines say the same: test_loss,
+#     train_loss and train_acc equal the one-process figures (not rank 0's shard).
 # Skipped without mpicc/mpirun (a failure under CI=true). TAP output.
 . tests/tap.sh
 if ! command -v mpicc >/dev/null 2>&1 || ! command -v mpirun >/dev/null 2>&1; then
@@ -49,6 +50,12 @@ check "TPE: 14 distinct trials, the first 4 as in one process" \
   sh -c "test \$(sort -u '$tmp/k2' | wc -l) -eq 14 && test -s '$tmp/k14' && cmp -s '$tmp/k14' '$tmp/k24'"
 
 # data-parallel training equivalence
+# same_field NAME A B: every epoch line of A and of B has NAME, and the values agree
+same_field() {
+  grep '"epoch":' "$2" | grep -o "\"$1\":[^,]*" >"$tmp/f1"; grep '"epoch":' "$3" | grep -o "\"$1\":[^,]*" >"$tmp/f2"
+  e1=$(grep -c '"epoch":' "$2"); e2=$(grep -c '"epoch":' "$3")
+  [ "$e1" -gt 0 ] && [ "$(wc -l <"$tmp/f1")" -eq "$e1" ] && [ "$(wc -l <"$tmp/f2")" -eq "$e2" ] && cmp -s "$tmp/f1" "$tmp/f2"
+}
 W="--arch 100-32-4 --data synth:classes=4,train=96,test=32,T=10 --epochs 2 --lr 0.01 --threads 1 --quiet"
 wdump() { for d in /layers/0/weight /layers/0/bias /layers/1/weight /layers/1/bias; do h5dump -m %.9g -d $d "$1" | sed 1d; done; }
 for B in 16 15; do
@@ -62,7 +69,10 @@ for B in 16 15; do
   "$EVSNN" init --arch 100-32-4 --seed 1 -o "$tmp/init.h5" >/dev/null 2>&1
   wdump "$tmp/init.h5" >"$tmp/wi"
   check "batch $B: the weights changed from their initial values" sh -c "! cmp -s '$tmp/wi' '$tmp/wm'"
-  # the test loss (a mean over the whole test set, every rank evaluates all) agrees
-  check "batch $B: same test loss per epoch" sh -c "test \"\$(grep -o '\"test_loss\":[^,]*' '$tmp/s$B.json')\" = \"\$(grep -o '\"test_loss\":[^,]*' '$tmp/m$B.json')\""
+  # the epoch figures are the whole batch's: test loss (every rank evaluates all), training
+  # loss (a per-sample mean over the epoch, each batch weighted by its size) and accuracy
+  check "batch $B: same test loss per epoch" same_field test_loss "$tmp/s$B.json" "$tmp/m$B.json"
+  check "batch $B: same train loss per epoch" same_field train_loss "$tmp/s$B.json" "$tmp/m$B.json"
+  check "batch $B: same train accuracy per epoch" same_field train_acc "$tmp/s$B.json" "$tmp/m$B.json"
 done
 echo "1..$n"
