@@ -11,6 +11,7 @@
 
 #include "apps/cmds.h"
 #include "apps/gnuplot.h"
+#include "apps/json.h"
 #include "io/dataset.h"
 #include "sim/evsnn.h"
 
@@ -165,16 +166,6 @@ static int open_or_fail(dataset **d, const char *path, const ds_opts *o) {
     return 0;
 }
 
-static void json_str(const char *s) {
-    putchar('"');
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\') printf("\\%c", *s);
-        else if ((unsigned char)*s < 0x20) printf("\\u%04x", *s);
-        else putchar(*s);
-    }
-    putchar('"');
-}
-
 static const char *kind_name(ds_kind k) { return k == DS_KIND_XY ? "xy" : k == DS_KIND_UNIT ? "unit" : "image"; }
 
 static int data_info(const char *path, const ds_opts *o, uint32_t max_samples) {
@@ -236,59 +227,88 @@ static int data_info(const char *path, const ds_opts *o, uint32_t max_samples) {
         ds_free(d);
         return rc == EVSNN_ENOMEM ? 1 : 2;
     }
-    printf("{\"file\":");
-    json_str(path);
-    printf(",\"format\":\"%s\",\"kind\":\"%s\",\"samples\":%u,\"scanned\":%u,\"classes\":%u", ds_format_name(d),
-           kind_name(g.kind), n, scan, ncls);
-    printf(",\"sensor\":{\"width\":%u,\"height\":%u,\"%s\":%u}", g.width, g.height,
-           g.kind == DS_KIND_IMAGE ? "channels" : "polarities", g.polarities);
-    printf(",\"shape\":[%u,%u,%u],\"steps\":%u", c, h, w, ds_steps(d));
-    if (g.kind != DS_KIND_IMAGE)
-        printf(",\"dt_us\":%u,\"downsample\":%u,\"exact_bins\":%s", ro->dt_us,
-               g.kind == DS_KIND_UNIT ? ro->unit_factor : ro->ds_factor, ro->exact_T ? "true" : "false");
-    printf(",\"split\":{\"train\":%u,\"test\":%u,\"none\":%u}", ntrain, ntest, scan - ntrain - ntest);
-    printf(",\"labels\":[");
-    for (uint32_t k = 0; k < ncls; k++) printf("%s%" PRIu64, k ? "," : "", hist[k]);
-    printf("],\"unlabelled\":%u", unl);
+    json_t *js = json_object();
+    jset(js, "file", jstr(path));
+    jset(js, "format", jstr(ds_format_name(d)));
+    jset(js, "kind", jstr(kind_name(g.kind)));
+    jset(js, "samples", jint(n));
+    jset(js, "scanned", jint(scan));
+    jset(js, "classes", jint(ncls));
+    json_t *sen = json_object();
+    jset(sen, "width", jint(g.width));
+    jset(sen, "height", jint(g.height));
+    jset(sen, g.kind == DS_KIND_IMAGE ? "channels" : "polarities", jint(g.polarities));
+    jset(js, "sensor", sen);
+    const uint32_t shape[3] = {c, h, w};
+    jset(js, "shape", ju32s(shape, 3));
+    jset(js, "steps", jint(ds_steps(d)));
+    if (g.kind != DS_KIND_IMAGE) {
+        jset(js, "dt_us", jint(ro->dt_us));
+        jset(js, "downsample", jint(g.kind == DS_KIND_UNIT ? ro->unit_factor : ro->ds_factor));
+        jset(js, "exact_bins", json_boolean(ro->exact_T));
+    }
+    json_t *sp = json_object();
+    jset(sp, "train", jint(ntrain));
+    jset(sp, "test", jint(ntest));
+    jset(sp, "none", jint(scan - ntrain - ntest));
+    jset(js, "split", sp);
+    jset(js, "class_counts", ju64s(hist, ncls)); /* samples per class, class 0 first */
+    jset(js, "unlabelled", jint(unl));
     if (g.kind == DS_KIND_IMAGE) {
-        const double mean = scan ? vsum / ((double)scan * c * h * w) : 0.0;
-        const int u8 = !strcmp(ds_value_type(d), "uint8");
-        printf(",\"value_type\":\"%s\"", ds_value_type(d));
-        if (u8) printf(",\"pixel_mean\":%.4f", 255 * mean);
-        if (scan) printf(",\"values\":{\"min\":%.9g,\"mean\":%.9g,\"max\":%.9g}", vmin, mean, vmax);
+        const double mean = scan ? vsum / ((double)scan * c * h * w) : NAN;
+        jset(js, "value_type", jstr(ds_value_type(d)));
+        if (!strcmp(ds_value_type(d), "uint8")) jset(js, "pixel_mean", jnum(255 * mean));
+        if (scan) {
+            json_t *v = json_object();
+            jset(v, "min", jnum(vmin));
+            jset(v, "mean", jnum(mean));
+            jset(v, "max", jnum(vmax));
+            jset(js, "values", v);
+        }
     } else if (scan) {
-        printf(",\"events\":{\"total\":%" PRIu64 ",\"min\":%" PRIu64 ",\"mean\":%.1f,\"max\":%" PRIu64
-               ",\"on_fraction\":%.4f}",
-               total, emin == UINT64_MAX ? 0 : emin, (double)total / scan, emax, total ? (double)on / total : 0.0);
-        if (total)
-            printf(",\"time_range_us\":[%" PRId64 ",%" PRId64 "],\"duration_us\":{\"min\":%.0f,\"mean\":%.1f,"
-                   "\"max\":%.0f},\"rate_ev_per_s\":{\"min\":%.1f,\"mean\":%.1f,\"max\":%.1f}",
-                   tfirst, tlast, dmin, dsum / scan, dmax, rmin, rsum / scan, rmax);
+        json_t *e = json_object();
+        jset(e, "total", jint((long long)total));
+        jset(e, "min", jint(emin == UINT64_MAX ? 0 : (long long)emin));
+        jset(e, "mean", jnum((double)total / scan));
+        jset(e, "max", jint((long long)emax));
+        jset(e, "on_fraction", total ? jnum((double)on / total) : json_null());
+        jset(js, "events", e);
+        if (total) {
+            jset(js, "time_range_us", json_pack("[II]", (json_int_t)tfirst, (json_int_t)tlast));
+            json_t *du = json_object(), *ra = json_object();
+            jset(du, "min", jnum(dmin));
+            jset(du, "mean", jnum(dsum / scan));
+            jset(du, "max", jnum(dmax));
+            jset(js, "duration_us", du);
+            jset(ra, "min", jnum(rmin));
+            jset(ra, "mean", jnum(rsum / scan));
+            jset(ra, "max", jnum(rmax));
+            jset(js, "rate_ev_per_s", ra);
+        }
     }
     const ds_stream *st;
     size_t nst;
     if ((rc = ds_streams(d, &st, &nst))) {
         fprintf(stderr, "evsnn: %s\n", evsnn_errmsg());
+        json_decref(js);
         free(hist);
         ds_free(d);
         return rc == EVSNN_ENOMEM ? 1 : 2;
     }
     if (nst) { /* multi-stream recordings: what was decoded, what was skipped and counted */
-        printf(",\"streams\":[");
+        json_t *a = json_array();
         for (size_t k = 0; k < nst; k++) {
-            printf("%s{\"id\":", k ? "," : "");
-            if (st[k].id >= 0) printf("%d", st[k].id);
-            else printf("null");
-            printf(",\"type\":");
-            json_str(st[k].type);
-            if (st[k].id >= 0) printf(",\"packets\":%" PRIu64, st[k].packets);
-            if (st[k].elements >= 0) printf(",\"elements\":%" PRId64, st[k].elements);
-            else printf(",\"elements\":null");
-            printf(",\"decoded\":%s}", st[k].used ? "true" : "false");
+            json_t *x = json_object();
+            jset(x, "id", st[k].id >= 0 ? jint(st[k].id) : json_null());
+            jset(x, "type", jstr(st[k].type));
+            if (st[k].id >= 0) jset(x, "packets", jint((long long)st[k].packets));
+            jset(x, "elements", st[k].elements >= 0 ? jint(st[k].elements) : json_null());
+            jset(x, "decoded", json_boolean(st[k].used));
+            json_array_append_new(a, x);
         }
-        printf("]");
+        jset(js, "streams", a);
     }
-    printf("}\n");
+    jprint(stdout, js);
     free(hist);
     ds_free(d);
     return 0;
@@ -304,11 +324,13 @@ static int data_convert(const char *in, const char *out, const ds_opts *o, int l
         ds_free(d);
         return rc == EVSNN_ENOMEM || rc == EVSNN_EIO ? 1 : 2;
     }
-    printf("{\"in\":");
-    json_str(in);
-    printf(",\"out\":");
-    json_str(out);
-    printf(",\"format\":\"%s\",\"samples\":%u,\"version\":1}\n", ds_format_name(d), ds_len(d));
+    json_t *js = json_object();
+    jset(js, "in", jstr(in));
+    jset(js, "out", jstr(out));
+    jset(js, "format", jstr(ds_format_name(d)));
+    jset(js, "samples", jint(ds_len(d)));
+    jset(js, "format_version", jint(DS_EVENTS_FORMAT_VERSION));
+    jprint(stdout, js);
     ds_free(d);
     return 0;
 }
@@ -529,11 +551,13 @@ static int data_show(const char *path, const ds_opts *o, uint32_t idx, const cha
     if (rc) goto bad;
     free(sc.s);
     free(m);
-    printf("{\"file\":");
-    json_str(path);
-    printf(",\"sample\":%u,\"label\":%d,\"out\":", idx, label);
-    json_str(out);
-    printf(",\"picture\":\"%s\"}\n", picture);
+    json_t *js = json_object();
+    jset(js, "file", jstr(path));
+    jset(js, "sample", jint(idx));
+    jset(js, "label", label >= 0 ? jint(label) : json_null());
+    jset(js, "out", jstr(out));
+    jset(js, "picture", jstr(picture));
+    jprint(stdout, js);
     ds_free(d);
     return 0;
 bad:

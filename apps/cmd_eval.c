@@ -143,27 +143,30 @@ int cmd_eval(int argc, char **argv) {
         const net_layer *L = &n->layers[l];
         bits += (uint64_t)L->n_w * (meta.binarized ? 1 : 32) + (uint64_t)(L->b ? L->n_b : 0) * 32;
     }
-    fputs("{\"model\":", stdout);
-    json_str(stdout, model);
-    fputs(",\"data\":", stdout);
-    json_str(stdout, data);
-    printf(",\"split\":\"%s\",\"samples\":%u,\"steps\":%u,\"accuracy\":", test_split ? "test" : "train", st.n, d->T);
-    json_num(stdout, (double)st.correct / st.n);
-    printf(",\"loss\":");
-    json_num(stdout, st.loss / st.n);
-    printf(",\"loss_kind\":\"%s\",\"binarized\":%s,\"model_bits\":%llu,\"layers\":[", train_loss_name(c.loss),
-           meta.binarized ? "true" : "false", (unsigned long long)bits);
+    json_t *o = json_object();
+    jset(o, "model", jstr(model));
+    jset(o, "data", jstr(data));
+    jset(o, "split", jstr(test_split ? "test" : "train"));
+    jset(o, "samples", jint(st.n));
+    jset(o, "steps", jint(d->T));
+    jset(o, "accuracy", jnum((double)st.correct / st.n));
+    jset(o, "loss", jnum(st.loss / st.n));
+    jset(o, "loss_kind", jstr(train_loss_name(c.loss)));
+    jset(o, "binarized", json_boolean(meta.binarized));
+    jset(o, "model_bits", jint((long long)bits));
+    json_t *ls = json_array();
     for (uint32_t l = 0; l < n->n_layers; l++) {
         const net_layer *L = &n->layers[l];
-        printf("%s{\"name\":\"%s\",\"neurons\":%u,\"firing_rate\":", l ? "," : "", L->name, L->n_out);
-        json_num(stdout, (double)st.spikes[l] / ((double)st.neurons[l] * d->T));
-        printf(",\"silent_fraction\":");
-        json_num(stdout, (double)st.silent[l] / (double)st.neurons[l]);
-        printf(",\"count_hist\":[");
-        for (int b = 0; b < TRAIN_HIST_BINS; b++) printf("%s%llu", b ? "," : "", (unsigned long long)st.hist[l][b]);
-        printf("]}");
+        json_t *y = json_object();
+        jset(y, "name", jstr(L->name));
+        jset(y, "neurons", jint(L->n_out));
+        jset(y, "firing_rate", jnum((double)st.spikes[l] / ((double)st.neurons[l] * d->T)));
+        jset(y, "silent_fraction", jnum((double)st.silent[l] / (double)st.neurons[l]));
+        jset(y, "count_hist", ju64s(st.hist[l], TRAIN_HIST_BINS));
+        json_array_append_new(ls, y);
     }
-    printf("]}\n");
+    jset(o, "layers", ls);
+    jprint(stdout, o);
 done:
     trainer_free(tr);
     tdata_free(&tr_d);

@@ -1,6 +1,7 @@
 /* apps/cmd_hw.c — `evsnn hw`: replay a recorded trace through the accelerator model;
  * `evsnn hw dse`: sweep PE counts per layer and print the latency vs PE Pareto front. */
 #include <getopt.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 
 #include "apps/cmds.h"
 #include "apps/gnuplot.h"
+#include "apps/json.h"
 #include "apps/netcli.h"
 #include "hw/hw.h"
 #include "io/model.h"
@@ -287,25 +289,32 @@ static int run_dse(hw_machine *m, const samples *S, uint32_t max_pes, const char
     }
     if (!rc) {
         qsort(pts, np, sizeof *pts, cmp_point);
-        printf("{\"cmd\": \"hw dse\", \"trace\": \"%s\", \"model\": \"%s\", \"schedule\": \"%s\", \"clock_mhz\": %.6g, "
-               "\"samples\": %u, \"search\": \"%s\", \"points\": %zu, \"pareto\": [",
-               trace, hw_model_name(c->model), hw_schedule_name(c->schedule), c->clock_mhz, S->N,
-               full ? "grid" : "greedy", np);
+        json_t *o = json_object(), *pareto = json_array();
+        jset(o, "cmd", jstr("hw dse"));
+        jset(o, "trace", jstr(trace));
+        jset(o, "model", jstr(hw_model_name(c->model)));
+        jset(o, "schedule", jstr(hw_schedule_name(c->schedule)));
+        jset(o, "clock_mhz", jnum(c->clock_mhz));
+        jset(o, "samples", jint(S->N));
+        jset(o, "search", jstr(full ? "grid" : "greedy"));
+        jset(o, "points", jint((long long)np));
         double best = 1e300;
-        int first = 1;
         gp_text all = {0}, front = {0};
         for (size_t i = 0; i < np; i++) {
             gp_printf(&all, "%u %.6g\n", pts[i].total, pts[i].lat / c->clock_mhz);
             if (pts[i].lat >= best) continue;
             best = pts[i].lat;
-            printf("%s{\"total_pes\": %u, \"pes\": [", first ? "" : ", ", pts[i].total);
-            for (uint32_t l = 0; l < L; l++) printf("%s%u", l ? ", " : "", pts[i].pes[l]);
-            printf("], \"latency_cycles\": %.6g, \"latency_us\": %.6g, \"fps\": %.6g}", pts[i].lat,
-                   pts[i].lat / c->clock_mhz, c->clock_mhz * 1e6 / pts[i].lat);
+            json_t *p = json_object();
+            jset(p, "total_pes", jint(pts[i].total));
+            jset(p, "pes", ju32s(pts[i].pes, L));
+            jset(p, "latency_cycles", jnum(pts[i].lat)); /* a mean over the samples */
+            jset(p, "latency_us", jnum(pts[i].lat / c->clock_mhz));
+            jset(p, "fps", jnum(pts[i].lat > 0 ? c->clock_mhz * 1e6 / pts[i].lat : NAN));
+            json_array_append_new(pareto, p);
             gp_printf(&front, "%u %.6g\n", pts[i].total, pts[i].lat / c->clock_mhz);
-            first = 0;
         }
-        printf("]}\n");
+        jset(o, "pareto", pareto);
+        jprint(stdout, o);
         if (plot) {
             gp_text sc = {0};
             gp_printf(&sc, "$all << EOD\n%sEOD\n$front << EOD\n%sEOD\n", all.s ? all.s : "", front.s ? front.s : "");
@@ -580,20 +589,28 @@ int cmd_hw(int argc, char **argv) {
     }
     int plot_failed = 0; /* a figure gnuplot could not draw is a runtime failure (exit 1) */
     if (!rc && plot) plot_failed = (rc = plots(plot, &first, rep, n, cfg.clock_mhz)) != 0;
-    char inputs_note[160] = "";
-    if (data)
-        snprintf(inputs_note, sizeof inputs_note, "\"inputs\": \"dataset\", ");
-    else if (!trace)
-        snprintf(inputs_note, sizeof inputs_note, "\"inputs\": \"bernoulli\", \"input_rate\": %.6g, \"seed\": %llu, ",
-                 rate, seed);
     if (!rc) {
-        char extra[8192];
-        snprintf(extra, sizeof extra,
-                 "\"cmd\": \"hw\", \"%s\": \"%s\", \"accel\": \"%s\", \"arch\": \"%s\", \"mode\": \"%s\", "
-                 "%s\"sim_seconds\": %.6g, \"sim_cycles_per_s\": %.6g",
-                 trace ? "trace" : "network", source, accel ? accel : "(built-in)", n->arch,
-                 mode == HW_JUMP ? "jump" : "per-cycle", inputs_note, secs, secs > 0 ? simc / secs : 0);
-        rc = hw_report_json(rep, stdout, extra);
+        json_t *o = json_object();
+        jset(o, "cmd", jstr("hw"));
+        jset(o, trace ? "trace" : "network", jstr(source));
+        jset(o, "accel", accel ? jstr(accel) : json_null()); /* null: the built-in configuration */
+        jset(o, "arch", jstr(n->arch));
+        jset(o, "mode", jstr(mode == HW_JUMP ? "jump" : "per-cycle"));
+        if (data) jset(o, "inputs", jstr("dataset"));
+        else if (!trace) {
+            jset(o, "inputs", jstr("bernoulli"));
+            jset(o, "input_rate", jnum(rate));
+            jset(o, "seed", jint((long long)seed));
+        }
+        jset(o, "sim_seconds", jnum(secs));
+        jset(o, "sim_cycles_per_s", jnum(secs > 0 ? simc / secs : NAN));
+        json_t *rj = hw_report_json(rep);
+        if (!rj) rc = EVSNN_ENOMEM, json_decref(o);
+        else {
+            json_object_update(o, rj);
+            json_decref(rj);
+            if (jprint(stdout, o)) rc = evsnn_seterr(EVSNN_EIO, "stdout: write failed");
+        }
     }
     if (rc) fprintf(stderr, "evsnn: %s\n", evsnn_errmsg());
     hw_sample_free(&first);

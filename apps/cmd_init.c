@@ -68,15 +68,14 @@ int cmd_init(int argc, char **argv) {
         net_free(n);
         return 2;
     }
-    char desc[2048];
-    net_describe(n, desc, sizeof desc);
-    fputs("{\"model\":", stdout);
-    json_str(stdout, out);
-    fputs(",\"arch\":", stdout);
-    json_str(stdout, n->arch);
-    printf(",\"input\":[%u,%u,%u],\"params\":%zu,\"layers\":", n->in_c, n->in_h, n->in_w, n->n_params);
-    json_str(stdout, desc);
-    fputs("}\n", stdout);
+    json_t *o = json_object();
+    jset(o, "model", jstr(out));
+    jset(o, "arch", jstr(n->arch));
+    const uint32_t in[3] = {n->in_c, n->in_h, n->in_w};
+    jset(o, "input", ju32s(in, 3));
+    jset(o, "params", jint((long long)n->n_params));
+    jset(o, "layers", netcli_layers_json(n));
+    jprint(stdout, o);
     net_free(n);
     return 0;
 }

@@ -60,67 +60,45 @@ static int parse_dt(const char *s, double *dt) {
 }
 
 /* One parameter as JSON: dtype, shape, and the values (small) or their range (large). */
-static void json_param(const nir_param *p) {
+static json_t *json_param(const nir_param *p) {
     static const char *dt[] = {"float32", "float64", "int64", "string", "other"};
-    printf("{\"dtype\":\"%s\",\"shape\":[", dt[p->dtype]);
-    for (int i = 0; i < p->rank; i++) printf("%s%llu", i ? "," : "", (unsigned long long)p->dims[i]);
-    putchar(']');
-    if (p->dtype == NIR_STR && p->s) {
-        fputs(",\"value\":", stdout);
-        json_str(stdout, p->s);
-    } else if (p->v && p->n == 1 && p->rank == 0) {
-        fputs(",\"value\":", stdout);
-        json_num(stdout, p->v[0]);
-    } else if (p->v && p->n <= 16) {
-        fputs(",\"value\":[", stdout);
-        for (size_t i = 0; i < p->n; i++) {
-            if (i) putchar(',');
-            json_num(stdout, p->v[i]);
-        }
-        putchar(']');
-    } else if (p->v && p->n) {
+    json_t *o = json_object(), *sh = json_array();
+    jset(o, "dtype", jstr(dt[p->dtype]));
+    for (int i = 0; i < p->rank; i++) json_array_append_new(sh, jint((long long)p->dims[i]));
+    jset(o, "shape", sh);
+    if (p->dtype == NIR_STR && p->s) jset(o, "value", jstr(p->s));
+    else if (p->v && p->n == 1 && p->rank == 0) jset(o, "value", jnum(p->v[0]));
+    else if (p->v && p->n <= 16) jset(o, "value", jdbls(p->v, p->n));
+    else if (p->v && p->n) {
         double lo = p->v[0], hi = p->v[0], s = 0;
         for (size_t i = 0; i < p->n; i++) {
             if (p->v[i] < lo) lo = p->v[i];
             if (p->v[i] > hi) hi = p->v[i];
             s += p->v[i];
         }
-        fputs(",\"min\":", stdout);
-        json_num(stdout, lo);
-        fputs(",\"max\":", stdout);
-        json_num(stdout, hi);
-        fputs(",\"mean\":", stdout);
-        json_num(stdout, s / (double)p->n);
+        jset(o, "min", jnum(lo));
+        jset(o, "max", jnum(hi));
+        jset(o, "mean", jnum(s / (double)p->n));
     }
-    putchar('}');
+    return o;
 }
 
-static void json_params(const nir_param *p, uint32_t n) {
-    putchar('{');
-    for (uint32_t i = 0; i < n; i++) {
-        if (i) putchar(',');
-        json_str(stdout, p[i].name);
-        putchar(':');
-        json_param(&p[i]);
-    }
-    putchar('}');
+static json_t *json_params(const nir_param *p, uint32_t n) {
+    json_t *o = json_object();
+    for (uint32_t i = 0; i < n; i++) jset(o, p[i].name, json_param(&p[i]));
+    return o;
 }
 
-/* Notes ("a\nb\n") as a JSON array, and to stderr with a prefix. */
-static void json_notes(const char *notes) {
-    putchar('[');
-    int first = 1;
+/* Notes ("a\nb\n") as a JSON array of lines. */
+static json_t *json_notes(const char *notes) {
+    json_t *a = json_array();
     for (const char *p = notes; *p;) {
         const char *e = strchr(p, '\n');
-        size_t len = e ? (size_t)(e - p) : strlen(p);
-        char line[1024];
-        snprintf(line, sizeof line, "%.*s", (int)(len < sizeof line ? len : sizeof line - 1), p);
-        if (!first) putchar(',');
-        json_str(stdout, line);
-        first = 0;
+        const size_t len = e ? (size_t)(e - p) : strlen(p);
+        json_array_append_new(a, jstrn(p, len));
         p += len + (e != NULL);
     }
-    putchar(']');
+    return a;
 }
 
 static void print_lines(const char *who, const char *kind, const char *text) {
@@ -132,42 +110,44 @@ static void print_lines(const char *who, const char *kind, const char *text) {
     }
 }
 
-/* {"k1":v1,"k2":v2,"arch":arch  — the start of the import and export summaries. */
-static void json_head(const char *k1, const char *v1, const char *k2, const char *v2, const char *arch) {
-    printf("{\"%s\":", k1);
-    json_str(stdout, v1);
-    printf(",\"%s\":", k2);
-    json_str(stdout, v2);
-    fputs(",\"arch\":", stdout);
-    json_str(stdout, arch);
+/* {"k1":v1,"k2":v2,"arch":arch — the start of the import and export summaries. */
+static json_t *json_head(const char *k1, const char *v1, const char *k2, const char *v2, const char *arch) {
+    json_t *o = json_object();
+    jset(o, k1, jstr(v1));
+    jset(o, k2, jstr(v2));
+    jset(o, "arch", jstr(arch));
+    return o;
 }
 
-static void json_layers(const net *n, const nir_import_report *rep) {
-    fputs("[", stdout);
+static json_t *json_input(const net *n) {
+    const uint32_t in[3] = {n->in_c, n->in_h, n->in_w};
+    return ju32s(in, 3);
+}
+
+static json_t *json_layers(const net *n, const nir_import_report *rep) {
+    json_t *a = json_array();
     uint32_t s = 0;
     for (uint32_t l = 0; l < n->n_layers; l++) {
         const net_layer *L = &n->layers[l];
-        if (l) putchar(',');
-        fputs("{\"name\":", stdout);
-        json_str(stdout, L->name);
         static const char *kinds[] = {"dense", "conv", "pool"};
-        printf(",\"kind\":\"%s\",\"n_out\":%u", kinds[L->kind], L->n_out);
+        json_t *y = json_object();
+        jset(y, "name", jstr(L->name));
+        jset(y, "kind", jstr(kinds[L->kind]));
+        jset(y, "n_out", jint(L->n_out));
         if (L->kind != NET_POOL && s < rep->n_layers) {
-            fputs(",\"synapse\":", stdout);
-            json_str(stdout, rep->layer[s].synapse);
-            fputs(",\"neurons\":", stdout);
-            json_str(stdout, rep->layer[s].neuron);
-            fputs(",\"beta\":", stdout);
-            json_num(stdout, L->nc.beta);
-            fputs(",\"threshold\":", stdout);
-            json_num(stdout, L->nc.theta);
-            printf(",\"reset\":\"%s\",\"reset_from\":\"%s\",\"compare\":\"%s\",\"bias\":%s", net_reset_name(L->nc.reset),
-                   rep->layer[s].reset_from, L->nc.cmp == CMP_GE ? ">=" : ">", L->b ? "true" : "false");
+            jset(y, "synapse", jstr(rep->layer[s].synapse));
+            jset(y, "neurons", jstr(rep->layer[s].neuron));
+            jset(y, "beta", jnum(L->nc.beta));
+            jset(y, "threshold", jnum(L->nc.theta));
+            jset(y, "reset", jstr(net_reset_name(L->nc.reset)));
+            jset(y, "reset_from", jstr(rep->layer[s].reset_from));
+            jset(y, "compare", jstr(L->nc.cmp == CMP_GE ? ">=" : ">"));
+            jset(y, "bias", json_boolean(L->b != NULL));
             s++;
         }
-        putchar('}');
+        json_array_append_new(a, y);
     }
-    putchar(']');
+    return a;
 }
 
 /* Options shared by the three verbs. */
@@ -259,15 +239,15 @@ static int nir_import_cmd(int argc, char **argv) {
         return 1;
     }
     print_lines(who, "note", rep.notes);
-    json_head("nir", a.in, "model", a.out, n->arch);
-    printf(",\"input\":[%u,%u,%u],\"params\":%zu,\"dt\":", n->in_c, n->in_h, n->in_w, n->n_params);
-    json_num(stdout, rep.dt);
-    printf(",\"pool_on\":\"%s\",\"padding\":\"%s\",\"layers\":", meta.pool_on == POOL_ON_SPIKES ? "spikes" : "currents",
-           meta.same_pad ? "same" : "valid");
-    json_layers(n, &rep);
-    fputs(",\"notes\":", stdout);
-    json_notes(rep.notes);
-    fputs("}\n", stdout);
+    json_t *js = json_head("nir", a.in, "model", a.out, n->arch);
+    jset(js, "input", json_input(n));
+    jset(js, "params", jint((long long)n->n_params));
+    jset(js, "dt", jnum(rep.dt));
+    jset(js, "pool_on", jstr(meta.pool_on == POOL_ON_SPIKES ? "spikes" : "currents"));
+    jset(js, "padding", jstr(meta.same_pad ? "same" : "valid"));
+    jset(js, "layers", json_layers(n, &rep));
+    jset(js, "notes", json_notes(rep.notes));
+    jprint(stdout, js);
     net_free(n);
     return 0;
 }
@@ -298,17 +278,15 @@ static int nir_export_cmd(int argc, char **argv) {
         return 1;
     }
     print_lines(who, "warning", rep.warnings);
-    json_head("model", a.in, "nir", a.out, n->arch);
-    printf(",\"nodes\":%u,\"edges\":%u,\"dt\":", g->n_nodes, g->n_edges);
-    json_num(stdout, a.dt > 0 ? a.dt : NIR_DEFAULT_DT);
-    fputs(",\"order\":[", stdout);
-    for (uint32_t i = 0; i < g->n_nodes; i++) {
-        if (i) putchar(',');
-        json_str(stdout, g->nodes[i].name);
-    }
-    fputs("],\"warnings\":", stdout);
-    json_notes(rep.warnings);
-    fputs("}\n", stdout);
+    json_t *js = json_head("model", a.in, "nir", a.out, n->arch);
+    jset(js, "nodes", jint(g->n_nodes));
+    jset(js, "edges", jint(g->n_edges));
+    jset(js, "dt", jnum(a.dt > 0 ? a.dt : NIR_DEFAULT_DT));
+    json_t *ord = json_array();
+    for (uint32_t i = 0; i < g->n_nodes; i++) json_array_append_new(ord, jstr(g->nodes[i].name));
+    jset(js, "order", ord);
+    jset(js, "warnings", json_notes(rep.warnings));
+    jprint(stdout, js);
     nir_graph_free(g);
     net_free(n);
     return 0;
@@ -323,69 +301,49 @@ static int nir_info_cmd(int argc, char **argv) {
     int err;
     nir_graph *g = nir_read(a.in, &err);
     if (!g) { fprintf(stderr, "%s: %s\n", who, evsnn_errmsg()); return 2; }
-    fputs("{\"file\":", stdout);
-    json_str(stdout, a.in);
-    fputs(",\"version\":", stdout);
-    json_str(stdout, g->version);
-    fputs(",\"nodes\":[", stdout);
+    json_t *o = json_object();
+    jset(o, "file", jstr(a.in));
+    jset(o, "version", jstr(g->version));
+    json_t *nodes = json_array();
     for (uint32_t i = 0; i < g->n_nodes; i++) {
         const nir_node *nd = &g->nodes[i];
-        fputs(i ? ",{\"name\":" : "{\"name\":", stdout);
-        json_str(stdout, nd->name);
-        fputs(",\"type\":", stdout);
-        json_str(stdout, nd->type);
-        fputs(",\"params\":", stdout);
-        json_params(nd->p, nd->n_p);
-        if (nd->n_meta) {
-            fputs(",\"metadata\":", stdout);
-            json_params(nd->meta, nd->n_meta);
-        }
-        putchar('}');
+        json_t *x = json_object();
+        jset(x, "name", jstr(nd->name));
+        jset(x, "type", jstr(nd->type));
+        jset(x, "params", json_params(nd->p, nd->n_p));
+        if (nd->n_meta) jset(x, "metadata", json_params(nd->meta, nd->n_meta));
+        json_array_append_new(nodes, x);
     }
-    fputs("],\"edges\":[", stdout);
-    for (uint32_t e = 0; e < g->n_edges; e++) {
-        fputs(e ? ",[" : "[", stdout);
-        json_str(stdout, g->nodes[g->edges[e][0]].name);
-        putchar(',');
-        json_str(stdout, g->nodes[g->edges[e][1]].name);
-        putchar(']');
-    }
-    putchar(']');
-    if (g->n_meta) {
-        fputs(",\"metadata\":", stdout);
-        json_params(g->meta, g->n_meta);
-    }
+    jset(o, "nodes", nodes);
+    json_t *edges = json_array();
+    for (uint32_t e = 0; e < g->n_edges; e++)
+        json_array_append_new(edges, json_pack("[ss]", g->nodes[g->edges[e][0]].name, g->nodes[g->edges[e][1]].name));
+    jset(o, "edges", edges);
+    if (g->n_meta) jset(o, "metadata", json_params(g->meta, g->n_meta));
     uint32_t *order = malloc((g->n_nodes ? g->n_nodes : 1) * sizeof *order);
-    fputs(",\"order\":", stdout);
     if (order && nir_topo_order(g, a.in, order) == 0) {
-        putchar('[');
-        for (uint32_t i = 0; i < g->n_nodes; i++) {
-            if (i) putchar(',');
-            json_str(stdout, g->nodes[order[i]].name);
-        }
-        putchar(']');
-    } else fputs("null", stdout);
+        json_t *ord = json_array();
+        for (uint32_t i = 0; i < g->n_nodes; i++) json_array_append_new(ord, jstr(g->nodes[order[i]].name));
+        jset(o, "order", ord);
+    } else jset(o, "order", json_null());
     free(order);
     /* How evsnn would import it, with the same options as 'nir import'. */
-    nir_import_opts o = {.dt = a.dt};
+    nir_import_opts io = {.dt = a.dt};
     nir_import_report rep;
     model_meta meta;
-    net *n = nir_to_net(g, a.in, &o, &meta, &rep, &err);
-    fputs(",\"evsnn\":{\"imports\":", stdout);
+    net *n = nir_to_net(g, a.in, &io, &meta, &rep, &err);
+    json_t *ev = json_object();
+    jset(ev, "imports", json_boolean(n != NULL));
     if (n) {
-        fputs("true,\"arch\":", stdout);
-        json_str(stdout, n->arch);
-        printf(",\"input\":[%u,%u,%u],\"params\":%zu,\"dt\":", n->in_c, n->in_h, n->in_w, n->n_params);
-        json_num(stdout, rep.dt);
-        fputs(",\"layers\":", stdout);
-        json_layers(n, &rep);
-        fputs(",\"notes\":", stdout);
-        json_notes(rep.notes);
-    } else {
-        fputs("false,\"error\":", stdout);
-        json_str(stdout, evsnn_errmsg());
-    }
-    fputs("}}\n", stdout);
+        jset(ev, "arch", jstr(n->arch));
+        jset(ev, "input", json_input(n));
+        jset(ev, "params", jint((long long)n->n_params));
+        jset(ev, "dt", jnum(rep.dt));
+        jset(ev, "layers", json_layers(n, &rep));
+        jset(ev, "notes", json_notes(rep.notes));
+    } else jset(ev, "error", jstr(evsnn_errmsg()));
+    jset(o, "evsnn", ev);
+    jprint(stdout, o);
     net_free(n);
     nir_graph_free(g);
     return 0;

@@ -468,19 +468,14 @@ int cmd_plot(int argc, char **argv) {
         free(X.r);
         return 1;
     }
-    printf("{\"dir\":");
-    json_str(stdout, od);
-    printf(",\"trials\":%u,\"written\":[", X.n);
-    for (int i = 0; i < X.n_written; i++) {
-        if (i) printf(",");
-        json_str(stdout, X.written[i]);
-    }
-    printf("],\"skipped\":[");
-    for (int i = 0; i < X.n_skipped; i++) {
-        if (i) printf(",");
-        json_str(stdout, X.skipped[i]);
-    }
-    printf("]}\n");
+    json_t *o = json_object(), *w = json_array(), *sk = json_array();
+    jset(o, "dir", jstr(od));
+    jset(o, "trials", jint(X.n));
+    for (int i = 0; i < X.n_written; i++) json_array_append_new(w, jstr(X.written[i]));
+    for (int i = 0; i < X.n_skipped; i++) json_array_append_new(sk, jstr(X.skipped[i]));
+    jset(o, "written", w);
+    jset(o, "skipped", sk);
+    jprint(stdout, o);
     free(X.r);
     return 0;
 }

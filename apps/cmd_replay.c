@@ -10,6 +10,7 @@
 #include <netinet/tcp.h>
 #include <pthread.h>
 #include <signal.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,26 +67,33 @@ typedef struct {
     char error[512];
 } reader_state;
 
-static double json_field(const char *line, const char *key) {
-    char k[64];
-    snprintf(k, sizeof k, "\"%s\":", key);
-    const char *p = strstr(line, k);
-    return p ? atof(p + strlen(k)) : -1;
+/* A number field of a result line (-1 when absent or not a number). */
+static double field(const json_t *o, const char *key) {
+    const json_t *v = json_object_get(o, key);
+    return json_is_number(v) ? json_number_value(v) : -1;
 }
 
-/* The server's next result line (its greeting skipped): 1 a line, 0 the end of the stream,
- * -1 an error line (copied into err). */
-static int next_result(FILE *f, char **line, size_t *cap, int *first, char *err, size_t errcap) {
-    while (getline(line, cap, f) > 0) {
+/* The server's next result line, parsed (its greeting skipped): 1 a line (*doc, to release),
+ * 0 the end of the stream, -1 an error line or a line that is not a JSON object (copied into
+ * err). */
+static int next_result(FILE *f, char **line, size_t *cap, int *first, json_t **doc, char *err, size_t errcap) {
+    ssize_t len;
+    while ((len = getline(line, cap, f)) > 0) {
         if (*first) {
             *first = 0;
             continue;
         }
-        if (strstr(*line, "\"error\":")) {
-            snprintf(err, errcap, "%s", *line);
-            err[strcspn(err, "\n")] = 0;
+        json_error_t je;
+        json_t *o = json_loadb(*line, (size_t)len, 0, &je);
+        if (!json_is_object(o) || json_object_get(o, "error")) {
+            const json_t *e = json_object_get(o, "error");
+            if (json_is_string(e)) snprintf(err, errcap, "%s", json_string_value(e));
+            else if (o) snprintf(err, errcap, "%.*s", (int)strcspn(*line, "\n"), *line);
+            else snprintf(err, errcap, "not a JSON result line (%s): %.*s", je.text, (int)strcspn(*line, "\n"), *line);
+            json_decref(o);
             return -1;
         }
+        *doc = o;
         return 1;
     }
     return 0;
@@ -99,24 +107,33 @@ static void *reader(void *arg) {
     char *line = NULL;
     size_t cap = 0;
     int first = 1, k;
-    while ((k = next_result(f, &line, &cap, &first, r->error, sizeof r->error)) > 0) {
-        double tag = json_field(line, "tag");
-        if (tag < 0 || tag >= r->n) continue;
+    json_t *o = NULL;
+    while ((k = next_result(f, &line, &cap, &first, &o, r->error, sizeof r->error)) > 0) {
+        const double tag = field(o, "tag");
+        if (tag < 0 || tag >= r->n) {
+            json_decref(o);
+            continue;
+        }
         uint32_t i = (uint32_t)tag;
-        int cls = (int)json_field(line, "class");
+        int cls = (int)field(o, "class");
         r->cls[i] = cls;
         r->got++;
         int ok = r->label[i] >= 0 && cls == r->label[i];
         r->correct += ok;
-        uint64_t lat = (uint64_t)json_field(line, "latency_us");
-        r->lat_sum += lat;
+        const double lat = field(o, "latency_us");
+        r->lat_sum += lat > 0 ? (uint64_t)lat : 0;
         if (!r->quiet) {
-            const char *c = strstr(line, "\"counts\":");
-            const char *ce = c ? strchr(c, ']') : NULL;
-            printf("{\"sample\":%u,\"label\":%d,\"class\":%d,\"correct\":%s,%.*s,\"latency_us\":%llu}\n", i, r->label[i], cls,
-                   ok ? "true" : "false", c && ce ? (int)(ce - c + 1) : 11, c && ce ? c : "\"counts\":[]",
-                   (unsigned long long)lat);
+            json_t *p = json_object();
+            jset(p, "sample", jint(i));
+            jset(p, "label", r->label[i] >= 0 ? jint(r->label[i]) : json_null());
+            jset(p, "class", jint(cls));
+            jset(p, "correct", json_boolean(ok));
+            json_t *c = json_object_get(o, "counts");
+            jset(p, "counts", json_is_array(c) ? json_incref(c) : json_array());
+            jset(p, "latency_us", json_incref(json_object_get(o, "latency_us")));
+            jprint(stdout, p);
         }
+        json_decref(o);
         if (r->got == r->n) break;
     }
     if (k < 0) r->failed = 1;
@@ -164,13 +181,16 @@ static void *read_windows(void *arg) {
     char *line = NULL;
     size_t cap = 0;
     int first = 1, k;
-    while ((k = next_result(f, &line, &cap, &first, r->error, sizeof r->error)) > 0) {
-        if (json_field(line, "window") < 0) continue;
-        r->windows++;
-        r->lat_sum += (uint64_t)json_field(line, "latency_us");
-        r->binned += (uint64_t)json_field(line, "events");
-        r->dropped += (uint64_t)json_field(line, "dropped");
-        if (!r->quiet) fputs(line, stdout);
+    json_t *o = NULL;
+    while ((k = next_result(f, &line, &cap, &first, &o, r->error, sizeof r->error)) > 0) {
+        if (field(o, "window") >= 0) {
+            r->windows++;
+            r->lat_sum += (uint64_t)fmax(0, field(o, "latency_us"));
+            r->binned += (uint64_t)fmax(0, field(o, "events"));
+            r->dropped += (uint64_t)fmax(0, field(o, "dropped"));
+            if (!r->quiet) jprint(stdout, json_incref(o));
+        }
+        json_decref(o);
     }
     if (k < 0) r->failed = 1;
     free(line);
@@ -250,18 +270,21 @@ static int replay_aedat4(const char *path, const char *to, double speed, int qui
         fprintf(stderr, "evsnn replay: the server refused the stream: %s\n", wr.error);
         status = 1;
     } else if (status == 1) fprintf(stderr, "evsnn replay: %s: connection lost\n", to);
-    printf("{\"file\":");
-    json_str(stdout, path);
-    printf(",\"format\":\"aedat4\",\"wire\":\"aedat4\",\"windows\":%u,\"packets_sent\":%llu,\"bytes_sent\":%llu,"
-           "\"events_sent\":%llu,\"events_binned\":%llu,\"dropped\":%llu,\"wall_s\":", wr.windows,
-           (unsigned long long)sent_pk, (unsigned long long)sent_b, (unsigned long long)sent_ev, (unsigned long long)wr.binned,
-           (unsigned long long)wr.dropped);
-    json_num(stdout, secs);
-    fputs(",\"events_per_s\":", stdout);
-    json_num(stdout, secs > 0 ? (double)sent_ev / secs : 0);
-    fputs(",\"mean_latency_us\":", stdout);
-    json_num(stdout, wr.windows ? (double)wr.lat_sum / wr.windows : 0);
-    printf(",\"speed\":%s}\n", speed > 0 ? "\"real-time\"" : "\"max\"");
+    json_t *o = json_object();
+    jset(o, "file", jstr(path));
+    jset(o, "format", jstr("aedat4"));
+    jset(o, "wire", jstr("aedat4"));
+    jset(o, "windows", jint(wr.windows));
+    jset(o, "packets_sent", jint((long long)sent_pk));
+    jset(o, "bytes_sent", jint((long long)sent_b));
+    jset(o, "events_sent", jint((long long)sent_ev));
+    jset(o, "events_binned", jint((long long)wr.binned));
+    jset(o, "dropped", jint((long long)wr.dropped));
+    jset(o, "wall_s", jnum(secs));
+    jset(o, "events_per_s", jnum(secs > 0 ? (double)sent_ev / secs : NAN));
+    jset(o, "mean_latency_us", jnum(wr.windows ? (double)wr.lat_sum / wr.windows : NAN));
+    jset(o, "speed", jstr(speed > 0 ? "real-time" : "max"));
+    jprint(stdout, o);
     close(fd), free(hdr), a4_file_close(f);
     return status;
 }
@@ -404,18 +427,22 @@ int cmd_replay(int argc, char **argv) {
     }
     uint32_t labelled = 0;
     for (uint32_t i = 0; i < n; i++) labelled += rs.label[i] >= 0;
-    printf("{\"file\":");
-    json_str(stdout, argv[optind]);
-    printf(",\"format\":\"%s\",\"samples\":%u,\"predictions\":%u,\"labelled\":%u,\"correct\":%u,\"accuracy\":", ds_format_name(d), n,
-           rs.got, labelled, rs.correct);
-    json_num(stdout, labelled ? (double)rs.correct / labelled : 0.0 / 0.0);
-    printf(",\"events_sent\":%llu,\"wall_s\":", (unsigned long long)sent);
-    json_num(stdout, secs);
-    fputs(",\"events_per_s\":", stdout);
-    json_num(stdout, secs > 0 ? (double)sent / secs : 0);
-    fputs(",\"mean_latency_us\":", stdout);
-    json_num(stdout, rs.got ? (double)rs.lat_sum / rs.got : 0);
-    printf(",\"speed\":%s,\"dt_us\":%u,\"steps\":%u}\n", speed > 0 ? "\"real-time\"" : "\"max\"", ro->dt_us, T);
+    json_t *js = json_object();
+    jset(js, "file", jstr(argv[optind]));
+    jset(js, "format", jstr(ds_format_name(d)));
+    jset(js, "samples", jint(n));
+    jset(js, "predictions", jint(rs.got));
+    jset(js, "labelled", jint(labelled));
+    jset(js, "correct", jint(rs.correct));
+    jset(js, "accuracy", jnum(labelled ? (double)rs.correct / labelled : NAN));
+    jset(js, "events_sent", jint((long long)sent));
+    jset(js, "wall_s", jnum(secs));
+    jset(js, "events_per_s", jnum(secs > 0 ? (double)sent / secs : NAN));
+    jset(js, "mean_latency_us", jnum(rs.got ? (double)rs.lat_sum / rs.got : NAN));
+    jset(js, "speed", jstr(speed > 0 ? "real-time" : "max"));
+    jset(js, "dt_us", jint(ro->dt_us));
+    jset(js, "steps", jint(T));
+    jprint(stdout, js);
 out:
     if (have_thread) pthread_join(th, NULL);
     close(fd);

@@ -1,6 +1,7 @@
 /* apps/cmd_run.c — `evsnn run`: run a network on input spikes (synthetic or a dataset)
  * and print a JSON summary. */
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,47 +104,45 @@ static uint32_t classify(const spk_train *o, uint64_t *cnt) {
 
 static void print_summary(const net *n, const run_tot *R, uint32_t T, const char *model, const char *data,
                           const char *enc, double rate, int threads) {
-    fputs("{\"model\":", stdout);
-    json_str(stdout, model ? model : "");
-    fputs(",\"arch\":", stdout);
-    json_str(stdout, n->arch);
-    if (data) {
-        fputs(",\"data\":", stdout);
-        json_str(stdout, data);
-    }
-    printf(",\"input\":[%u,%u,%u],\"steps\":%u,\"samples\":%u,\"encoding\":\"%s\",\"input_rate\":", n->in_c, n->in_h, n->in_w,
-           T, R->samples, enc);
-    if (data) fputs("null", stdout);
-    else json_num(stdout, rate);
-    printf(",\"threads\":%d,\"input_events\":%llu,\"syn_events\":%llu,\"time_s\":", threads,
-           (unsigned long long)R->in_events, (unsigned long long)R->syn);
-    json_num(stdout, R->secs);
-    fputs(",\"samples_per_s\":", stdout);
-    json_num(stdout, R->secs > 0 ? R->samples / R->secs : 0);
-    fputs(",\"ms_per_sample\":", stdout);
-    json_num(stdout, 1e3 * R->secs / R->samples);
-    fputs(",\"syn_events_per_s\":", stdout);
-    json_num(stdout, R->secs > 0 ? (double)R->syn / R->secs : 0);
-    if (R->labelled) {
-        fputs(",\"accuracy\":", stdout);
-        json_num(stdout, (double)R->correct / R->labelled);
-    }
-    fputs(",\"layers\":[", stdout);
+    json_t *o = json_object();
+    jset(o, "model", jstr(model)); /* null when the network came from --arch */
+    jset(o, "arch", jstr(n->arch));
+    if (data) jset(o, "data", jstr(data));
+    const uint32_t shape[3] = {n->in_c, n->in_h, n->in_w};
+    jset(o, "input", ju32s(shape, 3));
+    jset(o, "steps", jint(T));
+    jset(o, "samples", jint(R->samples));
+    jset(o, "encoding", jstr(enc));
+    jset(o, "input_rate", data ? json_null() : jnum(rate));
+    jset(o, "threads", jint(threads));
+    jset(o, "input_events", jint((long long)R->in_events));
+    jset(o, "syn_events", jint((long long)R->syn));
+    jset(o, "time_s", jnum(R->secs));
+    jset(o, "samples_per_s", jnum(R->secs > 0 ? R->samples / R->secs : NAN));
+    jset(o, "ms_per_sample", jnum(1e3 * R->secs / R->samples));
+    jset(o, "syn_events_per_s", jnum(R->secs > 0 ? (double)R->syn / R->secs : NAN));
+    if (R->labelled) jset(o, "accuracy", jnum((double)R->correct / R->labelled));
+    json_t *ls = json_array();
     static const char *kinds[] = {"dense", "conv", "pool"};
     for (uint32_t l = 0; l < n->n_layers; l++) {
         const net_layer *L = &n->layers[l];
         const layer_tot *t = &R->lt[l];
-        printf("%s{\"name\":\"%s\",\"kind\":\"%s\",\"shape\":[%u,%u,%u],\"neurons\":%u,\"in_events\":%llu,\"spikes\":%llu,"
-               "\"firing_rate\":",
-               l ? "," : "", L->name, kinds[L->kind], L->out_c, L->out_h, L->out_w, L->n_out, (unsigned long long)t->inev,
-               (unsigned long long)t->spikes);
-        json_num(stdout, (double)t->spikes / ((double)L->n_out * T * R->samples));
-        printf(",\"syn_events\":%llu,\"neuron_updates\":%llu,\"silent_fraction\":", (unsigned long long)t->syn,
-               (unsigned long long)t->upd);
-        json_num(stdout, t->silent / R->samples);
-        fputs("}", stdout);
+        json_t *y = json_object();
+        jset(y, "name", jstr(L->name));
+        jset(y, "kind", jstr(kinds[L->kind]));
+        const uint32_t sh[3] = {L->out_c, L->out_h, L->out_w};
+        jset(y, "shape", ju32s(sh, 3));
+        jset(y, "neurons", jint(L->n_out));
+        jset(y, "in_events", jint((long long)t->inev));
+        jset(y, "spikes", jint((long long)t->spikes));
+        jset(y, "firing_rate", jnum((double)t->spikes / ((double)L->n_out * T * R->samples)));
+        jset(y, "syn_events", jint((long long)t->syn));
+        jset(y, "neuron_updates", jint((long long)t->upd));
+        jset(y, "silent_fraction", jnum(t->silent / R->samples));
+        json_array_append_new(ls, y);
     }
-    fputs("]}\n", stdout);
+    jset(o, "layers", ls);
+    jprint(stdout, o);
 }
 
 enum { OPT_MODEL = 2000, OPT_RATE, OPT_ENC, OPT_STEPS, OPT_BATCH, OPT_SEED, OPT_INIT_SEED, OPT_THREADS,
@@ -343,9 +342,12 @@ int cmd_run(int argc, char **argv) {
                 R.correct += (int)cls == labels[b];
             }
             if (per_sample) {
-                printf("{\"sample\":%u,\"label\":%d,\"class\":%u,\"counts\":[", done + b, labels[b], cls);
-                for (uint32_t j = 0; j < net_n_out(n); j++) printf("%s%llu", j ? "," : "", (unsigned long long)cnt[j]);
-                printf("]}\n");
+                json_t *o = json_object();
+                jset(o, "sample", jint(done + b));
+                jset(o, "label", labels[b] >= 0 ? jint(labels[b]) : json_null());
+                jset(o, "class", jint(cls));
+                jset(o, "counts", ju64s(cnt, net_n_out(n)));
+                jprint(stdout, o);
             }
             /* Written to a temporary file and renamed by trace_close: never half a trace. */
             if (tw && trace_add(tw, in[b].train, &res[b], labels[b])) {

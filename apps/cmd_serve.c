@@ -143,10 +143,16 @@ int cmd_serve(int argc, char **argv) {
     }
     int tcp, up, hp;
     live_server_ports(srv, &tcp, &up, &hp);
-    printf("{\"listening\":{\"tcp\":%d,\"udp\":%d,\"http\":%d},\"steps\":%u,\"dt_us\":%u,\"arch\":", tcp, up, hp, co.steps, co.dt_us);
-    json_str(stdout, n->arch);
-    fputs("}\n", stdout);
-    fflush(stdout);
+    json_t *hello = json_object(), *ports = json_object();
+    /* a port that is not open is null */
+    jset(ports, "tcp", tcp >= 0 ? jint(tcp) : json_null());
+    jset(ports, "udp", up >= 0 ? jint(up) : json_null());
+    jset(ports, "http", hp >= 0 ? jint(hp) : json_null());
+    jset(hello, "listening", ports);
+    jset(hello, "steps", jint(co.steps));
+    jset(hello, "dt_us", jint(co.dt_us));
+    jset(hello, "arch", jstr(n->arch));
+    jprint(stdout, hello);
     int rc = live_server_run(srv);
     /* Drained: a repeated SIGTERM while the process winds down must not turn a clean exit
      * into death by signal. Blocked, not ignored: freeing the server restores the default
@@ -159,9 +165,15 @@ int cmd_serve(int argc, char **argv) {
     const live_metrics *m = live_core_metrics(core);
     uint64_t dropped = 0;
     for (int r = 0; r < LIVE_DROP_N; r++) dropped += m->dropped[r];
-    printf("{\"stopped\":true,\"connections\":%llu,\"events\":%llu,\"dropped\":%llu,\"bad_frames\":%llu,\"windows\":%llu,\"steps\":%llu}\n",
-           (unsigned long long)m->connections_total, (unsigned long long)m->events_in, (unsigned long long)dropped,
-           (unsigned long long)m->frames_bad, (unsigned long long)m->windows, (unsigned long long)m->steps);
+    json_t *bye = json_object();
+    jset(bye, "stopped", json_true());
+    jset(bye, "connections", jint((long long)m->connections_total));
+    jset(bye, "events", jint((long long)m->events_in));
+    jset(bye, "dropped", jint((long long)dropped));
+    jset(bye, "bad_frames", jint((long long)m->frames_bad));
+    jset(bye, "windows", jint((long long)m->windows));
+    jset(bye, "steps", jint((long long)m->steps));
+    jprint(stdout, bye);
     if (rc) fprintf(stderr, "evsnn serve: %s\n", evsnn_errmsg());
     live_server_free(srv);
     live_core_free(core);

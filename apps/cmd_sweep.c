@@ -450,29 +450,27 @@ static int next_job(master *M, job *jb) {
 }
 
 static void emit_row(const study_row *r, int rank) {
-    printf("{\"trial\":%u,\"status\":\"%s\",\"rank\":%d,\"variant\":", r->t.id, study_status_name(r->status), rank);
-    json_str(stdout, r->t.variant);
-    printf(",\"surrogate\":");
-    json_str(stdout, r->t.surrogate);
-    printf(",\"slope\":%.6g,\"beta\":%.6g,\"theta\":%.6g,\"threshold\":", (double)r->t.slope, (double)r->t.beta,
-           (double)r->t.theta);
-    json_str(stdout, r->t.threshold);
-    printf(",\"binarize\":%s,\"accuracy\":", r->t.binarize ? "true" : "false");
-    json_num(stdout, r->status != STUDY_FAILED ? r->accuracy : NAN); /* pruned: at the stop */
-    printf(",\"latency_us\":");
-    json_num(stdout, r->status == STUDY_OK ? r->latency_us : NAN);
-    printf(",\"fps_per_w\":");
-    json_num(stdout, r->status == STUDY_OK ? r->fps_per_w : NAN);
-    printf(",\"objective\":");
-    json_num(stdout, r->objective);
-    printf(",\"lr\":%.6g,\"batch\":%u,\"epochs\":%u,\"train_s\":%.3f", (double)r->t.lr, r->t.batch, r->epochs,
-           r->train_s);
-    if (r->status == STUDY_FAILED) {
-        printf(",\"error\":");
-        json_str(stdout, r->error);
-    }
-    printf("}\n");
-    fflush(stdout);
+    json_t *o = json_object();
+    jset(o, "trial", jint(r->t.id));
+    jset(o, "status", jstr(study_status_name(r->status)));
+    jset(o, "rank", jint(rank));
+    jset(o, "variant", r->t.variant[0] ? jstr(r->t.variant) : json_null());
+    jset(o, "surrogate", jstr(r->t.surrogate));
+    jset(o, "slope", jnum(r->t.slope));
+    jset(o, "beta", jnum(r->t.beta));
+    jset(o, "theta", jnum(r->t.theta));
+    jset(o, "threshold", jstr(r->t.threshold));
+    jset(o, "binarize", json_boolean(r->t.binarize));
+    jset(o, "accuracy", jnum(r->status != STUDY_FAILED ? r->accuracy : NAN)); /* pruned: at the stop */
+    jset(o, "latency_us", jnum(r->status == STUDY_OK ? r->latency_us : NAN));
+    jset(o, "fps_per_w", jnum(r->status == STUDY_OK ? r->fps_per_w : NAN));
+    jset(o, "objective", jnum(r->objective));
+    jset(o, "lr", jnum(r->t.lr));
+    jset(o, "batch", jint(r->t.batch));
+    jset(o, "epochs", jint(r->epochs));
+    jset(o, "train_s", jnum(r->train_s));
+    if (r->status == STUDY_FAILED) jset(o, "error", jstr(r->error));
+    jprint(stdout, o);
 }
 
 /* Record one finished trial (from any rank): table row, side files, progress. */
@@ -693,9 +691,10 @@ int cmd_sweep(int argc, char **argv) {
         for (uint32_t i = 0; i < NL; i++) {
             study_trial t;
             study_trial_get(s, i, &t);
-            printf("{\"trial\":%u,\"key\":", i);
-            json_str(stdout, t.key);
-            printf("}\n");
+            json_t *o = json_object();
+            jset(o, "trial", jint(i));
+            jset(o, "key", jstr(t.key));
+            jprint(stdout, o);
         }
         study_free(s);
         return 0;
@@ -805,10 +804,16 @@ stop_workers:
     }
     if (!status && M.io_rc) status = 1;
     if (!status) {
-        printf("{\"done\":true,\"study\":");
-        json_str(stdout, study_name(s));
-        printf(",\"trials\":%u,\"ran\":%u,\"failed\":%u,\"skipped\":%u,\"ranks\":%d,\"seconds\":%.3f,\"pruned\":%u", N,
-               M.done, M.failed, N - M.n_todo, size, evsnn_now_s() - M.t_start, M.pruned);
+        json_t *o = json_object();
+        jset(o, "done", json_true());
+        jset(o, "study", jstr(study_name(s)));
+        jset(o, "trials", jint(N));
+        jset(o, "ran", jint(M.done));
+        jset(o, "failed", jint(M.failed));
+        jset(o, "skipped", jint(N - M.n_todo));
+        jset(o, "ranks", jint(size));
+        jset(o, "seconds", jnum(evsnn_now_s() - M.t_start));
+        jset(o, "pruned", jint(M.pruned));
         /* the best ok trial of the whole table by the objective (ties: the lower id) */
         const int mx = study_maximize(s);
         uint32_t best = N;
@@ -816,19 +821,16 @@ stop_workers:
             const double v = M.rows[i].status == STUDY_OK ? M.rows[i].objective : NAN;
             if (!isnan(v) && (best == N || (mx ? v > M.rows[best].objective : v < M.rows[best].objective))) best = i;
         }
-        printf(",\"objective\":\"%s\",\"best\":", study_objective_name(s));
+        jset(o, "objective", jstr(study_objective_name(s)));
         if (best < N) {
-            printf("{\"trial\":%u,\"value\":", best);
-            json_num(stdout, M.rows[best].objective);
-            printf(",\"key\":");
-            json_str(stdout, M.rows[best].t.key);
-            printf("}");
-        } else {
-            printf("null");
-        }
-        printf(",\"table\":");
-        json_str(stdout, csv);
-        printf("}\n");
+            json_t *b = json_object();
+            jset(b, "trial", jint(best));
+            jset(b, "value", jnum(M.rows[best].objective));
+            jset(b, "key", jstr(M.rows[best].t.key));
+            jset(o, "best", b);
+        } else jset(o, "best", json_null());
+        jset(o, "table", jstr(csv));
+        jprint(stdout, o);
     }
     free(M.msg);
     free(M.rows);

@@ -132,10 +132,22 @@ typedef struct {
     FILE *log;
 } outputs;
 
-static void emit(const outputs *o, const char *line) {
-    fputs(line, stdout);
+/* One JSON line to stdout and the --log file (releases doc). */
+static void emit(const outputs *o, json_t *doc) {
+    char *line = jtext(doc);
+    if (!line) return;
+    printf("%s\n", line);
     fflush(stdout);
-    if (o->log) { fputs(line, o->log); fflush(o->log); }
+    if (o->log) { fprintf(o->log, "%s\n", line); fflush(o->log); }
+    free(line);
+}
+
+/* The thresholds of the spiking layers (pooling layers have none). */
+static json_t *thresholds_json(const net *n) {
+    json_t *a = json_array();
+    for (uint32_t l = 0; l < n->n_layers; l++)
+        if (n->layers[l].kind != NET_POOL) json_array_append_new(a, jnum(n->layers[l].nc.theta));
+    return a;
 }
 
 /* Evaluate a split: accuracy, mean loss, firing statistics. */
@@ -260,19 +272,15 @@ static int run_temporal(net *n, const train_cfg *c, const char *spec, uint64_t i
         sim_free(s);
         s = sim_create(n, nT, &err);
         if (!s || sim_run(s, &si, &r)) { status = 1; break; }
-        char line[4096];
-        int len = snprintf(line, sizeof line, "{\"iteration\":%llu,\"loss\":%.6g,\"thresholds\":[", (unsigned long long)it + 1, st.loss);
-        for (uint32_t l = 0, f = 1; l < n->n_layers; l++)
-            if (n->layers[l].kind != NET_POOL) {
-                len += snprintf(line + len, sizeof line - (size_t)len, "%s%.6g", f ? "" : ",", (double)n->layers[l].nc.theta);
-                f = 0;
-            }
-        len += snprintf(line + len, sizeof line - (size_t)len, "],\"hidden_rate\":%.6g,\"output_spike_steps\":[",
-                        layer_rate(&r.st[0]));
+        json_t *line = json_object(), *steps = json_array();
+        jset(line, "iteration", jint((long long)it + 1));
+        jset(line, "loss", jnum(st.loss));
+        jset(line, "thresholds", thresholds_json(n));
+        jset(line, "hidden_rate", jnum(layer_rate(&r.st[0])));
         const spk_train *os = &r.out[n->n_layers - 1];
-        for (uint32_t t = 0, f = 1; t < nT && len < 3900; t++)
-            if (spk_count(os, t)) { len += snprintf(line + len, sizeof line - (size_t)len, "%s%u", f ? "" : ",", t); f = 0; }
-        snprintf(line + len, sizeof line - (size_t)len, "]}\n");
+        for (uint32_t t = 0; t < nT; t++)
+            if (spk_count(os, t)) json_array_append_new(steps, jint(t));
+        jset(line, "output_spike_steps", steps);
         emit(o, line);
     }
     if (!status && trace_path) {
@@ -573,28 +581,25 @@ int cmd_train(int argc, char **argv) {
         train_stats ev;
         if (evaluate(tr, &te_d, B, &ev)) { fprintf(stderr, "evsnn train: %s\n", evsnn_errmsg()); status = 2; free(bin); free(blab); goto done; }
         if (progress) fputc('\n', stderr);
-        char line[4096];
-        int len = snprintf(line, sizeof line,
-                           "{\"epoch\":%llu,\"step\":%llu,\"train_loss\":%.6g,\"train_acc\":%.6g,\"test_loss\":%.6g,"
-                           "\"test_acc\":%.6g,\"lr\":%.6g,\"train_s\":%.3f,\"samples_per_s\":%.1f,\"thresholds\":[",
-                           (unsigned long long)ep + 1, (unsigned long long)trainer_optim(tr)->t, st.loss / st.n,
-                           (double)st.correct / st.n, ev.loss / ev.n, (double)ev.correct / ev.n, (double)st.lr, train_s,
-                           st.n / (train_s > 0 ? train_s : 1e-9));
-        for (uint32_t l = 0, f = 1; l < n->n_layers; l++)
-            if (n->layers[l].kind != NET_POOL) {
-                len += snprintf(line + len, sizeof line - (size_t)len, "%s%.6g", f ? "" : ",", (double)n->layers[l].nc.theta);
-                f = 0;
-            }
-        len += snprintf(line + len, sizeof line - (size_t)len, "],\"test_rates\":[");
-        for (uint32_t l = 0; l < n->n_layers; l++)
-            len += snprintf(line + len, sizeof line - (size_t)len, "%s%.6g", l ? "," : "",
-                            ev.neurons[l] ? (double)ev.spikes[l] / ((double)ev.neurons[l] * T) : 0.0);
-        len += snprintf(line + len, sizeof line - (size_t)len, "],\"test_silent\":[");
-        for (uint32_t l = 0; l < n->n_layers; l++)
-            len += snprintf(line + len, sizeof line - (size_t)len, "%s%.6g", l ? "," : "",
-                            ev.neurons[l] ? (double)ev.silent[l] / (double)ev.neurons[l] : 0.0);
-        snprintf(line + len, sizeof line - (size_t)len, "]}\n");
+        json_t *line = json_object(), *rates = json_array(), *silent = json_array();
+        jset(line, "epoch", jint((long long)ep + 1));
+        jset(line, "step", jint((long long)trainer_optim(tr)->t));
+        jset(line, "train_loss", jnum(st.loss / st.n));
+        jset(line, "train_acc", jnum((double)st.correct / st.n));
+        jset(line, "test_loss", ev.n ? jnum(ev.loss / ev.n) : json_null()); /* null: no test data */
+        jset(line, "test_acc", ev.n ? jnum((double)ev.correct / ev.n) : json_null());
+        jset(line, "lr", jnum(st.lr));
+        jset(line, "train_s", jnum(train_s));
+        jset(line, "samples_per_s", jnum(st.n / (train_s > 0 ? train_s : 1e-9)));
+        jset(line, "thresholds", thresholds_json(n));
+        for (uint32_t l = 0; l < n->n_layers; l++) {
+            json_array_append_new(rates, ev.neurons[l] ? jnum((double)ev.spikes[l] / ((double)ev.neurons[l] * T)) : json_null());
+            json_array_append_new(silent, ev.neurons[l] ? jnum((double)ev.silent[l] / (double)ev.neurons[l]) : json_null());
+        }
+        jset(line, "test_rates", rates);
+        jset(line, "test_silent", silent);
         if (rank == 0) emit(&o, line);
+        else json_decref(line);
         if (ckpt_path && save_ckpt(ckpt_path, tr, n, ep + 1, T, &c, &nc, config)) {
             fprintf(stderr, "evsnn train: %s\n", evsnn_errmsg());
             status = 1;
@@ -614,15 +619,25 @@ int cmd_train(int argc, char **argv) {
         const net_layer *L = &n->layers[l];
         bits += (uint64_t)L->n_w * (c.binarize ? 1 : 32) + (uint64_t)(L->b ? L->n_b : 0) * 32;
     }
-    if (rank == 0) printf("{\"done\":true,\"model\":");
-    if (rank == 0) json_str(stdout, out);
     double ar_s = 0;
     uint64_t ar_calls = 0;
     comm_stats(&ar_s, &ar_calls, NULL);
-    if (rank == 0 && nranks > 1) printf(",\"ranks\":%u,\"allreduce_s\":%.6f,\"allreduce_calls\":%llu", nranks, ar_s, (unsigned long long)ar_calls);
-    if (rank == 0) printf(",\"epochs\":%.0f,\"steps\":%llu,\"seconds\":%.3f,\"binarized\":%s,\"model_bits\":%llu}\n", epochs,
-           (unsigned long long)trainer_optim(tr)->t, evsnn_now_s() - t_start, c.binarize ? "true" : "false",
-           (unsigned long long)bits);
+    if (rank == 0) {
+        json_t *fin = json_object();
+        jset(fin, "done", json_true());
+        jset(fin, "model", jstr(out));
+        if (nranks > 1) {
+            jset(fin, "ranks", jint(nranks));
+            jset(fin, "allreduce_s", jnum(ar_s));
+            jset(fin, "allreduce_calls", jint((long long)ar_calls));
+        }
+        jset(fin, "epochs", jnum(epochs));
+        jset(fin, "steps", jint((long long)trainer_optim(tr)->t));
+        jset(fin, "seconds", jnum(evsnn_now_s() - t_start));
+        jset(fin, "binarized", json_boolean(c.binarize));
+        jset(fin, "model_bits", jint((long long)bits));
+        jprint(stdout, fin);
+    }
 done:
     if (o.log) fclose(o.log);
     free(perm);

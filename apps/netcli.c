@@ -127,3 +127,33 @@ net *netcli_load_model(const char *path, model_meta *meta, const char *who, int 
     }
     return n;
 }
+
+json_t *netcli_layers_json(const net *n) {
+    static const char *const kinds[] = {"dense", "conv", "pool"}, *const pools[] = {"none", "avg", "max", "sum"};
+    json_t *a = json_array();
+    for (uint32_t i = 0; i < n->n_layers; i++) {
+        const net_layer *L = &n->layers[i];
+        json_t *y = json_object();
+        jset(y, "name", jstr(L->name));
+        jset(y, "kind", jstr(kinds[L->kind]));
+        const uint32_t in[3] = {L->in_c, L->in_h, L->in_w}, out[3] = {L->out_c, L->out_h, L->out_w};
+        jset(y, "input", ju32s(in, 3));
+        jset(y, "output", ju32s(out, 3));
+        jset(y, "neurons", jint(L->n_out));
+        jset(y, "params", jint((long long)(L->n_w + L->n_b)));
+        if (L->kind == NET_CONV) {
+            jset(y, "kernel", jint(L->k));
+            jset(y, "padding", jstr(L->pad ? "same" : "valid"));
+        }
+        if (L->pool != POOL_NONE) {
+            json_t *p = json_object();
+            jset(p, "kind", jstr(pools[L->pool]));
+            jset(p, "window", jint(L->pool_k));
+            jset(p, "of", jstr(L->kind == NET_POOL ? "spikes" : "currents"));
+            if (L->kind == NET_POOL) jset(p, "combine", jstr(L->spool == SPOOL_OR ? "or" : "sum"));
+            jset(y, "pool", p);
+        }
+        json_array_append_new(a, y);
+    }
+    return a;
+}

@@ -18,6 +18,7 @@
 
 #include <getopt.h>
 
+#include "apps/json.h"
 #include "io/model.h"
 #include "sim/net.h"
 
@@ -76,5 +77,10 @@ net *netcli_load_model(const char *path, model_meta *meta, const char *who, int 
 
 /* Parse "x[,x...]" of floats into v (max n). Returns count or negative on error. */
 int netcli_floats(const char *s, float *v, int n);
+
+/* The layers of a network as a JSON array: name, kind, input and output [C, H, W],
+ * neurons, parameters, and for conv the kernel and padding, for pooling its kind, window and
+ * what it pools (currents or spikes). */
+json_t *netcli_layers_json(const net *n);
 
 #endif

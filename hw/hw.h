@@ -195,8 +195,11 @@ typedef struct hw_report hw_report;
 hw_report *hw_report_create(const hw_machine *m);
 void hw_report_free(hw_report *r);
 int hw_report_add(hw_report *r, const hw_sample *s);
-/* JSON summary (one object) to f. extra: a JSON fragment `"key": value, ...` or NULL. */
-int hw_report_json(const hw_report *r, FILE *f, const char *extra);
+/* The summary as one JSON object (a jansson json_t, the caller releases it with
+ * json_decref): cycles and counts as integers, rates and means as reals, what cannot be
+ * computed (no time, no power) as null. NULL with a message on failure. */
+struct json_t;
+struct json_t *hw_report_json(const hw_report *r);
 /* Per-layer data for time-series output: histogram [depth+1], step cycles of the last
  * sample [T], change points of the last recorded sample (pts [m,2]). */
 const uint64_t *hw_report_hist(const hw_report *r, uint32_t layer, uint32_t *depth);

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "hw/hw.h"
 #include "sim/evsnn.h"
 
@@ -121,18 +123,28 @@ uint64_t hw_report_latency_pct(const hw_report *r, double pct) {
     return v;
 }
 
-static void json_ops(FILE *f, const hw_ops *o, double div) {
-    fprintf(f,
-            "{\"accumulates\": %.6g, \"weight_reads\": %.6g, \"membrane_reads\": %.6g, \"membrane_writes\": %.6g, "
-            "\"spike_reads\": %.6g, \"spike_writes\": %.6g, \"encoder_cycles\": %.6g, \"neuron_updates\": %.6g}",
-            o->accumulates / div, o->weight_reads / div, o->membrane_reads / div, o->membrane_writes / div,
-            o->spike_reads / div, o->spike_writes / div, o->encoder_cycles / div, o->neuron_updates / div);
+/* JSON through jansson: integers as integers, reals with every digit, non-finite as null. */
+static json_t *num(double v) { return isfinite(v) ? json_real(v) : json_null(); }
+static json_t *u64(uint64_t v) { return json_integer((json_int_t)v); }
+static void put(json_t *o, const char *k, json_t *v) { json_object_set_new(o, k, v ? v : json_null()); }
+
+static json_t *json_ops(const hw_ops *o, double div) {
+    json_t *j = json_object();
+    put(j, "accumulates", num(o->accumulates / div));
+    put(j, "weight_reads", num(o->weight_reads / div));
+    put(j, "membrane_reads", num(o->membrane_reads / div));
+    put(j, "membrane_writes", num(o->membrane_writes / div));
+    put(j, "spike_reads", num(o->spike_reads / div));
+    put(j, "spike_writes", num(o->spike_writes / div));
+    put(j, "encoder_cycles", num(o->encoder_cycles / div));
+    put(j, "neuron_updates", num(o->neuron_updates / div));
+    return j;
 }
 
 static const char *kind_name(net_kind k) { return k == NET_DENSE ? "dense" : k == NET_CONV ? "conv" : "pool"; }
 
-int hw_report_json(const hw_report *r, FILE *f, const char *extra) {
-    if (!r->n) return evsnn_seterr(EVSNN_EINVAL, "hw report: no samples");
+json_t *hw_report_json(const hw_report *r) {
+    if (!r->n) return evsnn_seterr(EVSNN_EINVAL, "hw report: no samples"), NULL;
     const hw_cfg *c = hw_machine_cfg(r->m);
     const net *n = hw_machine_net(r->m);
     const hw_layer_cfg *lc = hw_layers(r->m);
@@ -143,55 +155,81 @@ int hw_report_json(const hw_report *r, FILE *f, const char *extra) {
     double bott = r->bottleneck / N;
     double e_pj = r->energy_pj / N;                     /* per sample */
     double lat_s = lat / (mhz * 1e6);
-    double power_w = lat_s > 0 ? e_pj * 1e-12 / lat_s : 0;
-    double fps = lat > 0 ? mhz * 1e6 / lat : 0;
-    fprintf(f, "{");
-    if (extra && *extra) fprintf(f, "%s, ", extra);
-    fprintf(f, "\"model\": \"%s\", \"schedule\": \"%s\", \"clock_mhz\": %.6g, \"samples\": %u, \"T\": %u, ",
-            hw_model_name(c->model), hw_schedule_name(c->schedule), mhz, r->n, r->T);
-    fprintf(f, "\"weight_format\": \"%s\", \"membrane_format\": \"%s\", ", c->weight_format, c->membrane_format);
-    fprintf(f,
-            "\"latency_cycles\": {\"mean\": %.6g, \"p50\": %llu, \"p90\": %llu, \"p99\": %llu, \"max\": %llu}, ",
-            lat, (unsigned long long)hw_report_latency_pct(r, 50), (unsigned long long)hw_report_latency_pct(r, 90),
-            (unsigned long long)hw_report_latency_pct(r, 99), (unsigned long long)hw_report_latency_pct(r, 100));
-    if (c->model == HW_MODEL_SNNDSE) fprintf(f, "\"latency_rtl_done_cycles\": %.6g, ", r->lat_rtl / N);
-    fprintf(f, "\"latency_us\": %.6g, \"fps\": %.6g, \"fps_pipelined\": %.6g, \"bottleneck_cycles\": %.6g, ",
-            lat / mhz, fps, bott > 0 ? mhz * 1e6 / bott : 0, bott);
-    fprintf(f, "\"energy_uj_per_sample\": %.6g, \"avg_power_mw\": %.6g, \"fps_per_w\": %.6g, ", e_pj * 1e-6,
-            power_w * 1e3, power_w > 0 ? fps / power_w : 0);
-    fprintf(f, "\"energy_source\": \"%s\", \"ops_per_sample\": ", c->energy.source);
-    json_ops(f, &r->ops, N);
-    fprintf(f, ", \"layers\": [");
+    double power_w = lat_s > 0 ? e_pj * 1e-12 / lat_s : NAN;
+    double fps = lat > 0 ? mhz * 1e6 / lat : NAN;
+    json_t *o = json_object();
+    if (!o) return evsnn_seterr(EVSNN_ENOMEM, "hw report: no memory"), NULL;
+    put(o, "model", json_string(hw_model_name(c->model)));
+    put(o, "schedule", json_string(hw_schedule_name(c->schedule)));
+    put(o, "clock_mhz", num(mhz));
+    put(o, "samples", u64(r->n));
+    put(o, "T", u64(r->T));
+    put(o, "weight_format", json_string(c->weight_format));
+    put(o, "membrane_format", json_string(c->membrane_format));
+    json_t *lc_ = json_object();
+    put(lc_, "mean", num(lat));
+    put(lc_, "p50", u64(hw_report_latency_pct(r, 50)));
+    put(lc_, "p90", u64(hw_report_latency_pct(r, 90)));
+    put(lc_, "p99", u64(hw_report_latency_pct(r, 99)));
+    put(lc_, "max", u64(hw_report_latency_pct(r, 100)));
+    put(o, "latency_cycles", lc_);
+    if (c->model == HW_MODEL_SNNDSE) put(o, "latency_rtl_done_cycles", num(r->lat_rtl / N));
+    put(o, "latency_us", num(lat / mhz));
+    put(o, "fps", num(fps));
+    put(o, "fps_pipelined", num(bott > 0 ? mhz * 1e6 / bott : NAN));
+    put(o, "bottleneck_cycles", num(bott));
+    put(o, "energy_uj_per_sample", num(e_pj * 1e-6));
+    put(o, "avg_power_mw", num(power_w * 1e3));
+    put(o, "fps_per_w", num(power_w > 0 ? fps / power_w : NAN));
+    put(o, "energy_source", json_string(c->energy.source));
+    put(o, "ops_per_sample", json_ops(&r->ops, N));
+    json_t *layers = json_array();
     for (uint32_t l = 0; l < r->L; l++) {
         const layer_acc *a = &r->l[l];
         const net_layer *y = &n->layers[l];
         double cyc = a->cycles / N;
-        fprintf(f, "%s{\"name\": \"%s\", \"kind\": \"%s\", \"pes\": %u, \"queue_depth\": %u, \"overflow\": \"%s\", ",
-                l ? ", " : "", y->name, kind_name(y->kind), lc[l].pes, lc[l].queue_depth,
-                hw_overflow_name(lc[l].overflow));
-        fprintf(f, "\"cycles_mean\": %.6g, \"cycles_max\": %llu, \"cycles_per_step\": %.6g, \"start_mean\": %.6g, "
-                   "\"end_mean\": %.6g, \"latency_us\": %.6g, ",
-                cyc, (unsigned long long)a->cycles_max, cyc / r->T, a->start / N, a->end / N, cyc / mhz);
-        if (c->model == HW_MODEL_SNNDSE)
-            fprintf(f, "\"rtl_done_mean\": %.6g, \"rtl_end_mean\": %.6g, \"rtl_empty_steps\": %llu, ", a->rtl_done / N,
-                    a->rtl_end / N, (unsigned long long)a->rtl_hang);
-        fprintf(f, "\"in_spikes\": %llu, \"accepted\": %llu, \"dropped\": %llu, \"overflow_events\": %llu, ",
-                (unsigned long long)a->in_spikes, (unsigned long long)a->accepted, (unsigned long long)a->dropped,
-                (unsigned long long)a->overflow_events);
-        fprintf(f, "\"occupancy_max\": %u, \"occupancy_hist\": [", a->occ_max);
+        json_t *j = json_object();
+        put(j, "name", json_string(y->name));
+        put(j, "kind", json_string(kind_name(y->kind)));
+        put(j, "pes", u64(lc[l].pes));
+        put(j, "queue_depth", u64(lc[l].queue_depth));
+        put(j, "overflow", json_string(hw_overflow_name(lc[l].overflow)));
+        put(j, "cycles_mean", num(cyc));
+        put(j, "cycles_max", u64(a->cycles_max));
+        put(j, "cycles_per_step", num(cyc / r->T));
+        put(j, "start_mean", num(a->start / N));
+        put(j, "end_mean", num(a->end / N));
+        put(j, "latency_us", num(cyc / mhz));
+        if (c->model == HW_MODEL_SNNDSE) {
+            put(j, "rtl_done_mean", num(a->rtl_done / N));
+            put(j, "rtl_end_mean", num(a->rtl_end / N));
+            put(j, "rtl_empty_steps", u64(a->rtl_hang));
+        }
+        put(j, "in_spikes", u64(a->in_spikes));
+        put(j, "accepted", u64(a->accepted));
+        put(j, "dropped", u64(a->dropped));
+        put(j, "overflow_events", u64(a->overflow_events));
+        put(j, "occupancy_max", u64(a->occ_max));
         /* the histogram up to the highest occupancy seen (the rest are zeros up to depth) */
-        for (uint32_t o = 0; o <= a->occ_max; o++) fprintf(f, "%s%llu", o ? ", " : "", (unsigned long long)a->hist[o]);
-        fprintf(f, "], \"stall_cycles\": {\"encoder\": %.6g, \"queue_full\": %.6g, \"sweep\": %.6g, \"prev_layer\": %.6g}, ",
-                a->stall_encoder / N, a->stall_full / N, a->stall_sweep / N, a->stall_prev / N);
+        json_t *h = json_array();
+        for (uint32_t q = 0; q <= a->occ_max; q++) json_array_append_new(h, u64(a->hist[q]));
+        put(j, "occupancy_hist", h);
+        json_t *st = json_object();
+        put(st, "encoder", num(a->stall_encoder / N));
+        put(st, "queue_full", num(a->stall_full / N));
+        put(st, "sweep", num(a->stall_sweep / N));
+        put(st, "prev_layer", num(a->stall_prev / N));
+        put(j, "stall_cycles", st);
         uint64_t wb, mb;
         hw_layer_bytes(r->m, l, &wb, &mb);
-        fprintf(f, "\"weight_bytes\": %llu, \"membrane_bytes\": %llu, ", (unsigned long long)wb, (unsigned long long)mb);
-        fprintf(f, "\"pe_utilisation\": %.6g, \"ops_per_sample\": ", a->cycles ? (double)a->pe_busy / a->cycles : 0);
-        json_ops(f, &a->ops, N);
-        fprintf(f, "}");
+        put(j, "weight_bytes", u64(wb));
+        put(j, "membrane_bytes", u64(mb));
+        put(j, "pe_utilisation", a->cycles ? num((double)a->pe_busy / a->cycles) : json_null());
+        put(j, "ops_per_sample", json_ops(&a->ops, N));
+        json_array_append_new(layers, j);
     }
-    fprintf(f, "]}\n");
-    return ferror(f) ? evsnn_seterr(EVSNN_EIO, "hw report: write failed") : 0;
+    put(o, "layers", layers);
+    return o;
 }
 
 /* ---------------------------------------------------------------- allocation */

@@ -101,14 +101,9 @@ static void conn_emit(void *ctx, const char *line, size_t len) {
 }
 
 static void conn_error_line(conn *c, const char *reason) {
-    struct evbuffer *out = bufferevent_get_output(c->bev);
-    evbuffer_add(out, "{\"error\":\"", 10);
-    for (const char *p = reason; *p; p++) {
-        if (*p == '"' || *p == '\\') evbuffer_add_printf(out, "\\%c", *p);
-        else if ((unsigned char)*p < 0x20) evbuffer_add_printf(out, "\\u%04x", (unsigned char)*p);
-        else evbuffer_add(out, p, 1);
-    }
-    evbuffer_add(out, "\"}\n", 3);
+    char line[2048];
+    const size_t n = live_error_line(line, sizeof line, reason);
+    if (n) evbuffer_add(bufferevent_get_output(c->bev), line, n);
 }
 
 /* Feed the buffered input to the session. Returns 1 when the connection was freed. */

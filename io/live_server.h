@@ -46,6 +46,8 @@ live_metrics *live_core_metrics(live_core *c);
 /* JSON documents of the HTTP endpoints (one object, newline-terminated). */
 void live_core_model_json(const live_core *c, FILE *f);
 void live_core_live_json(const live_core *c, FILE *f);
+/* {"error":reason}\n as JSON into buf[cap]; its length, or 0 if it does not fit. */
+size_t live_error_line(char *buf, size_t cap, const char *reason);
 void live_core_prometheus(const live_core *c, FILE *f); /* /metrics */
 
 /* ---- one stream ---- */

@@ -1,6 +1,8 @@
 /* io/live_session.c — live_core (engine per window, metrics, snapshot) and live_session
  * (one stream's protocol detection, binning and windows). No sockets here: the server in
  * live_server.c and the tests feed bytes in. */
+#include <jansson.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +14,9 @@
 #include "io/live_server.h"
 #include "sim/engine.h"
 #include "sim/evsnn.h"
+
+/* Compact JSON with reals to the last digit, as every JSON line evsnn writes. */
+#define LIVE_JSON_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(17))
 
 #define SNAP_CAP 3000          /* spikes kept per layer for the live page */
 #define AEDAT_MAX_HEADER 65536 /* header bytes allowed before the first record */
@@ -117,55 +122,48 @@ fail:
     return NULL;
 }
 
-/* ---- formatted output into the core's line buffer ---- */
-static void line_reset(live_core *c) { c->line_len = 0; }
-__attribute__((format(printf, 2, 3))) static void line_add(live_core *c, const char *fmt, ...) {
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        size_t room = c->line_cap - c->line_len;
-        int k = vsnprintf(c->line ? c->line + c->line_len : NULL, room, fmt, ap);
-        va_end(ap);
-        if (k < 0) return;
-        if ((size_t)k < room) {
-            c->line_len += (size_t)k;
-            return;
-        }
-        size_t cap = c->line_cap ? 2 * c->line_cap : 1024;
-        while (cap < c->line_len + (size_t)k + 1) cap *= 2;
-        char *p = realloc(c->line, cap);
-        if (!p) return; /* the line is cut short; the stream stays usable */
-        c->line = p;
-        c->line_cap = cap;
-    }
+/* JSON through jansson: integers as integers, reals with every digit, non-finite as null. */
+static json_t *jnum_(double v) { return isfinite(v) ? json_real(v) : json_null(); }
+static json_t *jint_(uint64_t v) { return json_integer((json_int_t)v); }
+static void put(json_t *o, const char *k, json_t *v) { json_object_set_new(o, k, v ? v : json_null()); }
+static json_t *shape3(uint32_t a, uint32_t b, uint32_t c) { return json_pack("[III]", (json_int_t)a, (json_int_t)b, (json_int_t)c); }
+/* A string that may hold any bytes (a path): as it is when UTF-8, else null. */
+static json_t *jstr_(const char *s) {
+    json_t *j = json_string(s);
+    return j ? j : json_null();
 }
 
-static void json_escape(FILE *f, const char *s) {
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\') fprintf(f, "\\%c", ch);
-        else if (ch < 0x20) fprintf(f, "\\u%04x", ch);
-        else fputc(ch, f);
-    }
-    fputc('"', f);
+/* doc + "\n" to f; releases doc. */
+static void put_line(FILE *f, json_t *doc) {
+    if (doc) json_dumpf(doc, f, LIVE_JSON_FLAGS);
+    fputc('\n', f);
+    json_decref(doc);
 }
 
 void live_core_model_json(const live_core *c, FILE *f) {
     const net *n = c->n;
     static const char *kinds[] = {"dense", "conv", "pool"};
-    fputs("{\"model\":", f);
-    json_escape(f, c->model_path);
-    fputs(",\"arch\":", f);
-    json_escape(f, n->arch);
-    fprintf(f, ",\"input\":[%u,%u,%u],\"classes\":%u,\"steps\":%u,\"dt_us\":%u,\"window_cap\":%u,\"protocol\":%d,\"accel\":%s,\"layers\":[",
-            n->in_c, n->in_h, n->in_w, c->n_out, c->T, c->o.dt_us, c->o.window_cap, LIVE_VERSION, c->hw ? "true" : "false");
+    json_t *o = json_object(), *ls = json_array();
+    put(o, "model", c->model_path[0] ? jstr_(c->model_path) : json_null());
+    put(o, "arch", jstr_(n->arch));
+    put(o, "input", shape3(n->in_c, n->in_h, n->in_w));
+    put(o, "classes", jint_(c->n_out));
+    put(o, "steps", jint_(c->T));
+    put(o, "dt_us", jint_(c->o.dt_us));
+    put(o, "window_cap", jint_(c->o.window_cap));
+    put(o, "protocol", jint_(LIVE_VERSION));
+    put(o, "accel", json_boolean(c->hw != NULL));
     for (uint32_t l = 0; l < n->n_layers; l++) {
         const net_layer *L = &n->layers[l];
-        fprintf(f, "%s{\"name\":\"%s\",\"kind\":\"%s\",\"shape\":[%u,%u,%u],\"neurons\":%u}", l ? "," : "", L->name, kinds[L->kind],
-                L->out_c, L->out_h, L->out_w, L->n_out);
+        json_t *y = json_object();
+        put(y, "name", jstr_(L->name));
+        put(y, "kind", json_string(kinds[L->kind]));
+        put(y, "shape", shape3(L->out_c, L->out_h, L->out_w));
+        put(y, "neurons", jint_(L->n_out));
+        json_array_append_new(ls, y);
     }
-    fputs("]}\n", f);
+    put(o, "layers", ls);
+    put_line(f, o);
 }
 
 void live_core_live_json(const live_core *c, FILE *f) {
@@ -173,11 +171,17 @@ void live_core_live_json(const live_core *c, FILE *f) {
     const net *n = c->n;
     uint64_t dropped = 0;
     for (int r = 0; r < LIVE_DROP_N; r++) dropped += m->dropped[r];
-    fprintf(f, "{\"window\":%llu,\"class\":%d,\"tag\":%u,\"steps\":%u,\"events_total\":%llu,\"dropped_total\":%llu,"
-               "\"windows_total\":%llu,\"connections_open\":%llu,\"steps_per_s\":%.6g,\"bad_frames_total\":%llu,\"layers\":[",
-            (unsigned long long)c->snap_window, c->snap_class, c->snap_tag, c->T, (unsigned long long)m->events_in,
-            (unsigned long long)dropped, (unsigned long long)m->windows, (unsigned long long)m->connections_open, m->steps_per_s,
-            (unsigned long long)m->frames_bad);
+    json_t *o = json_object(), *ls = json_array();
+    put(o, "window", jint_(c->snap_window));
+    put(o, "class", json_integer(c->snap_class));
+    put(o, "tag", jint_(c->snap_tag));
+    put(o, "steps", jint_(c->T));
+    put(o, "events_total", jint_(m->events_in));
+    put(o, "dropped_total", jint_(dropped));
+    put(o, "windows_total", jint_(m->windows));
+    put(o, "connections_open", jint_(m->connections_open));
+    put(o, "steps_per_s", jnum_(m->steps_per_s));
+    put(o, "bad_frames_total", jint_(m->frames_bad));
     for (uint32_t l = 0; l <= n->n_layers; l++) {
         const char *name = l ? n->layers[l - 1].name : "input";
         uint32_t size = l ? n->layers[l - 1].n_out : n->n_in;
@@ -186,15 +190,38 @@ void live_core_live_json(const live_core *c, FILE *f) {
             rate = m->neuron_steps[l - 1] ? (double)m->spikes[l - 1] / (double)m->neuron_steps[l - 1] : 0;
             last = m->rate_last[l - 1];
         }
-        fprintf(f, "%s{\"name\":\"%s\",\"n\":%u,\"rate\":%.6g,\"rate_last\":%.6g", l ? "," : "", name, size, rate, last);
-        if (m->accel && l)
-            fprintf(f, ",\"queue_depth\":%u,\"queue_max\":%u,\"queue_mean\":%.6g", m->q_depth[l - 1], m->q_max[l - 1], m->q_mean[l - 1]);
-        fputs(",\"spikes\":[", f);
+        json_t *y = json_object(), *sp = json_array();
+        put(y, "name", jstr_(name));
+        put(y, "n", jint_(size));
+        put(y, "rate", jnum_(rate));
+        put(y, "rate_last", jnum_(last));
+        if (m->accel && l) {
+            put(y, "queue_depth", jint_(m->q_depth[l - 1]));
+            put(y, "queue_max", jint_(m->q_max[l - 1]));
+            put(y, "queue_mean", jnum_(m->q_mean[l - 1]));
+        }
+        /* the snapshot's spikes as step, channel pairs laid flat: [t0, i0, t1, i1, ...] */
         const uint32_t *t = c->snap_t + (size_t)l * SNAP_CAP, *i = c->snap_i + (size_t)l * SNAP_CAP;
-        for (uint32_t k = 0; k < c->snap_n[l]; k++) fprintf(f, "%s%u,%u", k ? "," : "", t[k], i[k]);
-        fputs("]}", f);
+        for (uint32_t k = 0; k < c->snap_n[l]; k++) {
+            json_array_append_new(sp, jint_(t[k]));
+            json_array_append_new(sp, jint_(i[k]));
+        }
+        put(y, "spikes", sp);
+        json_array_append_new(ls, y);
     }
-    fputs("]}\n", f);
+    put(o, "layers", ls);
+    put_line(f, o);
+}
+
+size_t live_error_line(char *buf, size_t cap, const char *reason) {
+    json_t *o = json_object();
+    json_t *r = json_string(reason);
+    put(o, "error", r ? r : json_string("(a message that is not UTF-8)"));
+    size_t n = json_dumpb(o, buf, cap ? cap - 1 : 0, LIVE_JSON_FLAGS);
+    json_decref(o);
+    if (n == 0 || n >= cap) return 0;
+    buf[n++] = '\n';
+    return n;
 }
 
 /* Keep at most SNAP_CAP spikes of a train, every k-th one, so that the page's raster covers
@@ -273,12 +300,17 @@ size_t live_session_need(const live_session *s) { return s->need; }
 
 void live_session_greeting(const live_session *s, FILE *f) {
     const live_core *c = s->c;
-    fprintf(f, "{\"evsnn\":\"live\",\"protocol\":%d,\"model\":", LIVE_VERSION);
-    json_escape(f, c->model_path);
-    fputs(",\"arch\":", f);
-    json_escape(f, c->n->arch);
-    fprintf(f, ",\"input\":[%u,%u,%u],\"classes\":%u,\"steps\":%u,\"dt_us\":%u,\"window_cap\":%u}\n", c->n->in_c, c->n->in_h,
-            c->n->in_w, c->n_out, c->T, c->o.dt_us, c->o.window_cap);
+    json_t *o = json_object();
+    put(o, "evsnn", json_string("live"));
+    put(o, "protocol", jint_(LIVE_VERSION));
+    put(o, "model", c->model_path[0] ? jstr_(c->model_path) : json_null());
+    put(o, "arch", jstr_(c->n->arch));
+    put(o, "input", shape3(c->n->in_c, c->n->in_h, c->n->in_w));
+    put(o, "classes", jint_(c->n_out));
+    put(o, "steps", jint_(c->T));
+    put(o, "dt_us", jint_(c->o.dt_us));
+    put(o, "window_cap", jint_(c->o.window_cap));
+    put_line(f, o);
 }
 
 /* Set the sensor geometry and derive the channel mapping, or say why it cannot feed the model. */
@@ -385,13 +417,37 @@ static int close_window(live_session *s, uint64_t now_us) {
         snap_train(c, 0, &c->in);
         for (uint32_t l = 0; l < n->n_layers; l++) snap_train(c, l + 1, &c->res.out[l]);
     }
-    line_reset(c);
-    line_add(c, "{\"window\":%llu,\"tag\":%u,\"class\":%u,\"counts\":[", (unsigned long long)s->n_windows, s->tag, best);
-    for (uint32_t j = 0; j < c->n_out; j++) line_add(c, "%s%llu", j ? "," : "", (unsigned long long)c->cnt[j]);
-    line_add(c, "],\"events\":%u,\"dropped\":%llu,\"t_start_us\":%llu,\"steps\":%u,\"dt_us\":%u,\"latency_us\":%llu}\n", N,
-             (unsigned long long)s->w_dropped, (unsigned long long)s->t_start, T, s->dt, (unsigned long long)lat);
+    /* The result line, built with jansson and dumped into the core's line buffer (grown to
+     * fit: no allocation per window once it is big enough). */
+    json_t *js = json_object(), *cnt = json_array();
+    put(js, "window", jint_(s->n_windows));
+    put(js, "tag", jint_(s->tag));
+    put(js, "class", jint_(best));
+    for (uint32_t j = 0; j < c->n_out; j++) json_array_append_new(cnt, jint_(c->cnt[j]));
+    put(js, "counts", cnt);
+    put(js, "events", jint_(N));
+    put(js, "dropped", jint_(s->w_dropped));
+    put(js, "t_start_us", jint_(s->t_start));
+    put(js, "steps", jint_(T));
+    put(js, "dt_us", jint_(s->dt));
+    put(js, "latency_us", jint_(lat));
     (void)now_us;
-    s->emit(s->ctx, c->line, c->line_len);
+    for (;;) {
+        const size_t need = json_dumpb(js, c->line, c->line_cap ? c->line_cap - 1 : 0, LIVE_JSON_FLAGS);
+        if (need && need < c->line_cap) {
+            c->line[need] = '\n';
+            c->line_len = need + 1;
+            break;
+        }
+        size_t cap = c->line_cap ? 2 * c->line_cap : 1024;
+        while (cap < need + 2) cap *= 2;
+        char *p = need ? realloc(c->line, cap) : NULL;
+        if (!p) { c->line_len = 0; break; } /* no memory: the window's line is lost, the stream goes on */
+        c->line = p;
+        c->line_cap = cap;
+    }
+    json_decref(js);
+    if (c->line_len) s->emit(s->ctx, c->line, c->line_len);
     s->n_windows++;
     s->active = 0;
     s->n_ev = 0;

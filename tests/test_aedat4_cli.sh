@@ -61,7 +61,7 @@ for k in 0 1 2 3 4 5; do
     sed -n "s/^{\"window\":$k,\"tag\":[0-9]*,\"class\":\([0-9]*\),\"counts\":\(\[[0-9,]*\]\).*/$k \1 \2/p" "$tmp/replay.out" >>"$tmp/a"
     "$EVSNN" run --model "$tmp/m.h5" --data "$DATA" --downsample 10 --window-us $((k * 100000)):$(((k + 1) * 100000)) \
         --per-sample --threads 1 >"$tmp/run.out" 2>>"$tmp/run.err"
-    sed -n "s/^{\"sample\":0,\"label\":-1,\"class\":\([0-9]*\),\"counts\":\(\[[0-9,]*\]\).*/$k \1 \2/p" "$tmp/run.out" >>"$tmp/b"
+    sed -n "s/^{\"sample\":0,\"label\":null,\"class\":\([0-9]*\),\"counts\":\(\[[0-9,]*\]\).*/$k \1 \2/p" "$tmp/run.out" >>"$tmp/b"
 done
 check "six windows streamed back" [ "$(wc -l <"$tmp/a")" -eq 6 ]
 check "each window equals evsnn run --data on the same 100 ms (class and every count)" cmp -s "$tmp/a" "$tmp/b"
