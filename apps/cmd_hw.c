@@ -314,6 +314,7 @@ static int run_dse(hw_machine *m, const samples *S, uint32_t max_pes, const char
             gp_printf(&front, "%u %.6g\n", pts[i].total, pts[i].lat / c->clock_mhz);
         }
         jset(o, "pareto", pareto);
+        if (plot) jset(o, "plot", jstr(plot));
         jprint(stdout, o);
         if (plot) {
             gp_text sc = {0};
@@ -601,6 +602,16 @@ int cmd_hw(int argc, char **argv) {
             jset(o, "inputs", jstr("bernoulli"));
             jset(o, "input_rate", jnum(rate));
             jset(o, "seed", jint((long long)seed));
+        }
+        if (series) jset(o, "series", jstr(series));
+        if (plot) {
+            char png[4200];
+            json_t *pl = json_array();
+            snprintf(png, sizeof png, "%s-occupancy.png", plot);
+            json_array_append_new(pl, jstr(png));
+            snprintf(png, sizeof png, "%s-latency.png", plot);
+            json_array_append_new(pl, jstr(png));
+            jset(o, "plots", pl);
         }
         jset(o, "sim_seconds", jnum(secs));
         jset(o, "sim_cycles_per_s", jnum(secs > 0 ? simc / secs : NAN));

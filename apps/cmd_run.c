@@ -102,12 +102,13 @@ static uint32_t classify(const spk_train *o, uint64_t *cnt) {
     return best;
 }
 
-static void print_summary(const net *n, const run_tot *R, uint32_t T, const char *model, const char *data,
+static void print_summary(const net *n, const run_tot *R, uint32_t T, const char *model, const char *data, const char *record,
                           const char *enc, double rate, int threads) {
     json_t *o = json_object();
     jset(o, "model", jstr(model)); /* null when the network came from --arch */
     jset(o, "arch", jstr(n->arch));
     if (data) jset(o, "data", jstr(data));
+    if (record) jset(o, "record", jstr(record)); /* the trace written */
     const uint32_t shape[3] = {n->in_c, n->in_h, n->in_w};
     jset(o, "input", ju32s(shape, 3));
     jset(o, "steps", jint(T));
@@ -364,7 +365,7 @@ int cmd_run(int argc, char **argv) {
         tw = NULL;
         if (trace_close(w)) { fprintf(stderr, "evsnn run: %s\n", evsnn_errmsg()); status = 2; goto out; }
     }
-    print_summary(n, &R, T, model, data, data ? "dataset" : direct ? "direct" : "bernoulli", rate, (int)threads);
+    print_summary(n, &R, T, model, data, record, data ? "dataset" : direct ? "direct" : "bernoulli", rate, (int)threads);
 out:
     if (tw) trace_abort(tw);
     for (uint32_t b = 0; b < B; b++) {

@@ -151,6 +151,7 @@ int cmd_serve(int argc, char **argv) {
     jset(hello, "listening", ports);
     jset(hello, "steps", jint(co.steps));
     jset(hello, "dt_us", jint(co.dt_us));
+    jset(hello, "model", jstr(model)); /* null with --arch */
     jset(hello, "arch", jstr(n->arch));
     jprint(stdout, hello);
     int rc = live_server_run(srv);
