@@ -135,12 +135,12 @@ const char *cmd_data_opts_help =
 
 static void usage(FILE *f) {
     fprintf(f,
-            "usage: evsnn data info FILE [options] [--max-samples N]\n"
+            "usage: evsnn data info FILE [options] [--count N]\n"
             "       evsnn data convert IN OUT [--deflate 0-9] [options]\n"
             "       evsnn data show FILE [--sample I] -o OUT.png [--binned] [options]\n"
             "\n"
             "info     format, samples, classes, sensor, produced input shape, events, durations and\n"
-            "         event rates (JSON on stdout). Scans every selected sample (--max-samples limits it).\n"
+            "         event rates (JSON on stdout). Scans every selected sample (--count N: the first N).\n"
             "convert  write the selected samples' raw events to an evsnn event file (HDF5, io/README.md)\n"
             "         so that a dataset is decoded once; temp file + rename, nothing half-written.\n"
             "         --deflate L: compression 0 (none, fastest to read) .. 9; default 1.\n"
@@ -608,8 +608,9 @@ int cmd_data(int argc, char **argv) {
             return 2;
         }
         const char *name = longopts[li].name;
-        if (!strcmp(name, "max-samples")) {
-            if (parse_u32(optarg, &max_samples)) goto badval;
+        if (!strcmp(name, "max-samples")) { /* the older name of --count */
+            if (parse_u32(optarg, &max_samples) || !max_samples) goto badval;
+            o.count = max_samples;
         } else if (!strcmp(name, "sample")) {
             if (parse_u32(optarg, &sample)) goto badval;
         } else if (!strcmp(name, "deflate")) {

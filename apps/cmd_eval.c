@@ -28,9 +28,10 @@ static const char *usage_text =
     "  --data SPEC         as for 'evsnn train' (default: the model's, else 'synth')\n"
     "  --test-data PATH    the test part from another file\n"
     "  --split-at N        one file: first N samples train, the rest test\n"
-    "  --max N             evaluate only the first N samples of the split\n"
+    "  --count N           evaluate only the first N samples of the split (--max: older name)\n"
     "  --encoding E        images: direct (default) | rate | poisson | latency\n"
     "  --dt-us --bins --window-us --downsample --pool --polarity --denoise-us --unit-factor --gain\n"
+    "  --labels --format\n"
     "                      event/image transforms as for 'evsnn data' (use the training ones)\n"
     "  --split S           test (default) | train\n"
     "  --steps T           time steps (default: the model's)\n"
@@ -44,7 +45,9 @@ int cmd_eval(int argc, char **argv) {
         {"model", required_argument, 0, 'm'}, {"data", required_argument, 0, 'd'}, {"split", required_argument, 0, 's'},
         {"steps", required_argument, 0, 'T'}, {"batch", required_argument, 0, 'B'}, {"threads", required_argument, 0, 't'},
         {"loss", required_argument, 0, 'l'}, {"test-data", required_argument, 0, 'D'},
-        {"split-at", required_argument, 0, 'S'}, {"max", required_argument, 0, 'M'},
+        {"split-at", required_argument, 0, 'S'}, {"count", required_argument, 0, 'M'},
+        {"max", required_argument, 0, 'M'}, /* the older name of --count */
+        {"labels", required_argument, 0, 'X'}, {"format", required_argument, 0, 'X'},
         {"encoding", required_argument, 0, 'e'}, {"dt-us", required_argument, 0, 'X'},
         {"bins", required_argument, 0, 'X'}, {"window-us", required_argument, 0, 'X'},
         {"downsample", required_argument, 0, 'X'}, {"pool", required_argument, 0, 'X'},
@@ -118,6 +121,7 @@ int cmd_eval(int argc, char **argv) {
     dopt.steps = (uint32_t)steps;
     dopt.split_at = (uint32_t)split_at;
     if (test_split) dopt.max_test = (uint32_t)max; else dopt.max_train = (uint32_t)max;
+    dopt.model_input = 1;
     if (tdata_load(&tr_d, &te_d, &dopt, n->n_in)) { fprintf(stderr, "evsnn eval: %s\n", evsnn_errmsg()); status = 2; goto done; }
     const tdata *d = test_split ? &te_d : &tr_d;
     if (d->classes > net_n_out(n)) {

@@ -25,7 +25,7 @@ static void usage(FILE *f) {
     fprintf(f,
             "usage: evsnn hw --trace TRACE.h5 [--accel CFG] [options]\n"
             "       evsnn hw (--model M.h5 | --arch A --input SHAPE) [--input-rate P] [--steps T]\n"
-            "                [--samples N] [--seed S] [--record TRACE.h5] [--accel CFG] [options]\n"
+            "                [--count N] [--seed S] [--record TRACE.h5] [--accel CFG] [options]\n"
             "       evsnn hw dse (--trace TRACE.h5 | --model/--arch ...) [--accel CFG] [--max-pes N]\n"
             "                [--plot FILE.png]\n"
             "\n"
@@ -42,7 +42,8 @@ static void usage(FILE *f) {
             "                    key, data/snn-dse.cfg mirrors the SNN-DSE RTL); default: built-in\n"
             "  --mode MODE       jump (default: closed-form durations, fast) or per-cycle (every clock\n"
             "                    cycle stepped); both give identical results\n"
-            "  --samples N       use the first N samples of the trace (default all)\n"
+            "  --count N         use the first N samples of the trace (default all; --samples is the\n"
+            "                    older name)\n"
             "  --pes N           override every layer's PE count\n"
             "  --schedule S      override: lockstep | pipeline-steps | pipeline-layers\n"
             "  --series FILE.h5  write time series (occupancy change points of the first sample,\n"
@@ -55,7 +56,7 @@ static void usage(FILE *f) {
             "                    (--init-seed S, default 1); network options below\n"
             "  --input-rate P    spike probability per input channel and step (default 0.05)\n"
             "  --steps T         time steps (default: the model's, else 20)\n"
-            "  --samples N       samples (default 16 with the engine)\n"
+            "  --count N         samples (default 16 with the engine)\n"
             "  --seed S          input seed (default 1); sample b uses stream b of S\n"
             "  --record FILE.h5  also write the trace, for later `evsnn hw --trace`\n"
             "  --data FILE       run the engine on the first --samples samples of a dataset (any format\n"
@@ -414,7 +415,8 @@ int cmd_hw(int argc, char **argv) {
         {"seed", required_argument, 0, 'e'}, {"init-seed", required_argument, 0, 'i'},
         {"record", required_argument, 0, 'R'},
         {"trace", required_argument, 0, 't'}, {"accel", required_argument, 0, 'a'},
-        {"mode", required_argument, 0, 'm'},  {"samples", required_argument, 0, 'n'},
+        {"mode", required_argument, 0, 'm'},  {"count", required_argument, 0, 'n'},
+        {"samples", required_argument, 0, 'n'}, /* the older name of --count */
         {"pes", required_argument, 0, 'p'},   {"schedule", required_argument, 0, 's'},
         {"series", required_argument, 0, 'S'}, {"plot", required_argument, 0, 'P'},
         {"max-pes", required_argument, 0, 'M'}, {"model", required_argument, 0, 'D'},

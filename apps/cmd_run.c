@@ -175,6 +175,8 @@ int cmd_run(int argc, char **argv) {
                                          {"denoise-us", required_argument, 0, OPT_DS},
                                          {"unit-factor", required_argument, 0, OPT_DS},
                                          {"gain", required_argument, 0, OPT_DS},
+                                         {"labels", required_argument, 0, OPT_DS},
+                                         {"format", required_argument, 0, OPT_DS},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     netcli nc;

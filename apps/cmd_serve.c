@@ -15,7 +15,7 @@
 static const char *usage_text =
     "usage: evsnn serve (--model MODEL.h5 | --arch A [--input SHAPE] [network options])\n"
     "                   [--listen HOST:PORT] [--udp PORT] [--http HOST:PORT] [--accel CFG]\n"
-    "                   [--steps T] [--dt US] [--window-cap N] [--max-conns N] [--idle-ms MS]\n"
+    "                   [--steps T] [--dt-us US] [--window-cap N] [--max-conns N] [--idle-ms MS]\n"
     "\n"
     "Serve a model over live event streams. Clients send evsnn frames (io/LIVE.md: HELLO with\n"
     "the sensor geometry, then batches of (t, x, y, p) or (t, unit) events), an AEDAT 2.0\n"
@@ -37,7 +37,7 @@ static const char *usage_text =
     "  --accel CFG         run each window through the accelerator model (hw/README.md) and\n"
     "                      export its queue occupancy\n"
     "  --steps T           steps per window (default: the model's, else 100)\n"
-    "  --dt US             bin width in µs when a client's HELLO gives none (default 1000;\n"
+    "  --dt-us US          bin width in µs when a client's HELLO gives none (default 1000;\n"
     "                      AEDAT streams always use it)\n"
     "  --window-cap N      events kept per window and connection (default 1048576); more are\n"
     "                      dropped and counted (reason \"cap\")\n"
@@ -68,7 +68,8 @@ int cmd_serve(int argc, char **argv) {
                                          {"http", required_argument, 0, 'H'},
                                          {"accel", required_argument, 0, 'a'},
                                          {"steps", required_argument, 0, 'T'},
-                                         {"dt", required_argument, 0, 'd'},
+                                         {"dt-us", required_argument, 0, 'd'},
+                                         {"dt", required_argument, 0, 'd'}, /* the older name of --dt-us */
                                          {"window-cap", required_argument, 0, 'w'},
                                          {"max-conns", required_argument, 0, 'c'},
                                          {"idle-ms", required_argument, 0, 'I'},
@@ -98,7 +99,7 @@ int cmd_serve(int argc, char **argv) {
             if (parse_ul(optarg, 1, 100000, &steps)) { fprintf(stderr, "evsnn serve: --steps '%s': expected an integer in 1..100000\n", optarg); return 2; }
             break;
         case 'd':
-            if (parse_ul(optarg, 1, 100000000, &dt)) { fprintf(stderr, "evsnn serve: --dt '%s': expected µs in 1..100000000\n", optarg); return 2; }
+            if (parse_ul(optarg, 1, 100000000, &dt)) { fprintf(stderr, "evsnn serve: --dt-us '%s': expected µs in 1..100000000\n", optarg); return 2; }
             break;
         case 'w':
             if (parse_ul(optarg, 1, 1ul << 28, &cap)) { fprintf(stderr, "evsnn serve: --window-cap '%s': expected an integer in 1..268435456\n", optarg); return 2; }

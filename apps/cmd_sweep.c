@@ -108,7 +108,7 @@ static net *trial_net(const study_fixed *fx, const study_trial *t, int *err) {
 static int trial_cfg(const study_fixed *fx, const study_trial *t, int threads, train_cfg *c) {
     *c = train_defaults();
     char msg[256];
-    if (sg_parse(&c->sg, t->surrogate, msg, sizeof msg)) return evsnn_seterr(EVSNN_EINVAL, "surrogate: %s", msg);
+    if (netcli_surrogate(&c->sg, t->surrogate, msg, sizeof msg)) return evsnn_seterr(EVSNN_EINVAL, "surrogate: %s", msg);
     if (t->slope > 0) c->sg.a = t->slope;
     if (train_loss_parse(fx->loss, &c->loss)) return EVSNN_EINVAL;
     c->opt = optim_defaults(!strcmp(fx->optim, "sgd") ? OPT_SGD : OPT_ADAM);

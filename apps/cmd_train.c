@@ -20,8 +20,8 @@
 #include "sim/train.h"
 
 static const char *usage_text =
-    "usage: evsnn train --arch A [--input SHAPE] [network options] [--data SPEC]\n"
-    "                   [training options] -o MODEL.h5 [--checkpoint FILE] [--resume FILE]\n"
+    "usage: evsnn train [--arch A] [--input SHAPE] [network options] [--data SPEC]\n"
+    "                   [training options] [-o MODEL.h5] [--checkpoint FILE] [--resume FILE]\n"
     "\n"
     "Train a spiking network with backpropagation through time over the event-driven\n"
     "engine's recorded traces (surrogate gradients, snnTorch semantics). One JSON line per\n"
@@ -29,12 +29,14 @@ static const char *usage_text =
     "\n"
     "data:\n"
     "  --data SPEC         synth[:classes=C,train=N,test=M,T=S,hi=P,lo=P,seed=K], the built-in\n"
-    "                      synthetic task (default 'synth'), or a dataset file or folder\n"
+    "                      synthetic task (default 'synth'; without --arch it trains 100-64-C,\n"
+    "                      C its classes), or a dataset file or folder\n"
     "                      (IDX, N-MNIST list, AEDAT, SHD/DVS128 HDF5, evsnn event file) when the\n"
     "                      build has the dataset readers; train/test from the format's split\n"
     "  --test-data PATH    the test part from another file (e.g. N-MNIST test100.txt)\n"
     "  --split-at N        one file: first N samples train, the rest test (MNIST test set: 5000)\n"
-    "  --max-train N       use only the first N training samples (--max-test likewise)\n"
+    "  --train-count N     use only the first N training samples (--test-count likewise;\n"
+    "                      --max-train and --max-test are the older names)\n"
     "  --encoding E        images: direct (default) | rate | poisson | latency\n"
     "  --dt-us US          event data: bin width in µs (default: the format's)\n"
     "  --bins --window-us --downsample --pool --polarity --denoise-us --unit-factor --gain\n"
@@ -81,7 +83,7 @@ static const char *usage_text =
     "  --threads N         threads (default: all cores); results do not depend on N\n"
     "  --slots K           gradient partial sums per batch (default 2); results depend on K\n"
     "output:\n"
-    "  -o, --output FILE   the trained model (evsnn model file; see 'evsnn eval')\n"
+    "  -o, --output FILE   the trained model (evsnn model file; see 'evsnn eval'); default model.h5\n"
     "  --checkpoint FILE   checkpoint written atomically after every epoch\n"
     "  --resume FILE       continue from a checkpoint (same options): the result is bit for\n"
     "                      bit the uninterrupted run's\n"
@@ -343,6 +345,8 @@ int cmd_train(int argc, char **argv) {
         {"checkpoint", required_argument, 0, O_CKPT}, {"resume", required_argument, 0, O_RESUME},
         {"log", required_argument, 0, O_LOG}, {"quiet", no_argument, 0, O_QUIET},
         {"test-data", required_argument, 0, O_TEST}, {"split-at", required_argument, 0, O_SPLITAT},
+        {"train-count", required_argument, 0, O_MAXTR}, {"test-count", required_argument, 0, O_MAXTE},
+        /* the names of earlier releases, kept as aliases */
         {"max-train", required_argument, 0, O_MAXTR}, {"max-test", required_argument, 0, O_MAXTE},
         {"encoding", required_argument, 0, O_ENC}, {"dt-us", required_argument, 0, O_DT},
         {"trace", required_argument, 0, O_TRACE}, {"record", required_argument, 0, O_RECORD},
@@ -352,6 +356,7 @@ int cmd_train(int argc, char **argv) {
         {"downsample", required_argument, 0, O_DS}, {"pool", required_argument, 0, O_DS},
         {"polarity", required_argument, 0, O_DS}, {"denoise-us", required_argument, 0, O_DS},
         {"unit-factor", required_argument, 0, O_DS}, {"gain", required_argument, 0, O_DS},
+        {"labels", required_argument, 0, O_DS}, {"format", required_argument, 0, O_DS},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     netcli nc;
     netcli_init(&nc);
@@ -385,8 +390,8 @@ int cmd_train(int argc, char **argv) {
         case O_DATA: data = optarg; break;
         case O_TEST: dopt.test_data = optarg; break;
         case O_SPLITAT: if (num("split-at", optarg, 1, 1e9, &v)) return 2; dopt.split_at = (uint32_t)v; break;
-        case O_MAXTR: if (num("max-train", optarg, 1, 1e9, &v)) return 2; dopt.max_train = (uint32_t)v; break;
-        case O_MAXTE: if (num("max-test", optarg, 1, 1e9, &v)) return 2; dopt.max_test = (uint32_t)v; break;
+        case O_MAXTR: if (num(lname, optarg, 1, 1e9, &v)) return 2; dopt.max_train = (uint32_t)v; break;
+        case O_MAXTE: if (num(lname, optarg, 1, 1e9, &v)) return 2; dopt.max_test = (uint32_t)v; break;
         case O_ENC: dopt.encoding = optarg; break;
         case O_TRACE: trace_path = optarg; break;
         case O_DS:
@@ -430,7 +435,7 @@ int cmd_train(int argc, char **argv) {
         case O_GCLIP: if (num("grad-clip", optarg, 1e-12, 1e12, &v)) return 2; c.grad_clip = (float)v; break;
         case O_WCLIP: if (num("weight-clip", optarg, 1e-12, 1e12, &v)) return 2; c.weight_clip = (float)v; break;
         case O_SURR:
-            if (sg_parse(&c.sg, optarg, msg, sizeof msg)) { fprintf(stderr, "evsnn train: --%s\n", msg); return 2; }
+            if (netcli_surrogate(&c.sg, optarg, msg, sizeof msg)) { fprintf(stderr, "evsnn train: --%s\n", msg); return 2; }
             break;
         case O_LOSS:
             if (train_loss_parse(optarg, &c.loss) || c.loss == LOSS_MEM_MSE) {
@@ -472,8 +477,23 @@ int cmd_train(int argc, char **argv) {
         }
     }
     if (optind < argc) { fprintf(stderr, "evsnn train: unexpected argument '%s'\n", argv[optind]); return 2; }
-    if (!nc.arch) { fprintf(stderr, "evsnn train: --arch is required (see 'evsnn train --help')\n"); return 2; }
-    if (!out) { fprintf(stderr, "evsnn train: -o MODEL.h5 is required\n"); return 2; }
+    /* Defaults that make `evsnn train --data synth` a complete command; each is said. */
+    char def_arch[64];
+    if (!nc.arch && !strncmp(data, "synth", 5) && (data[5] == 0 || data[5] == ':')) {
+        unsigned classes = 4; /* sim/task.h's default */
+        const char *k = strstr(data, "classes=");
+        if (k) classes = (unsigned)strtoul(k + 8, NULL, 10);
+        if (classes < 2 || classes > 1000) classes = 4;
+        snprintf(def_arch, sizeof def_arch, "100-64-%u", classes);
+        nc.arch = def_arch;
+        fprintf(stderr, "evsnn train: no --arch given: %s for the synthetic task (100 inputs, 64 hidden, %u classes)\n",
+                def_arch, classes);
+    }
+    if (!nc.arch) { fprintf(stderr, "evsnn train: --arch is required with --data %s (see 'evsnn train --help')\n", data); return 2; }
+    if (!out) {
+        out = "model.h5";
+        fprintf(stderr, "evsnn train: no -o given: the model goes to %s\n", out);
+    }
     if (opt_set && lr < 0) c.opt.lr = optim_defaults(c.opt.kind).lr;
     if (lr > 0) c.opt.lr = (float)lr;
     c.seed = (uint64_t)seed;

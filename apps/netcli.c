@@ -1,6 +1,8 @@
 /* apps/netcli.c — shared network options (see netcli.h). */
 #include "apps/netcli.h"
 
+#include "kernels/surrogate.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,4 +158,15 @@ json_t *netcli_layers_json(const net *n) {
         json_array_append_new(a, y);
     }
     return a;
+}
+
+int netcli_surrogate(surrogate *s, const char *spec, char *msg, size_t msglen) {
+    /* snnTorch names the straight-through estimator in full (snntorch.surrogate) */
+    static const char ste[] = "straight_through_estimator";
+    char buf[256];
+    if (!strncmp(spec, ste, sizeof ste - 1) && (spec[sizeof ste - 1] == 0 || spec[sizeof ste - 1] == ':')) {
+        snprintf(buf, sizeof buf, "straight_through%s", spec + sizeof ste - 1);
+        spec = buf;
+    }
+    return sg_parse(s, spec, msg, msglen);
 }

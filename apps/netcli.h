@@ -20,6 +20,7 @@
 
 #include "apps/json.h"
 #include "io/model.h"
+#include "kernels/surrogate.h"
 #include "sim/net.h"
 
 enum {
@@ -82,5 +83,9 @@ int netcli_floats(const char *s, float *v, int n);
  * neurons, parameters, and for conv the kernel and padding, for pooling its kind, window and
  * what it pools (currents or spikes). */
 json_t *netcli_layers_json(const net *n);
+
+/* A surrogate spec as sg_parse (kernels/surrogate.h) reads it, with snnTorch's own class
+ * names accepted too (straight_through_estimator = straight_through). 0, or -1 with msg. */
+int netcli_surrogate(surrogate *s, const char *spec, char *msg, size_t msglen);
 
 #endif

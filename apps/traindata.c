@@ -71,8 +71,13 @@ static int load_part(tdata *d, const char *path, const tdata_opts *o, ds_split s
     ds_shape(ds, &c, &h, &w);
     int rc = 0;
     if (c * h * w != n_in) {
-        rc = evsnn_seterr(EVSNN_ESHAPE, "%s: samples are %ux%ux%u = %u inputs, the network takes %u (give --input %ux%ux%u)",
-                          path, c, h, w, c * h * w, n_in, c, h, w);
+        if (o->model_input)
+            rc = evsnn_seterr(EVSNN_ESHAPE, "%s: samples are %ux%ux%u = %u inputs, the model takes %u (the data options "
+                                            "--downsample, --polarity, --unit-factor change the samples' shape)",
+                              path, c, h, w, c * h * w, n_in);
+        else
+            rc = evsnn_seterr(EVSNN_ESHAPE, "%s: samples are %ux%ux%u = %u inputs, the network takes %u (give --input "
+                                            "%ux%ux%u and an architecture for it)", path, c, h, w, c * h * w, n_in, c, h, w);
         goto out;
     }
     uint32_t n = ds_len(ds);

@@ -29,6 +29,8 @@ typedef struct {
     const char *encoding;   /* images: direct | rate | poisson | latency (NULL: direct) */
     uint32_t dt_us;         /* event data: bin width (0: the format's default) */
     uint64_t seed;          /* rate/poisson coding */
+    int model_input;        /* 1: the network came from a model file (its input is fixed), so a
+                             * shape mismatch is not cured by --input */
     const struct ds_opts *base; /* transform options (window, downsampling, pooling, polarity,
                                  * denoising, unit factor, gain, bins) or NULL for the defaults;
                                  * split, first, count, T, dt, encoding and seed are set above */
