@@ -383,6 +383,7 @@ static int engine_samples(const net *n, uint32_t T, uint32_t N, double rate, uin
         int err;
         w = trace_create(record, n, T, &err);
         if (!w) rc = EVSNN_EIO;
+        else if (ds && ds_get_kind(ds) != DS_KIND_IMAGE && !ds_get_opts(ds)->exact_T) trace_set_dt(w, ds_get_opts(ds)->dt_us);
     }
     for (uint32_t b = 0; b < N && !rc; b++) {
         if (w && (rc = trace_add(w, &S->in[b], &res[b], label[b]))) break;

@@ -303,6 +303,8 @@ int cmd_run(int argc, char **argv) {
         status = 2;
         goto out;
     }
+    /* steps of binned events have a width in µs; image codings and synthetic input none */
+    if (tw && ds && ds_get_kind(ds) != DS_KIND_IMAGE && !ds_get_opts(ds)->exact_T) trace_set_dt(tw, ds_get_opts(ds)->dt_us);
     for (uint32_t done = 0; done < total;) {
         uint32_t nb = total - done < B ? total - done : B;
         /* Inputs before the clock starts. Synthetic sample i draws from stream i of the seed;

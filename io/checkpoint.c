@@ -32,9 +32,10 @@ int ckpt_save(const char *path, const ckpt *c) {
         const hsize_t nl = c->n_layers;
         herr_t e = 0;
         e |= h5u_put_str(f, "format", "evsnn-checkpoint");
-        e |= h5u_put_attr(f, "version", H5T_NATIVE_INT32, H5T_NATIVE_INT32, &version, 1);
+        /* version 2: format_version and input_shape, spelt as in model, trace and event files */
+        e |= h5u_put_attr(f, "format_version", H5T_NATIVE_INT32, H5T_NATIVE_INT32, &version, 1);
         e |= h5u_put_str(f, "arch", c->arch);
-        e |= h5u_put_attr(f, "input", H5T_NATIVE_UINT32, H5T_NATIVE_UINT32, in, 3);
+        e |= h5u_put_attr(f, "input_shape", H5T_NATIVE_UINT32, H5T_NATIVE_UINT32, in, 3);
         e |= h5u_put_attr(f, "epoch", H5T_NATIVE_UINT64, H5T_NATIVE_UINT64, &c->epoch, 1);
         e |= h5u_put_attr(f, "step", H5T_NATIVE_UINT64, H5T_NATIVE_UINT64, &c->step, 1);
         e |= h5u_put_attr(f, "T", H5T_NATIVE_UINT32, H5T_NATIVE_UINT32, &c->T, 1);
@@ -51,6 +52,13 @@ int ckpt_save(const char *path, const ckpt *c) {
         e |= put_data(f, "theta", H5T_NATIVE_FLOAT, c->theta, nl);
         e |= put_data(f, "reset", H5T_NATIVE_INT32, c->reset, nl);
         e |= put_data(f, "cmp", H5T_NATIVE_INT32, c->cmp, nl);
+        e |= h5u_describe(f, "params", "weights and biases (forward values)", "parameter, in the order of the model "
+                                                                            "file's /layers") |
+             h5u_describe(f, "latent", "latent float weights (binarized training) or the parameters", "parameter") |
+             h5u_describe(f, "beta", "membrane decay per step", "layer") |
+             h5u_describe(f, "theta", "firing threshold", "layer") |
+             h5u_describe(f, "reset", "reset mode (0 subtract, 1 zero, 2 none, 3 subtract-pre, 4 zero-drop)", "layer") |
+             h5u_describe(f, "cmp", "comparison (0 u > theta, 1 u >= theta)", "layer");
         if (c->rng) e |= put_data(f, "rng", H5T_NATIVE_UINT8, c->rng, c->rng_len);
         if (H5Fclose(f) < 0) e = -1;
         if (e < 0) rc = -1;
@@ -79,23 +87,11 @@ static int get_attr(hid_t f, const char *path, const char *name, hid_t type, voi
     return rc;
 }
 
+/* A string attribute (variable-length UTF-8 since version 2, fixed-length before). */
 static int get_str(hid_t f, const char *path, const char *name, char *buf, size_t len) {
     if (H5Aexists(f, name) <= 0) return evsnn_seterr(EVSNN_EFORMAT, "%s: attribute '%s' is missing", path, name);
-    hid_t a = H5Aopen(f, name, H5P_DEFAULT);
-    hid_t t = H5Aget_type(a);
-    int rc = 0;
-    if (H5Tget_class(t) != H5T_STRING || H5Tis_variable_str(t) > 0 || H5Tget_size(t) >= len) {
-        rc = evsnn_seterr(EVSNN_EFORMAT, "%s: attribute '%s' is not a fixed string shorter than %zu bytes", path, name, len);
-    } else {
-        memset(buf, 0, len);
-        hid_t mt = H5Tcopy(H5T_C_S1);
-        H5Tset_size(mt, H5Tget_size(t));
-        if (H5Aread(a, mt, buf) < 0) rc = evsnn_seterr(EVSNN_EFORMAT, "%s: attribute '%s' unreadable", path, name);
-        H5Tclose(mt);
-    }
-    H5Tclose(t);
-    H5Aclose(a);
-    return rc;
+    if (h5u_get_str(f, name, buf, len)) return evsnn_seterr(EVSNN_EFORMAT, "%s: attribute '%s' is not a readable string", path, name);
+    return 0;
 }
 
 /* Read a 1-D dataset of exactly n elements into a new buffer (*out), or leave *out NULL
@@ -146,12 +142,14 @@ int ckpt_load(const char *path, ckpt *c) {
         uint32_t in[3];
         if ((rc = get_str(f, path, "format", fmt, sizeof fmt))) goto out;
         if (strcmp(fmt, "evsnn-checkpoint")) { rc = evsnn_seterr(EVSNN_EFORMAT, "%s: format is '%s', expected 'evsnn-checkpoint'", path, fmt); goto out; }
-        if ((rc = get_attr(f, path, "version", H5T_NATIVE_INT32, &version, 1))) goto out;
+        /* version 1 spelt it "version" (and "input" for input_shape) */
+        const int v1 = H5Aexists(f, "format_version") <= 0;
+        if ((rc = get_attr(f, path, v1 ? "version" : "format_version", H5T_NATIVE_INT32, &version, 1))) goto out;
         if (version > CKPT_VERSION) {
             rc = evsnn_seterr(EVSNN_EVERSION, "%s: checkpoint version %d is newer than this evsnn reads (%d): upgrade evsnn", path, version, CKPT_VERSION);
             goto out;
         }
-        if ((rc = get_str(f, path, "arch", c->arch, sizeof c->arch)) || (rc = get_attr(f, path, "input", H5T_NATIVE_UINT32, in, 3)) ||
+        if ((rc = get_str(f, path, "arch", c->arch, sizeof c->arch)) || (rc = get_attr(f, path, v1 ? "input" : "input_shape", H5T_NATIVE_UINT32, in, 3)) ||
             (rc = get_attr(f, path, "epoch", H5T_NATIVE_UINT64, &c->epoch, 1)) || (rc = get_attr(f, path, "step", H5T_NATIVE_UINT64, &c->step, 1)) ||
             (rc = get_attr(f, path, "T", H5T_NATIVE_UINT32, &c->T, 1)) ||
             (rc = get_attr(f, path, "binarized", H5T_NATIVE_INT32, &c->binarized, 1)) ||

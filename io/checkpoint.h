@@ -1,9 +1,12 @@
 /* io/checkpoint.h — training checkpoints in HDF5: everything needed to continue a run so
  * that the continuation is bit for bit the uninterrupted run.
  *
- * File layout (version 1; all at the root):
- *   attributes  format = "evsnn-checkpoint", version = 1, arch, input [3] (C, H, W),
- *               epoch, step, T, binarized, pool_on, spool, same_pad, config (free text)
+ * File layout (version 2; all at the root; strings variable-length UTF-8):
+ *   attributes  format = "evsnn-checkpoint", format_version = 2, arch, input_shape [3]
+ *               (C, H, W), epoch, step, T, binarized, pool_on, spool, same_pad, config
+ *               (free text); version 1 spelt format_version "version" and input_shape
+ *               "input" (fixed-length strings) and is still read
+ *   every dataset carries `unit` and `axes` attributes saying what it holds
  *   datasets    params [n_params] float32  forward parameters (carved as net->params)
  *               latent [n_params]          latent parameters (binarized training)
  *               opt_m, opt_v [n_params]    optimizer moments (opt_v absent for SGD)
@@ -20,7 +23,7 @@
 
 #include "sim/net.h"
 
-#define CKPT_VERSION 1
+#define CKPT_VERSION 2 /* 2: format_version, input_shape (1: version, input); still read */
 #define CKPT_MAX_LAYERS 16
 
 typedef struct {

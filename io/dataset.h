@@ -139,7 +139,7 @@ const char *ds_value_type(const dataset *d);
 int ds_sample_split(const dataset *d, uint32_t i);
 
 /* ---- evsnn's own event file (HDF5, layout in io/README.md) ---- */
-#define DS_EVENTS_FORMAT_VERSION 1 /* what ds_convert writes */
+#define DS_EVENTS_FORMAT_VERSION 2 /* what ds_convert writes (2: format, format_version, units) */
 
 /* Write every selected sample of `d` (raw events, labels, split, geometry) to `path`
  * (temp file + rename: nothing half-written). Event data only. level: deflate 0..9

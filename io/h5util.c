@@ -18,9 +18,19 @@ int h5u_put_attr(hid_t loc, const char *name, hid_t ftype, hid_t mtype, const vo
 
 int h5u_put_str(hid_t loc, const char *name, const char *s) {
     hid_t t = H5Tcopy(H5T_C_S1);
-    H5Tset_size(t, strlen(s) + 1);
-    int rc = h5u_put_attr(loc, name, t, t, s, 1);
+    H5Tset_size(t, H5T_VARIABLE);
+    H5Tset_cset(t, H5T_CSET_UTF8);
+    if (H5Aexists(loc, name) > 0) H5Adelete(loc, name);
+    int rc = h5u_put_attr(loc, name, t, t, &s, 1);
     H5Tclose(t);
+    return rc;
+}
+
+int h5u_describe(hid_t loc, const char *name, const char *unit, const char *axes) {
+    hid_t d = H5Dopen2(loc, name, H5P_DEFAULT);
+    if (d < 0) return -1;
+    int rc = (unit ? h5u_put_str(d, "unit", unit) : 0) | (axes ? h5u_put_str(d, "axes", axes) : 0);
+    H5Dclose(d);
     return rc;
 }
 
@@ -41,6 +51,7 @@ int h5u_get_str(hid_t loc, const char *name, char *buf, size_t len) {
     int rc = -1;
     if (H5Tget_class(ft) == H5T_STRING) {
         hid_t mt = H5Tcopy(H5T_C_S1);
+        H5Tset_cset(mt, H5Tget_cset(ft)); /* HDF5 converts no character set into another */
         if (H5Tis_variable_str(ft) > 0) {
             char *v = NULL;
             H5Tset_size(mt, H5T_VARIABLE);

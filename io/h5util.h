@@ -14,9 +14,15 @@ void h5u_quiet(void);
 
 /* Attribute `name` of n values (n == 1: scalar) stored as ftype, written from mtype. */
 int h5u_put_attr(hid_t loc, const char *name, hid_t ftype, hid_t mtype, const void *v, hsize_t n);
-int h5u_put_str(hid_t loc, const char *name, const char *s); /* fixed-length string */
+/* A string attribute, variable-length UTF-8 (what h5py returns as str, not bytes). */
+int h5u_put_str(hid_t loc, const char *name, const char *s);
 int h5u_put_i64(hid_t loc, const char *name, long long v);
 int h5u_put_f64(hid_t loc, const char *name, double v);
+
+/* Say what a dataset holds, for readers that know nothing of evsnn: string attributes
+ * `unit` (of each value) and `axes` (what each axis is, outermost first), on the dataset
+ * `name` under loc. NULL skips one. 0 or -1. */
+int h5u_describe(hid_t loc, const char *name, const char *unit, const char *axes);
 
 /* A string attribute, fixed or variable length, into buf (truncated to len − 1). */
 int h5u_get_str(hid_t loc, const char *name, char *buf, size_t len);

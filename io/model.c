@@ -63,16 +63,24 @@ int model_save(const char *path, const net *n, const model_meta *meta) {
             bad |= h5u_put_str(lg, "reset", net_reset_name(L->nc.reset));
             bad |= h5u_put_str(lg, "compare", L->nc.cmp == CMP_GE ? ">=" : ">");
             bad |= h5u_put_i64(lg, "bias", L->nc.bias);
+            /* unit and axes for readers that know nothing of evsnn (h5py, h5dump) */
+            const char *wunit = "membrane current added per input spike (threshold units)";
             if (L->kind == NET_DENSE) {
                 hsize_t d[2] = {L->n_in, L->n_out};
                 bad |= put_data(lg, "weight", L->w, 2, d);
+                bad |= h5u_describe(lg, "weight", wunit, "input, output (a row per input: what its spike adds; the "
+                                                         "transpose of PyTorch's Linear.weight)");
             } else {
                 hsize_t d[4] = {L->out_c, L->in_c, L->k, L->k};
                 bad |= put_data(lg, "weight", L->w, 4, d);
+                bad |= h5u_describe(lg, "weight", wunit, "out_channel, in_channel, kernel_row, kernel_column "
+                                                         "(PyTorch's Conv2d.weight)");
             }
             if (L->b) {
                 hsize_t d = L->n_b;
                 bad |= put_data(lg, "bias", L->b, 1, &d);
+                bad |= h5u_describe(lg, "bias", "membrane current added every step (threshold units)",
+                                    "output channel");
             }
         }
         H5Gclose(lg);

@@ -5,8 +5,9 @@
  * element at a time through a native vlen memory type (HDF5 converts half/single/double
  * and any integer width) and freed with H5Dvlen_reclaim.
  *
- * evsnn event file, format version 1 (documented in io/README.md):
- *   attributes on /: evsnn_format = "events", version = 1, kind = "xy" | "unit",
+ * evsnn event file, format version 2 (documented in io/README.md; version 1, still read,
+ * named itself evsnn_format = "events", version = 1):
+ *   attributes on /: format = "evsnn-events", format_version = 2, kind = "xy" | "unit",
  *                    width, height, polarities, n_classes (int32), source (string)
  *   /events/t int64 µs, /events/x uint16, /events/y uint16, /events/p uint8   [E]
  *   /samples/offset uint64 [N+1] (events of sample i: offset[i] .. offset[i+1])
@@ -25,7 +26,7 @@
 #include "io/h5util.h"
 #include "sim/evsnn.h"
 
-#define EVF_VERSION 1
+#define EVF_VERSION DS_EVENTS_FORMAT_VERSION
 #define SHD_UNITS 700
 
 
@@ -413,8 +414,8 @@ static int open_evf(dataset *d, h5_state *s) {
     d->rd = &evf_reader, d->fmt = "evsnn-events";
     long long ver = 0, w = 0, h = 0, pol = 0, ncls = 0;
     char kind[16];
-    if (attr_int(s->f, "version", &ver))
-        return evsnn_seterr(EVSNN_EFORMAT, "%s: attribute /version is missing (evsnn event file)", path);
+    if (attr_int(s->f, "format_version", &ver) && attr_int(s->f, "version", &ver)) /* version 1: "version" */
+        return evsnn_seterr(EVSNN_EFORMAT, "%s: attribute /format_version is missing (evsnn event file)", path);
     if (ver > EVF_VERSION)
         return evsnn_seterr(EVSNN_EVERSION, "%s: evsnn event file version %lld, this build reads up to %d: "
                                             "upgrade evsnn", path, ver, EVF_VERSION);
@@ -482,6 +483,13 @@ int rd_h5_open(dataset *d, const char *path) {
     if (s->f < 0) return evsnn_seterr(EVSNN_EFORMAT, "%s: offset 0: HDF5 signature but the file cannot be opened "
                                                      "(truncated or corrupt)", path);
     char fmt[32];
+    /* version 2 names itself format = "evsnn-events" as every evsnn file does; version 1
+     * evsnn_format = "events" */
+    if (h5u_get_str(s->f, "format", fmt, sizeof fmt) == 0 && !strncmp(fmt, "evsnn-", 6)) {
+        if (strcmp(fmt, "evsnn-events"))
+            return evsnn_seterr(EVSNN_EFORMAT, "%s: an %s file, not an event dataset", path, fmt);
+        return open_evf(d, s);
+    }
     if (h5u_get_str(s->f, "evsnn_format", fmt, sizeof fmt) == 0) {
         if (strcmp(fmt, "events"))
             return evsnn_seterr(EVSNN_EFORMAT, "%s: an evsnn '%s' file, not an event dataset", path, fmt);
@@ -594,11 +602,20 @@ int ds_convert(dataset *d, const char *path, int level) {
     if (write_small(gs, "offset", H5T_STD_U64LE, H5T_NATIVE_UINT64, off, (hsize_t)n + 1) ||
         write_small(gs, "label", H5T_STD_I32LE, H5T_NATIVE_INT32, lab, n) ||
         write_small(gs, "t0", H5T_STD_I64LE, H5T_NATIVE_INT64, t0s, n) ||
-        write_small(gs, "split", H5T_STD_I8LE, H5T_NATIVE_INT8, spl, n) || h5u_put_str(f, "evsnn_format", "events") ||
-        h5u_put_i64(f, "version", EVF_VERSION) || h5u_put_str(f, "kind", d->geo.kind == DS_KIND_UNIT ? "unit" : "xy") ||
+        write_small(gs, "split", H5T_STD_I8LE, H5T_NATIVE_INT8, spl, n) || h5u_put_str(f, "format", "evsnn-events") ||
+        h5u_put_i64(f, "format_version", EVF_VERSION) || h5u_put_str(f, "kind", d->geo.kind == DS_KIND_UNIT ? "unit" : "xy") ||
         h5u_put_i64(f, "width", d->geo.width) || h5u_put_i64(f, "height", d->geo.height) ||
         h5u_put_i64(f, "polarities", d->geo.polarities) || h5u_put_i64(f, "n_classes", d->n_classes) ||
-        h5u_put_str(f, "source", d->fmt)) {
+        h5u_put_str(f, "source", d->fmt) ||
+        h5u_put_str(f, "layout", "the events of sample i are /events/*[offset[i] : offset[i + 1]], in time order") ||
+        h5u_describe(ge, "t", "µs (the recording's clock)", "event") ||
+        h5u_describe(ge, "x", d->geo.kind == DS_KIND_UNIT ? "unit (channel)" : "pixel column", "event") ||
+        h5u_describe(ge, "y", d->geo.kind == DS_KIND_UNIT ? "0" : "pixel row", "event") ||
+        h5u_describe(ge, "p", "polarity (1 ON, 0 OFF)", "event") ||
+        h5u_describe(gs, "offset", "event index into /events", "sample (N + 1 offsets)") ||
+        h5u_describe(gs, "label", "class (-1 unlabelled)", "sample") ||
+        h5u_describe(gs, "t0", "µs: the sample's time origin (steps count from it)", "sample") ||
+        h5u_describe(gs, "split", "0 train, 1 test, -1 none", "sample")) {
         rc = evsnn_seterr(EVSNN_EIO, "%s: writing the sample table failed", tmp);
         goto done;
     }

@@ -2,6 +2,7 @@
 #include "io/trace.h"
 
 #include <hdf5.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,18 +19,24 @@
 struct trace_writer {
     char *path, *tmp;
     hid_t file;
-    uint32_t T, n_layers, n_trains, n_samples;
+    uint32_t T, n_layers, n_trains, n_samples, dt_us;
     uint32_t *nch;   /* [n_trains] channels of each train */
     uint64_t *nnz;   /* [n_trains] events written so far */
+    char (*group)[48]; /* [n_trains] "input", "layers/<name>" */
     int failed;
 };
 
 struct trace_reader {
     char *path;
     hid_t file;
-    uint32_t T, N;
+    uint32_t T, N, version, dt_us;
     net *shape;
+    char (*group)[48]; /* [n_layers + 1] where each train is: version 2 by name, 1 "train<j>" */
 };
+
+/* What the train groups' datasets hold (version 2 writes it on each group and dataset). */
+#define TRAIN_LAYOUT \
+    "CSR per sample and step: the events of sample i at step t are idx[start[i] + off[i, t] : start[i] + off[i, t + 1]]"
 
 /* HDF5 prints its own error stack by default; library code must stay silent, every failure
  * is reported through evsnn_seterr instead. */
@@ -106,39 +113,71 @@ static int append(hid_t loc, const char *name, hid_t mtype, hsize_t at, hsize_t 
 
 /* ---------------------------------------------------------------- writer */
 
+/* /net/layers: one row per layer with named fields (an HDF5 compound), /net/name the names. */
+typedef struct {
+    int32_t kind; /* 0 dense, 1 conv, 2 pool */
+    uint32_t in_c, in_h, in_w, n_in, out_c, out_h, out_w, n_out, kernel, pad, conv_h, conv_w;
+    int32_t pool;       /* pooling: 0 none, 1 avg, 2 max, 3 sum */
+    uint32_t pool_k;    /* pooling window and stride */
+    int32_t spike_pool; /* pooling of spikes: 0 or, 1 sum */
+} net_row;
+
+static hid_t net_row_type(void) {
+    hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(net_row));
+#define F(name, field, ty) H5Tinsert(t, name, offsetof(net_row, field), ty)
+    F("kind", kind, H5T_NATIVE_INT32);
+    F("in_c", in_c, H5T_NATIVE_UINT32); F("in_h", in_h, H5T_NATIVE_UINT32); F("in_w", in_w, H5T_NATIVE_UINT32);
+    F("n_in", n_in, H5T_NATIVE_UINT32); F("out_c", out_c, H5T_NATIVE_UINT32); F("out_h", out_h, H5T_NATIVE_UINT32);
+    F("out_w", out_w, H5T_NATIVE_UINT32); F("n_out", n_out, H5T_NATIVE_UINT32); F("kernel", kernel, H5T_NATIVE_UINT32);
+    F("pad", pad, H5T_NATIVE_UINT32); F("conv_h", conv_h, H5T_NATIVE_UINT32); F("conv_w", conv_w, H5T_NATIVE_UINT32);
+    F("pool", pool, H5T_NATIVE_INT32); F("pool_k", pool_k, H5T_NATIVE_UINT32); F("spike_pool", spike_pool, H5T_NATIVE_INT32);
+#undef F
+    return t;
+}
+
 static int write_shape(hid_t f, const net *n) {
     uint32_t L = n->n_layers;
     hid_t g = H5Gcreate2(f, "net", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     if (g < 0) return -1;
-    int32_t *kind = calloc(L, sizeof *kind);
-    uint32_t *shape = calloc((size_t)L * SHAPE_COLS, sizeof *shape);
-    int32_t *pool = calloc((size_t)L * 3, sizeof *pool);
-    char *names = calloc((size_t)L, 32);
+    net_row *rows = calloc(L, sizeof *rows);
+    const char **names = calloc(L, sizeof *names);
     int rc = -1;
-    if (kind && shape && pool && names) {
+    if (rows && names) {
         for (uint32_t l = 0; l < L; l++) {
             const net_layer *y = &n->layers[l];
-            kind[l] = (int32_t)y->kind;
-            uint32_t *s = shape + (size_t)l * SHAPE_COLS;
-            s[0] = y->in_c; s[1] = y->in_h; s[2] = y->in_w; s[3] = y->n_in;
-            s[4] = y->out_c; s[5] = y->out_h; s[6] = y->out_w; s[7] = y->n_out;
-            s[8] = y->k; s[9] = y->pad; s[10] = y->conv_h; s[11] = y->conv_w;
-            pool[l * 3] = (int32_t)y->pool;
-            pool[l * 3 + 1] = (int32_t)y->pool_k;
-            pool[l * 3 + 2] = (int32_t)y->spool;
-            memcpy(names + (size_t)l * 32, y->name, 31);
+            rows[l] = (net_row){(int32_t)y->kind, y->in_c, y->in_h, y->in_w, y->n_in, y->out_c, y->out_h, y->out_w,
+                                y->n_out, y->k, y->pad, y->conv_h, y->conv_w, (int32_t)y->pool, y->pool_k,
+                                (int32_t)y->spool};
+            names[l] = y->name;
         }
-        hsize_t d1[1] = {L}, d2[2] = {L, SHAPE_COLS}, d3[2] = {L, 3};
-        hid_t sty = H5Tcopy(H5T_C_S1);
-        H5Tset_size(sty, 32);
-        rc = write_array(g, "kind", H5T_NATIVE_INT32, 1, d1, kind) |
-             write_array(g, "shape", H5T_NATIVE_UINT32, 2, d2, shape) |
-             write_array(g, "pool", H5T_NATIVE_INT32, 2, d3, pool) |
-             write_array(g, "name", sty, 1, d1, names);
+        hsize_t d1[1] = {L};
+        hid_t rt = net_row_type(), sty = H5Tcopy(H5T_C_S1);
+        H5Tset_size(sty, H5T_VARIABLE);
+        H5Tset_cset(sty, H5T_CSET_UTF8);
+        rc = write_array(g, "layers", rt, 1, d1, rows) | write_array(g, "name", sty, 1, d1, names);
+        rc |= h5u_describe(g, "layers", "kind: 0 dense, 1 conv, 2 pool; pool: 0 none, 1 avg, 2 max, 3 sum; "
+                                        "spike_pool: 0 or, 1 sum; sizes in neurons, channels and pixels", "layer") |
+              h5u_describe(g, "name", NULL, "layer");
+        H5Tclose(rt);
         H5Tclose(sty);
     }
-    free(kind); free(shape); free(pool); free(names);
+    free(rows);
+    free(names);
     H5Gclose(g);
+    return rc;
+}
+
+/* Say what a train group and its datasets hold. */
+static int describe_train(hid_t g, const char *name, const char *kind, uint32_t index, uint32_t ch, const uint32_t shape[3],
+                          int vals) {
+    int rc = h5u_put_str(g, "name", name) | h5u_put_str(g, "kind", kind) | attr_u32(g, "index", index) |
+             attr_u32(g, "channels", ch) | h5u_put_attr(g, "shape", H5T_STD_U32LE, H5T_NATIVE_UINT32, shape, 3) |
+             h5u_put_str(g, "shape_axes", "channel, row, column (channel id c*H*W + y*W + x)") |
+             h5u_put_str(g, "layout", TRAIN_LAYOUT);
+    rc |= h5u_describe(g, "start", "event index into idx", "sample") |
+          h5u_describe(g, "off", "events from start[sample]", "sample, step 0..T (T + 1 offsets)") |
+          h5u_describe(g, "idx", "channel id (c*H*W + y*W + x), strictly increasing within a step", "event");
+    if (vals) rc |= h5u_describe(g, "val", "events binned into the channel and step (or a graded value)", "event");
     return rc;
 }
 
@@ -159,8 +198,9 @@ trace_writer *trace_create(const char *path, const net *n, uint32_t T, int *err)
     w->tmp = malloc(strlen(path) + 16);
     w->nch = calloc(w->n_trains, sizeof *w->nch);
     w->nnz = calloc(w->n_trains, sizeof *w->nnz);
+    w->group = calloc(w->n_trains, sizeof *w->group);
     w->file = -1;
-    if (!w->path || !w->tmp || !w->nch || !w->nnz) {
+    if (!w->path || !w->tmp || !w->nch || !w->nnz || !w->group) {
         *err = evsnn_seterr(EVSNN_ENOMEM, "trace: no memory");
         trace_abort(w);
         return NULL;
@@ -185,31 +225,35 @@ trace_writer *trace_create(const char *path, const net *n, uint32_t T, int *err)
     }
     w->nch[0] = n->n_in;
     for (uint32_t l = 0; l < n->n_layers; l++) w->nch[l + 1] = n->layers[l].n_out;
-    uint32_t in_shape[3] = {n->in_c, n->in_h, n->in_w};
-    hsize_t d3[1] = {3};
-    int rc = h5u_put_str(w->file, "format", FORMAT_NAME) | attr_u32(w->file, "version", TRACE_VERSION) |
+    const uint32_t in_shape[3] = {n->in_c, n->in_h, n->in_w};
+    int rc = h5u_put_str(w->file, "format", FORMAT_NAME) | attr_u32(w->file, "format_version", TRACE_VERSION) |
              attr_u32(w->file, "T", T) | attr_u32(w->file, "n_layers", n->n_layers) |
-             h5u_put_str(w->file, "arch", n->arch) | write_shape(w->file, n);
-    if (!rc) {
-        hid_t sp = H5Screate_simple(1, d3, NULL);
-        hid_t a = H5Acreate2(w->file, "in_shape", H5T_NATIVE_UINT32, sp, H5P_DEFAULT, H5P_DEFAULT);
-        rc = (a < 0 || H5Awrite(a, H5T_NATIVE_UINT32, in_shape) < 0) ? -1 : 0;
-        if (a >= 0) H5Aclose(a);
-        H5Sclose(sp);
-    }
-    rc |= create_ext(w->file, "labels", H5T_NATIVE_INT32, 0, 1024);
+             h5u_put_str(w->file, "arch", n->arch) | write_shape(w->file, n) |
+             h5u_put_attr(w->file, "input_shape", H5T_STD_U32LE, H5T_NATIVE_UINT32, in_shape, 3) |
+             h5u_put_str(w->file, "time_unit", "step (dt_us microseconds of the recording each; dt_us 0: the steps "
+                                               "of synthetic input have no physical width)") |
+             h5u_put_str(w->file, "layout", "/input: the input train; /layers/<name>: each layer's output train, "
+                                            "in the order of their index attribute; each " TRAIN_LAYOUT);
+    rc |= create_ext(w->file, "labels", H5T_NATIVE_INT32, 0, 1024) |
+          h5u_describe(w->file, "labels", "class (-1 unlabelled)", "sample");
+    hid_t lg = rc ? -1 : H5Gcreate2(w->file, "layers", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (lg < 0) rc = -1;
     for (uint32_t j = 0; j < w->n_trains && !rc; j++) {
-        char name[32];
-        snprintf(name, sizeof name, "train%u", j);
-        hid_t g = H5Gcreate2(w->file, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        const net_layer *y = j ? &n->layers[j - 1] : NULL;
+        static const char *const kinds[] = {"dense", "conv", "pool"};
+        if (j) snprintf(w->group[j], sizeof w->group[j], "layers/%s", y->name);
+        else snprintf(w->group[j], sizeof w->group[j], "input");
+        hid_t g = H5Gcreate2(w->file, w->group[j], H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
         if (g < 0) { rc = -1; break; }
-        rc |= attr_u32(g, "n", w->nch[j]);
         rc |= create_ext(g, "start", H5T_NATIVE_UINT64, 0, 1024);
         rc |= create_ext(g, "off", H5T_NATIVE_UINT32, (hsize_t)T + 1, 64);
         rc |= create_ext(g, "idx", H5T_NATIVE_UINT32, 0, 16384);
         if (j == 0) rc |= create_ext(g, "val", H5T_NATIVE_FLOAT, 0, 16384);
+        const uint32_t sh[3] = {j ? y->out_c : n->in_c, j ? y->out_h : n->in_h, j ? y->out_w : n->in_w};
+        if (!rc) rc |= describe_train(g, j ? y->name : "input", j ? kinds[y->kind] : "input", j, w->nch[j], sh, j == 0);
         H5Gclose(g);
     }
+    if (lg >= 0) H5Gclose(lg);
     if (rc) {
         *err = evsnn_seterr(EVSNN_EIO, "%s: cannot write the trace header", w->tmp);
         trace_abort(w);
@@ -220,9 +264,7 @@ trace_writer *trace_create(const char *path, const net *n, uint32_t T, int *err)
 }
 
 static int add_train(trace_writer *w, uint32_t j, const spk_train *s) {
-    char name[32];
-    snprintf(name, sizeof name, "train%u", j);
-    hid_t g = H5Gopen2(w->file, name, H5P_DEFAULT);
+    hid_t g = H5Gopen2(w->file, w->group[j], H5P_DEFAULT);
     if (g < 0) return -1;
     uint64_t start = w->nnz[j];
     int rc = append(g, "start", H5T_NATIVE_UINT64, w->n_samples, 1, 0, &start) |
@@ -292,7 +334,12 @@ static void writer_free(trace_writer *w) {
     free(w->tmp);
     free(w->nch);
     free(w->nnz);
+    free(w->group);
     free(w);
+}
+
+void trace_set_dt(trace_writer *w, uint32_t dt_us) {
+    if (w) w->dt_us = dt_us;
 }
 
 void trace_abort(trace_writer *w) {
@@ -306,7 +353,7 @@ int trace_close(trace_writer *w) {
     if (!w) return 0;
     int rc = 0;
     if (w->failed) rc = evsnn_seterr(EVSNN_EINVAL, "trace %s: not written after an earlier error", w->path);
-    if (!rc && attr_u32(w->file, "n_samples", w->n_samples) < 0)
+    if (!rc && (attr_u32(w->file, "n_samples", w->n_samples) < 0 || attr_u32(w->file, "dt_us", w->dt_us) < 0))
         rc = evsnn_seterr(EVSNN_EIO, "%s: cannot finalize", w->tmp);
     herr_t c = H5Fclose(w->file);
     w->file = -1;
@@ -343,11 +390,68 @@ static int read_whole(hid_t loc, const char *name, hid_t mtype, int rank, const 
     return rc;
 }
 
+/* Version 2: /net/layers (compound rows) and /net/name (variable-length strings). */
+static int read_shape_v2(trace_reader *r, uint32_t L, int *err) {
+    net *n = r->shape;
+    net_row *rows = calloc(L, sizeof *rows);
+    char **names = calloc(L, sizeof *names);
+    int rc = 0;
+    if (!rows || !names) {
+        free(rows), free(names);
+        return *err = evsnn_seterr(EVSNN_ENOMEM, "trace: no memory");
+    }
+    hsize_t d1[1] = {L};
+    hid_t rt = net_row_type(), sty = H5Tcopy(H5T_C_S1);
+    H5Tset_size(sty, H5T_VARIABLE);
+    H5Tset_cset(sty, H5T_CSET_UTF8);
+    const char *bad = read_whole(r->file, "net/layers", rt, 1, d1, rows) ? "/net/layers"
+                    : read_whole(r->file, "net/name", sty, 1, d1, names) ? "/net/name" : NULL;
+    if (bad) rc = *err = evsnn_seterr(EVSNN_EFORMAT, "%s: %s: missing or not [%u] as expected", r->path, bad, L);
+    for (uint32_t l = 0; !rc && l < L; l++) {
+        net_layer *y = &n->layers[l];
+        const net_row *w = &rows[l];
+        if (w->kind < NET_DENSE || w->kind > NET_POOL || w->n_in == 0 || w->n_out == 0 ||
+            (l > 0 && w->n_in != n->layers[l - 1].n_out) || !names[l] || !*names[l] || strchr(names[l], '/')) {
+            rc = *err = evsnn_seterr(EVSNN_EFORMAT,
+                                     "%s: /net/layers[%u]: kind %d, n_in %u, n_out %u, name '%s' do not describe a "
+                                     "feed-forward layer (previous n_out %u)", r->path, l, w->kind, w->n_in, w->n_out,
+                                     names[l] ? names[l] : "", l ? n->layers[l - 1].n_out : 0);
+            break;
+        }
+        y->kind = (net_kind)w->kind;
+        y->in_c = w->in_c; y->in_h = w->in_h; y->in_w = w->in_w; y->n_in = w->n_in;
+        y->out_c = w->out_c; y->out_h = w->out_h; y->out_w = w->out_w; y->n_out = w->n_out;
+        y->k = w->kernel; y->pad = w->pad; y->conv_h = w->conv_h; y->conv_w = w->conv_w;
+        y->pool = (pool_kind)w->pool;
+        y->pool_k = w->pool_k;
+        y->spool = (spike_pool)w->spike_pool;
+        snprintf(y->name, sizeof y->name, "%s", names[l]);
+        snprintf(r->group[l + 1], sizeof r->group[l + 1], "layers/%s", y->name);
+    }
+    if (!bad) {
+        hid_t sp = H5Screate_simple(1, d1, NULL);
+        H5Dvlen_reclaim(sty, sp, H5P_DEFAULT, names);
+        H5Sclose(sp);
+    }
+    snprintf(r->group[0], sizeof r->group[0], "input");
+    H5Tclose(rt);
+    H5Tclose(sty);
+    free(rows);
+    free(names);
+    if (!rc) n->n_in = n->layers[0].n_in;
+    return rc;
+}
+
 static int read_shape(trace_reader *r, uint32_t L, int *err) {
     net *n = calloc(1, sizeof *n);
     if (!n) return *err = evsnn_seterr(EVSNN_ENOMEM, "trace: no memory");
     r->shape = n;
     n->layers = calloc(L, sizeof *n->layers);
+    r->group = calloc((size_t)L + 1, sizeof *r->group);
+    if (!n->layers || !r->group) return *err = evsnn_seterr(EVSNN_ENOMEM, "trace: no memory");
+    n->n_layers = L;
+    if (r->version >= 2) return read_shape_v2(r, L, err);
+    for (uint32_t j = 0; j <= L; j++) snprintf(r->group[j], sizeof r->group[j], "train%u", j); /* version 1 */
     int32_t *kind = calloc(L, sizeof *kind);
     uint32_t *shape = calloc((size_t)L * SHAPE_COLS, sizeof *shape);
     int32_t *pool = calloc((size_t)L * 3, sizeof *pool);
@@ -427,8 +531,9 @@ trace_reader *trace_open(const char *path, int *err) {
         trace_free(r);
         return NULL;
     }
-    if (read_attr_u32(r->file, "version", &ver)) {
-        *err = evsnn_seterr(EVSNN_EFORMAT, "%s: attribute /version missing", path);
+    /* version 1 spelt format_version "version" (and input_shape "in_shape") */
+    if (read_attr_u32(r->file, "format_version", &ver) && read_attr_u32(r->file, "version", &ver)) {
+        *err = evsnn_seterr(EVSNN_EFORMAT, "%s: attribute /format_version missing", path);
         trace_free(r);
         return NULL;
     }
@@ -449,9 +554,12 @@ trace_reader *trace_open(const char *path, int *err) {
         return NULL;
     }
     r->N = N;
+    r->version = ver;
     if (read_shape(r, L, err)) { trace_free(r); return NULL; }
+    read_attr_u32(r->file, "dt_us", &r->dt_us);
     uint32_t sh[3] = {0, 0, 0};
-    hid_t a = H5Aexists(r->file, "in_shape") > 0 ? H5Aopen(r->file, "in_shape", H5P_DEFAULT) : -1;
+    const char *sn = ver >= 2 ? "input_shape" : "in_shape";
+    hid_t a = H5Aexists(r->file, sn) > 0 ? H5Aopen(r->file, sn, H5P_DEFAULT) : -1;
     if (a >= 0) { H5Aread(a, H5T_NATIVE_UINT32, sh); H5Aclose(a); }
     r->shape->in_c = sh[0]; r->shape->in_h = sh[1]; r->shape->in_w = sh[2];
     h5u_get_str(r->file, "arch", r->shape->arch, sizeof r->shape->arch);
@@ -463,12 +571,14 @@ void trace_free(trace_reader *r) {
     if (!r) return;
     if (r->file >= 0) H5Fclose(r->file);
     shape_free(r->shape);
+    free(r->group);
     free(r->path);
     free(r);
 }
 
 uint32_t trace_len(const trace_reader *r) { return r->N; }
 uint32_t trace_T(const trace_reader *r) { return r->T; }
+uint32_t trace_dt_us(const trace_reader *r) { return r->dt_us; }
 const net *trace_net(const trace_reader *r) { return r->shape; }
 
 /* Read rows [at, at+cnt) of a 1-D or row [at] of a 2-D dataset. */
@@ -495,16 +605,15 @@ static int read_slab(hid_t loc, const char *name, hid_t mtype, hsize_t at, hsize
 }
 
 static int read_train(trace_reader *r, uint32_t j, uint32_t i, spk_train *s) {
-    char g[32];
-    snprintf(g, sizeof g, "train%u", j);
+    const char *g = r->group[j];
     memset(s, 0, sizeof *s);
     hid_t grp = H5Gopen2(r->file, g, H5P_DEFAULT);
     if (grp < 0) return evsnn_seterr(EVSNN_EFORMAT, "%s: group /%s missing", r->path, g);
     uint32_t n = 0;
     uint64_t start = 0;
     int rc = 0;
-    if (read_attr_u32(grp, "n", &n) || n == 0) {
-        rc = evsnn_seterr(EVSNN_EFORMAT, "%s: /%s: attribute n missing or zero", r->path, g);
+    if (read_attr_u32(grp, r->version >= 2 ? "channels" : "n", &n) || n == 0) {
+        rc = evsnn_seterr(EVSNN_EFORMAT, "%s: /%s: attribute %s missing or zero", r->path, g, r->version >= 2 ? "channels" : "n");
         goto out;
     }
     if ((rc = spk_init(s, r->T, n, j == 0 ? SPK_VALUES : 0))) goto out;
@@ -549,15 +658,15 @@ int trace_read(trace_reader *r, uint32_t i, spk_train *input, spk_train *layers,
     if (rc) return rc;
     if (input->n != r->shape->n_in) {
         spk_deinit(input);
-        return evsnn_seterr(EVSNN_EFORMAT, "%s: /train0 has %u channels, the network's input %u", r->path,
+        return evsnn_seterr(EVSNN_EFORMAT, "%s: /%s has %u channels, the network's input %u", r->path, r->group[0],
                             input->n, r->shape->n_in);
     }
     uint32_t L = r->shape->n_layers;
     for (uint32_t l = 0; layers && l < L; l++) {
         rc = read_train(r, l + 1, i, &layers[l]);
         if (!rc && layers[l].n != r->shape->layers[l].n_out) {
-            rc = evsnn_seterr(EVSNN_EFORMAT, "%s: /train%u has %u channels, layer %u has %u outputs", r->path,
-                              l + 1, layers[l].n, l, r->shape->layers[l].n_out);
+            rc = evsnn_seterr(EVSNN_EFORMAT, "%s: /%s has %u channels, layer %u has %u outputs", r->path,
+                              r->group[l + 1], layers[l].n, l, r->shape->layers[l].n_out);
             spk_deinit(&layers[l]);
         }
         if (rc) {
@@ -595,7 +704,7 @@ int trace_write_series(const char *path, double clock_mhz, const trace_series *s
     hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     int rc = f < 0 ? -1 : 0;
     if (!rc)
-        rc = h5u_put_str(f, "format", SERIES_NAME) | attr_u32(f, "version", 1) | h5u_put_f64(f, "clock_mhz", clock_mhz);
+        rc = h5u_put_str(f, "format", SERIES_NAME) | attr_u32(f, "format_version", 2) | h5u_put_f64(f, "clock_mhz", clock_mhz);
     for (uint32_t l = 0; l < n_layers && !rc; l++) {
         char name[32];
         snprintf(name, sizeof name, "layer%u", l);
@@ -606,6 +715,10 @@ int trace_write_series(const char *path, double clock_mhz, const trace_series *s
              write_array(g, "occupancy", H5T_NATIVE_UINT64, 2, dp, s[l].points) |
              write_array(g, "histogram", H5T_NATIVE_UINT64, 1, dh, s[l].hist) |
              write_array(g, "step_cycles", H5T_NATIVE_UINT64, 1, ds, s[l].steps);
+        rc |= h5u_describe(g, "occupancy", "cycle (at the clock_mhz of /), queued spikes from that cycle on",
+                           "change point, (cycle, occupancy)") |
+              h5u_describe(g, "histogram", "cycles spent at each occupancy", "occupancy 0..depth") |
+              h5u_describe(g, "step_cycles", "cycles", "step");
         H5Gclose(g);
     }
     if (f >= 0 && H5Fclose(f) < 0) rc = -1;

@@ -12,19 +12,27 @@
  * Reading: trace_open checks the format name and version (a newer version fails with
  * EVSNN_EVERSION and a hint) and trace_read validates every train it returns.
  *
- * File layout, version 1 (all integers little-endian native HDF5 types):
- *   /                attrs  format = "evsnn-trace", version = 1, T, n_layers, arch,
- *                           in_shape [3] = (C, H, W)
- *   /net/kind        int32  [L]      net_kind of each layer
- *   /net/shape       uint32 [L, 12]  in_c in_h in_w n_in out_c out_h out_w n_out k pad conv_h conv_w
- *   /net/pool        int32  [L, 3]   pool, pool_k, spool
- *   /net/name        string [L]      fixed 32 bytes
- *   /labels          int32  [N]
- *   /train<j>/       j = 0 input, j = 1..L output of layer j-1; attrs n (channels)
+ * File layout, version 2 (integers little-endian; strings variable-length UTF-8; every
+ * dataset carries `unit` and `axes` attributes, every train group what it is):
+ *   /                attrs  format = "evsnn-trace", format_version = 2, T, n_layers,
+ *                           n_samples, arch, input_shape [3] = (C, H, W), dt_us (µs per step
+ *                           of the recording; 0 for synthetic input), time_unit, layout
+ *   /net/layers      compound [L] named fields kind (0 dense, 1 conv, 2 pool), in_c in_h
+ *                           in_w n_in out_c out_h out_w n_out kernel pad conv_h conv_w, pool
+ *                           (0 none, 1 avg, 2 max, 3 sum), pool_k, spike_pool (0 or, 1 sum)
+ *   /net/name        string [L]
+ *   /labels          int32  [N]      class, -1 unlabelled
+ *   /input/, /layers/<name>/   the input train and each layer's output train; attrs name,
+ *                           kind, index (0 input, l + 1 layer l), channels, shape [3] (C, H, W
+ *                           of the channels), layout
  *       start        uint64 [N]      first event of sample i in idx/val
  *       off          uint32 [N, T+1] per-sample CSR offsets (relative to start[i])
- *       idx          uint32 [nnz]    channel ids, strictly increasing within a step
- *       val          float  [nnz]    only in /train0 (input event counts or graded values)
+ *       idx          uint32 [nnz]    channel ids c·H·W + y·W + x, strictly increasing within a step
+ *       val          float  [nnz]    only in /input (input event counts or graded values)
+ *   so the events of sample i at step t are idx[start[i] + off[i, t] : start[i] + off[i, t + 1]].
+ * Version 1 (still read): format_version spelt "version", input_shape "in_shape", trains in
+ * /train<j> (j = 0 input, j = l + 1 layer l) with attr n, /net/kind, /net/shape [L, 12],
+ * /net/pool [L, 3], /net/name fixed 32-byte strings.
  * Datasets are chunked, extendible and deflate-compressed. */
 #ifndef EVSNN_TRACE_H
 #define EVSNN_TRACE_H
@@ -36,7 +44,7 @@
 #include "sim/net.h"
 #include "sim/spk.h"
 
-#define TRACE_VERSION 1
+#define TRACE_VERSION 2 /* 2: named groups, /net/layers fields, units; version 1 still read */
 
 typedef struct trace_writer trace_writer; /* opaque */
 typedef struct trace_reader trace_reader; /* opaque */
@@ -59,6 +67,10 @@ int trace_close(trace_writer *w);
 /* Drop the temporary file and free; the final path is untouched. NULL is fine. */
 void trace_abort(trace_writer *w);
 
+/* The width of a step in µs of the recording the inputs came from (attribute dt_us; 0, the
+ * default: synthetic input, steps without a physical width). */
+void trace_set_dt(trace_writer *w, uint32_t dt_us);
+
 /* Open a trace for reading. NULL with *err set on failure, the message naming the file, the
  * dataset or attribute and what was expected. */
 trace_reader *trace_open(const char *path, int *err);
@@ -66,6 +78,7 @@ void trace_free(trace_reader *r); /* NULL is fine */
 
 uint32_t trace_len(const trace_reader *r);   /* samples recorded */
 uint32_t trace_T(const trace_reader *r);     /* steps per sample */
+uint32_t trace_dt_us(const trace_reader *r); /* µs per step; 0: unknown (synthetic input, or version 1) */
 /* The recorded network's shape: layers with kinds, shapes and names; params, w, b are NULL. */
 const net *trace_net(const trace_reader *r);
 
