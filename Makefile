@@ -14,10 +14,10 @@
 # Build variables are computed in sub-makes, after `deps` has installed pkg-config and
 # the libraries, so a fresh machine gets the right flags on the first run.
 DEB_PKGS := build-essential pkg-config libevent-dev libhdf5-dev hdf5-tools libgsl-dev zlib1g-dev \
-            libcmocka-dev libmatio-dev libconfig-dev gnuplot-nox clang libclang-rt-14-dev \
-            openmpi-bin libopenmpi-dev \
+            libcmocka-dev libmatio-dev libconfig-dev liblz4-dev libzstd-dev gnuplot-nox clang libclang-rt-14-dev \
+            openmpi-bin libopenmpi-dev python3-h5py \
             dataset-fashion-mnist
-PKGS := libevent hdf5-serial gsl zlib matio libconfig
+PKGS := libevent hdf5-serial gsl zlib matio libconfig liblz4 libzstd
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 BUILD ?= build/release

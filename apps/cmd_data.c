@@ -137,9 +137,10 @@ static void usage(FILE *f) {
             "         SHD raster (time × unit), or the image; --binned pictures the transformed train.\n"
             "\n"
             "FILE is any supported dataset: IDX (.gz) images or a folder of them ('fashion-mnist' finds\n"
-            "/usr/share/datasets/fashion-mnist/), an N-MNIST list file / folder / .bin, AEDAT 1.0/2.0/3.1\n"
-            "(with *_labels.csv) or a folder of them, SHD/SSC HDF5, DVS128 Gesture HDF5, SVHN .mat,\n"
-            "an evsnn event file.\n\n%s"
+            "/usr/share/datasets/fashion-mnist/), an N-MNIST list file / folder / .bin, AEDAT 1.0/2.0/3.1/4.0\n"
+            "(with *_labels.csv) or a folder of them, a Prophesee EVT 2.0/3.0 RAW file, SHD/SSC HDF5,\n"
+            "DVS128 Gesture HDF5, SVHN .mat, an evsnn event file. For AEDAT 4.0 and RAW, info also lists\n"
+            "the streams: events decoded; frames, IMU, triggers skipped and counted.\n\n%s"
             "\nExit status: 0 ok, 1 runtime failure (e.g. gnuplot failed), 2 bad usage or bad input.\n",
             cmd_data_opts_help);
 }
@@ -245,6 +246,29 @@ static int data_info(const char *path, const ds_opts *o, uint32_t max_samples) {
             printf(",\"time_range_us\":[%" PRId64 ",%" PRId64 "],\"duration_us\":{\"min\":%.0f,\"mean\":%.1f,"
                    "\"max\":%.0f},\"rate_ev_per_s\":{\"min\":%.1f,\"mean\":%.1f,\"max\":%.1f}",
                    tfirst, tlast, dmin, dsum / scan, dmax, rmin, rsum / scan, rmax);
+    }
+    const ds_stream *st;
+    size_t nst;
+    if ((rc = ds_streams(d, &st, &nst))) {
+        fprintf(stderr, "evsnn: %s\n", evsnn_errmsg());
+        free(hist);
+        ds_free(d);
+        return rc == EVSNN_ENOMEM ? 1 : 2;
+    }
+    if (nst) { /* multi-stream recordings: what was decoded, what was skipped and counted */
+        printf(",\"streams\":[");
+        for (size_t k = 0; k < nst; k++) {
+            printf("%s{\"id\":", k ? "," : "");
+            if (st[k].id >= 0) printf("%d", st[k].id);
+            else printf("null");
+            printf(",\"type\":");
+            json_str(st[k].type);
+            if (st[k].id >= 0) printf(",\"packets\":%" PRIu64, st[k].packets);
+            if (st[k].elements >= 0) printf(",\"elements\":%" PRId64, st[k].elements);
+            else printf(",\"elements\":null");
+            printf(",\"decoded\":%s}", st[k].used ? "true" : "false");
+        }
+        printf("]");
     }
     printf("}\n");
     free(hist);

@@ -8,6 +8,7 @@
 
 #include "apps/cmds.h"
 #include "apps/json.h"
+#include "apps/netcli.h"
 #include "apps/traindata.h"
 #include "io/dataset.h"
 #include "io/model.h"
@@ -23,7 +24,7 @@ static const char *usage_text =
     "histogram of per-neuron spike counts per sample (bins 0, 1, 2-3, 4-7, 8-15, 16-31,\n"
     "32-63, 64+), plus the model's memory in bits (binarized weights count one bit).\n"
     "\n"
-    "  --model FILE        model file written by 'evsnn train' or 'evsnn init'\n"
+    "  --model FILE        model file written by 'evsnn train' or 'evsnn init', or a NIR graph\n"
     "  --data SPEC         as for 'evsnn train' (default: the model's, else 'synth')\n"
     "  --test-data PATH    the test part from another file\n"
     "  --split-at N        one file: first N samples train, the rest test\n"
@@ -105,7 +106,7 @@ int cmd_eval(int argc, char **argv) {
     int err, status = 0;
     model_meta meta;
     memset(&meta, 0, sizeof meta);
-    net *n = model_load(model, &meta, &err);
+    net *n = netcli_load_model(model, &meta, "evsnn eval", &err);
     if (!n) { fprintf(stderr, "evsnn eval: %s\n", evsnn_errmsg()); return 2; }
     if (!data) data = meta.dataset[0] ? meta.dataset : "synth";
     if (!steps && meta.steps) steps = meta.steps;

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "apps/cmds.h"
@@ -48,7 +47,7 @@ static void usage(FILE *f) {
             "  --plot PREFIX     write PREFIX-occupancy.png and PREFIX-latency.png (gnuplot)\n"
             "engine first (instead of --trace): the event-driven engine runs the network on\n"
             "Bernoulli input spikes and its recorded trains feed the model, in one go:\n"
-            "  --model FILE      an evsnn model file (see 'evsnn init')\n"
+            "  --model FILE      an evsnn model file (see 'evsnn init') or a NIR graph ('evsnn nir')\n"
             "  --arch A ...      or a network from the command line, PyTorch-default initialisation\n"
             "                    (--init-seed S, default 1); network options below\n"
             "  --input-rate P    spike probability per input channel and step (default 0.05)\n"
@@ -174,12 +173,6 @@ static int plots(const char *prefix, const hw_sample *first, const hw_report *re
     free(s2.s);
     if (rc) return evsnn_seterr(EVSNN_EIO, "%s: gnuplot failed", out);
     return 0;
-}
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
 /* ---------------------------------------------------------------- dse */
@@ -463,7 +456,7 @@ int cmd_hw(int argc, char **argv) {
         T = trace_T(tr);
     } else {
         model_meta meta = {0};
-        en = model ? model_load(model, &meta, &err) : netcli_build(&nc, &err);
+        en = model ? netcli_load_model(model, &meta, "evsnn hw", &err) : netcli_build(&nc, &err);
         if (!en) { fprintf(stderr, "evsnn: %s\n", evsnn_errmsg()); return 2; }
         if (!model) net_init_params(en, init_seed);
         T = steps ? (uint32_t)steps : meta.steps ? meta.steps : 20;
@@ -515,7 +508,7 @@ int cmd_hw(int argc, char **argv) {
     }
     hw_report *rep = hw_report_create(m);
     hw_sample first = {0};
-    double t0 = now_s();
+    double t0 = evsnn_now_s();
     uint64_t simc = 0;
     for (uint32_t i = 0; i < S.N && !rc; i++) {
         hw_sample s;
@@ -527,7 +520,7 @@ int cmd_hw(int argc, char **argv) {
         if (i == 0) first = s;
         else hw_sample_free(&s);
     }
-    double secs = now_s() - t0;
+    double secs = evsnn_now_s() - t0;
     const net *n = hw_machine_net(m);
     if (!rc && series) {
         trace_series *ts = calloc(n->n_layers, sizeof *ts);

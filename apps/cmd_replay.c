@@ -1,6 +1,8 @@
 /* apps/cmd_replay.c — `evsnn replay FILE --to HOST:PORT`: stream a recording's samples to
  * `evsnn serve` as evsnn frames (io/LIVE.md), one explicit window per sample, and score the
- * predictions that come back against the labels. */
+ * predictions that come back against the labels; or (--wire aedat4) send an AEDAT 4.0
+ * recording as DV's network output does (header, then packets, no data table) and print
+ * the server's tumbling windows. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
@@ -17,6 +19,7 @@
 
 #include "apps/cmds.h"
 #include "apps/json.h"
+#include "io/aedat4.h"
 #include "io/dataset.h"
 #include "io/live_frame.h"
 #include "sim/evsnn.h"
@@ -24,6 +27,7 @@
 static const char *usage_text =
     "usage: evsnn replay FILE --to HOST:PORT [--speed 1.0|max] [--split S] [--first N] [--count N]\n"
     "                    [--dt-us US] [--steps T] [--window-us A:B] [--quiet]\n"
+    "       evsnn replay FILE.aedat4 --wire aedat4 --to HOST:PORT [--speed 1.0|max] [--quiet]\n"
     "\n"
     "Stream the samples of a recording (any dataset evsnn reads with events: N-MNIST, AEDAT,\n"
     "SHD, evsnn's own event file) to a running 'evsnn serve'. Each sample is sent as one\n"
@@ -44,6 +48,13 @@ static const char *usage_text =
     "  --steps T           steps per sample (default 100); must equal the server's --steps\n"
     "  --window-us A:B     events in [A, B) µs after each sample's origin\n"
     "  --quiet             only the summary line\n"
+    "  --wire frames|aedat4  frames (default): evsnn frames as above, any recording;\n"
+    "                      aedat4: the AEDAT 4.0 file's own bytes as DV's network output sends\n"
+    "                      them (header with dataTablePosition -1, then every packet, no data\n"
+    "                      table), paced by the event packets' timestamps. The server bins\n"
+    "                      them with its --dt into tumbling windows from the first event; one\n"
+    "                      line per window (the server's result) and a summary are printed.\n"
+    "                      Dataset options do not apply.\n"
     "\nExit status: 0 ok, 1 connection or server failure, 2 bad usage or bad input.\n";
 
 typedef struct {
@@ -55,17 +66,29 @@ typedef struct {
     char error[512];
 } reader_state;
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static double json_field(const char *line, const char *key) {
     char k[64];
     snprintf(k, sizeof k, "\"%s\":", key);
     const char *p = strstr(line, k);
     return p ? atof(p + strlen(k)) : -1;
+}
+
+/* The server's next result line (its greeting skipped): 1 a line, 0 the end of the stream,
+ * -1 an error line (copied into err). */
+static int next_result(FILE *f, char **line, size_t *cap, int *first, char *err, size_t errcap) {
+    while (getline(line, cap, f) > 0) {
+        if (*first) {
+            *first = 0;
+            continue;
+        }
+        if (strstr(*line, "\"error\":")) {
+            snprintf(err, errcap, "%s", *line);
+            err[strcspn(err, "\n")] = 0;
+            return -1;
+        }
+        return 1;
+    }
+    return 0;
 }
 
 /* Reads result lines while the main thread sends (the server must never wait on us). */
@@ -75,18 +98,8 @@ static void *reader(void *arg) {
     if (!f) return NULL;
     char *line = NULL;
     size_t cap = 0;
-    int first = 1;
-    while (getline(&line, &cap, f) > 0) {
-        if (first) { /* greeting */
-            first = 0;
-            continue;
-        }
-        if (strstr(line, "\"error\":")) {
-            snprintf(r->error, sizeof r->error, "%s", line);
-            r->error[strcspn(r->error, "\n")] = 0;
-            r->failed = 1;
-            break;
-        }
+    int first = 1, k;
+    while ((k = next_result(f, &line, &cap, &first, r->error, sizeof r->error)) > 0) {
         double tag = json_field(line, "tag");
         if (tag < 0 || tag >= r->n) continue;
         uint32_t i = (uint32_t)tag;
@@ -106,6 +119,7 @@ static void *reader(void *arg) {
         }
         if (r->got == r->n) break;
     }
+    if (k < 0) r->failed = 1;
     free(line);
     fclose(f);
     return NULL;
@@ -135,23 +149,145 @@ static int connect_to(const char *to) {
 
 #define BATCH 4096
 
+/* --wire aedat4: the server's window lines, printed as they come. */
+typedef struct {
+    int fd, quiet, failed;
+    uint32_t windows;
+    uint64_t lat_sum, binned, dropped;
+    char error[512];
+} window_reader;
+
+static void *read_windows(void *arg) {
+    window_reader *r = arg;
+    FILE *f = fdopen(dup(r->fd), "r");
+    if (!f) return NULL;
+    char *line = NULL;
+    size_t cap = 0;
+    int first = 1, k;
+    while ((k = next_result(f, &line, &cap, &first, r->error, sizeof r->error)) > 0) {
+        if (json_field(line, "window") < 0) continue;
+        r->windows++;
+        r->lat_sum += (uint64_t)json_field(line, "latency_us");
+        r->binned += (uint64_t)json_field(line, "events");
+        r->dropped += (uint64_t)json_field(line, "dropped");
+        if (!r->quiet) fputs(line, stdout);
+    }
+    if (k < 0) r->failed = 1;
+    free(line);
+    fclose(f);
+    return NULL;
+}
+
+static void pace(double t_start, double stream_s, double speed) {
+    double wait = t_start + stream_s / speed - now_s();
+    if (wait > 0) {
+        struct timespec ts = {(time_t)wait, (long)((wait - (double)(time_t)wait) * 1e9)};
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* Send an AEDAT 4.0 recording as a DV network stream: the prologue with dataTablePosition
+ * set to -1 (a stream has no table), then each packet's bytes as stored. */
+static int replay_aedat4(const char *path, const char *to, double speed, int quiet) {
+    a4_file *f;
+    if (a4_file_open(path, &f)) return fprintf(stderr, "evsnn replay: %s\n", evsnn_errmsg()), 2;
+    const a4_header *h = a4_file_header(f);
+    if (h->events < 0) {
+        fprintf(stderr, "evsnn replay: %s: no event stream (EVTS) to send\n", path);
+        a4_file_close(f);
+        return 2;
+    }
+    const uint8_t *pro;
+    size_t pro_n;
+    a4_file_prologue(f, &pro, &pro_n);
+    uint8_t *hdr = malloc(pro_n);
+    if (!hdr) return a4_file_close(f), fprintf(stderr, "evsnn replay: out of memory\n"), 1;
+    memcpy(hdr, pro, pro_n);
+    if (h->table_pos_field) /* the field is an int64 inside the IOHeader table */
+        for (int k = 0; k < 8; k++) hdr[A4_MAGIC_LEN + 4 + h->table_pos_field + (size_t)k] = 0xFF;
+    int fd = connect_to(to);
+    if (fd < 0) {
+        if (fd == -2) fprintf(stderr, "evsnn replay: --to '%s': expected HOST:PORT with a numeric IPv4 host\n", to);
+        else fprintf(stderr, "evsnn replay: cannot connect to %s: %s\n", to, strerror(errno));
+        free(hdr), a4_file_close(f);
+        return fd == -2 ? 2 : 1;
+    }
+    window_reader wr = {.fd = fd, .quiet = quiet};
+    pthread_t th;
+    int status = 0;
+    if (pthread_create(&th, NULL, read_windows, &wr)) {
+        fprintf(stderr, "evsnn replay: cannot start the reader\n");
+        close(fd), free(hdr), a4_file_close(f);
+        return 1;
+    }
+    const a4_packet *pk;
+    size_t npk = a4_file_packets(f, &pk);
+    int32_t ev_id = h->streams[h->events].id;
+    uint64_t sent_pk = 0, sent_ev = 0, sent_b = pro_n;
+    int64_t t_first = INT64_MIN;
+    double t_start = now_s();
+    if (live_send_all(fd, hdr, pro_n)) status = 1;
+    for (size_t k = 0; k < npk && !status && !wr.failed; k++) {
+        if (pk[k].stream == ev_id && (pk[k].elements < 0 || (speed > 0 && pk[k].t0 == INT64_MIN))) {
+            a4_events ev; /* no data table: decode to learn the packet's count and time */
+            if (a4_file_events(f, k, &ev)) { fprintf(stderr, "evsnn replay: %s\n", evsnn_errmsg()); status = 2; break; }
+        }
+        if (pk[k].stream == ev_id && pk[k].elements > 0) {
+            if (t_first == INT64_MIN) t_first = pk[k].t0;
+            if (speed > 0) pace(t_start, (double)(pk[k].t0 - t_first) * 1e-6, speed);
+            sent_ev += (uint64_t)pk[k].elements;
+        }
+        const uint8_t *raw;
+        size_t n;
+        if (a4_file_raw(f, k, &raw, &n)) { fprintf(stderr, "evsnn replay: %s\n", evsnn_errmsg()); status = 2; break; }
+        if (live_send_all(fd, raw, n)) { status = 1; break; }
+        sent_pk++, sent_b += n;
+    }
+    shutdown(fd, SHUT_WR); /* end of stream: the server runs the open window and closes */
+    pthread_join(th, NULL);
+    double secs = now_s() - t_start;
+    if (wr.failed) {
+        fprintf(stderr, "evsnn replay: the server refused the stream: %s\n", wr.error);
+        status = 1;
+    } else if (status == 1) fprintf(stderr, "evsnn replay: %s: connection lost\n", to);
+    printf("{\"file\":");
+    json_str(stdout, path);
+    printf(",\"format\":\"aedat4\",\"wire\":\"aedat4\",\"windows\":%u,\"packets_sent\":%llu,\"bytes_sent\":%llu,"
+           "\"events_sent\":%llu,\"events_binned\":%llu,\"dropped\":%llu,\"wall_s\":", wr.windows,
+           (unsigned long long)sent_pk, (unsigned long long)sent_b, (unsigned long long)sent_ev, (unsigned long long)wr.binned,
+           (unsigned long long)wr.dropped);
+    json_num(stdout, secs);
+    fputs(",\"events_per_s\":", stdout);
+    json_num(stdout, secs > 0 ? (double)sent_ev / secs : 0);
+    fputs(",\"mean_latency_us\":", stdout);
+    json_num(stdout, wr.windows ? (double)wr.lat_sum / wr.windows : 0);
+    printf(",\"speed\":%s}\n", speed > 0 ? "\"real-time\"" : "\"max\"");
+    close(fd), free(hdr), a4_file_close(f);
+    return status;
+}
+
 int cmd_replay(int argc, char **argv) {
     static const struct option opts[] = {{"to", required_argument, 0, 't'},     {"speed", required_argument, 0, 's'},
                                          {"split", required_argument, 0, 0},    {"first", required_argument, 0, 0},
                                          {"count", required_argument, 0, 0},    {"dt-us", required_argument, 0, 0},
                                          {"window-us", required_argument, 0, 0}, {"steps", required_argument, 0, 0},
-                                         {"quiet", no_argument, 0, 'q'},
+                                         {"quiet", no_argument, 0, 'q'},        {"wire", required_argument, 0, 'w'},
                                          {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
     ds_opts o;
     ds_opts_default(&o);
     const char *to = NULL;
     double speed = 1.0;
-    int quiet = 0, c, li;
+    int quiet = 0, c, li, aedat4 = 0, ds_given = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, &li)) != -1) {
         switch (c) {
         case 't': to = optarg; break;
         case 'q': quiet = 1; break;
+        case 'w':
+            if (!strcmp(optarg, "aedat4")) aedat4 = 1;
+            else if (!strcmp(optarg, "frames")) aedat4 = 0;
+            else { fprintf(stderr, "evsnn replay: --wire '%s': expected frames or aedat4\n", optarg); return 2; }
+            break;
         case 's':
             if (!strcmp(optarg, "max")) speed = 0;
             else {
@@ -161,6 +297,7 @@ int cmd_replay(int argc, char **argv) {
             }
             break;
         case 0:
+            ds_given = 1;
             if (cmd_data_opt(&o, opts[li].name, optarg)) { fprintf(stderr, "evsnn replay: --%s '%s': bad value (see 'evsnn replay --help')\n", opts[li].name, optarg); return 2; }
             break;
         case 'h': fputs(usage_text, stdout); return 0;
@@ -169,6 +306,10 @@ int cmd_replay(int argc, char **argv) {
     }
     if (optind + 1 != argc) { fprintf(stderr, "evsnn replay: expected one recording FILE (see 'evsnn replay --help')\n"); return 2; }
     if (!to) { fprintf(stderr, "evsnn replay: --to HOST:PORT is required\n"); return 2; }
+    if (aedat4) {
+        if (ds_given) { fprintf(stderr, "evsnn replay: dataset options do not apply to --wire aedat4 (the server's --dt and --steps bin the stream)\n"); return 2; }
+        return replay_aedat4(argv[optind], to, speed, quiet);
+    }
     int err;
     dataset *d = ds_open(argv[optind], &o, &err);
     if (!d) { fprintf(stderr, "evsnn replay: %s\n", evsnn_errmsg()); return 2; }
@@ -201,7 +342,7 @@ int cmd_replay(int argc, char **argv) {
     /* Samples follow each other on the stream's clock with a 1 ms gap; with --speed the
      * sender sleeps so that stream time maps to wall time. */
     uint64_t base = 0, sent = 0;
-    double t_start = now_s();
+    double t_start = evsnn_now_s();
     for (uint32_t i = 0; i < n && !rs.failed; i++) {
         const ds_event *ev;
         size_t ne;
@@ -234,7 +375,7 @@ int cmd_replay(int argc, char **argv) {
             if (!cnt) continue;
             live_put_batch_hdr(buf, h.kind == LIVE_KIND_UNIT ? LIVE_UNIT : LIVE_XYP, bt0, cnt);
             if (speed > 0) {
-                double due = t_start + (double)bt0 * 1e-6 / speed, wait = due - now_s();
+                double due = t_start + (double)bt0 * 1e-6 / speed, wait = due - evsnn_now_s();
                 if (wait > 0) {
                     struct timespec ts = {(time_t)wait, (long)((wait - (double)(time_t)wait) * 1e9)};
                     nanosleep(&ts, NULL);
@@ -253,7 +394,7 @@ int cmd_replay(int argc, char **argv) {
     shutdown(fd, SHUT_WR);
     pthread_join(th, NULL);
     have_thread = 0;
-    double secs = now_s() - t_start;
+    double secs = evsnn_now_s() - t_start;
     if (rs.failed) {
         fprintf(stderr, "evsnn replay: the server refused the stream: %s\n", rs.error);
         status = 1;

@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "apps/cmds.h"
 #include "apps/json.h"
@@ -44,7 +43,7 @@ static const char *usage_text =
     "  --record FILE       save every layer's event trace (HDF5) for the accelerator model\n"
     "                      ('evsnn hw --trace FILE')\n"
     "model:\n"
-    "  --model FILE        an evsnn model file (see 'evsnn init', 'evsnn train')\n"
+    "  --model FILE        an evsnn model file (see 'evsnn init', 'evsnn train') or a NIR graph\n"
     "  --init-seed S       with --arch: seed of the PyTorch-default initialisation (default 1)\n"
     "\n" NETCLI_HELP
     "\n%s"
@@ -53,12 +52,6 @@ static const char *usage_text =
     "  evsnn run --arch 32C3-P2-32C3-MP2-256-10 --input 3x32x32 --encoding direct --steps 25\n"
     "  evsnn run --model m.h5 --data ../shared/datasets/nmnist-small/test100.txt --per-sample\n"
     "\nExit status: 0 success, 1 runtime failure, 2 bad options, model or input.\n";
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static int parse_double(const char *s, double lo, double hi, double *v) {
     char *end;
@@ -250,7 +243,7 @@ int cmd_run(int argc, char **argv) {
     int err;
     net *n;
     model_meta meta = {0};
-    if (model) n = model_load(model, &meta, &err);
+    if (model) n = netcli_load_model(model, &meta, "evsnn run", &err);
     else {
         n = netcli_build(&nc, &err);
         if (n) net_init_params(n, init_seed);
@@ -335,13 +328,13 @@ int cmd_run(int argc, char **argv) {
                 in[b] = (sim_input){.train = &trains[b], .T = T};
             }
         }
-        double t0 = now_s();
+        double t0 = evsnn_now_s();
         if (sim_run_batch(n, in, nb, res, (int)threads)) {
             fprintf(stderr, "evsnn run: %s\n", evsnn_errmsg());
             status = 2;
             goto out;
         }
-        R.secs += now_s() - t0;
+        R.secs += evsnn_now_s() - t0;
         accumulate(&R, n, res, nb);
         for (uint32_t b = 0; b < nb; b++) {
             uint32_t cls = classify(&res[b].out[n->n_layers - 1], cnt);

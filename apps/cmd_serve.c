@@ -18,8 +18,10 @@ static const char *usage_text =
     "                   [--steps T] [--dt US] [--window-cap N] [--max-conns N] [--idle-ms MS]\n"
     "\n"
     "Serve a model over live event streams. Clients send evsnn frames (io/LIVE.md: HELLO with\n"
-    "the sensor geometry, then batches of (t, x, y, p) or (t, unit) events) or an AEDAT 2.0\n"
-    "byte stream (DVS128, detected by its '#!AER-DAT2.0' header). Events are binned into steps\n"
+    "the sensor geometry, then batches of (t, x, y, p) or (t, unit) events), an AEDAT 2.0\n"
+    "byte stream (DVS128, detected by its '#!AER-DAT2.0' header) or an AEDAT 4.0 stream as DV's\n"
+    "network output sends it ('#!AER-DAT4.0', IOHeader, packets; the sensor size from the\n"
+    "IOHeader, 'evsnn replay --wire aedat4' sends a file that way). Events are binned into steps\n"
     "of dt µs; every window of T steps runs through the event-driven engine and its prediction\n"
     "goes back on the connection as one JSON line (class, output spike counts, latency).\n"
     "\n"
@@ -43,7 +45,7 @@ static const char *usage_text =
     "  --idle-ms MS        run a connection's open window when no input came for MS ms of\n"
     "                      wall time (a sensor gone quiet still gets its result; default 0: off,\n"
     "                      windows close on stream time, FLUSH, BYE or end of stream only)\n"
-    "  --model FILE        an evsnn model file (see 'evsnn init')\n"
+    "  --model FILE        an evsnn model file (see 'evsnn init') or a NIR graph ('evsnn nir')\n"
     "  --init-seed S       with --arch: seed of the initialisation (default 1)\n"
     "\n" NETCLI_HELP
     "\nExample:\n"
@@ -119,7 +121,7 @@ int cmd_serve(int argc, char **argv) {
     if (!model && !nc.arch) { fprintf(stderr, "evsnn serve: give --model FILE or --arch A (see 'evsnn serve --help')\n"); return 2; }
     int err;
     model_meta meta = {0};
-    net *n = model ? model_load(model, &meta, &err) : netcli_build(&nc, &err);
+    net *n = model ? netcli_load_model(model, &meta, "evsnn serve", &err) : netcli_build(&nc, &err);
     if (!n) { fprintf(stderr, "evsnn serve: %s\n", evsnn_errmsg()); return 2; }
     if (!model) net_init_params(n, init_seed);
     live_core_opts co = {.steps = (uint32_t)(steps ? steps : meta.steps ? meta.steps : 100), .dt_us = (uint32_t)dt,

@@ -2,11 +2,15 @@
  * evaluate → accelerator model, all through library calls) and keep one row per trial in
  * DIR/study.csv and DIR/study.h5, plus per-trial series for the figures (sim/STUDY.md).
  *
- * Under mpirun (make MPI=1) rank 0 owns the files and hands out trials one at a time: a
- * worker sends its last result with a request and gets the next trial id or a stop. Rank 0
- * also runs trials itself and answers requests between its own training steps, so no core
- * idles as a pure dispatcher. Every rank runs a trial the same way, so the table does not
- * depend on how many ranks there were (except the measured train_s). */
+ * Rank 0 decides every trial when it starts it: the grid's or the random draw's, or a TPE
+ * study's proposal from the rows finished so far (study_propose), together with the median
+ * rule's thresholds from the same rows. Under mpirun (make MPI=1) rank 0 owns the files and
+ * hands out trials one at a time: a worker sends its last result with a request and gets
+ * the next trial (its settings and thresholds) or a stop. Rank 0 also runs trials itself
+ * and answers requests between its own training steps, so no core idles as a pure
+ * dispatcher. Every rank runs a trial the same way, so a grid or random study's table does
+ * not depend on how many ranks there were (except the measured train_s); a TPE or pruned
+ * study's does, because what has finished when a trial starts does. */
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -15,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "apps/cmds.h"
@@ -29,8 +32,8 @@
 #include "sim/train.h"
 
 static const char *usage_text =
-    "usage: evsnn sweep STUDY.study -o DIR [--budget N] [--retry-failed] [--threads N]\n"
-    "                   [--list] [--quiet]\n"
+    "usage: evsnn sweep STUDY.study -o DIR [--budget N] [--search random|tpe]\n"
+    "                   [--retry-failed] [--threads N] [--list] [--quiet]\n"
     "\n"
     "Run a study: every trial trains a network (evsnn train), evaluates it on the test part\n"
     "(accuracy, loss, per-layer firing rate, silent neurons) and replays test samples\n"
@@ -39,25 +42,39 @@ static const char *usage_text =
     "and rename). Per-trial series for 'evsnn plot' go to DIR/trials/NNNN.{series,hist,mem}.\n"
     "Running the same command again resumes: trials whose row is there with the same\n"
     "settings are skipped; failed trials are rows with status \"failed\" and their error.\n"
+    "A TPE study (search = \"tpe\") proposes each trial from the rows finished before it,\n"
+    "so a resumed serial run continues the same sequence; with prune = \"median\" a trial\n"
+    "whose test accuracy after an epoch is below the median of finished trials there stops\n"
+    "(status \"pruned\").\n"
     "\n"
     "  STUDY.study         the study (libconfig; format in sim/STUDY.md, examples in data/)\n"
     "  -o, --output DIR    result directory (created if missing)\n"
-    "  --budget N          run at most N trials of the study (grid order / random draws)\n"
+    "  --budget N          run at most N trials of the study (grid order / random / TPE)\n"
+    "  --search S          run a random or TPE study with search S instead (random | tpe),\n"
+    "                      at the same budget: a comparison of the two searches\n"
     "  --retry-failed      run failed trials again instead of skipping them\n"
     "  --threads N         threads per process for training (default: all cores, 1 under\n"
     "                      mpirun with more than one rank); results do not depend on N\n"
-    "  --list              print the trials (JSON lines) and exit\n"
+    "  --list              print the trials (JSON lines) and exit (TPE: the first,\n"
+    "                      random ones; the others depend on results)\n"
     "  --quiet             no progress lines on stderr\n"
     "\n"
     "MPI (build with 'make MPI=1'): mpirun -n N build/mpi/bin/evsnn sweep STUDY -o DIR\n"
     "hands trials out dynamically; rank 0 writes every file. See sim/STUDY.md for clusters\n"
     "(hostfile, Slurm srun).\n"
     "\n"
-    "Output: one JSON line per finished trial on stdout, then a summary line.\n"
+    "Output: one JSON line per finished trial on stdout, then a summary line with the best\n"
+    "trial by the study's objective.\n"
     "Exit status: 0 every trial ran (some may have failed: see the table), 1 a runtime\n"
     "failure (files cannot be written), 2 bad usage or a bad study file.\n";
 
 enum { TAG_REQ = 11, TAG_GO = 12, TAG_STOP = 13 };
+
+/* What rank 0 hands out: a trial and, for the median rule, the thresholds per epoch. */
+typedef struct {
+    study_trial t;
+    double med[STUDY_MAX_EPOCHS];
+} job;
 
 /* ---------------------------------------------------------------- one trial */
 
@@ -74,12 +91,6 @@ static void trial_out_free(trial_out *o) {
 }
 
 typedef void (*service_fn)(void *);
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* Build the trial's network: architecture, β and θ of every spiking layer. */
 static net *trial_net(const study_fixed *fx, const study_trial *t, int *err) {
@@ -101,7 +112,7 @@ static int trial_cfg(const study_fixed *fx, const study_trial *t, int threads, t
     if (t->slope > 0) c->sg.a = t->slope;
     if (train_loss_parse(fx->loss, &c->loss)) return EVSNN_EINVAL;
     c->opt = optim_defaults(!strcmp(fx->optim, "sgd") ? OPT_SGD : OPT_ADAM);
-    if (fx->lr > 0) c->opt.lr = fx->lr;
+    c->opt.lr = t->lr > 0 ? t->lr : fx->lr; /* the lr axis, or train.lr */
     c->binarize = t->binarize;
     c->slots = fx->slots;
     c->threads = threads;
@@ -199,9 +210,25 @@ out:
     return rc;
 }
 
-/* Train → evaluate → accelerator model. Fills row (status OK) or returns an error. */
-static int trial_body(const study_fixed *fx, const study_trial *t, int threads, study_row *row, FILE *fs[3],
+/* The test part through the trained network, B samples at a time, into *ev. */
+static int evaluate(trainer *tr, const tdata *te, const char *name, uint32_t B, train_stats *ev, service_fn svc, void *arg) {
+    memset(ev, 0, sizeof *ev);
+    for (uint32_t i = 0; i < te->n; i += B) {
+        const uint32_t k = te->n - i < B ? te->n - i : B;
+        int rc = trainer_eval(tr, te->in + i, te->y + i, NULL, k, ev, NULL);
+        if (rc) return rc;
+        if (svc) svc(arg);
+    }
+    return ev->n ? 0 : evsnn_seterr(EVSNN_EINVAL, "data '%s': no test samples", name);
+}
+
+/* Train → evaluate → accelerator model. Fills row (status OK, or PRUNED when the median
+ * rule stopped it: the accelerator is not run then) or returns an error. With pruning on,
+ * the test part is evaluated after every epoch (evaluation draws no random numbers, so
+ * training goes exactly as without it); the last epoch's is the final evaluation. */
+static int trial_body(const study *s, const study_trial *t, const double *med, int threads, study_row *row, FILE *fs[3],
                       service_fn svc, void *arg) {
+    const study_fixed *fx = study_fixed_settings(s);
     int rc = 0;
     net *n = trial_net(fx, t, &rc);
     if (!n) return rc ? rc : EVSNN_EINVAL;
@@ -222,6 +249,8 @@ static int trial_body(const study_fixed *fx, const study_trial *t, int threads, 
     uint32_t *perm = NULL, *blab = NULL;
     sim_input *bin = NULL;
     train_cfg c;
+    train_stats ev;
+    int pruned = 0;
     if ((rc = tdata_load(&tr_d, &te_d, &dopt, n->n_in))) goto out;
     if (tr_d.classes > net_n_out(n)) {
         rc = evsnn_seterr(EVSNN_ESHAPE, "data '%s' has %u classes but the network has %u outputs", t->dataset, tr_d.classes,
@@ -231,16 +260,17 @@ static int trial_body(const study_fixed *fx, const study_trial *t, int threads, 
     if (tr_d.n == 0) { rc = evsnn_seterr(EVSNN_EINVAL, "data '%s': no training samples", t->dataset); goto out; }
     if ((rc = trial_cfg(fx, t, threads, &c))) goto out;
     if (!(tr = trainer_create(n, &c, tr_d.T > te_d.T ? tr_d.T : te_d.T, &rc))) goto out;
-    const uint32_t B = fx->batch;
+    const uint32_t B = t->batch ? t->batch : fx->batch;
     perm = malloc(tr_d.n * sizeof *perm);
     bin = malloc(B * sizeof *bin);
     blab = malloc(B * sizeof *blab);
     if (!perm || !bin || !blab) { rc = evsnn_seterr(EVSNN_ENOMEM, "training: no memory"); goto out; }
     fprintf(fs[0], "# step epoch loss theta_0..theta_L (spiking layers, after the step)\n");
-    const double t0 = now_s();
+    const double t0 = evsnn_now_s();
     double last_loss = 0;
     uint64_t step = 0;
-    for (uint32_t ep = 0; ep < fx->epochs && !rc; ep++) {
+    uint32_t ep = 0;
+    while (ep < fx->epochs && !rc && !pruned) {
         trainer_shuffle(tr, perm, tr_d.n);
         double el = 0;
         uint32_t en = 0;
@@ -262,22 +292,27 @@ static int trial_body(const study_fixed *fx, const study_trial *t, int threads, 
             if (svc) svc(arg);
         }
         last_loss = en ? el / en : 0;
+        ep++;
+        /* the per-epoch report of the median rule (the last epoch's is the final evaluation) */
+        if (!rc && fx->prune && ep < fx->epochs && ep <= STUDY_MAX_EPOCHS) {
+            if ((rc = evaluate(tr, &te_d, t->dataset, B, &ev, svc, arg))) break;
+            const double acc = (double)ev.correct / ev.n;
+            row->epoch_acc[ep - 1] = acc;
+            row->n_curve = ep;
+            pruned = study_prune_stop(s, med, ep, acc);
+        }
     }
     if (rc) goto out;
-    row->train_s = now_s() - t0;
+    row->epochs = ep;
+    row->train_s = evsnn_now_s() - t0;
     row->train_loss = last_loss;
-    /* evaluate on the test part */
-    train_stats ev;
-    memset(&ev, 0, sizeof ev);
-    for (uint32_t i = 0; i < te_d.n && !rc; i += B) {
-        const uint32_t k = te_d.n - i < B ? te_d.n - i : B;
-        rc = trainer_eval(tr, te_d.in + i, te_d.y + i, NULL, k, &ev, NULL);
-        if (svc) svc(arg);
-    }
-    if (rc) goto out;
-    if (ev.n == 0) { rc = evsnn_seterr(EVSNN_EINVAL, "data '%s': no test samples", t->dataset); goto out; }
+    if (!pruned && (rc = evaluate(tr, &te_d, t->dataset, B, &ev, svc, arg))) goto out;
     row->accuracy = (double)ev.correct / ev.n;
     row->loss = ev.loss / ev.n;
+    if (fx->prune && !pruned && ep <= STUDY_MAX_EPOCHS) {
+        row->epoch_acc[ep - 1] = row->accuracy;
+        row->n_curve = ep;
+    }
     row->n_layers = n->n_layers < STUDY_MAX_LAYERS ? n->n_layers : STUDY_MAX_LAYERS;
     fprintf(fs[1], "# layer name neurons spike-count bins: 0 1 2-3 4-7 8-15 16-31 32-63 >=64 (neuron-samples, test)\n");
     for (uint32_t l = 0; l < n->n_layers; l++) {
@@ -290,7 +325,13 @@ static int trial_body(const study_fixed *fx, const study_trial *t, int threads, 
         for (int b = 0; b < TRAIN_HIST_BINS; b++) fprintf(fs[1], " %llu", (unsigned long long)ev.hist[l][b]);
         fputc('\n', fs[1]);
     }
-    rc = trial_hw(t, n, &te_d, fx->hw_samples, row, fs[2]);
+    if (pruned) {
+        row->cycles = row->latency_us = row->fps = row->energy_uj = row->fps_per_w = NAN;
+        for (int l = 0; l < STUDY_MAX_LAYERS; l++) row->layer_cycles[l] = NAN;
+        row->status = STUDY_PRUNED;
+    } else {
+        rc = trial_hw(t, n, &te_d, fx->hw_samples, row, fs[2]);
+    }
 out:
     free(perm);
     free(bin);
@@ -303,15 +344,17 @@ out:
 }
 
 /* A trial never stops the study: errors become a failed row. */
-static void run_trial(const study_fixed *fx, const study_trial *t, int threads, study_row *row, trial_out *o,
-                      service_fn svc, void *arg) {
+static void run_trial(const study *s, const job *jb, int threads, study_row *row, trial_out *o, service_fn svc,
+                      void *arg) {
+    const study_trial *t = &jb->t;
     memset(row, 0, sizeof *row);
     memset(o, 0, sizeof *o);
     row->t = *t;
+    row->objective = NAN;
     FILE *fs[3];
     for (int i = 0; i < 3; i++) fs[i] = open_memstream(&o->txt[i], &o->len[i]);
     int rc = !fs[0] || !fs[1] || !fs[2] ? evsnn_seterr(EVSNN_ENOMEM, "no memory for trial output")
-                                        : trial_body(fx, t, threads, row, fs, svc, arg);
+                                        : trial_body(s, t, jb->med, threads, row, fs, svc, arg);
     for (int i = 0; i < 3; i++)
         if (fs[i]) fclose(fs[i]);
     if (rc) {
@@ -319,9 +362,10 @@ static void run_trial(const study_fixed *fx, const study_trial *t, int threads, 
         memset(row, 0, sizeof *row);
         row->t = *t;
         row->train_s = ts;
+        row->objective = NAN;
         row->status = STUDY_FAILED;
         snprintf(row->error, sizeof row->error, "%s", evsnn_errmsg());
-    } else {
+    } else if (row->status != STUDY_PRUNED) {
         row->status = STUDY_OK;
     }
 }
@@ -332,10 +376,13 @@ typedef struct {
     const char *dir;
     const study *s;
     const study_fixed *fx;
-    study_row *rows;     /* [n_trials] indexed by trial id; PENDING = not run */
+    study_row *rows;     /* [n_trials] indexed by trial id; PENDING = not run or running */
+    uint8_t *known;      /* [n_trials] 1: a PENDING row's settings are fixed (a failed TPE trial rerun) */
     uint32_t n_trials;
     uint32_t *todo, n_todo, next;  /* trial ids to hand out, in order */
-    uint32_t done, failed;
+    uint32_t *running, n_running;  /* [ranks] trials handed out and not finished */
+    study_trial *pend;   /* [ranks] their settings, for a TPE proposal */
+    uint32_t done, failed, pruned;
     int threads, quiet, io_rc;
     int stopped;         /* workers told to stop */
     int comm_rc;         /* a failed send or receive: stop waiting for workers */
@@ -367,6 +414,41 @@ static int write_tables(master *M) {
     return rc;
 }
 
+/* The next trial to run, decided now: a TPE proposal sees the rows finished so far and
+ * the trials still running (study_propose), the median rule the same finished rows. A
+ * proposal that fails (no memory) becomes a failed row. 0 when nothing is left. */
+static void record(master *M, const study_row *r, const trial_out *o, int rank);
+
+static int next_job(master *M, job *jb) {
+    while (M->next < M->n_todo && !M->io_rc) {
+        const uint32_t id = M->todo[M->next++];
+        memset(jb, 0, sizeof *jb);
+        int rc = 0;
+        if (M->known[id]) {
+            jb->t = M->rows[id].t;
+        } else {
+            for (uint32_t i = 0; i < M->n_running; i++) M->pend[i] = M->rows[M->running[i]].t;
+            rc = study_propose(M->s, id, M->rows, M->n_trials, M->pend, M->n_running, &jb->t);
+        }
+        if (rc) {
+            study_row r;
+            trial_out o;
+            memset(&r, 0, sizeof r);
+            memset(&o, 0, sizeof o);
+            r.t.id = id;
+            r.status = STUDY_FAILED;
+            snprintf(r.error, sizeof r.error, "%s", evsnn_errmsg());
+            record(M, &r, &o, 0);
+            continue;
+        }
+        M->rows[id].t = jb->t;
+        M->running[M->n_running++] = id;
+        study_prune_medians(M->s, &jb->t, M->rows, M->n_trials, jb->med);
+        return 1;
+    }
+    return 0;
+}
+
 static void emit_row(const study_row *r, int rank) {
     printf("{\"trial\":%u,\"status\":\"%s\",\"rank\":%d,\"variant\":", r->t.id, study_status_name(r->status), rank);
     json_str(stdout, r->t.variant);
@@ -376,12 +458,15 @@ static void emit_row(const study_row *r, int rank) {
            (double)r->t.theta);
     json_str(stdout, r->t.threshold);
     printf(",\"binarize\":%s,\"accuracy\":", r->t.binarize ? "true" : "false");
-    json_num(stdout, r->status == STUDY_OK ? r->accuracy : NAN);
+    json_num(stdout, r->status != STUDY_FAILED ? r->accuracy : NAN); /* pruned: at the stop */
     printf(",\"latency_us\":");
     json_num(stdout, r->status == STUDY_OK ? r->latency_us : NAN);
     printf(",\"fps_per_w\":");
     json_num(stdout, r->status == STUDY_OK ? r->fps_per_w : NAN);
-    printf(",\"train_s\":%.3f", r->train_s);
+    printf(",\"objective\":");
+    json_num(stdout, r->objective);
+    printf(",\"lr\":%.6g,\"batch\":%u,\"epochs\":%u,\"train_s\":%.3f", (double)r->t.lr, r->t.batch, r->epochs,
+           r->train_s);
     if (r->status == STUDY_FAILED) {
         printf(",\"error\":");
         json_str(stdout, r->error);
@@ -393,19 +478,27 @@ static void emit_row(const study_row *r, int rank) {
 /* Record one finished trial (from any rank): table row, side files, progress. */
 static void record(master *M, const study_row *r, const trial_out *o, int rank) {
     if (r->t.id >= M->n_trials) return;
-    M->rows[r->t.id] = *r;
+    for (uint32_t i = 0; i < M->n_running; i++)
+        if (M->running[i] == r->t.id) {
+            M->running[i] = M->running[--M->n_running];
+            break;
+        }
+    study_row *w = &M->rows[r->t.id];
+    *w = *r;
+    w->objective = study_objective(M->s, w);
     M->done++;
     M->failed += r->status == STUDY_FAILED;
+    M->pruned += r->status == STUDY_PRUNED;
     int rc = write_side(M->dir, r->t.id, o);
     if (!rc) rc = write_tables(M);
     if (rc && !M->io_rc) {
         M->io_rc = rc;
         fprintf(stderr, "evsnn sweep: %s\n", evsnn_errmsg());
     }
-    emit_row(r, rank);
+    emit_row(w, rank);
     if (!M->quiet)
         fprintf(stderr, "evsnn sweep: trial %u %s on rank %d (%u/%u this run, %.0f s)\n", r->t.id,
-                study_status_name(r->status), rank, M->done, M->n_todo, now_s() - M->t_start);
+                study_status_name(r->status), rank, M->done, M->n_todo, evsnn_now_s() - M->t_start);
 }
 
 /* Result message: the row, three lengths, then the three texts. */
@@ -472,9 +565,9 @@ static void serve_one(master *M, int blocking) {
         else record(M, &r, &o, from);
         trial_out_free(&o);
     }
-    if (M->next < M->n_todo) {
-        uint32_t id = M->todo[M->next++];
-        comm_send(from, TAG_GO, &id, sizeof id);
+    job jb;
+    if (next_job(M, &jb)) {
+        comm_send(from, TAG_GO, &jb, sizeof jb);
     } else {
         comm_send(from, TAG_STOP, NULL, 0);
         M->stopped++;
@@ -488,29 +581,25 @@ static void serve_pending(void *arg) {
 }
 
 static int worker_loop(const study *s, int threads) {
-    const study_fixed *fx = study_fixed_settings(s);
     study_row r;
     trial_out o;
     memset(&o, 0, sizeof o);
-    int rc = comm_send(0, TAG_REQ, NULL, 0);
+    job *jb = malloc(sizeof *jb);
+    int rc = jb ? comm_send(0, TAG_REQ, NULL, 0) : evsnn_seterr(EVSNN_ENOMEM, "no memory");
     while (!rc) {
-        uint32_t id = 0;
         int tag;
         size_t len;
-        if ((rc = comm_recv(0, COMM_ANY, &id, sizeof id, NULL, &tag, &len))) break;
+        if ((rc = comm_recv(0, COMM_ANY, jb, sizeof *jb, NULL, &tag, &len))) break;
         if (tag == TAG_STOP) break;
-        study_trial t;
-        if (study_trial_get(s, id, &t)) {
-            memset(&r, 0, sizeof r);
-            r.t.id = id;
-            r.status = STUDY_FAILED;
-            snprintf(r.error, sizeof r.error, "%s", evsnn_errmsg());
-        } else {
-            run_trial(fx, &t, threads, &r, &o, NULL, NULL);
+        if (len != sizeof *jb) {
+            rc = evsnn_seterr(EVSNN_EFORMAT, "a trial message of %zu bytes, expected %zu", len, sizeof *jb);
+            break;
         }
+        run_trial(s, jb, threads, &r, &o, NULL, NULL);
         rc = send_result(&r, &o);
         trial_out_free(&o);
     }
+    free(jb);
     if (rc) fprintf(stderr, "evsnn sweep (rank %d): %s\n", comm_rank(), evsnn_errmsg());
     return rc ? 1 : 0;
 }
@@ -528,14 +617,15 @@ static int mkdir_p(const char *d) {
 }
 
 int cmd_sweep(int argc, char **argv) {
-    enum { O_BUDGET = 1, O_RETRY, O_THREADS, O_LIST, O_QUIET };
+    enum { O_BUDGET = 1, O_RETRY, O_THREADS, O_LIST, O_QUIET, O_SEARCH };
     static const struct option opts[] = {{"output", required_argument, 0, 'o'}, {"budget", required_argument, 0, O_BUDGET},
                                          {"retry-failed", no_argument, 0, O_RETRY}, {"threads", required_argument, 0, O_THREADS},
                                          {"list", no_argument, 0, O_LIST}, {"quiet", no_argument, 0, O_QUIET},
+                                         {"search", required_argument, 0, O_SEARCH},
                                          {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     const char *dir = NULL;
     long budget = 0, threads = -1;
-    int retry = 0, list = 0, quiet = 0, c;
+    int retry = 0, list = 0, quiet = 0, c, search = -1;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
         char *end;
@@ -554,6 +644,13 @@ int cmd_sweep(int argc, char **argv) {
             threads = strtol(optarg, &end, 10);
             if (!*optarg || *end || errno || threads < 0 || threads > 1024) {
                 fprintf(stderr, "evsnn sweep: --threads '%s': expected an integer in [0, 1024]\n", optarg);
+                return 2;
+            }
+            break;
+        case O_SEARCH:
+            search = !strcmp(optarg, "random") ? STUDY_RANDOM : !strcmp(optarg, "tpe") ? STUDY_TPE : -1;
+            if (search < 0) {
+                fprintf(stderr, "evsnn sweep: --search '%s': expected random or tpe\n", optarg);
                 return 2;
             }
             break;
@@ -578,10 +675,22 @@ int cmd_sweep(int argc, char **argv) {
         fprintf(stderr, "evsnn sweep: %s\n", evsnn_errmsg());
         return 2;
     }
+    if (search >= 0 && study_set_search(s, (study_search)search)) {
+        fprintf(stderr, "evsnn sweep: --search: %s\n", evsnn_errmsg());
+        study_free(s);
+        return 2;
+    }
     uint32_t N = study_n_trials(s);
     if (budget && (uint32_t)budget < N) N = (uint32_t)budget;
     if (list) {
-        for (uint32_t i = 0; i < N; i++) {
+        const int tpe = study_search_kind(s) == STUDY_TPE;
+        /* TPE: only the first trials are known before any result (the random start) */
+        uint32_t NL = N;
+        if (tpe && NL > study_tpe_startup(s)) NL = study_tpe_startup(s);
+        if (tpe)
+            fprintf(stderr, "evsnn sweep: %s: trials 0..%u are random draws; the other %u are proposed from results\n",
+                    study_name(s), NL ? NL - 1 : 0, N - NL);
+        for (uint32_t i = 0; i < NL; i++) {
             study_trial t;
             study_trial_get(s, i, &t);
             printf("{\"trial\":%u,\"key\":", i);
@@ -614,14 +723,17 @@ int cmd_sweep(int argc, char **argv) {
     M.n_trials = N;
     M.threads = (int)threads;
     M.quiet = quiet;
-    M.t_start = now_s();
+    M.t_start = evsnn_now_s();
     M.msg_cap = 1 << 16;
     M.msg = malloc(M.msg_cap);
     M.rows = calloc(N ? N : 1, sizeof *M.rows);
+    M.known = calloc(N ? N : 1, 1);
     M.todo = calloc(N ? N : 1, sizeof *M.todo);
+    M.running = calloc((size_t)size, sizeof *M.running);
+    M.pend = calloc((size_t)size, sizeof *M.pend);
     char tdir[4096];
     snprintf(tdir, sizeof tdir, "%s/trials", dir);
-    if (!M.msg || !M.rows || !M.todo) {
+    if (!M.msg || !M.rows || !M.known || !M.todo || !M.running || !M.pend) {
         fprintf(stderr, "evsnn sweep: out of memory\n");
         status = 1;
         goto stop_workers;
@@ -631,7 +743,8 @@ int cmd_sweep(int argc, char **argv) {
         status = 1;
         goto stop_workers;
     }
-    /* Resume: keep rows whose id and settings still match the study. */
+    /* Resume: keep rows whose id and settings still match the study (TPE: whose settings
+     * lie in its search space); the search then continues from them. */
     char csv[4096];
     snprintf(csv, sizeof csv, "%s/study.csv", dir);
     study_row *old = NULL;
@@ -644,10 +757,15 @@ int cmd_sweep(int argc, char **argv) {
     for (uint32_t i = 0; i < n_old; i++) {
         const study_row *r = &old[i];
         study_trial t;
-        if (r->t.id >= N || study_trial_get(s, r->t.id, &t) || strcmp(t.key, r->t.key)) continue;
-        if (r->status == STUDY_FAILED && retry) continue;
+        if (r->t.id >= N || M.rows[r->t.id].status != STUDY_PENDING || study_trial_check(s, r->t.id, &r->t, &t)) continue;
+        if (r->status == STUDY_FAILED && retry) { /* rerun with the same settings */
+            M.rows[r->t.id].t = t;
+            M.known[r->t.id] = 1;
+            continue;
+        }
         M.rows[r->t.id] = *r;
         M.rows[r->t.id].t = t;
+        M.rows[r->t.id].objective = study_objective(s, &M.rows[r->t.id]); /* the study's objective now */
         kept++;
     }
     free(old);
@@ -662,17 +780,20 @@ int cmd_sweep(int argc, char **argv) {
         goto stop_workers;
     }
     /* Rank 0 works too, answering requests between its own training steps. */
-    while (M.next < M.n_todo && !M.io_rc) {
-        const uint32_t id = M.todo[M.next++];
-        study_trial t;
+    job *jb = malloc(sizeof *jb);
+    while (jb && next_job(&M, jb)) {
         study_row r;
         trial_out o;
-        study_trial_get(s, id, &t);
-        run_trial(M.fx, &t, M.threads, &r, &o, serve_pending, &M);
+        run_trial(s, jb, M.threads, &r, &o, serve_pending, &M);
         record(&M, &r, &o, 0);
         trial_out_free(&o);
         serve_pending(&M);
     }
+    if (!jb) {
+        fprintf(stderr, "evsnn sweep: out of memory\n");
+        status = 1;
+    }
+    free(jb);
 stop_workers:
     if (status || M.io_rc) M.next = M.n_todo; /* hand out nothing more */
     while (size > 1 && M.stopped < size - 1) {
@@ -686,14 +807,35 @@ stop_workers:
     if (!status) {
         printf("{\"done\":true,\"study\":");
         json_str(stdout, study_name(s));
-        printf(",\"trials\":%u,\"ran\":%u,\"failed\":%u,\"skipped\":%u,\"ranks\":%d,\"seconds\":%.3f,\"table\":", N,
-               M.done, M.failed, N - M.n_todo, size, now_s() - M.t_start);
+        printf(",\"trials\":%u,\"ran\":%u,\"failed\":%u,\"skipped\":%u,\"ranks\":%d,\"seconds\":%.3f,\"pruned\":%u", N,
+               M.done, M.failed, N - M.n_todo, size, evsnn_now_s() - M.t_start, M.pruned);
+        /* the best ok trial of the whole table by the objective (ties: the lower id) */
+        const int mx = study_maximize(s);
+        uint32_t best = N;
+        for (uint32_t i = 0; i < N; i++) {
+            const double v = M.rows[i].status == STUDY_OK ? M.rows[i].objective : NAN;
+            if (!isnan(v) && (best == N || (mx ? v > M.rows[best].objective : v < M.rows[best].objective))) best = i;
+        }
+        printf(",\"objective\":\"%s\",\"best\":", study_objective_name(s));
+        if (best < N) {
+            printf("{\"trial\":%u,\"value\":", best);
+            json_num(stdout, M.rows[best].objective);
+            printf(",\"key\":");
+            json_str(stdout, M.rows[best].t.key);
+            printf("}");
+        } else {
+            printf("null");
+        }
+        printf(",\"table\":");
         json_str(stdout, csv);
         printf("}\n");
     }
     free(M.msg);
     free(M.rows);
+    free(M.known);
     free(M.todo);
+    free(M.running);
+    free(M.pend);
     study_free(s);
     comm_finalize();
     return status;

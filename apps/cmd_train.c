@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "apps/cmds.h"
@@ -94,12 +93,6 @@ static const char *usage_text =
     "  evsnn train --arch 100-64-4 --data synth:classes=4 --epochs 3 -o model.h5\n"
     "\nExit status: 0 success, 1 runtime failure, 2 bad options or input (also a NaN/Inf\n"
     "loss or weight: the last checkpoint is kept).\n";
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static int num(const char *opt, const char *s, double lo, double hi, double *v) {
     char *end;
@@ -437,8 +430,8 @@ int cmd_train(int argc, char **argv) {
                 return 2;
             }
             break;
-        case O_CR: if (num("correct-rate", optarg, 0, 1, &v)) return 2; c.correct_rate = (float)v; break;
-        case O_IR: if (num("incorrect-rate", optarg, 0, 1, &v)) return 2; c.incorrect_rate = (float)v; break;
+        case O_CR: if (num("correct-rate", optarg, 0, 1, &v)) return 2; c.correct_rate = v; break;
+        case O_IR: if (num("incorrect-rate", optarg, 0, 1, &v)) return 2; c.incorrect_rate = v; break;
         case O_BIN: c.binarize = 1; break;
         case O_LCLAMP: if (num("latent-clamp", optarg, 1e-12, 1e12, &v)) return 2; c.latent_clamp = (float)v; break;
         case O_DROPOUT: {
@@ -533,9 +526,9 @@ int cmd_train(int argc, char **argv) {
     if (!bin || !blab) { free(bin); free(blab); fprintf(stderr, "evsnn train: out of memory\n"); status = 1; goto done; }
     const int progress = !quiet && isatty(2);
     const uint32_t nb = (tr_d.n + B - 1) / B;
-    const double t_start = now_s();
+    const double t_start = evsnn_now_s();
     for (uint64_t ep = epoch0; ep < (uint64_t)epochs; ep++) {
-        const double t0 = now_s();
+        const double t0 = evsnn_now_s();
         trainer_shuffle(tr, perm, tr_d.n);
         train_stats st;
         memset(&st, 0, sizeof st);
@@ -556,18 +549,27 @@ int cmd_train(int argc, char **argv) {
                 free(bin); free(blab);
                 goto done;
             }
-            st.loss += bs.loss * (s1 - s0);
-            st.n += s1 - s0;
-            st.correct += bs.correct;
+            /* bs.loss is the mean over the whole (global) batch; bs.correct counts this
+             * rank's shard only: sum it over the ranks, so the epoch figures are the batch's */
+            uint64_t correct = bs.correct;
+            if (nranks > 1 && comm_allreduce_sum_u64(&correct, 1)) {
+                fprintf(stderr, "evsnn train: %s\n", evsnn_errmsg());
+                status = 1;
+                free(bin); free(blab);
+                goto done;
+            }
+            st.loss += bs.loss * k;
+            st.n += k;
+            st.correct += (uint32_t)correct;
             st.lr = bs.lr;
             if (progress) {
-                const double el = now_s() - t0, sps = st.n / (el > 0 ? el : 1e-9);
+                const double el = evsnn_now_s() - t0, sps = st.n / (el > 0 ? el : 1e-9);
                 const double left = ((double)(epochs - (double)ep) * tr_d.n - st.n) / sps;
                 fprintf(stderr, "\repoch %llu/%.0f  batch %u/%u  loss %.4f  acc %5.1f%%  %.0f samples/s  ETA %.0fs   ",
                         (unsigned long long)ep + 1, epochs, bi + 1, nb, st.loss / st.n, 100.0 * st.correct / st.n, sps, left);
             }
         }
-        const double train_s = now_s() - t0;
+        const double train_s = evsnn_now_s() - t0;
         train_stats ev;
         if (evaluate(tr, &te_d, B, &ev)) { fprintf(stderr, "evsnn train: %s\n", evsnn_errmsg()); status = 2; free(bin); free(blab); goto done; }
         if (progress) fputc('\n', stderr);
@@ -619,7 +621,7 @@ int cmd_train(int argc, char **argv) {
     comm_stats(&ar_s, &ar_calls, NULL);
     if (rank == 0 && nranks > 1) printf(",\"ranks\":%u,\"allreduce_s\":%.6f,\"allreduce_calls\":%llu", nranks, ar_s, (unsigned long long)ar_calls);
     if (rank == 0) printf(",\"epochs\":%.0f,\"steps\":%llu,\"seconds\":%.3f,\"binarized\":%s,\"model_bits\":%llu}\n", epochs,
-           (unsigned long long)trainer_optim(tr)->t, now_s() - t_start, c.binarize ? "true" : "false",
+           (unsigned long long)trainer_optim(tr)->t, evsnn_now_s() - t_start, c.binarize ? "true" : "false",
            (unsigned long long)bits);
 done:
     if (o.log) fclose(o.log);

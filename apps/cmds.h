@@ -14,6 +14,7 @@ int cmd_replay(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_data(int argc, char **argv);
+int cmd_nir(int argc, char **argv);
 
 /* Dataset/transform option `--opt arg` (name without dashes) into a ds_opts (io/dataset.h):
  * 0 applied, -1 bad value, 1 not a dataset option. cmd_data_opts_help documents them. */

@@ -22,6 +22,7 @@ static const command commands[] = {
     {"plot", cmd_plot, "draw a study's figures (PNG, gnuplot) named after the papers'"},
     {"serve", cmd_serve, "serve a model over live event streams (TCP/UDP, HTTP metrics and live page)"},
     {"replay", cmd_replay, "stream a recording to 'evsnn serve' and score its predictions"},
+    {"nir", cmd_nir, "NIR graphs: import from / export to snnTorch, Norse, Sinabs, Lava, chips (import, export, info)"},
 };
 
 static void usage(FILE *f) {

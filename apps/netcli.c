@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io/nir.h"
 #include "sim/evsnn.h"
 
 void netcli_init(netcli *c) {
@@ -110,4 +111,19 @@ net *netcli_build(netcli *c, int *err) {
     }
     if (net && net->note[0]) fprintf(stderr, "evsnn: note: %s\n", net->note);
     return net;
+}
+
+net *netcli_load_model(const char *path, model_meta *meta, const char *who, int *err) {
+    if (!nir_detect(path)) return model_load(path, meta, err);
+    nir_import_report rep;
+    net *n = nir_load(path, NULL, meta, &rep, err);
+    if (!n) return NULL;
+    fprintf(stderr, "%s: note: %s is a NIR graph, imported as %s ('evsnn nir import' chooses dt and reset)\n", who, path, n->arch);
+    for (const char *p = rep.notes; *p;) {
+        const char *e = strchr(p, '\n');
+        int len = e ? (int)(e - p) : (int)strlen(p);
+        fprintf(stderr, "%s: note: %.*s\n", who, len, p);
+        p += len + (e != NULL);
+    }
+    return n;
 }

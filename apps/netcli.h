@@ -18,6 +18,7 @@
 
 #include <getopt.h>
 
+#include "io/model.h"
 #include "sim/net.h"
 
 enum {
@@ -67,6 +68,11 @@ int netcli_parse(netcli *c, int code, const char *arg);
 /* Build the network from the collected options (NULL with *err and message on failure;
  * a note about an ambiguous token goes to stderr). */
 net *netcli_build(netcli *c, int *err);
+
+/* Open a model file, told apart by content: an evsnn model (io/model.h), or a NIR graph
+ * (io/nir.h) imported with the defaults of 'evsnn nir import' (dt, zero reset), whose notes
+ * go to stderr as "<who>: note: ...". NULL with *err and the message on failure. */
+net *netcli_load_model(const char *path, model_meta *meta, const char *who, int *err);
 
 /* Parse "x[,x...]" of floats into v (max n). Returns count or negative on error. */
 int netcli_floats(const char *s, float *v, int n);

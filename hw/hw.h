@@ -17,6 +17,8 @@
  *                    as its 2023 event-control unit (per step s·(2 + L·n) + n + 3 cycles),
  *                    conv layers as its sparse conv event-control unit (encoder and spike
  *                    iterator, with the done signal raised before the last sweep ends).
+ *                    Operation counts (hence energy) are the generic machine's on the same
+ *                    trace; only encoder cycles and spike-word reads follow the RTL.
  * The generic machine, per layer and step (cycle semantics in hw/README.md):
  *   encoder  per chunk of `encoder_width` input bits: 1 load cycle (one spike-word read),
  *            2 cycles per spike found (address, push), 1 cycle to see the chunk empty;

@@ -210,6 +210,14 @@ static inline void spike_ops(const hw_machine *m, uint32_t l, uint32_t a, hw_ops
     }
 }
 
+/* The synaptic work of every spike of a layer's input train (the SNN-DSE machines: the RTL
+ * has no overflow handling, so every spike is processed). The same per-spike counts as the
+ * generic machine's, so both models charge the same operations on one trace; only the
+ * encoder's cycles and spike-word reads follow each machine. */
+static void syn_ops_all(const hw_machine *m, uint32_t l, const spk_train *in, hw_ops *o) {
+    for (uint32_t k = 0; k < in->nnz; k++) spike_ops(m, l, in->idx[k], o);
+}
+
 /* Operations of one step's sweep (independent of the run mode). */
 static inline void sweep_ops(const net_layer *y, hw_ops *o) {
     if (y->kind == NET_POOL) return;
@@ -849,6 +857,7 @@ int hw_run(hw_machine *m, const spk_train *input, const spk_train *layers, hw_ru
             rc = conv_rtl(m, l, in, layer_start, record, mode, R);
             if (rc) break;
             R->accepted = in->nnz;
+            syn_ops_all(m, l, in, &R->ops);
             for (uint32_t t = 0; t < T; t++) Fcur[t] = layer_start + R->rtl_end;
             R->end = layer_start + R->rtl_end;
             R->stall_prev = sch == HW_PIPE_STEPS ? 0 : layer_start;
@@ -876,7 +885,10 @@ int hw_run(hw_machine *m, const spk_train *input, const spk_train *layers, hw_ru
                 tcur = Fcur[t];
             }
             if (rc) break;
-            if (rtl && y->kind == NET_DENSE) R->accepted = in->nnz;
+            if (rtl && y->kind == NET_DENSE) {
+                R->accepted = in->nnz;
+                syn_ops_all(m, l, in, &R->ops);
+            }
             R->end = Fcur[T - 1];
             if (sch != HW_PIPE_STEPS) R->stall_prev = layer_start;
             R->rtl_done = R->rtl_end = R->cycles;

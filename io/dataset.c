@@ -63,6 +63,28 @@ int ds_read_file(const char *path, uint8_t **buf, size_t *n) {
     return 0;
 }
 
+int ds_side_labels(const char *rec, ds_slice **sl, size_t *n) {
+    *sl = NULL, *n = 0;
+    size_t l = strlen(rec);
+    const char *dot = strrchr(rec, '.'), *slash = strrchr(rec, '/');
+    if (dot && (!slash || dot > slash)) l = (size_t)(dot - rec);
+    char *csv = malloc(l + 12);
+    if (!csv) return evsnn_seterr(EVSNN_ENOMEM, "no memory");
+    memcpy(csv, rec, l);
+    strcpy(csv + l, "_labels.csv");
+    int rc = 0;
+    if (access(csv, R_OK) == 0) {
+        uint8_t *txt;
+        size_t tn;
+        if (!(rc = ds_read_file(csv, &txt, &tn))) {
+            rc = ds_dec_labels_csv((const char *)txt, tn, csv, sl, n);
+            free(txt);
+        }
+    }
+    free(csv);
+    return rc;
+}
+
 int ds_evbuf_reserve(ds_evbuf *b, size_t cap) {
     if (cap <= b->cap) return 0;
     size_t nc = b->cap ? b->cap : 4096;
@@ -161,19 +183,21 @@ static int open_dir(dataset *d, const char *path) {
     if (exists(path, "Train") || exists(path, "Test")) return rd_nmnist_open(d, path, 2);
     DIR *dir = opendir(path);
     if (!dir) return evsnn_seterr(EVSNN_EIO, "%s: cannot open folder: %s", path, strerror(errno));
-    int csv = 0, txt = 0;
+    int csv = 0, txt = 0, a4 = 0;
     struct dirent *e;
     while ((e = readdir(dir))) {
         size_t l = strlen(e->d_name);
         if (l > 11 && !strcmp(e->d_name + l - 11, "_labels.csv")) csv++;
         if (l > 4 && !strcmp(e->d_name + l - 4, ".txt")) txt++;
+        if (l > 7 && !strcmp(e->d_name + l - 7, ".aedat4")) a4++;
     }
     closedir(dir);
+    if (a4) return rd_aedat4_open(d, path);
     if (csv) return rd_aedat3_open(d, path);
     if (txt) return rd_nmnist_open(d, path, 2);
     return evsnn_seterr(EVSNN_EFORMAT,
                         "%s: folder holds no known dataset (expected IDX train-/t10k- files, N-MNIST "
-                        "Train/ Test/ or list .txt files, or AEDAT 3.1 *_labels.csv recordings)",
+                        "Train/ Test/ or list .txt files, AEDAT 3.1 *_labels.csv or *.aedat4 recordings)",
                         path);
 }
 
@@ -224,18 +248,17 @@ static int open_file(dataset *d, const char *path) {
     if (got >= 4 && b[0] == 0 && b[1] == 0 && b[2] == 8 && (b[3] == 1 || b[3] == 3)) return rd_idx_open(d, path);
     if (got >= 12 && !memcmp(b, "#!AER-DAT2.0", 12)) return rd_aedat2_open(d, path, 2);
     if (got >= 12 && !memcmp(b, "#!AER-DAT3.1", 12)) return rd_aedat3_open(d, path);
-    if (got >= 10 && !memcmp(b, "#!AER-DAT4", 10))
-        return evsnn_seterr(EVSNN_ENOTSUP, "%s: AEDAT 4.0 is not supported (convert it to AEDAT 3.1 or "
-                                           "an evsnn event file)", path);
+    if (got >= 12 && !memcmp(b, "#!AER-DAT4.0", 12)) return rd_aedat4_open(d, path);
     if (got >= 10 && !memcmp(b, "#!AER-DAT", 9))
         return evsnn_seterr(EVSNN_ENOTSUP, "%s: offset 0: AEDAT version '%.12s' is not supported "
-                                           "(1.0, 2.0 and 3.1 are)", path, (const char *)b);
+                                           "(1.0, 2.0, 3.1 and 4.0 are)", path, (const char *)b);
+    if (got >= 2 && b[0] == '%' && b[1] == ' ') return rd_evt_open(d, path); /* Prophesee RAW */
     if (looks_like_list(b, got)) return rd_nmnist_open(d, path, 1);
     if (got >= 1 && b[0] == '#') return rd_aedat2_open(d, path, 1); /* jAER AEDAT 1.0: no version line */
     if (looks_like_nmnist(path, b, got)) return rd_nmnist_open(d, path, 0);
     return evsnn_seterr(EVSNN_EFORMAT,
                         "%s: offset 0: unknown format (expected HDF5, MATLAB, IDX, gzip, AEDAT '#!AER-DAT', "
-                        "an N-MNIST list or 5-byte N-MNIST events)", path);
+                        "Prophesee RAW '%% ', an N-MNIST list or 5-byte N-MNIST events)", path);
 }
 
 /* ---------------------------------------------------------------- open / close */
@@ -315,6 +338,11 @@ const char *ds_format_name(const dataset *d) { return d->fmt; }
 ds_kind ds_get_kind(const dataset *d) { return d->geo.kind; }
 const ds_opts *ds_get_opts(const dataset *d) { return &d->o; }
 void ds_sensor(const dataset *d, ds_geometry *g) { *g = d->geo; }
+
+int ds_streams(dataset *d, const ds_stream **s, size_t *n) {
+    *s = NULL, *n = 0;
+    return d->streams ? d->streams(d, s, n) : 0;
+}
 
 int ds_sample_split(const dataset *d, uint32_t i) {
     if (!d->split || i >= d->n_sel) return -1;

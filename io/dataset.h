@@ -58,7 +58,9 @@ void ds_opts_default(ds_opts *o);
  * with train-/t10k- IDX files; an N-MNIST list file (`#sample #class` lines, samples in
  * bin/ or beside it) or folder with Train/ and Test/; one N-MNIST .bin/.bs2; an AEDAT
  * 2.0/1.0 recording; an AEDAT 3.1 recording (with its _labels.csv) or a folder of them
- * (DVS128 Gesture); SHD/SSC HDF5; DVS128 Gesture HDF5; SVHN .mat; an evsnn event file.
+ * (DVS128 Gesture); an AEDAT 4.0 recording (iniVation DV; sliced by a _labels.csv beside
+ * it) or a folder of them; a Prophesee EVT 2.0 / 3.0 RAW recording (same labels rule);
+ * SHD/SSC HDF5; DVS128 Gesture HDF5; SVHN .mat; an evsnn event file.
  * NULL on failure with *err (if non-NULL) set and the message in evsnn_errmsg(). */
 dataset *ds_open(const char *path, const ds_opts *o, int *err);
 void ds_free(dataset *d); /* NULL is fine */
@@ -103,6 +105,20 @@ void ds_sensor(const dataset *d, ds_geometry *g);
 /* Raw (untransformed) events of selected sample i, in time order, into a buffer owned by
  * the handle, valid until the next ds_raw/ds_get call. *t0 = the sample's time origin. */
 int ds_raw(dataset *d, uint32_t i, const ds_event **ev, size_t *n, int64_t *t0, int *label);
+
+/* Streams of a multi-stream recording: AEDAT 4 streams (events decoded; frames, IMU,
+ * triggers skipped and counted) or the word classes of a Prophesee RAW file. *n = 0 for
+ * the other formats. May scan the file once (RAW). Valid until ds_free. */
+typedef struct {
+    int32_t id;       /* AEDAT 4 stream id; -1 for RAW word classes */
+    char type[16];    /* AEDAT 4 typeIdentifier (EVTS, FRME, IMUS, TRIG, ...); RAW: CD, EXT_TRIGGER,
+                       * OTHER (other word types), NO_TIME_BASE (words before the first time high) */
+    uint64_t packets; /* AEDAT 4 packets of the stream; RAW: 0 */
+    int64_t elements; /* events / samples / frames (RAW: events, or words for OTHER and
+                       * NO_TIME_BASE); -1: unknown (AEDAT 4 without a data table) */
+    int used;         /* 1: decoded into samples; 0: skipped */
+} ds_stream;
+int ds_streams(dataset *d, const ds_stream **s, size_t *n);
 
 /* Image pixels of selected sample i as [c*h*w] bytes in CHW order (image data only). */
 int ds_image(dataset *d, uint32_t i, const uint8_t **pix, int *label);

@@ -48,6 +48,8 @@ struct dataset {
     uint8_t *pix;         /* [c*h*w] image scratch */
     int64_t *mem;         /* [w*h] denoise scratch */
     int dvs128;           /* DVS128 sensor: 4× downsampling default */
+    /* optional, set by multi-stream readers (AEDAT 4, Prophesee RAW): ds_streams */
+    int (*streams)(dataset *d, const ds_stream **s, size_t *n);
 };
 
 /* Readers: fill d (n_all, labels, split, geo, n_classes, fmt, rd, st). path is d->path. */
@@ -57,6 +59,8 @@ int rd_aedat2_open(dataset *d, const char *path, int version); /* 1 or 2 */
 int rd_aedat3_open(dataset *d, const char *path);             /* file or folder */
 int rd_h5_open(dataset *d, const char *path);                 /* SHD/SSC, gesture, evsnn */
 int rd_svhn_open(dataset *d, const char *path);
+int rd_aedat4_open(dataset *d, const char *path);             /* file or folder of *.aedat4 */
+int rd_evt_open(dataset *d, const char *path);                /* Prophesee RAW, EVT 2.0 / 3.0 */
 
 /* From-memory decoders (fuzzed). Events are appended to out. */
 int ds_dec_nmnist(const uint8_t *buf, size_t n, const char *name, ds_evbuf *out);
@@ -77,6 +81,34 @@ typedef struct {
     int64_t t0, t1;
 } ds_slice;
 int ds_dec_labels_csv(const char *txt, size_t n, const char *name, ds_slice **out, size_t *n_out);
+/* AEDAT 4.0 file bytes (header, packets, data table; io/aedat4.h): the events of its
+ * first event stream appended to out (in file order), the sensor in *g. */
+int ds_dec_aedat4(const uint8_t *buf, size_t n, const char *name, ds_evbuf *out, ds_geometry *g);
+/* Prophesee RAW: the '% ' text header (io/README.md). *len: header bytes (data starts
+ * there); *version 2 (EVT 2.0) or 3 (EVT 3.0); sensor *w × *h. */
+int ds_dec_evt_header(const uint8_t *buf, size_t n, const char *name, size_t *len, int *version, uint32_t *w,
+                      uint32_t *h);
+/* EVT decoder state, carried from chunk to chunk (zero it, then set version, width, height). */
+typedef struct {
+    int version;            /* 2 or 3 */
+    uint32_t width, height;
+    int have_time;          /* a time-high word was seen: events before it have no time base */
+    uint32_t high;          /* last time-high value (EVT 2.0: 28 bits, EVT 3.0: 12 bits) */
+    uint64_t loops;         /* wraps of the time-high counter */
+    int64_t t;              /* current time µs (EVT 3.0: with the last time low) */
+    uint32_t y, x, pol;     /* EVT 3.0: row, vector base x, polarity */
+    uint64_t n_cd, n_trigger;  /* CD events decoded (any time), trigger events */
+    uint64_t n_outside;        /* CD events outside the sensor: skipped (sensors emit a few) */
+    uint64_t n_other, n_no_time; /* words of other types; words before the first time high */
+} ds_evt_state;
+/* EVT 2.0 (32-bit words) or 3.0 (16-bit words) data buf[0..n) at file offset base: CD
+ * events with t in [t_lo, t_hi) appended to out (NULL: only count). n not a multiple of
+ * the word size is EVSNN_EFORMAT naming the offset of the cut word. */
+int ds_dec_evt(const uint8_t *buf, size_t n, uint64_t base, const char *name, ds_evt_state *s, int64_t t_lo,
+               int64_t t_hi, ds_evbuf *out);
+/* A recording's `<stem>_labels.csv` (stem: its path without the extension): rows into *sl
+ * (caller frees); *n = 0 and *sl = NULL when there is none. */
+int ds_side_labels(const char *rec, ds_slice **sl, size_t *n);
 /* IDX header: magic 00 00 08 ndim + dims (big-endian). */
 int ds_dec_idx_header(const uint8_t *buf, size_t n, const char *name, uint32_t *ndim,
                       uint32_t dims[4], size_t *hdr_len);

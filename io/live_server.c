@@ -393,8 +393,6 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg) {
     m->steps_at_tick = m->steps;
 }
 
-void live_server_stop(live_server *s) { start_drain(s); }
-
 /* "HOST:PORT" or "[V6]:PORT" with a numeric host (or localhost); port 0 = ephemeral. */
 static int parse_hostport(const char *s, struct sockaddr_storage *ss, int *len, const char *what) {
     memset(ss, 0, sizeof *ss);

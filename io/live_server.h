@@ -4,8 +4,9 @@
  *   live_core     the network, one engine workspace, the metrics and the live snapshot;
  *                 runs one window (a T-step input train) and formats its result line.
  *   live_session  one stream's state machine, independent of sockets: fed bytes in any
- *                 chunking, it detects the protocol (evsnn frames, io/live_frame.h, or an
- *                 AEDAT 2.0 byte stream starting with "#!AER-DAT2.0"), bins events into
+ *                 chunking, it detects the protocol (evsnn frames, io/live_frame.h, an
+ *                 AEDAT 2.0 byte stream starting with "#!AER-DAT2.0", or an AEDAT 4.0
+ *                 stream, io/aedat4.h, as DV's network output sends it), bins events into
  *                 steps of dt µs, closes windows of T steps and emits one JSON line per
  *                 window through a callback. Memory: at most `window_cap` pending events.
  *   live_server   libevent: TCP listener, optional UDP socket (one frame batch per
@@ -56,7 +57,7 @@ live_session *live_session_create(live_core *c, live_emit_fn emit, void *ctx, in
 void live_session_free(live_session *s);
 /* The greeting line a server sends first (model, input shape, steps, dt, protocol). */
 void live_session_greeting(const live_session *s, FILE *f);
-/* Consume complete units (frames, header lines, AEDAT records) of buf[0..n); *used is set
+/* Consume complete units (frames, header lines, AEDAT records or packets) of buf[0..n); *used is set
  * to the bytes consumed, live_session_need() to the bytes the next unit needs in one piece.
  * Returns 0, 1 after a BYE frame (stop reading), or a negative EVSNN_E* for a malformed
  * stream (message set; the caller closes the stream with that reason). now_us: wall time of
@@ -84,8 +85,7 @@ live_server *live_server_create(live_core *core, const live_server_opts *o, int 
 void live_server_free(live_server *s);
 /* Bound ports (after create). -1 for a service not started. */
 void live_server_ports(const live_server *s, int *tcp, int *udp, int *http);
-/* Run until SIGTERM/SIGINT (drained) or live_server_stop; 0 or EVSNN_EIO. */
+/* Run until SIGTERM/SIGINT (drained); 0 or EVSNN_EIO. */
 int live_server_run(live_server *s);
-void live_server_stop(live_server *s); /* from the loop thread (e.g. a callback) */
 
 #endif

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "hw/hw.h"
+#include "io/aedat4.h"
 #include "io/live_frame.h"
 #include "io/live_server.h"
 #include "sim/engine.h"
@@ -14,6 +15,10 @@
 
 #define SNAP_CAP 3000          /* spikes kept per layer for the live page */
 #define AEDAT_MAX_HEADER 65536 /* header bytes allowed before the first record */
+/* An AEDAT 4 packet (8-byte header + body) must fit the server's 4 MiB socket read buffer
+ * (live_server.c READ_HIGH) in one piece; decompressed it may hold up to 1 M events. */
+#define A4_LIVE_MAX_BODY ((4u << 20) - 8)
+#define A4_LIVE_MAX_DECODED (16u << 20)
 
 struct live_core {
     const net *n;
@@ -208,7 +213,7 @@ static void snap_train(live_core *c, uint32_t slot, const spk_train *s) {
 }
 
 /* ---- sessions ---- */
-enum { MODE_DETECT, MODE_FRAMED, MODE_AEDAT_HEADER, MODE_AEDAT_DATA };
+enum { MODE_DETECT, MODE_FRAMED, MODE_AEDAT_HEADER, MODE_AEDAT_DATA, MODE_A4_PROLOGUE, MODE_A4_PACKET, MODE_A4_TABLE };
 
 struct live_session {
     live_core *c;
@@ -235,6 +240,10 @@ struct live_session {
     uint32_t aedat_last;
     uint64_t aedat_t;
     size_t aedat_header_bytes;
+    /* AEDAT 4 stream: its IOHeader, decompressor, byte offset in the stream */
+    a4_header a4h;
+    a4_dec *a4d;
+    uint64_t a4_off;
 };
 
 live_session *live_session_create(live_core *c, live_emit_fn emit, void *ctx, int *err) {
@@ -253,6 +262,8 @@ live_session *live_session_create(live_core *c, live_emit_fn emit, void *ctx, in
 
 void live_session_free(live_session *s) {
     if (!s) return;
+    a4_header_free(&s->a4h);
+    a4_dec_free(s->a4d);
     free(s->ev_step);
     free(s->ev_ch);
     free(s);
@@ -522,6 +533,102 @@ static int aedat_record(live_session *s, const uint8_t *r, uint64_t now_us) {
     return add_event(s, s->aedat_t, xy_channel(s, x, y, p), now_us);
 }
 
+/* AEDAT 4 (DV's network output): the prologue (magic line, u32 length, IOHeader), then
+ * packets: the event stream's are decoded and binned, other streams' skipped. A data
+ * table (a whole file sent as a stream) ends the packets: the rest is discarded. Consumes
+ * one unit of p[0..left) into *adv, or asks for more through s->need. */
+static int a4_feed(live_session *s, const uint8_t *p, size_t left, size_t *adv, uint64_t now_us) {
+    live_core *c = s->c;
+    *adv = 0;
+    if (s->mode == MODE_A4_TABLE) {
+        *adv = left;
+        return 0;
+    }
+    if (s->mode == MODE_A4_PROLOGUE) {
+        if (left < A4_MAGIC_LEN + 4) {
+            s->need = A4_MAGIC_LEN + 4;
+            return 0;
+        }
+        uint32_t hl = (uint32_t)p[14] | (uint32_t)p[15] << 8 | (uint32_t)p[16] << 16 | (uint32_t)p[17] << 24;
+        if (hl > A4_MAX_HEADER)
+            return evsnn_seterr(EVSNN_EFORMAT, "AEDAT 4 stream: byte 14: IOHeader of %u bytes exceeds %u", hl, A4_MAX_HEADER);
+        if (left < A4_MAGIC_LEN + 4 + (size_t)hl) {
+            s->need = A4_MAGIC_LEN + 4 + (size_t)hl;
+            return 0;
+        }
+        int rc = a4_parse_header(p + A4_MAGIC_LEN + 4, hl, "AEDAT 4 stream", &s->a4h);
+        if (rc) return rc;
+        if (s->a4h.events < 0)
+            return evsnn_seterr(EVSNN_EFORMAT, "AEDAT 4 stream: IOHeader declares no event stream (typeIdentifier EVTS)");
+        if (s->a4h.table_pos >= 0 && (uint64_t)s->a4h.table_pos < A4_MAGIC_LEN + 4 + (uint64_t)hl)
+            return evsnn_seterr(EVSNN_EFORMAT, "AEDAT 4 stream: IOHeader: dataTablePosition %lld lies inside the header (a stream "
+                                               "sends -1)", (long long)s->a4h.table_pos);
+        if (!s->a4d && !(s->a4d = a4_dec_create())) return evsnn_seterr(EVSNN_ENOMEM, "AEDAT 4 stream: out of memory");
+        const a4_stream *es = &s->a4h.streams[s->a4h.events];
+        live_hello h = {.width = (uint16_t)es->width, .height = (uint16_t)es->height, .polarities = 2, .kind = LIVE_KIND_XY};
+        if ((rc = set_geometry(s, &h))) return rc;
+        *adv = A4_MAGIC_LEN + 4 + (size_t)hl;
+        s->a4_off = *adv;
+        s->mode = MODE_A4_PACKET;
+        s->need = 8;
+        return 0;
+    }
+    if (s->a4h.table_pos >= 0 && s->a4_off >= (uint64_t)s->a4h.table_pos) {
+        s->mode = MODE_A4_TABLE;
+        *adv = left;
+        return 0;
+    }
+    if (left < 8) {
+        s->need = 8;
+        return 0;
+    }
+    int32_t id = (int32_t)((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
+    int32_t size = (int32_t)((uint32_t)p[4] | (uint32_t)p[5] << 8 | (uint32_t)p[6] << 16 | (uint32_t)p[7] << 24);
+    unsigned long long off = (unsigned long long)s->a4_off;
+    int si = a4_stream_index(&s->a4h, id);
+    if (si < 0) return evsnn_seterr(EVSNN_EFORMAT, "AEDAT 4 stream: packet at offset %llu: stream id %d is not declared in the IOHeader", off, id);
+    if (size < 0 || (uint32_t)size > A4_LIVE_MAX_BODY)
+        return evsnn_seterr(EVSNN_EFORMAT, "AEDAT 4 stream: packet at offset %llu: size %d, expected 0 .. %u bytes (one packet must "
+                                           "fit the server's 4 MiB read buffer)", off, size, A4_LIVE_MAX_BODY);
+    if (left < 8 + (size_t)size) {
+        s->need = 8 + (size_t)size;
+        return 0;
+    }
+    c->m.frames_in++;
+    if (si == s->a4h.events) {
+        const uint8_t *dec, *fb;
+        size_t dn, fn;
+        char ident[5];
+        a4_events ev;
+        int rc = a4_decompress(s->a4d, s->a4h.compression, p + 8, (size_t)size, A4_LIVE_MAX_DECODED, "AEDAT 4 stream", s->a4_off,
+                               &dec, &dn);
+        if (!rc) rc = a4_fb_open(dec, dn, "AEDAT 4 stream", s->a4_off, &fb, &fn, ident);
+        if (!rc && strcmp(ident, "EVTS"))
+            rc = evsnn_seterr(EVSNN_EFORMAT, "AEDAT 4 stream: packet at offset %llu: event stream %d carries a '%s' flatbuffer, "
+                                             "expected 'EVTS' (wrong stream type)", off, id, ident);
+        if (!rc) rc = a4_event_packet(fb, fn, "AEDAT 4 stream", s->a4_off, &ev);
+        if (rc) return rc;
+        c->m.events_in += ev.n;
+        for (uint32_t i = 0; i < ev.n && !rc; i++) {
+            int64_t t;
+            int32_t x, y;
+            uint32_t pol;
+            a4_event(&ev, i, &t, &x, &y, &pol);
+            uint32_t ch = x < 0 || y < 0 ? UINT32_MAX : xy_channel(s, (uint32_t)x, (uint32_t)y, pol);
+            if (t < 0) { /* no time before the epoch: out of range */
+                drop(s, LIVE_DROP_RANGE);
+                continue;
+            }
+            rc = add_event(s, (uint64_t)t, ch, now_us);
+        }
+        if (rc) return rc;
+    }
+    *adv = 8 + (size_t)size;
+    s->a4_off += *adv;
+    s->need = 8;
+    return 0;
+}
+
 int live_session_feed(live_session *s, const uint8_t *buf, size_t n, size_t *used, uint64_t now_us) {
     size_t pos = 0;
     int rc = 0;
@@ -578,11 +685,22 @@ int live_session_feed(live_session *s, const uint8_t *buf, size_t n, size_t *use
             }
             size_t ll = (size_t)(nl - p) + 1;
             if (s->aedat_header_bytes == 0) {
-                /* The first line names the format version: only 2.0 has the 8-byte records
-                 * decoded here. */
+                /* The first line names the format version: 2.0 has the 8-byte records
+                 * decoded here, 4.0 (DV) its own packets. */
+                if (ll >= 12 && !memcmp(p, "#!AER-DAT4.0", 12)) {
+                    if (ll != A4_MAGIC_LEN || memcmp(p, A4_MAGIC, A4_MAGIC_LEN)) {
+                        s->c->m.frames_bad++;
+                        rc = evsnn_seterr(EVSNN_EFORMAT, "AEDAT 4 stream: first line is not exactly '#!AER-DAT4.0\\r\\n'");
+                        break;
+                    }
+                    s->mode = MODE_A4_PROLOGUE; /* it reads the magic line again */
+                    s->need = A4_MAGIC_LEN + 4;
+                    continue;
+                }
                 if (ll < 12 || memcmp(p, "#!AER-DAT2.0", 12) != 0) {
                     s->c->m.frames_bad++;
-                    rc = evsnn_seterr(EVSNN_EFORMAT, "AEDAT stream: first line is not '#!AER-DAT2.0' (only AEDAT 2.0 is accepted live)");
+                    rc = evsnn_seterr(EVSNN_EFORMAT, "AEDAT stream: first line is neither '#!AER-DAT2.0' nor '#!AER-DAT4.0' (AEDAT "
+                                                     "2.0 and 4.0 are accepted live)");
                     break;
                 }
                 live_hello h = {.width = 128, .height = 128, .polarities = 2, .kind = LIVE_KIND_XY};
@@ -596,6 +714,14 @@ int live_session_feed(live_session *s, const uint8_t *buf, size_t n, size_t *use
             }
             pos += ll;
             s->need = 1;
+            continue;
+        }
+        if (s->mode >= MODE_A4_PROLOGUE) {
+            size_t adv;
+            rc = a4_feed(s, p, left, &adv, now_us);
+            if (rc < 0) s->c->m.frames_bad++;
+            if (!adv) break; /* s->need says how much more */
+            pos += adv;
             continue;
         }
         /* MODE_AEDAT_DATA: whole 8-byte records only */

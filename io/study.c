@@ -1,4 +1,5 @@
-/* io/study.c — study files (libconfig), trial expansion, result tables (CSV, HDF5). */
+/* io/study.c — study files (libconfig), trial expansion and proposals (grid, random, TPE
+ * through sim/tpe.h), objectives and the median rule, result tables (CSV, HDF5). */
 #include "io/study.h"
 
 #include <errno.h>
@@ -13,18 +14,24 @@
 
 #include "sim/evsnn.h"
 #include "sim/rng.h"
+#include "sim/tpe.h"
 
-/* Axes in grid order (the last varies fastest). */
-enum { AX_DATASET, AX_ARCH, AX_ACCEL, AX_SURR, AX_SLOPE, AX_BETA, AX_THETA, AX_THRESH, AX_BIN, AX_SEED, AX_N };
-static const char *const axis_names[AX_N] = {"dataset", "arch", "accel", "surrogate", "slope", "beta",
-                                             "theta", "threshold", "binarize", "seed"};
+/* Axes in grid order (the last varies fastest). lr and batch came later than the others;
+ * they sit before seed so that a study's seeds of one setting stay side by side. */
+enum { AX_DATASET, AX_ARCH, AX_ACCEL, AX_SURR, AX_SLOPE, AX_BETA, AX_THETA, AX_THRESH, AX_BIN, AX_LR, AX_BATCH, AX_SEED, AX_N };
+static const char *const axis_names[AX_N + 1] = {"dataset", "arch", "accel", "surrogate", "slope", "beta", "theta",
+                                                 "threshold", "binarize", "lr", "batch", "seed", NULL};
+
+/* An axis is a list (categorical in a TPE study) or a range of one kind. */
+enum { AK_LIST, AK_FLOAT, AK_LOG, AK_INT };
 
 typedef struct {
-    uint32_t n;                       /* list length (0 with range: a random range) */
+    uint32_t n;                       /* list length (0 for a range) */
     char s[STUDY_MAX_AXIS][STUDY_STR];/* string axes */
     double v[STUDY_MAX_AXIS];         /* numeric axes (binarize 0/1, seed) */
-    int range, logscale;
-    double lo, hi;
+    int kind;                         /* AK_* */
+    int declared;                     /* given in the study file (lr, batch: then in the key) */
+    double lo, hi;                    /* ranges */
 } axis;
 
 /* A variant overrides some settings; mask bit i = axis i given. */
@@ -40,6 +47,11 @@ struct study {
     study_search search;
     uint32_t budget;
     uint64_t seed;
+    tpe_cfg tpe;
+    study_objective_kind objective;
+    int cost_energy;                  /* trade-off cost: 0 latency_us, 1 energy_uj */
+    double weight;                    /* trade-off weight */
+    int key_lr, key_batch;            /* lr / batch in the key: an axis or a variant sets them */
     study_fixed fx;
     axis ax[AX_N];
     uint32_t n_var;
@@ -137,6 +149,8 @@ static int check_value(pctx *p, const config_setting_t *e, const char *key, int 
     case AX_SLOPE: if (!(v >= 0 && isfinite(v))) return bad(p, e, key, "slope must be >= 0 (0: the surrogate's default)"); break;
     case AX_BETA: if (!(v >= 0 && v <= 1)) return bad(p, e, key, "beta must lie in [0, 1]"); break;
     case AX_THETA: if (!(v > 0 && isfinite(v))) return bad(p, e, key, "theta must be > 0"); break;
+    case AX_LR: if (!(v > 0 && v < 10)) return bad(p, e, key, "lr must lie in (0, 10)"); break;
+    case AX_BATCH: if (!(v >= 1 && v <= 1e6)) return bad(p, e, key, "batch must lie in [1, 1000000]"); break;
     case AX_SEED: if (!(v >= 0 && v < 9.007199254740992e15)) return bad(p, e, key, "seed must be an integer >= 0"); break;
     case AX_THRESH:
         if (check_threshold(str))
@@ -144,6 +158,7 @@ static int check_value(pctx *p, const config_setting_t *e, const char *key, int 
         break;
     case AX_SURR:
         if (!*str) return bad(p, e, key, "empty surrogate name");
+        if (strlen(str) >= sizeof ((study_trial *)0)->surrogate) return bad(p, e, key, "surrogate name too long");
         break;
     default: break;
     }
@@ -170,42 +185,77 @@ static int axis_elem(pctx *p, const config_setting_t *e, const char *key, int ax
     }
     if (!is_num(e)) return bad(p, e, key, "expected a number");
     *v = config_setting_type(e) == CONFIG_TYPE_FLOAT ? config_setting_get_float(e) : (double)config_setting_get_int64(e);
-    if (ax == AX_SEED && config_setting_type(e) == CONFIG_TYPE_FLOAT) return bad(p, e, key, "seed must be an integer");
+    if ((ax == AX_SEED || ax == AX_BATCH) && config_setting_type(e) == CONFIG_TYPE_FLOAT)
+        return bad(p, e, key, ax == AX_SEED ? "seed must be an integer" : "batch must be an integer");
     return check_value(p, e, key, ax, *v, NULL);
+}
+
+static double num_of(const config_setting_t *s) {
+    return config_setting_type(s) == CONFIG_TYPE_FLOAT ? config_setting_get_float(s) : (double)config_setting_get_int64(s);
+}
+
+/* A range {kind = "float" | "log" | "int"; min; max;} (`log = true` is kind "log"): slope,
+ * beta, theta and lr are continuous (float or log), batch and seed integers. */
+static int parse_range(pctx *p, axis *a, const config_setting_t *s, int ax, const char *key) {
+    const int integer = ax == AX_BATCH || ax == AX_SEED;
+    if (ax != AX_SLOPE && ax != AX_BETA && ax != AX_THETA && ax != AX_LR && !integer)
+        return bad(p, s, key, "only slope, beta, theta, lr, batch and seed may be ranges {kind; min; max;}");
+    static const char *const rk[] = {"kind", "min", "max", "log", NULL};
+    if (only_keys(p, s, key, rk)) return p->rc;
+    config_setting_t *mn = config_setting_get_member(s, "min"), *mx = config_setting_get_member(s, "max");
+    config_setting_t *kd = config_setting_get_member(s, "kind"), *lg = config_setting_get_member(s, "log");
+    char k2[96];
+    int kind = integer ? AK_INT : AK_FLOAT;
+    if (lg) {
+        snprintf(k2, sizeof k2, "%s.log", key);
+        if (config_setting_type(lg) != CONFIG_TYPE_BOOL) return bad(p, lg, k2, "expected true or false");
+        if (config_setting_get_bool(lg)) kind = AK_LOG;
+    }
+    if (kd) {
+        snprintf(k2, sizeof k2, "%s.kind", key);
+        const char *k = config_setting_type(kd) == CONFIG_TYPE_STRING ? config_setting_get_string(kd) : NULL;
+        const int want = !k ? -1 : !strcmp(k, "float") ? AK_FLOAT : !strcmp(k, "log") ? AK_LOG : !strcmp(k, "int") ? AK_INT : -1;
+        if (want < 0) {
+            char w[200];
+            snprintf(w, sizeof w, "unknown parameter kind%s%.40s%s; expected \"float\", \"log\" or \"int\" (a categorical "
+                     "parameter is a list [a, b, ...])", k ? " '" : "", k ? k : "", k ? "'" : "");
+            return bad(p, kd, k2, w);
+        }
+        if (lg && config_setting_get_bool(lg) && want != AK_LOG) return bad(p, lg, k2, "log = true contradicts this kind");
+        kind = want;
+    }
+    if (integer != (kind == AK_INT)) {
+        snprintf(k2, sizeof k2, "%s%s", key, kd ? ".kind" : ".log");
+        return bad(p, kd ? kd : lg, k2, integer ? "an integer parameter takes kind \"int\""
+                                                : "a continuous parameter takes kind \"float\" or \"log\"");
+    }
+    if (!mn || !mx || !is_num(mn) || !is_num(mx)) return bad(p, s, key, "a range needs numbers min and max");
+    a->lo = num_of(mn);
+    a->hi = num_of(mx);
+    if (integer && (config_setting_type(mn) == CONFIG_TYPE_FLOAT || config_setting_type(mx) == CONFIG_TYPE_FLOAT))
+        return bad(p, s, key, "an integer range needs integer min and max");
+    if (check_value(p, mn, key, ax, a->lo, NULL) || check_value(p, mx, key, ax, a->hi, NULL)) return p->rc;
+    if (!(a->hi >= a->lo)) return bad(p, s, key, "max must be >= min");
+    if (kind == AK_LOG && !(a->lo > 0)) return bad(p, s, key, "a log range needs min > 0");
+    if (kind == AK_INT && a->hi - a->lo >= 4294967295.0) return bad(p, s, key, "an integer range spans at most 2^32 - 1 values");
+    a->kind = kind;
+    a->n = 0;
+    return 0;
 }
 
 static int parse_axis(pctx *p, study *st, const config_setting_t *s, int ax) {
     axis *a = &st->ax[ax];
     char key[64];
     snprintf(key, sizeof key, "axes.%s", axis_names[ax]);
-    if (config_setting_type(s) == CONFIG_TYPE_GROUP) {
-        if (ax != AX_SLOPE && ax != AX_BETA && ax != AX_THETA)
-            return bad(p, s, key, "only slope, beta and theta may be ranges {min; max; log;}");
-        static const char *const rk[] = {"min", "max", "log", NULL};
-        if (only_keys(p, s, key, rk)) return p->rc;
-        config_setting_t *mn = config_setting_get_member(s, "min"), *mx = config_setting_get_member(s, "max");
-        if (!mn || !mx || !is_num(mn) || !is_num(mx)) return bad(p, s, key, "a range needs numbers min and max");
-        a->lo = config_setting_get_float(mn) != 0 || config_setting_type(mn) == CONFIG_TYPE_FLOAT
-                    ? (config_setting_type(mn) == CONFIG_TYPE_FLOAT ? config_setting_get_float(mn) : (double)config_setting_get_int64(mn))
-                    : (double)config_setting_get_int64(mn);
-        a->hi = config_setting_type(mx) == CONFIG_TYPE_FLOAT ? config_setting_get_float(mx) : (double)config_setting_get_int64(mx);
-        int lg = 0;
-        config_setting_lookup_bool(s, "log", &lg);
-        if (!(a->hi >= a->lo) || check_value(p, mn, key, ax, a->lo, NULL) || check_value(p, mx, key, ax, a->hi, NULL))
-            return p->rc ? p->rc : bad(p, s, key, "max must be >= min");
-        if (lg && !(a->lo > 0)) return bad(p, s, key, "a log range needs min > 0");
-        a->range = 1;
-        a->logscale = lg;
-        a->n = 0;
-        return 0;
-    }
+    a->declared = 1;
+    if (config_setting_type(s) == CONFIG_TYPE_GROUP) return parse_range(p, a, s, ax, key);
     if (config_setting_type(s) != CONFIG_TYPE_ARRAY && config_setting_type(s) != CONFIG_TYPE_LIST)
         return bad(p, s, key, "expected a list [a, b, ...]");
     int n = config_setting_length(s);
     if (n < 1) return bad(p, s, key, "empty list");
     if (n > STUDY_MAX_AXIS) return bad(p, s, key, "too many values (at most 64)");
     a->n = (uint32_t)n;
-    a->range = 0;
+    a->kind = AK_LIST;
     for (int i = 0; i < n; i++) {
         char k2[80];
         snprintf(k2, sizeof k2, "%s[%d]", key, i);
@@ -225,13 +275,103 @@ static void set_trial_axis(study_trial *t, int ax, const char *s, double v) {
     case AX_THETA: t->theta = (float)v; break;
     case AX_THRESH: snprintf(t->threshold, sizeof t->threshold, "%s", s); break;
     case AX_BIN: t->binarize = v != 0; break;
+    case AX_LR: t->lr = (float)v; break;
+    case AX_BATCH: t->batch = (uint32_t)v; break;
     case AX_SEED: t->seed = (uint64_t)v; break;
     }
 }
 
+static int get_num(pctx *p, const config_setting_t *g, const char *where, const char *k, double *v) {
+    config_setting_t *s = config_setting_get_member(g, k);
+    if (!s) return 0;
+    char key[128];
+    snprintf(key, sizeof key, "%s.%s", where, k);
+    if (!is_num(s)) return bad(p, s, key, "expected a number");
+    *v = num_of(s);
+    return 0;
+}
+
+/* A settings group named after the choice it belongs to (tpe, tradeoff, median): an error
+ * where the study did not make that choice. NULL when absent or on error (p->rc). */
+static config_setting_t *choice_group(pctx *p, config_setting_t *root, const char *name, int chosen, const char *needs) {
+    config_setting_t *g = config_setting_get_member(root, name);
+    if (!g) return NULL;
+    if (config_setting_type(g) != CONFIG_TYPE_GROUP) { bad(p, g, name, "expected a group { ... }"); return NULL; }
+    if (!chosen) {
+        char w[96];
+        snprintf(w, sizeof w, "these settings need %s", needs);
+        bad(p, g, name, w);
+        return NULL;
+    }
+    return g;
+}
+
+/* TPE settings, the objective, pruning. */
+static int parse_search(pctx *p, study *st, config_setting_t *root) {
+    st->tpe = tpe_defaults();
+    config_setting_t *g = choice_group(p, root, "tpe", st->search == STUDY_TPE, "search = \"tpe\"");
+    if (p->rc) return p->rc;
+    if (g) {
+        static const char *const k[] = {"gamma", "n_ei", "n_startup", "prior_weight", NULL};
+        if (only_keys(p, g, "tpe", k) || get_num(p, g, "tpe", "gamma", &st->tpe.gamma) ||
+            get_u32(p, g, "tpe", "n_ei", &st->tpe.n_ei, 1, 100000) ||
+            get_u32(p, g, "tpe", "n_startup", &st->tpe.n_startup, 0, 1e7) ||
+            get_num(p, g, "tpe", "prior_weight", &st->tpe.prior_weight))
+            return p->rc;
+        if (!(st->tpe.gamma > 0 && st->tpe.gamma < 1))
+            return bad(p, config_setting_get_member(g, "gamma"), "tpe.gamma", "gamma must lie in (0, 1) (the good fraction)");
+        if (!(st->tpe.prior_weight > 0 && isfinite(st->tpe.prior_weight)))
+            return bad(p, config_setting_get_member(g, "prior_weight"), "tpe.prior_weight", "prior_weight must be > 0");
+    }
+    char obj[16] = "accuracy";
+    if (get_str(p, root, "", "objective", obj, sizeof obj)) return p->rc;
+    const char *const on[] = {"accuracy", "latency", "energy", "tradeoff"};
+    int oi = 0;
+    while (oi < 4 && strcmp(obj, on[oi])) oi++;
+    if (oi == 4)
+        return bad(p, config_setting_get_member(root, "objective"), "objective",
+                   "expected \"accuracy\", \"latency\", \"energy\" or \"tradeoff\"");
+    st->objective = (study_objective_kind)oi;
+    st->weight = 0.05;
+    g = choice_group(p, root, "tradeoff", st->objective == STUDY_OBJ_TRADEOFF, "objective = \"tradeoff\"");
+    if (p->rc) return p->rc;
+    if (g) {
+        static const char *const k[] = {"cost", "weight", NULL};
+        char cost[16] = "latency";
+        if (only_keys(p, g, "tradeoff", k) || get_str(p, g, "tradeoff", "cost", cost, sizeof cost) ||
+            get_num(p, g, "tradeoff", "weight", &st->weight))
+            return p->rc;
+        if (strcmp(cost, "latency") && strcmp(cost, "energy"))
+            return bad(p, config_setting_get_member(g, "cost"), "tradeoff.cost", "expected \"latency\" or \"energy\"");
+        st->cost_energy = !strcmp(cost, "energy");
+        if (!(st->weight >= 0 && isfinite(st->weight)))
+            return bad(p, config_setting_get_member(g, "weight"), "tradeoff.weight", "weight must be >= 0");
+    }
+    char pr[16] = "none";
+    if (get_str(p, root, "", "prune", pr, sizeof pr)) return p->rc;
+    config_setting_t *ps = config_setting_get_member(root, "prune");
+    if (strcmp(pr, "none") && strcmp(pr, "median")) return bad(p, ps, "prune", "expected \"none\" or \"median\"");
+    study_fixed *f = &st->fx;
+    f->prune = !strcmp(pr, "median");
+    f->prune_warmup = 1;
+    f->prune_min_trials = 5;
+    g = choice_group(p, root, "median", f->prune, "prune = \"median\"");
+    if (p->rc) return p->rc;
+    if (g) {
+        static const char *const k[] = {"warmup", "min_trials", NULL};
+        if (only_keys(p, g, "median", k) || get_u32(p, g, "median", "warmup", &f->prune_warmup, 0, 1e6) ||
+            get_u32(p, g, "median", "min_trials", &f->prune_min_trials, 1, 1e7))
+            return p->rc;
+    }
+    if (f->prune && (st->objective == STUDY_OBJ_LATENCY || st->objective == STUDY_OBJ_ENERGY))
+        return bad(p, ps, "prune", "the median rule watches test accuracy: it needs objective \"accuracy\" or \"tradeoff\"");
+    return 0;
+}
+
 static int parse_root(pctx *p, study *st, config_t *cf) {
     config_setting_t *root = config_root_setting(cf);
-    static const char *const top[] = {"version", "name", "search", "budget", "seed", "train", "hw", "axes", "variants", NULL};
+    static const char *const top[] = {"version", "name", "search", "budget", "seed", "train", "hw", "axes", "variants",
+                                      "tpe", "objective", "tradeoff", "prune", "median", NULL};
     if (only_keys(p, root, "", top)) return p->rc;
     int ver = 0;
     config_setting_t *s = config_setting_get_member(root, "version");
@@ -250,13 +390,17 @@ static int parse_root(pctx *p, study *st, config_t *cf) {
     if (get_str(p, root, "", "search", search, sizeof search)) return p->rc;
     if (!strcmp(search, "grid")) st->search = STUDY_GRID;
     else if (!strcmp(search, "random")) st->search = STUDY_RANDOM;
-    else return bad(p, config_setting_get_member(root, "search"), "search", "expected \"grid\" or \"random\"");
+    else if (!strcmp(search, "tpe")) st->search = STUDY_TPE;
+    else return bad(p, config_setting_get_member(root, "search"), "search", "expected \"grid\", \"random\" or \"tpe\"");
     if (get_u32(p, root, "", "budget", &st->budget, 0, 1e7)) return p->rc;
     uint32_t seed = 1;
     if (get_u32(p, root, "", "seed", &seed, 0, 4294967295.0)) return p->rc;
     st->seed = seed;
-    if (st->search == STUDY_RANDOM && st->budget == 0)
-        return bad(p, config_setting_get_member(root, "search"), "budget", "random search needs budget > 0 (the number of trials)");
+    if (st->search != STUDY_GRID && st->budget == 0)
+        return bad(p, config_setting_get_member(root, "search"), "budget",
+                   st->search == STUDY_TPE ? "TPE search needs budget > 0 (the number of trials)"
+                                           : "random search needs budget > 0 (the number of trials)");
+    if (parse_search(p, st, root)) return p->rc;
 
     /* fixed settings */
     study_fixed *f = &st->fx;
@@ -293,9 +437,7 @@ static int parse_root(pctx *p, study *st, config_t *cf) {
     /* axes: defaults are one-element lists */
     if ((s = config_setting_get_member(root, "axes"))) {
         if (config_setting_type(s) != CONFIG_TYPE_GROUP) return bad(p, s, "axes", "expected a group { ... }");
-        static const char *const ak[] = {"dataset", "arch", "accel", "surrogate", "slope", "beta", "theta", "threshold",
-                                         "binarize", "seed", NULL};
-        if (only_keys(p, s, "axes", ak)) return p->rc;
+        if (only_keys(p, s, "axes", axis_names)) return p->rc;
         for (int ax = 0; ax < AX_N; ax++) {
             config_setting_t *a = config_setting_get_member(s, axis_names[ax]);
             if (a && parse_axis(p, st, a, ax)) return p->rc;
@@ -304,12 +446,15 @@ static int parse_root(pctx *p, study *st, config_t *cf) {
     if (!st->ax[AX_ARCH].n) return bad(p, config_setting_get_member(root, "axes"), "axes.arch", "at least one architecture is required");
     if (st->search == STUDY_GRID)
         for (int ax = 0; ax < AX_N; ax++)
-            if (st->ax[ax].range) {
+            if (st->ax[ax].kind != AK_LIST) {
                 char key[64];
                 snprintf(key, sizeof key, "axes.%s", axis_names[ax]);
                 return bad(p, config_setting_get_member(config_setting_get_member(root, "axes"), axis_names[ax]), key,
-                           "a {min; max;} range needs search = \"random\"; a grid takes a list");
+                           "a {min; max;} range needs search = \"random\" or \"tpe\"; a grid takes a list");
             }
+    /* lr and batch not given as axes are the train group's */
+    if (!st->ax[AX_LR].declared) st->ax[AX_LR].v[0] = f->lr;
+    if (!st->ax[AX_BATCH].declared) st->ax[AX_BATCH].v[0] = f->batch;
 
     /* variants: ( { name = "..."; binarize = true; theta = 1.0; ... }, ... ) */
     if ((s = config_setting_get_member(root, "variants"))) {
@@ -317,7 +462,7 @@ static int parse_root(pctx *p, study *st, config_t *cf) {
         int n = config_setting_length(s);
         if (n < 1 || n > STUDY_MAX_AXIS) return bad(p, s, "variants", "expected 1 to 64 variants");
         static const char *const vk[] = {"name", "dataset", "arch", "accel", "surrogate", "slope", "beta", "theta",
-                                         "threshold", "binarize", "seed", NULL};
+                                         "threshold", "binarize", "lr", "batch", "seed", NULL};
         for (int i = 0; i < n; i++) {
             config_setting_t *g = config_setting_get_elem(s, (unsigned)i);
             char where[48];
@@ -340,6 +485,17 @@ static int parse_root(pctx *p, study *st, config_t *cf) {
         }
         st->n_var = (uint32_t)n;
     }
+    if (f->prune && f->epochs > STUDY_MAX_EPOCHS) {
+        char w[96];
+        snprintf(w, sizeof w, "the median rule keeps accuracies of up to %d epochs", STUDY_MAX_EPOCHS);
+        return bad(p, config_setting_get_member(config_setting_get_member(root, "train"), "epochs"), "train.epochs", w);
+    }
+    st->key_lr = st->ax[AX_LR].declared;
+    st->key_batch = st->ax[AX_BATCH].declared;
+    for (uint32_t i = 0; i < st->n_var; i++) {
+        st->key_lr |= (st->var[i].mask >> AX_LR) & 1;
+        st->key_batch |= (st->var[i].mask >> AX_BATCH) & 1;
+    }
     (void)ver;
     return 0;
 }
@@ -357,8 +513,8 @@ static void defaults(study *st) {
     snprintf(f->optim, sizeof f->optim, "adam");
     snprintf(f->loss, sizeof f->loss, "mse_count");
     snprintf(f->encoding, sizeof f->encoding, "direct");
-    const char *ds[AX_N] = {"synth", "", "", "fast_sigmoid", NULL, NULL, NULL, "fixed", NULL, NULL};
-    const double dv[AX_N] = {0, 0, 0, 0, 0, 0.95, 1.0, 0, 0, 1};
+    const char *ds[AX_N] = {"synth", "", "", "fast_sigmoid", NULL, NULL, NULL, "fixed", NULL, NULL, NULL, NULL};
+    const double dv[AX_N] = {0, 0, 0, 0, 0, 0.95, 1.0, 0, 0, 1e-3, 32, 1}; /* lr, batch: the train group's (parse_root) */
     for (int ax = 0; ax < AX_N; ax++) {
         if (ax == AX_ARCH) continue;
         st->ax[ax].n = 1;
@@ -368,7 +524,7 @@ static void defaults(study *st) {
 }
 
 static void count_trials(study *st) {
-    if (st->search == STUDY_RANDOM) {
+    if (st->search != STUDY_GRID) {
         st->n_trials = st->budget;
         return;
     }
@@ -443,22 +599,56 @@ const char *study_name(const study *s) { return s->name; }
 const study_fixed *study_fixed_settings(const study *s) { return &s->fx; }
 uint32_t study_n_trials(const study *s) { return s->n_trials; }
 
-static double draw_axis(const axis *a, rng *r, uint32_t *pick) {
-    if (a->range) {
-        const double u = rng_uniform(r);
-        *pick = 0;
-        return a->logscale ? exp(log(a->lo) + u * (log(a->hi) - log(a->lo))) : a->lo + u * (a->hi - a->lo);
-    }
-    *pick = a->n > 1 ? rng_below(r, a->n) : 0;
-    return a->v[*pick];
+study_search study_search_kind(const study *s) { return s->search; }
+uint32_t study_tpe_startup(const study *s) { return s->tpe.n_startup; }
+
+int study_set_search(study *s, study_search search) {
+    if (s->search == STUDY_GRID || search == STUDY_GRID)
+        return evsnn_seterr(EVSNN_EINVAL, "study %s: only a random or TPE study changes to random or TPE search", s->name);
+    s->search = search;
+    return 0;
 }
 
-int study_trial_get(const study *s, uint32_t id, study_trial *t) {
+/* ---------------------------------------------------------------- trials */
+
+/* An axis as a search parameter: a list is categorical over its entries. */
+static tpe_param axis_param(const axis *a) {
+    tpe_param q = {TPE_CAT, 0, 0, a->n};
+    if (a->kind != AK_LIST) {
+        q.kind = a->kind == AK_LOG ? TPE_LOG : a->kind == AK_INT ? TPE_INT : TPE_FLOAT;
+        q.lo = a->lo;
+        q.hi = a->hi;
+        q.n_cat = 0;
+    }
+    return q;
+}
+
+/* Set axis ax of t from a parameter value: a list's index, or the number. */
+static void axis_set(study_trial *t, const axis *a, int ax, double x) {
+    if (a->kind == AK_LIST) set_trial_axis(t, ax, a->s[(uint32_t)x], a->v[(uint32_t)x]);
+    else set_trial_axis(t, ax, "", x);
+}
+
+/* Axis ax varies in variant vi's search: a range or a list of several, not overridden. */
+static int searched(const study *s, uint32_t vi, int ax) {
+    const axis *a = &s->ax[ax];
+    return (a->kind != AK_LIST || a->n > 1) && !(s->n_var && ((s->var[vi].mask >> ax) & 1));
+}
+
+/* Trial id of the grid or the random draws, or (x non-NULL, TPE) with the searched axes of
+ * its variant set from the parameter values x, in axis order. */
+static int trial_at(const study *s, uint32_t id, const double *x, study_trial *t) {
     if (id >= s->n_trials) return evsnn_seterr(EVSNN_ERANGE, "trial %u: the study has %u trials", id, s->n_trials);
     memset(t, 0, sizeof *t);
     t->id = id;
     uint32_t vi = 0;
-    if (s->search == STUDY_GRID) {
+    if (x) {
+        vi = s->n_var ? id % s->n_var : 0;
+        uint32_t j = 0;
+        for (int ax = 0; ax < AX_N; ax++)
+            if (searched(s, vi, ax)) axis_set(t, &s->ax[ax], ax, x[j++]);
+            else set_trial_axis(t, ax, s->ax[ax].s[0], s->ax[ax].v[0]);
+    } else if (s->search == STUDY_GRID) {
         uint64_t k = id;
         if (s->n_var) {
             vi = (uint32_t)(k % s->n_var);
@@ -471,14 +661,17 @@ int study_trial_get(const study *s, uint32_t id, study_trial *t) {
             set_trial_axis(t, ax, a->s[i], a->v[i]);
         }
     } else {
+        /* Random search, and a TPE study's first trials: every axis drawn from its list or
+         * range in axis order; a TPE study assigns variants in turn instead of drawing them. */
         rng *r = rng_create(rng_stream(s->seed, id));
         if (!r) return evsnn_seterr(EVSNN_ENOMEM, "trial %u: no memory", id);
         for (int ax = 0; ax < AX_N; ax++) {
-            uint32_t pick;
-            const double v = draw_axis(&s->ax[ax], r, &pick);
-            set_trial_axis(t, ax, s->ax[ax].s[pick], v);
+            const tpe_param q = axis_param(&s->ax[ax]);
+            double v;
+            tpe_draw_prior(&q, 1, r, &v);
+            axis_set(t, &s->ax[ax], ax, v);
         }
-        if (s->n_var) vi = rng_below(r, s->n_var);
+        if (s->n_var) vi = s->search == STUDY_TPE ? id % s->n_var : rng_below(r, s->n_var);
         rng_free(r);
     }
     if (s->n_var) {
@@ -497,6 +690,8 @@ int study_trial_get(const study *s, uint32_t id, study_trial *t) {
                 case AX_THETA: t->theta = o->theta; break;
                 case AX_THRESH: snprintf(t->threshold, sizeof t->threshold, "%s", o->threshold); break;
                 case AX_BIN: t->binarize = o->binarize; break;
+                case AX_LR: t->lr = o->lr; break;
+                case AX_BATCH: t->batch = o->batch; break;
                 case AX_SEED: t->seed = o->seed; break;
                 }
             }
@@ -513,19 +708,237 @@ int study_trial_get(const study *s, uint32_t id, study_trial *t) {
              "threshold=%s;binarize=%d;seed=%llu",
              t->variant, t->dataset, t->arch, t->accel, t->surrogate, (double)t->slope, (double)t->beta, (double)t->theta,
              t->threshold, t->binarize, (unsigned long long)t->seed);
+    /* lr and batch only where the study varies them, so that the keys of studies written
+     * before they were axes stay what they were */
+    size_t kl = strlen(t->key);
+    if (s->key_lr) kl += (size_t)snprintf(t->key + kl, sizeof t->key - kl, ";lr=%.9g", (double)t->lr);
+    if (s->key_batch && kl < sizeof t->key) snprintf(t->key + kl, sizeof t->key - kl, ";batch=%u", t->batch);
     return 0;
+}
+
+int study_trial_get(const study *s, uint32_t id, study_trial *t) { return trial_at(s, id, NULL, t); }
+
+/* ---------------------------------------------------------------- TPE proposals */
+
+/* Search decisions read the values the table holds (9 significant digits), so that a run
+ * resumed from the table decides exactly as the run that wrote it. */
+static double r9(double x) {
+    char b[40];
+    snprintf(b, sizeof b, "%.9g", x);
+    return strtod(b, NULL);
+}
+
+static double trial_num(const study_trial *t, int ax) {
+    switch (ax) {
+    case AX_SLOPE: return t->slope;
+    case AX_BETA: return t->beta;
+    case AX_THETA: return t->theta;
+    case AX_BIN: return t->binarize;
+    case AX_LR: return t->lr;
+    case AX_BATCH: return t->batch;
+    case AX_SEED: return (double)t->seed;
+    default: return NAN;
+    }
+}
+
+static const char *trial_str(const study_trial *t, int ax) {
+    switch (ax) {
+    case AX_DATASET: return t->dataset;
+    case AX_ARCH: return t->arch;
+    case AX_ACCEL: return t->accel;
+    case AX_SURR: return t->surrogate;
+    case AX_THRESH: return t->threshold;
+    default: return NULL;
+    }
+}
+
+/* Axis ax of t as a search parameter value; -1 when t's value is not on the axis. A trial's
+ * accel is the resolved path: an entry matches as written or below the study's directory. */
+static int axis_coord(const study *s, int ax, const study_trial *t, double *x) {
+    const axis *a = &s->ax[ax];
+    const double v = trial_num(t, ax);
+    if (a->kind != AK_LIST) {
+        const int fl = a->kind != AK_INT; /* float fields hold the bounds rounded to float */
+        if (!(v >= (fl ? (double)(float)a->lo : a->lo) && v <= (fl ? (double)(float)a->hi : a->hi))) return -1;
+        *x = v;
+        return 0;
+    }
+    const char *str = trial_str(t, ax);
+    for (uint32_t i = 0; i < a->n; i++) {
+        int eq;
+        if (str) {
+            const size_t dl = strlen(s->dir);
+            eq = !strcmp(str, a->s[i]) || (ax == AX_ACCEL && dl && !strncmp(str, s->dir, dl) && str[dl] == '/' &&
+                                           !strcmp(str + dl + 1, a->s[i]));
+        } else if (ax == AX_SLOPE || ax == AX_BETA || ax == AX_THETA || ax == AX_LR) {
+            eq = v == (double)(float)a->v[i];
+        } else {
+            eq = v == a->v[i];
+        }
+        if (eq) {
+            *x = i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static uint32_t variant_of(const study *s, uint32_t id) { return s->n_var ? id % s->n_var : 0; }
+
+/* The searched parameter values of t for variant vi (x[n_par]); -1 when t is not of that
+ * variant or a value lies outside its axis. */
+static int trial_coords(const study *s, uint32_t vi, const study_trial *t, double *x) {
+    if (s->n_var && strcmp(t->variant, s->var[vi].name)) return -1;
+    uint32_t j = 0;
+    for (int ax = 0; ax < AX_N; ax++)
+        if (searched(s, vi, ax) && axis_coord(s, ax, t, &x[j++])) return -1;
+    return 0;
+}
+
+int study_trial_check(const study *s, uint32_t id, const study_trial *row_t, study_trial *t) {
+    int rc;
+    if (s->search != STUDY_TPE) {
+        rc = study_trial_get(s, id, t);
+    } else {
+        double x[AX_N];
+        if (id >= s->n_trials) return evsnn_seterr(EVSNN_ERANGE, "trial %u: the study has %u trials", id, s->n_trials);
+        if (trial_coords(s, variant_of(s, id), row_t, x))
+            return evsnn_seterr(EVSNN_EINVAL, "trial %u: its settings are not in the study's search space", id);
+        rc = trial_at(s, id, x, t);
+    }
+    if (rc) return rc;
+    if (strcmp(t->key, row_t->key)) return evsnn_seterr(EVSNN_EINVAL, "trial %u: the study's settings changed", id);
+    return 0;
+}
+
+double study_objective(const study *s, const study_row *r) {
+    if (r->status != STUDY_OK) return NAN;
+    const double acc = r9(r->accuracy), cost = r9(s->cost_energy ? r->energy_uj : r->latency_us);
+    switch (s->objective) {
+    case STUDY_OBJ_ACCURACY: return acc;
+    case STUDY_OBJ_LATENCY: return r9(r->latency_us);
+    case STUDY_OBJ_ENERGY: return r9(r->energy_uj);
+    case STUDY_OBJ_TRADEOFF: return cost > 0 && isfinite(cost) ? acc - s->weight * log(cost) : NAN;
+    }
+    return NAN;
+}
+
+int study_maximize(const study *s) { return s->objective == STUDY_OBJ_ACCURACY || s->objective == STUDY_OBJ_TRADEOFF; }
+
+const char *study_objective_name(const study *s) {
+    static const char *const n[] = {"accuracy", "latency", "energy", "tradeoff"};
+    return n[s->objective];
+}
+
+/* An observation's place in the ranking (best first): class 0 ok, 1 pruned, 2 failed (and
+ * ok without an objective), 3 running; then a, b within the class; then the trial id. */
+typedef struct {
+    int cls;
+    double a, b;
+    uint32_t id, k;
+} ranked;
+
+static int cmp_ranked(const void *x, const void *y) {
+    const ranked *p = x, *q = y;
+    if (p->cls != q->cls) return p->cls - q->cls;
+    if (p->a != q->a) return p->a < q->a ? -1 : 1;
+    if (p->b != q->b) return p->b < q->b ? -1 : 1;
+    return p->id < q->id ? -1 : p->id > q->id;
+}
+
+static ranked rank_row(const study *s, const study_row *r, uint32_t k) {
+    ranked o = {2, 0, 0, r->t.id, k};
+    const double obj = study_objective(s, r);
+    if (r->status == STUDY_OK && !isnan(obj)) {
+        o.cls = 0;
+        o.a = study_maximize(s) ? -obj : obj;
+    } else if (r->status == STUDY_PRUNED) {
+        o.cls = 1;
+        o.a = -(double)r->n_curve;
+        o.b = r->n_curve ? -r9(r->epoch_acc[r->n_curve - 1]) : 0;
+        if (isnan(o.b)) o.b = 0;
+    }
+    return o;
+}
+
+int study_propose(const study *s, uint32_t id, const study_row *done, uint32_t n_done, const study_trial *pending,
+                  uint32_t n_pending, study_trial *t) {
+    if (s->search != STUDY_TPE) return study_trial_get(s, id, t);
+    if (id >= s->n_trials) return evsnn_seterr(EVSNN_ERANGE, "trial %u: the study has %u trials", id, s->n_trials);
+    const uint32_t vi = variant_of(s, id);
+    tpe_param q[AX_N];
+    uint32_t np = 0;
+    for (int ax = 0; ax < AX_N; ax++)
+        if (searched(s, vi, ax)) q[np++] = axis_param(&s->ax[ax]);
+    const size_t cap = (size_t)n_done + n_pending + 1;
+    double *x = malloc(cap * (np ? np : 1) * sizeof *x), *loss = malloc(cap * sizeof *loss), *ox = NULL;
+    ranked *o = malloc(cap * sizeof *o);
+    int rc = 0;
+    if (!x || !loss || !o) { rc = evsnn_seterr(EVSNN_ENOMEM, "trial %u: no memory for the TPE proposal", id); goto out; }
+    uint32_t n = 0, n_fin = 0;
+    for (uint32_t i = 0; i < n_done; i++) {
+        const study_row *r = &done[i];
+        if (r->status == STUDY_PENDING || r->t.id == id || trial_coords(s, vi, &r->t, x + (size_t)n * np)) continue;
+        o[n] = rank_row(s, r, n);
+        n++;
+        n_fin++;
+    }
+    if (n_fin < s->tpe.n_startup) { rc = trial_at(s, id, NULL, t); goto out; }
+    for (uint32_t i = 0; i < n_pending; i++) {
+        if (pending[i].id == id || trial_coords(s, vi, &pending[i], x + (size_t)n * np)) continue;
+        o[n] = (ranked){3, 0, 0, pending[i].id, n};
+        n++;
+    }
+    /* tpe_fit sorts by loss with ties in the given order: give it each observation's rank */
+    qsort(o, n, sizeof *o, cmp_ranked);
+    for (uint32_t i = 0; i < n; i++) loss[o[i].k] = i;
+    tpe_model *m = tpe_fit(&s->tpe, q, np, x, loss, n, &rc);
+    rng *g = m ? rng_create(rng_stream(s->seed, id)) : NULL;
+    if (m && !g) rc = evsnn_seterr(EVSNN_ENOMEM, "trial %u: no memory", id);
+    if (g && !(ox = malloc((np ? np : 1) * sizeof *ox))) rc = evsnn_seterr(EVSNN_ENOMEM, "trial %u: no memory", id);
+    if (ox) {
+        tpe_propose(m, g, ox, NULL);
+        rc = trial_at(s, id, ox, t);
+    }
+    rng_free(g);
+    tpe_free(m);
+out:
+    free(x);
+    free(loss);
+    free(o);
+    free(ox);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- pruning */
+
+void study_prune_medians(const study *s, const study_trial *t, const study_row *rows, uint32_t n, double *med) {
+    for (uint32_t e = 0; e < STUDY_MAX_EPOCHS; e++) med[e] = NAN;
+    if (!s->fx.prune) return;
+    double *v = malloc((n ? n : 1) * sizeof *v);
+    if (!v) return; /* without memory, no stop: the trial runs to the end */
+    for (uint32_t e = 0; e < STUDY_MAX_EPOCHS && e < s->fx.epochs; e++) {
+        uint32_t k = 0;
+        for (uint32_t i = 0; i < n; i++) {
+            const study_row *r = &rows[i];
+            if (r->status == STUDY_OK && r->t.id != t->id && r->n_curve > e && !strcmp(r->t.variant, t->variant))
+                v[k++] = r9(r->epoch_acc[e]);
+        }
+        if (k >= s->fx.prune_min_trials) med[e] = tpe_median(v, k);
+    }
+    free(v);
+}
+
+int study_prune_stop(const study *s, const double *med, uint32_t epoch, double acc) {
+    const study_fixed *f = &s->fx;
+    return f->prune && epoch > f->prune_warmup && epoch < f->epochs && epoch <= STUDY_MAX_EPOCHS &&
+           !isnan(med[epoch - 1]) && r9(acc) < med[epoch - 1];
 }
 
 /* ---------------------------------------------------------------- CSV */
 
-const char *study_status_name(study_status s) { return s == STUDY_OK ? "ok" : s == STUDY_FAILED ? "failed" : "pending"; }
-
-#define N_NUM_COLS 10 /* accuracy .. fps_per_w below, plus one slot */
-
-static double *num_col(study_row *r, int i) {
-    double *p[N_NUM_COLS] = {&r->accuracy, &r->loss, &r->train_loss, &r->train_s, &r->cycles,
-                             &r->latency_us, &r->fps, &r->energy_uj, &r->fps_per_w, NULL};
-    return p[i];
+const char *study_status_name(study_status s) {
+    return s == STUDY_OK ? "ok" : s == STUDY_FAILED ? "failed" : s == STUDY_PRUNED ? "pruned" : "pending";
 }
 
 static void csv_str(FILE *f, const char *s) {
@@ -537,9 +950,87 @@ static void csv_str(FILE *f, const char *s) {
     fputc('"', f);
 }
 
+/* The first columns, in every table version: what a reader checks a table by. */
 static const char *csv_header =
     "trial,status,variant,dataset,arch,accel,surrogate,slope,beta,theta,threshold,binarize,seed,"
     "accuracy,loss,train_loss,train_s,cycles,latency_us,fps,energy_uj,fps_per_w,n_layers";
+
+/* The table's columns, in order. Measured values (C_NUM, C_LAYER) are left empty in failed
+ * rows and where NaN (a pruned trial's accelerator columns); C_LAYER only below n_layers. */
+typedef enum { C_ID, C_STATUS, C_STR, C_F32, C_INT, C_U32, C_U64, C_NUM, C_LAYER, C_CURVE } ctype;
+typedef struct {
+    char name[16];
+    ctype type;
+    size_t off, cap; /* in study_row; C_STR: the field's size */
+    int layer;       /* C_LAYER */
+    int optional;    /* 1: added after the first tables, which read without it */
+} ccol;
+
+#define MAX_COLS (32 + 3 * STUDY_MAX_LAYERS)
+#define TF(m) offsetof(study_row, t.m), sizeof(((study_row *)0)->t.m)
+
+static int table_cols(ccol *c) {
+    int n = 0;
+    const ccol head[] = {{"trial", C_ID, 0, 0, 0, 0},         {"status", C_STATUS, 0, 0, 0, 0},
+                         {"variant", C_STR, TF(variant), 0, 0}, {"dataset", C_STR, TF(dataset), 0, 0},
+                         {"arch", C_STR, TF(arch), 0, 0},       {"accel", C_STR, TF(accel), 0, 0},
+                         {"surrogate", C_STR, TF(surrogate), 0, 0}, {"slope", C_F32, TF(slope), 0, 0},
+                         {"beta", C_F32, TF(beta), 0, 0},       {"theta", C_F32, TF(theta), 0, 0},
+                         {"threshold", C_STR, TF(threshold), 0, 0}, {"binarize", C_INT, TF(binarize), 0, 0},
+                         {"seed", C_U64, TF(seed), 0, 0}};
+    for (size_t i = 0; i < sizeof head / sizeof *head; i++) c[n++] = head[i];
+    const struct { const char *name; size_t off; } num[] = {
+        {"accuracy", offsetof(study_row, accuracy)}, {"loss", offsetof(study_row, loss)},
+        {"train_loss", offsetof(study_row, train_loss)}, {"train_s", offsetof(study_row, train_s)},
+        {"cycles", offsetof(study_row, cycles)},     {"latency_us", offsetof(study_row, latency_us)},
+        {"fps", offsetof(study_row, fps)},           {"energy_uj", offsetof(study_row, energy_uj)},
+        {"fps_per_w", offsetof(study_row, fps_per_w)}};
+    for (size_t i = 0; i < sizeof num / sizeof *num; i++) c[n++] = (ccol){"", C_NUM, num[i].off, 0, 0, 0};
+    for (size_t i = 0; i < sizeof num / sizeof *num; i++) snprintf(c[n - 9 + (int)i].name, 16, "%s", num[i].name);
+    c[n++] = (ccol){"n_layers", C_U32, offsetof(study_row, n_layers), 0, 0, 0};
+    const struct { const char *p; size_t off; int opt; } lay[] = {{"rate", offsetof(study_row, rate), 0},
+                                                               {"silent", offsetof(study_row, silent), 0},
+                                                               {"cycles", offsetof(study_row, layer_cycles), 1}};
+    for (int k = 0; k < 3; k++)
+        for (int l = 0; l < STUDY_MAX_LAYERS; l++) {
+            c[n] = (ccol){"", C_LAYER, lay[k].off + (size_t)l * sizeof(double), 0, l, lay[k].opt};
+            snprintf(c[n++].name, 16, "%s_%d", lay[k].p, l);
+        }
+    c[n++] = (ccol){"lr", C_F32, TF(lr), 0, 1};
+    c[n++] = (ccol){"batch", C_U32, TF(batch), 0, 1};
+    c[n++] = (ccol){"objective", C_NUM, offsetof(study_row, objective), 0, 0, 1};
+    c[n++] = (ccol){"epochs", C_U32, offsetof(study_row, epochs), 0, 0, 1};
+    c[n++] = (ccol){"epoch_acc", C_CURVE, 0, 0, 0, 1};
+    c[n++] = (ccol){"key", C_STR, TF(key), 0, 0};
+    c[n++] = (ccol){"error", C_STR, offsetof(study_row, error), sizeof(((study_row *)0)->error), 0, 0};
+    return n;
+}
+
+static void csv_field(FILE *f, const ccol *c, const study_row *r) {
+    const char *p = (const char *)r + c->off;
+    const int measured = r->status != STUDY_FAILED;
+    double v;
+    switch (c->type) {
+    case C_ID: fprintf(f, "%u", r->t.id); break;
+    case C_STATUS: fputs(study_status_name(r->status), f); break;
+    case C_STR: csv_str(f, p); break;
+    case C_F32: { float x; memcpy(&x, p, sizeof x); fprintf(f, "%.9g", (double)x); break; }
+    case C_INT: { int x; memcpy(&x, p, sizeof x); fprintf(f, "%d", x); break; }
+    case C_U32: { uint32_t x; memcpy(&x, p, sizeof x); fprintf(f, "%u", x); break; }
+    case C_U64: { uint64_t x; memcpy(&x, p, sizeof x); fprintf(f, "%llu", (unsigned long long)x); break; }
+    case C_LAYER:
+        if ((uint32_t)c->layer >= r->n_layers) break;
+        /* fall through */
+    case C_NUM:
+        memcpy(&v, p, sizeof v);
+        if (measured && !isnan(v)) fprintf(f, "%.9g", v);
+        break;
+    case C_CURVE:
+        for (uint32_t e = 0; measured && e < r->n_curve && e < STUDY_MAX_EPOCHS; e++)
+            fprintf(f, "%s%.9g", e ? ";" : "", r->epoch_acc[e]);
+        break;
+    }
+}
 
 /* The temporary name is fixed, not per process: only one writer owns a study directory
  * (rank 0), and a run killed mid-write leaves a file the resumed run overwrites and renames
@@ -555,47 +1046,16 @@ int study_write_csv(const char *path, const study_row *rows, uint32_t n) {
     FILE *f;
     int rc = write_atomic_begin(path, tmp, sizeof tmp, &f);
     if (rc) return rc;
-    fprintf(f, "%s", csv_header);
-    for (int l = 0; l < STUDY_MAX_LAYERS; l++) fprintf(f, ",rate_%d", l);
-    for (int l = 0; l < STUDY_MAX_LAYERS; l++) fprintf(f, ",silent_%d", l);
-    for (int l = 0; l < STUDY_MAX_LAYERS; l++) fprintf(f, ",cycles_%d", l);
-    fprintf(f, ",key,error\n");
+    ccol c[MAX_COLS];
+    const int nc = table_cols(c);
+    for (int k = 0; k < nc; k++) fprintf(f, "%s%s", k ? "," : "", c[k].name);
+    fputc('\n', f);
     for (uint32_t i = 0; i < n; i++) {
-        const study_row *r = &rows[i];
-        if (r->status == STUDY_PENDING) continue;
-        const study_trial *t = &r->t;
-        fprintf(f, "%u,%s,", t->id, study_status_name(r->status));
-        csv_str(f, t->variant);
-        fputc(',', f);
-        csv_str(f, t->dataset);
-        fputc(',', f);
-        csv_str(f, t->arch);
-        fputc(',', f);
-        csv_str(f, t->accel);
-        fputc(',', f);
-        csv_str(f, t->surrogate);
-        fprintf(f, ",%.9g,%.9g,%.9g,", (double)t->slope, (double)t->beta, (double)t->theta);
-        csv_str(f, t->threshold);
-        fprintf(f, ",%d,%llu", t->binarize, (unsigned long long)t->seed);
-        const int ok = r->status == STUDY_OK;
-        for (int c = 0; c < N_NUM_COLS - 1; c++) {
-            if (ok) fprintf(f, ",%.9g", *num_col((study_row *)r, c));
-            else fputc(',', f);
+        if (rows[i].status == STUDY_PENDING) continue;
+        for (int k = 0; k < nc; k++) {
+            if (k) fputc(',', f);
+            csv_field(f, &c[k], &rows[i]);
         }
-        fprintf(f, ",%u", r->n_layers);
-        for (int l = 0; l < STUDY_MAX_LAYERS; l++)
-            if (ok && (uint32_t)l < r->n_layers) fprintf(f, ",%.9g", r->rate[l]);
-            else fputc(',', f);
-        for (int l = 0; l < STUDY_MAX_LAYERS; l++)
-            if (ok && (uint32_t)l < r->n_layers) fprintf(f, ",%.9g", r->silent[l]);
-            else fputc(',', f);
-        for (int l = 0; l < STUDY_MAX_LAYERS; l++)
-            if (ok && (uint32_t)l < r->n_layers) fprintf(f, ",%.9g", r->layer_cycles[l]);
-            else fputc(',', f);
-        fputc(',', f);
-        csv_str(f, t->key);
-        fputc(',', f);
-        csv_str(f, r->error);
         fputc('\n', f);
     }
     if (fflush(f) || ferror(f) || fsync(fileno(f))) {
@@ -643,6 +1103,35 @@ static int csv_split(char *line, char **fld, int cap) {
     }
 }
 
+/* One field of column c into row w. 0, or -1 for a bad trial number or status. */
+static int csv_parse(const ccol *c, const char *fld, study_row *w) {
+    char *p = (char *)w + c->off, *end;
+    switch (c->type) {
+    case C_ID:
+        w->t.id = (uint32_t)strtoul(fld, &end, 10);
+        return *end || !*fld ? -1 : 0;
+    case C_STATUS:
+        w->status = !strcmp(fld, "ok") ? STUDY_OK : !strcmp(fld, "failed") ? STUDY_FAILED
+                    : !strcmp(fld, "pruned") ? STUDY_PRUNED : STUDY_PENDING;
+        return w->status == STUDY_PENDING ? -1 : 0;
+    case C_STR: snprintf(p, c->cap, "%s", fld); break;
+    case C_F32: { const float x = strtof(fld, NULL); memcpy(p, &x, sizeof x); break; }
+    case C_INT: { const int x = atoi(fld); memcpy(p, &x, sizeof x); break; }
+    case C_U32: { const uint32_t x = (uint32_t)strtoul(fld, NULL, 10); memcpy(p, &x, sizeof x); break; }
+    case C_U64: { const uint64_t x = strtoull(fld, NULL, 10); memcpy(p, &x, sizeof x); break; }
+    case C_NUM:
+    case C_LAYER: { const double x = *fld ? strtod(fld, NULL) : NAN; memcpy(p, &x, sizeof x); break; }
+    case C_CURVE:
+        for (const char *q = fld; *q && w->n_curve < STUDY_MAX_EPOCHS; w->n_curve++) {
+            w->epoch_acc[w->n_curve] = strtod(q, &end);
+            if (end == q) break;
+            q = *end == ';' ? end + 1 : end;
+        }
+        break;
+    }
+    return 0;
+}
+
 int study_read_csv(const char *path, study_row **rows, uint32_t *n) {
     *rows = NULL;
     *n = 0;
@@ -651,10 +1140,12 @@ int study_read_csv(const char *path, study_row **rows, uint32_t *n) {
         if (errno == ENOENT) return 0;
         return evsnn_seterr(EVSNN_EIO, "%s: cannot open: %s", path, strerror(errno));
     }
-    /* Tables before the per-layer cycle columns (cycles_0..7) are read too (NaN there). */
-    enum { NF = 13 + N_NUM_COLS - 1 + 1 + 3 * STUDY_MAX_LAYERS + 2, NF_OLD = NF - STUDY_MAX_LAYERS };
-    int nf = NF;
-    char *line = NULL, *fld[NF + 1];
+    ccol c[MAX_COLS];
+    const int nc = table_cols(c);
+    enum { CAP = 4 * MAX_COLS };
+    int map[CAP]; /* header position → column, -1 for a column this evsnn does not know */
+    int nh = 0;
+    char *line = NULL, *fld[CAP + 1];
     size_t cap = 0;
     uint32_t lineno = 0, m = 0, mcap = 0;
     study_row *r = NULL;
@@ -666,12 +1157,23 @@ int study_read_csv(const char *path, study_row **rows, uint32_t *n) {
                 rc = evsnn_seterr(EVSNN_EFORMAT, "%s:1: not an evsnn study table (header expected: %.40s...)", path, csv_header);
                 break;
             }
-            if (!strstr(line, ",cycles_0,")) nf = NF_OLD;
+            nh = csv_split(line, fld, CAP + 1);
+            if (nh < 0 || nh > CAP) { rc = evsnn_seterr(EVSNN_EFORMAT, "%s:1: malformed header", path); break; }
+            int seen[MAX_COLS] = {0};
+            for (int h = 0; h < nh; h++) {
+                map[h] = -1;
+                for (int k = 0; k < nc; k++)
+                    if (!strcmp(fld[h], c[k].name)) { map[h] = k; seen[k] = 1; }
+            }
+            for (int k = 0; k < nc && !rc; k++)
+                if (!seen[k] && !c[k].optional)
+                    rc = evsnn_seterr(EVSNN_EFORMAT, "%s:1: no column '%s' (truncated or edited table?)", path, c[k].name);
+            if (rc) break;
             continue;
         }
-        int k = csv_split(line, fld, NF + 1);
-        if (k != nf) {
-            rc = evsnn_seterr(EVSNN_EFORMAT, "%s:%u: %d fields, expected %d (truncated or edited table?)", path, lineno, k, nf);
+        int k = csv_split(line, fld, CAP + 1);
+        if (k != nh) {
+            rc = evsnn_seterr(EVSNN_EFORMAT, "%s:%u: %d fields, expected %d (truncated or edited table?)", path, lineno, k, nh);
             break;
         }
         if (m == mcap) {
@@ -682,36 +1184,17 @@ int study_read_csv(const char *path, study_row **rows, uint32_t *n) {
         }
         study_row *w = &r[m];
         memset(w, 0, sizeof *w);
-        char *end;
-        w->t.id = (uint32_t)strtoul(fld[0], &end, 10);
-        if (*end || !*fld[0]) { rc = evsnn_seterr(EVSNN_EFORMAT, "%s:%u: trial '%s' is not a number", path, lineno, fld[0]); break; }
-        w->status = !strcmp(fld[1], "ok") ? STUDY_OK : !strcmp(fld[1], "failed") ? STUDY_FAILED : STUDY_PENDING;
-        if (w->status == STUDY_PENDING) { rc = evsnn_seterr(EVSNN_EFORMAT, "%s:%u: status '%s', expected ok or failed", path, lineno, fld[1]); break; }
-        snprintf(w->t.variant, sizeof w->t.variant, "%s", fld[2]);
-        snprintf(w->t.dataset, sizeof w->t.dataset, "%s", fld[3]);
-        snprintf(w->t.arch, sizeof w->t.arch, "%s", fld[4]);
-        snprintf(w->t.accel, sizeof w->t.accel, "%s", fld[5]);
-        snprintf(w->t.surrogate, sizeof w->t.surrogate, "%s", fld[6]);
-        w->t.slope = strtof(fld[7], NULL);
-        w->t.beta = strtof(fld[8], NULL);
-        w->t.theta = strtof(fld[9], NULL);
-        snprintf(w->t.threshold, sizeof w->t.threshold, "%s", fld[10]);
-        w->t.binarize = atoi(fld[11]);
-        w->t.seed = strtoull(fld[12], NULL, 10);
-        for (int c = 0; c < N_NUM_COLS - 1; c++) *num_col(w, c) = *fld[13 + c] ? strtod(fld[13 + c], NULL) : NAN;
-        int b = 13 + N_NUM_COLS - 1;
-        w->n_layers = (uint32_t)atoi(fld[b++]);
+        for (int j = 0; j < nc; j++)
+            if (c[j].type == C_NUM || c[j].type == C_LAYER) {
+                const double x = NAN;
+                memcpy((char *)w + c[j].off, &x, sizeof x);
+            }
+        for (int h = 0; h < nh && !rc; h++)
+            if (map[h] >= 0 && csv_parse(&c[map[h]], fld[h], w))
+                rc = evsnn_seterr(EVSNN_EFORMAT, "%s:%u: %s '%s': expected %s", path, lineno, c[map[h]].name, fld[h],
+                                  c[map[h]].type == C_ID ? "a trial number" : "ok, failed or pruned");
+        if (rc) break;
         if (w->n_layers > STUDY_MAX_LAYERS) w->n_layers = STUDY_MAX_LAYERS;
-        for (int l = 0; l < STUDY_MAX_LAYERS; l++, b++) w->rate[l] = *fld[b] ? strtod(fld[b], NULL) : NAN;
-        for (int l = 0; l < STUDY_MAX_LAYERS; l++, b++) w->silent[l] = *fld[b] ? strtod(fld[b], NULL) : NAN;
-        for (int l = 0; l < STUDY_MAX_LAYERS; l++) {
-            w->layer_cycles[l] = NAN;
-            if (nf != NF) continue;
-            if (*fld[b]) w->layer_cycles[l] = strtod(fld[b], NULL);
-            b++;
-        }
-        snprintf(w->t.key, sizeof w->t.key, "%s", fld[b++]);
-        snprintf(w->error, sizeof w->error, "%s", fld[b]);
         m++;
     }
     free(line);
@@ -768,7 +1251,7 @@ int study_write_h5(const char *path, const study_row *rows, uint32_t n) {
     hid_t g = bad ? -1 : H5Gcreate2(f, "trials", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     bad |= g < 0;
     if (!bad) {
-        int32_t ver = STUDY_VERSION;
+        int32_t ver = STUDY_TABLE_VERSION;
         hid_t sp = H5Screate(H5S_SCALAR);
         hid_t a = H5Acreate2(f, "version", H5T_STD_I32LE, sp, H5P_DEFAULT, H5P_DEFAULT);
         bad |= a < 0 || H5Awrite(a, H5T_NATIVE_INT32, &ver) < 0;
@@ -795,30 +1278,54 @@ int study_write_h5(const char *path, const study_row *rows, uint32_t n) {
         }
         bad |= h5_strings(g, sc[c].name, sbuf, sc[c].width, m) < 0;
     }
-    /* numeric columns */
-    const char *nc[] = {"trial", "slope", "beta", "theta", "binarize", "seed", "accuracy", "loss", "train_loss", "train_s",
-                        "cycles", "latency_us", "fps", "energy_uj", "fps_per_w", "n_layers"};
-    for (size_t c = 0; c < sizeof nc / sizeof *nc && !bad; c++) {
+    /* numeric columns: the CSV's, as float64 (measured values NaN in failed rows) */
+    ccol cc[MAX_COLS];
+    const int ncc = table_cols(cc);
+    for (int c = 0; c < ncc && !bad; c++) {
+        const ccol *k = &cc[c];
+        if (k->type == C_STATUS || k->type == C_STR || k->type == C_LAYER || k->type == C_CURVE) continue;
         uint32_t j = 0;
         for (uint32_t i = 0; i < n; i++) {
             const study_row *r = &rows[i];
             if (r->status == STUDY_PENDING) continue;
+            const char *p = (const char *)r + k->off;
             double v;
-            switch (c) {
-            case 0: v = r->t.id; break;
-            case 1: v = r->t.slope; break;
-            case 2: v = r->t.beta; break;
-            case 3: v = r->t.theta; break;
-            case 4: v = r->t.binarize; break;
-            case 5: v = (double)r->t.seed; break;
-            case 15: v = r->n_layers; break;
-            default: v = r->status == STUDY_OK ? *num_col((study_row *)r, (int)c - 6) : NAN;
+            float x32;
+            int xi;
+            uint32_t xu;
+            uint64_t x64;
+            switch (k->type) {
+            case C_ID: v = r->t.id; break;
+            case C_F32: memcpy(&x32, p, sizeof x32); v = x32; break;
+            case C_INT: memcpy(&xi, p, sizeof xi); v = xi; break;
+            case C_U32: memcpy(&xu, p, sizeof xu); v = xu; break;
+            case C_U64: memcpy(&x64, p, sizeof x64); v = (double)x64; break;
+            default: memcpy(&v, p, sizeof v); if (r->status == STUDY_FAILED) v = NAN; break;
             }
             dbuf[j++] = v;
         }
         hsize_t d = m;
-        bad |= h5_doubles(g, nc[c], dbuf, 1, &d) < 0;
+        bad |= h5_doubles(g, k->name, dbuf, 1, &d) < 0;
     }
+    /* epoch_acc [m, E], E the longest curve (at least 1), NaN beyond a row's */
+    uint32_t NE = 1;
+    for (uint32_t i = 0; i < n; i++)
+        if (rows[i].status != STUDY_PENDING && rows[i].n_curve > NE) NE = rows[i].n_curve;
+    double *cbuf = bad ? NULL : malloc((size_t)(m ? m : 1) * NE * sizeof *cbuf);
+    if (!bad && !cbuf) bad = 1;
+    if (!bad) {
+        uint32_t j = 0;
+        for (uint32_t i = 0; i < n; i++) {
+            const study_row *r = &rows[i];
+            if (r->status == STUDY_PENDING) continue;
+            for (uint32_t e = 0; e < NE; e++)
+                cbuf[(size_t)j * NE + e] = r->status != STUDY_FAILED && e < r->n_curve ? r->epoch_acc[e] : NAN;
+            j++;
+        }
+        hsize_t d[2] = {m, NE};
+        bad |= h5_doubles(g, "epoch_acc", cbuf, 2, d) < 0;
+    }
+    free(cbuf);
     for (int which = 0; which < 3 && !bad; which++) {
         uint32_t j = 0;
         for (uint32_t i = 0; i < n; i++) {
@@ -826,7 +1333,7 @@ int study_write_h5(const char *path, const study_row *rows, uint32_t n) {
             if (r->status == STUDY_PENDING) continue;
             for (uint32_t l = 0; l < STUDY_MAX_LAYERS; l++)
                 dbuf[(size_t)j * STUDY_MAX_LAYERS + l] =
-                    r->status == STUDY_OK && l < r->n_layers
+                    r->status != STUDY_FAILED && l < r->n_layers
                         ? (which == 2 ? r->layer_cycles[l] : which ? r->silent[l] : r->rate[l])
                         : NAN;
             j++;

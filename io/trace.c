@@ -34,22 +34,9 @@ struct trace_reader {
 /* HDF5 prints its own error stack by default; library code must stay silent, every failure
  * is reported through evsnn_seterr instead. */
 
-/* ---------------------------------------------------------------- shape-only net copy */
+/* ---------------------------------------------------------------- the reader's shape-only net */
 
-net *trace_net_copy(const net *n) {
-    net *c = calloc(1, sizeof *c);
-    if (!c) return NULL;
-    *c = *n;
-    c->params = NULL;
-    c->n_params = 0;
-    c->layers = calloc(n->n_layers ? n->n_layers : 1, sizeof *c->layers);
-    if (!c->layers) { free(c); return NULL; }
-    memcpy(c->layers, n->layers, n->n_layers * sizeof *c->layers);
-    for (uint32_t l = 0; l < n->n_layers; l++) c->layers[l].w = c->layers[l].b = NULL;
-    return c;
-}
-
-void trace_net_free(net *n) {
+static void shape_free(net *n) {
     if (!n) return;
     free(n->layers);
     free(n);
@@ -475,7 +462,7 @@ trace_reader *trace_open(const char *path, int *err) {
 void trace_free(trace_reader *r) {
     if (!r) return;
     if (r->file >= 0) H5Fclose(r->file);
-    trace_net_free(r->shape);
+    shape_free(r->shape);
     free(r->path);
     free(r);
 }

@@ -75,11 +75,6 @@ const net *trace_net(const trace_reader *r);
  * for i >= trace_len, EVSNN_EFORMAT for a corrupt train, naming dataset and sample). */
 int trace_read(trace_reader *r, uint32_t i, spk_train *input, spk_train *layers, int *label);
 
-/* Build a shape-only net by hand (tests, tools): copies n_layers layer descriptions, clears
- * their parameter pointers. Free with trace_net_free. NULL on allocation failure. */
-net *trace_net_copy(const net *n);
-void trace_net_free(net *n);
-
 /* ---- hardware-model time series (written by `evsnn hw --series FILE`) ----
  * One HDF5 file, same temp-then-rename discipline:
  *   /            attrs format = "evsnn-hw-series", version = 1, clock_mhz

@@ -6,9 +6,11 @@
 #include <stddef.h>
 
 float loss_mse_count(float *g_count, const float *count, uint32_t C, uint32_t label, uint32_t T,
-                     float correct_rate, float incorrect_rate, float scale) {
-    /* int(T·rate) in single precision, as torch computes num_steps * rate then .int() */
-    const float on = (float)(int)((float)T * correct_rate), off = (float)(int)((float)T * incorrect_rate);
+                     double correct_rate, double incorrect_rate, float scale) {
+    /* int(num_steps * rate) as snnTorch writes it: an int times a Python float, i.e. a
+     * double product truncated (in float32 21 pairs T ≤ 200, rate k/100 differ, e.g.
+     * T = 100, rate 0.58: 57.999999999999993 → 57, where float32 rounds to 58) */
+    const float on = (float)(int)((double)T * correct_rate), off = (float)(int)((double)T * incorrect_rate);
     const float inv = 1.0f / ((float)C * (float)T);
     double L = 0.0;
     for (uint32_t j = 0; j < C; j++) {

@@ -4,8 +4,10 @@
  * `scale` (the caller passes 1/B for a batch mean). Semantics are snnTorch's functional
  * losses, so numbers match a PyTorch training script:
  *   mse_count   counts c_j = Σ_t s[t,j]; targets int(T·correct_rate) for the label and
- *               int(T·incorrect_rate) otherwise (truncation); loss = Σ_j (c_j − y_j)² / (C·T)
- *               (mean over classes, divided by T; the batch mean is the caller's)
+ *               int(T·incorrect_rate) otherwise (the double product truncated, as Python
+ *               computes int(num_steps * rate); rates are doubles);
+ *               loss = Σ_j (c_j − y_j)² / (C·T) (mean over classes, divided by T; the batch
+ *               mean is the caller's)
  *   ce_count    cross-entropy of softmax(counts) against the label
  *   ce_rate     mean over steps of the cross-entropy of softmax(s[t]) against the label
  *   mem_mse     mean over steps and neurons of (u[t,j] − target[t,j])²
@@ -17,7 +19,7 @@
 
 /* g_count: [C] dL/dc_j · scale (the same for every step)  count: [C] */
 float loss_mse_count(float *g_count, const float *count, uint32_t C, uint32_t label, uint32_t T,
-                     float correct_rate, float incorrect_rate, float scale);
+                     double correct_rate, double incorrect_rate, float scale);
 
 /* g_count: [C]  count: [C] */
 float loss_ce_count(float *g_count, const float *count, uint32_t C, uint32_t label, float scale);

@@ -3,7 +3,6 @@
 #include "comm.h"
 
 #include <string.h>
-#include <time.h>
 
 #include "evsnn.h"
 
@@ -91,17 +90,6 @@ int comm_allreduce_sum_f32(float *x, size_t n) { return allreduce(x, n, sizeof *
 int comm_allreduce_sum_f64(double *x, size_t n) { return allreduce(x, n, sizeof *x, MPI_DOUBLE); }
 int comm_allreduce_sum_u64(uint64_t *x, size_t n) { return allreduce(x, n, sizeof *x, MPI_UINT64_T); }
 
-int comm_bcast(void *buf, size_t len, int root) {
-    if (!live() || comm_size() == 1) return 0;
-    if (len > INT_MAX) return evsnn_seterr(EVSNN_ERANGE, "broadcast of %zu bytes: at most %d", len, INT_MAX);
-    int rc = MPI_Bcast(buf, (int)len, MPI_BYTE, root, MPI_COMM_WORLD);
-    return rc == MPI_SUCCESS ? 0 : mpi_err(rc, "broadcast");
-}
-
-void comm_barrier(void) {
-    if (live()) MPI_Barrier(MPI_COMM_WORLD);
-}
-
 int comm_send(int dest, int tag, const void *buf, size_t len) {
     if (!live()) return evsnn_seterr(EVSNN_EINVAL, "comm_send: MPI is not running");
     if (len > INT_MAX) return evsnn_seterr(EVSNN_ERANGE, "message of %zu bytes: at most %d", len, INT_MAX);
@@ -139,13 +127,6 @@ int comm_probe(int src, int tag, int *from, int *tag_out) {
     return flag;
 }
 
-double comm_wtime(void) {
-    if (live()) return MPI_Wtime();
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 #else /* serial: one rank */
 
 int comm_init(int *argc, char ***argv) {
@@ -177,12 +158,6 @@ int comm_allreduce_sum_u64(uint64_t *x, size_t n) {
     (void)n;
     return 0;
 }
-int comm_bcast(void *buf, size_t len, int root) {
-    (void)buf;
-    (void)len;
-    return root == 0 ? 0 : evsnn_seterr(EVSNN_EINVAL, "broadcast from rank %d: the serial build has only rank 0", root);
-}
-void comm_barrier(void) {}
 int comm_send(int dest, int tag, const void *buf, size_t len) {
     (void)tag;
     (void)buf;
@@ -204,13 +179,5 @@ int comm_probe(int src, int tag, int *from, int *tag_out) {
     (void)from;
     (void)tag_out;
     return 0;
-}
-#endif
-
-#if !EVSNN_MPI
-double comm_wtime(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 #endif

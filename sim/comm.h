@@ -32,9 +32,6 @@ int comm_is_mpi(void); /* 1 in the MPI build */
 int comm_allreduce_sum_f32(float *x, size_t n);
 int comm_allreduce_sum_f64(double *x, size_t n);
 int comm_allreduce_sum_u64(uint64_t *x, size_t n);
-/* buf[len] from root to all ranks. */
-int comm_bcast(void *buf, size_t len, int root);
-void comm_barrier(void);
 
 /* Byte messages, blocking. tag ≥ 0. Serial: sending to oneself is an error (EVSNN_EINVAL):
  * with one rank there is nobody to talk to. */
@@ -49,8 +46,5 @@ int comm_probe(int src, int tag, int *from, int *tag_out);
  * payload bytes): instrumentation for benchmarks, kept by the MPI variant only (zeros
  * serially). It includes waiting for the slowest rank, which is part of the cost. */
 void comm_stats(double *allreduce_s, uint64_t *calls, uint64_t *bytes);
-
-/* Wall clock, seconds (MPI_Wtime under MPI, CLOCK_MONOTONIC otherwise). */
-double comm_wtime(void);
 
 #endif

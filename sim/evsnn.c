@@ -1,7 +1,8 @@
-/* sim/evsnn.c — error codes and the per-thread message buffer (see evsnn.h). */
+/* sim/evsnn.c — error codes, the per-thread message buffer and the wall clock (see evsnn.h). */
 #include "evsnn.h"
 
 #include <stdio.h>
+#include <time.h>
 
 /* One buffer per thread, like errno: concurrent samples in a batch never see each
  * other's messages. */
@@ -47,4 +48,10 @@ const char *evsnn_errmsg(void) {
 void evsnn_clearerr(void) {
     errbuf[0] = 0;
     errcode = 0;
+}
+
+double evsnn_now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }

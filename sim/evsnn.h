@@ -1,4 +1,5 @@
-/* sim/evsnn.h — error codes and the error message channel shared by every module.
+/* sim/evsnn.h — error codes and the error message channel shared by every module, and the
+ * wall clock.
  *
  * Library code (sim/ kernels/ io/ hw/) never prints and never exits: a failing call
  * returns a negative EVSNN_E* code and leaves a one-line message in a per-thread buffer
@@ -36,5 +37,9 @@ const char *evsnn_errmsg(void);
 
 /* Clear the calling thread's message. */
 void evsnn_clearerr(void);
+
+/* Wall clock for measured durations (CLOCK_MONOTONIC), seconds: the one clock of the
+ * commands and benchmarks. */
+double evsnn_now_s(void);
 
 #endif

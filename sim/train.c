@@ -59,8 +59,8 @@ train_cfg train_defaults(void) {
     memset(&c, 0, sizeof c);
     c.sg = sg_default(SG_FAST_SIGMOID);
     c.loss = LOSS_MSE_COUNT;
-    c.correct_rate = 0.8f;
-    c.incorrect_rate = 0.2f;
+    c.correct_rate = 0.8;
+    c.incorrect_rate = 0.2;
     c.opt = optim_defaults(OPT_ADAM);
     c.centre = THA_CENTRE_INITIAL;
     c.slots = 2;

@@ -35,7 +35,7 @@ typedef enum { THA_CENTRE_INITIAL, THA_CENTRE_CURRENT } tha_centre;
 typedef struct {
     surrogate sg;
     loss_kind loss;
-    float correct_rate, incorrect_rate; /* mse_count targets (0.8, 0.2) */
+    double correct_rate, incorrect_rate; /* mse_count targets int(T·rate) (0.8, 0.2): doubles, as in Python */
     opt_cfg opt;
     float grad_clip;    /* max gradient L2 norm (0: off) */
     float weight_clip;  /* clamp every parameter to [−c, c] before the step (0: off) */
@@ -66,7 +66,7 @@ train_cfg train_defaults(void); /* fast_sigmoid k=25, mse_count 0.8/0.2, Adam lr
 
 typedef struct {
     double loss;        /* batch mean */
-    uint32_t n, correct;
+    uint32_t n, correct; /* samples and right predictions: this rank's shard under data_parallel */
     double grad_norm;   /* before clipping */
     float lr;           /* used by this step */
     uint32_t n_layers;

@@ -16,7 +16,6 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #ifdef _OPENMP
@@ -30,12 +29,6 @@
 #include "kernels/lif.h"
 #include "kernels/scatter.h"
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* Streaming add c = a + b over three 512 MiB arrays (well past the last-level cache), on
  * every core: bytes moved / s, best of 3. */
 static double stream_bandwidth(void) {
@@ -46,10 +39,10 @@ static double stream_bandwidth(void) {
     for (size_t i = 0; i < n; i++) { a[i] = 1.0f; b[i] = 2.0f; c[i] = 0.0f; }
     double best = 1e30;
     for (int r = 0; r < 3; r++) {
-        double t0 = now_s();
+        double t0 = evsnn_now_s();
 #pragma omp parallel for schedule(static)
         for (size_t i = 0; i < n; i++) c[i] = a[i] + b[i];
-        double dt = now_s() - t0;
+        double dt = evsnn_now_s() - t0;
         if (dt < best) best = dt;
     }
     volatile float sink = c[n / 2];
@@ -91,9 +84,9 @@ static void run_workload(const workload *w, double bw) {
     }
     double best = 1e30;
     for (int r = 0; r < w->reps; r++) {
-        double t0 = now_s();
+        double t0 = evsnn_now_s();
         if (sim_run_batch(n, in, B, res, 0)) { fprintf(stderr, "bench: %s\n", evsnn_errmsg()); exit(1); }
-        double dt = now_s() - t0;
+        double dt = evsnn_now_s() - t0;
         if (dt < best) best = dt;
     }
     uint64_t syn = 0, spikes = 0;
@@ -103,10 +96,10 @@ static void run_workload(const workload *w, double bw) {
     uint32_t Br = B < 4 ? B : 4;
     sim_result *rr = calloc(Br, sizeof *rr);
     for (uint32_t b = 0; b < Br; b++) sim_result_init(&rr[b], n, T, 0);
-    double t0 = now_s();
+    double t0 = evsnn_now_s();
 #pragma omp parallel for schedule(dynamic, 1)
     for (uint32_t b = 0; b < Br; b++) ref_run(n, &in[b], &rr[b]);
-    double ref_dt = now_s() - t0;
+    double ref_dt = evsnn_now_s() - t0;
     int agree = 1;
     for (uint32_t b = 0; b < Br; b++) {
         uint32_t lo = n->n_layers - 1;
@@ -162,12 +155,12 @@ static void bench_kernels(void) {
         for (uint32_t e = 0; e < ne; e++) idx[e] = e * (NI / ne);
         double best_f = 1e30, best_r = 1e30;
         for (int rep = 0; rep < 5; rep++) {
-            double t0 = now_s();
+            double t0 = evsnn_now_s();
             for (int k = 0; k < 200; k++) scatter_dense(acc, w, idx, NULL, ne, NO);
-            double f = now_s() - t0;
-            t0 = now_s();
+            double f = evsnn_now_s() - t0;
+            t0 = evsnn_now_s();
             for (int k = 0; k < 200; k++) scatter_dense_ref(acc, w, idx, NULL, ne, NO);
-            double rr = now_s() - t0;
+            double rr = evsnn_now_s() - t0;
             if (f < best_f) best_f = f;
             if (rr < best_r) best_r = rr;
         }
@@ -177,12 +170,12 @@ static void bench_kernels(void) {
     }
     double best_f = 1e30, best_r = 1e30;
     for (int rep = 0; rep < 5; rep++) {
-        double t0 = now_s();
+        double t0 = evsnn_now_s();
         for (int k = 0; k < 2000; k++) lif_step_all(u, spk, acc, 1.0f, NULL, NO, 0.95f, 1.0f, LIF_SUBTRACT, LIF_GT);
-        double f = now_s() - t0;
-        t0 = now_s();
+        double f = evsnn_now_s() - t0;
+        t0 = evsnn_now_s();
         for (int k = 0; k < 2000; k++) lif_scalar(u, spk, acc, NO);
-        double rr = now_s() - t0;
+        double rr = evsnn_now_s() - t0;
         if (f < best_f) best_f = f;
         if (rr < best_r) best_r = rr;
     }

@@ -1,46 +1,61 @@
 /* tests/bench_hw.c — simulated clock cycles per second of the accelerator model, per-cycle
  * and jump-ahead, on the W2 network (16C5-AP2-32C5-AP2-800-11 on 2x32x32). The trace comes
  * from the event-driven engine running W2 (PyTorch-default initialisation, seed 1) on REAL
- * N-MNIST recordings (../shared/datasets/nmnist-small, test ids 60001..60016: 34x34 ATIS events
- * cropped to the central 32x32, channel = polarity·1024 + y·32 + x, binned into T = 20 steps of
- * 15 ms), decoded here from the documented 5-byte format because the dataset loader is not on
- * this branch. Without ../shared it falls back to synthetic Bernoulli input (p = 0.05) and says
- * so. Prints one JSON line per workload; the targets (>= 50 M cycles/s per-cycle, jump >= 20x
- * faster) are reported, not asserted. */
+ * N-MNIST recordings (../shared/datasets/nmnist-small, the first 16 of test100.txt, ids
+ * 60001..60016), read by the dataset reader (ds_raw), cropped to the central 32x32 of the
+ * 34x34 sensor (channel = polarity·1024 + y·32 + x) and binned as the readers bin (tf_bin:
+ * T = 20 steps of 15 ms, events at 300 ms or later dropped). The readers have no spatial
+ * crop, hence the crop here. Without ../shared it falls back to synthetic Bernoulli input
+ * (p = 0.05) and says so. Prints one JSON line per workload; the targets (>= 50 M cycles/s
+ * per-cycle, jump >= 20x faster) are reported, not asserted. */
 #include <stdlib.h>
-#include <time.h>
 
 #include "hw/hw.h"
+#include "io/dataset.h"
+#include "io/transform.h"
 #include "sim/engine.h"
 #include "sim/evsnn.h"
 #include "sim/rng.h"
 #include "sim/synth.h"
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 enum { N = 16, T = 20 };
 
-/* One N-MNIST sample as a binary train: 5 bytes per event, x = b0, y = b1, polarity = b2 bit 7,
- * t = ((b2 & 0x7f) << 16) | (b3 << 8) | b4 microseconds. */
-static int nmnist_train(spk_train *s, const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return -1;
-    if (spk_init(s, T, 2048, 0)) { fclose(f); return -1; }
-    unsigned char e[5];
-    while (fread(e, 1, 5, f) == 5) {
-        uint32_t x = e[0], y = e[1], p = e[2] >> 7, t = ((uint32_t)(e[2] & 0x7f) << 16) | ((uint32_t)e[3] << 8) | e[4];
-        if (x < 1 || x > 32 || y < 1 || y > 32) continue;
-        uint32_t step = t / 15000;
-        if (step >= T) step = T - 1;
-        /* events arrive in time order, so steps never decrease */
-        if (spk_push(s, step, p * 1024 + (y - 1) * 32 + (x - 1), 1)) { fclose(f); return -1; }
+#define NMNIST_TEST "../shared/datasets/nmnist-small/test100.txt"
+
+/* The first N test samples as binary trains over the central 32x32 (sensor x, y in 1..32). */
+static int nmnist_trains(spk_train *in) {
+    dataset *d = ds_open(NMNIST_TEST, NULL, NULL);
+    if (!d) return -1;
+    int rc = ds_len(d) >= N ? 0 : -1;
+    ds_event *crop = NULL;
+    size_t cap = 0;
+    uint32_t done = 0;
+    for (; done < N && !rc; done++) {
+        const ds_event *ev;
+        size_t n, m = 0;
+        int64_t t0;
+        if ((rc = ds_raw(d, done, &ev, &n, &t0, NULL))) break;
+        if (n > cap) {
+            ds_event *nc = realloc(crop, n * sizeof *nc);
+            if (!nc) { rc = -1; break; }
+            crop = nc;
+            cap = n;
+        }
+        for (size_t k = 0; k < n; k++)
+            if (ev[k].x >= 1 && ev[k].x <= 32 && ev[k].y >= 1 && ev[k].y <= 32) {
+                crop[m] = ev[k];
+                crop[m].x--;
+                crop[m].y--;
+                m++;
+            }
+        const tf_bin_cfg cfg = {.t0 = t0, .dt = 15000, .T = T, .w = 32, .h = 32, .fx = 1, .fy = 1, .pols = 2, .binary = 1};
+        if ((rc = tf_bin(&in[done], crop, m, &cfg))) break;
     }
-    fclose(f);
-    return spk_close(s, SPK_SORT);
+    if (rc)
+        for (uint32_t k = 0; k < done; k++) spk_deinit(&in[k]);
+    free(crop);
+    ds_free(d);
+    return rc ? -1 : 0;
 }
 
 static const char *trace_desc = "";
@@ -61,7 +76,7 @@ static int bench(hw_model model, const char *cfgname, const spk_train *in, const
     for (int mode = 0; mode < 2; mode++) {
         /* repeat until at least 0.3 s has been measured */
         uint32_t reps = 0;
-        double t0 = now_s();
+        double t0 = evsnn_now_s();
         do {
             for (uint32_t i = 0; i < N; i++) {
                 hw_sample s;
@@ -75,8 +90,8 @@ static int bench(hw_model model, const char *cfgname, const spk_train *in, const
                 hw_sample_free(&s);
             }
             reps++;
-        } while (now_s() - t0 < 0.3);
-        secs[mode] = now_s() - t0;
+        } while (evsnn_now_s() - t0 < 0.3);
+        secs[mode] = evsnn_now_s() - t0;
     }
     double pc = cycles[0] / secs[0], ja = cycles[1] / secs[1];
     printf("{\"bench\": \"hw_cycles_per_s\", \"model\": \"%s\", \"network\": \"W2 16C5-AP2-32C5-AP2-800-11 on 2x32x32\", "
@@ -97,15 +112,7 @@ int main(void) {
     sim_input *si = calloc(N, sizeof *si);
     sim_result *res = calloc(N, sizeof *res);
     const spk_train **out = calloc(N, sizeof *out);
-    int real = 1;
-    for (uint32_t i = 0; i < N && real; i++) {
-        char path[256];
-        snprintf(path, sizeof path, "../shared/datasets/nmnist-small/bin/%u.bs2", 60001 + i);
-        if (nmnist_train(&in[i], path)) {
-            real = 0;
-            for (uint32_t k = 0; k <= i; k++) spk_deinit(&in[k]);
-        }
-    }
+    const int real = nmnist_trains(in) == 0;
     trace_desc = real ? "real N-MNIST test samples 60001..60016 (central 32x32, 15 ms steps)"
                       : "SYNTHETIC Bernoulli input p=0.05 (../shared/datasets/nmnist-small not found)";
     for (uint32_t i = 0; i < N; i++) {

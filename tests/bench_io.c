@@ -1,21 +1,22 @@
 /* tests/bench_io.c — dataset decode throughput (events/s, one core) and peak memory while
  * iterating a whole file. One JSON line per workload.
  *
- *  decode_*   from-memory decoders on the real bytes (N-MNIST, AEDAT 2.0) or on a
- *             generated AEDAT 3.1 stream: the parser's own speed
+ *  decode_*   from-memory decoders on the real bytes (N-MNIST, AEDAT 2.0, the AEDAT 4.0
+ *             DVXplorer sample with its LZ4 packets) or on generated AEDAT 3.1 and
+ *             Prophesee EVT 2.0 / 3.0 streams: the parser's own speed
  *  read_*     ds_raw over every sample of a dataset from files (page cache warm):
  *             detection, I/O, decode, sort check
  *  bin_dvs    binning + 4× downsampling of N-MNIST-like events (tf_bin)
  *  rss_*      peak RSS growth while ds_get iterates a generated AEDAT 3.1 recording far
  *             larger than one sample: bounded by a sample, not the file
- * Targets: decode >= 50 M events/s for AEDAT and N-MNIST. */
+ * Targets: decode >= 50 M events/s for AEDAT and N-MNIST.
+ * `bench_io WORD` runs only the workloads whose name contains WORD (e.g. `evt`). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <hdf5.h>
@@ -25,12 +26,6 @@
 #include "sim/evsnn.h"
 
 #define SHARED "../shared/datasets/"
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static long rss_kb(void) {
     struct rusage ru;
@@ -48,20 +43,34 @@ static int dec_aedat3(const uint8_t *b, size_t n, ds_evbuf *o) {
     return ds_dec_aedat3(b, n, 0, "bench", INT64_MIN, INT64_MAX, o);
 }
 
+static int dec_aedat4(const uint8_t *b, size_t n, ds_evbuf *o) {
+    ds_geometry g;
+    return ds_dec_aedat4(b, n, "bench", o, &g);
+}
+static int dec_evt(const uint8_t *b, size_t n, ds_evbuf *o, int version) {
+    ds_evt_state s = {.version = version, .width = 1280, .height = 720};
+    return ds_dec_evt(b, n, 0, "bench", &s, INT64_MIN, INT64_MAX, o);
+}
+static int dec_evt2(const uint8_t *b, size_t n, ds_evbuf *o) { return dec_evt(b, n, o, 2); }
+static int dec_evt3(const uint8_t *b, size_t n, ds_evbuf *o) { return dec_evt(b, n, o, 3); }
+
+static const char *g_only; /* argv[1]: run only the workloads whose name contains it */
+static int want(const char *name) { return !g_only || strstr(name, g_only); }
+
 static void bench_decode(const char *name, dec_fn f, const uint8_t *buf, size_t n) {
     ds_evbuf b = {0};
-    double best = 1e30, t_end = now() + 0.5;
+    double best = 1e30, t_end = evsnn_now_s() + 0.5;
     size_t events = 0;
     int passes = 0;
-    while (now() < t_end || passes < 3) {
+    while (evsnn_now_s() < t_end || passes < 3) {
         b.n = 0;
-        double t0 = now();
+        double t0 = evsnn_now_s();
         if (f(buf, n, &b)) {
             printf("{\"bench\":\"%s\",\"error\":\"%s\"}\n", name, evsnn_errmsg());
             ds_evbuf_free(&b);
             return;
         }
-        double dt = now() - t0;
+        double dt = evsnn_now_s() - t0;
         if (dt < best) best = dt;
         events = b.n;
         passes++;
@@ -82,7 +91,7 @@ static void bench_read(const char *name, const char *path) {
     size_t events = 0;
     uint32_t samples = 0;
     for (int pass = 0; pass < 3; pass++) {
-        double t0 = now();
+        double t0 = evsnn_now_s();
         dataset *d = ds_open(path, NULL, &err);
         if (!d) {
             printf("{\"bench\":\"%s\",\"error\":\"%s\"}\n", name, evsnn_errmsg());
@@ -97,7 +106,7 @@ static void bench_read(const char *name, const char *path) {
             events += n;
         }
         ds_free(d);
-        double dt = now() - t0;
+        double dt = evsnn_now_s() - t0;
         if (dt < best) best = dt;
     }
     printf("{\"bench\":\"%s\",\"samples\":%u,\"events\":%zu,\"seconds\":%.6f,\"events_per_s\":%.0f}\n", name,
@@ -130,6 +139,35 @@ static uint8_t *gen_aedat3_part(size_t n, size_t k0, size_t npk_part, size_t *le
 
 static uint8_t *gen_aedat3(size_t n, size_t *len) { return gen_aedat3_part(n, 0, SIZE_MAX / 2, len); }
 
+/* Generated Prophesee words (1280×720), n events, about 16 per µs as a busy IMX636 gives:
+ * EVT 3.0 as the sensor vectorises them — per µs a time low (a time high every 4096 µs),
+ * then rows of a y word, a vector base and one VECT_12 (6 pixels) + one VECT_8 (2 pixels);
+ * EVT 2.0 as one 32-bit word per event plus a time high every 64 µs. */
+static uint8_t *gen_evt(int version, size_t n, size_t *len) {
+    size_t cap = version == 3 ? (n / 16 + 1) * 22 + 64 : n * 4 + n / 16 * 4 + 64, k = 0, ev = 0; /* ≤ 11 / 17 words per µs */
+    uint8_t *b = malloc(cap);
+    for (uint32_t t = 0; ev < n; t++) {
+        if (version == 3) {
+#define W16(v) (b[k] = (uint8_t)(v), b[k + 1] = (uint8_t)((v) >> 8), k += 2)
+            if (t % 4096 == 0) W16(0x8000u | ((t >> 12) & 0xFFF));
+            W16(0x6000u | (t & 0xFFF));
+            for (uint32_t r = 0; r < 2 && ev < n; r++, ev += 8) {
+                W16((t * 7 + r * 13) % 720);
+                W16(0x3000u | (r & 1) << 11 | (t * 11 % 1200));
+                W16(0x4000u | 0x0A95);
+                W16(0x5000u | 0x81);
+            }
+        } else {
+#define W32(v) (b[k] = (uint8_t)(v), b[k + 1] = (uint8_t)((v) >> 8), b[k + 2] = (uint8_t)((v) >> 16), b[k + 3] = (uint8_t)((v) >> 24), k += 4)
+            if (t % 64 == 0) W32(0x80000000u | (t >> 6));
+            for (uint32_t j = 0; j < 16 && ev < n; j++, ev++)
+                W32((uint32_t)(j & 1) << 28 | (t & 63) << 22 | ((t * 31 + j * 7) % 1280) << 11 | ((t + j * 45) % 720));
+        }
+    }
+    *len = k;
+    return b;
+}
+
 static void bench_bin(void) {
     size_t n = 4000000;
     ds_event *ev = malloc(n * sizeof *ev);
@@ -138,9 +176,9 @@ static void bench_bin(void) {
     double best = 1e30;
     for (int pass = 0; pass < 3; pass++) {
         spk_train s;
-        double t0 = now();
+        double t0 = evsnn_now_s();
         if (tf_bin(&s, ev, n, &cfg)) break;
-        double dt = now() - t0;
+        double dt = evsnn_now_s() - t0;
         if (dt < best) best = dt;
         spk_deinit(&s);
     }
@@ -174,7 +212,7 @@ static void bench_rss(void) {
     fclose(f);
     long before = rss_kb();
     int err;
-    double t0 = now();
+    double t0 = evsnn_now_s();
     dataset *d = ds_open(path, NULL, &err);
     size_t events = 0;
     ds_sample s = {0};
@@ -185,7 +223,7 @@ static void bench_rss(void) {
         events += m;
         if (ds_get(d, i, &s)) break;
     }
-    double dt = now() - t0;
+    double dt = evsnn_now_s() - t0;
     ds_sample_deinit(&s);
     ds_free(d);
     long after = rss_kb();
@@ -229,12 +267,14 @@ static void bench_shd(void) {
     unlink(path);
 }
 
-int main(void) {
-    bench_rss(); /* first, before the other workloads raise the peak */
+int main(int argc, char **argv) {
+    g_only = argc > 1 ? argv[1] : NULL;
+    if (want("rss_aedat3_iterate")) bench_rss(); /* first, before the other workloads raise the peak */
     uint8_t *buf;
     size_t n;
     /* N-MNIST: all 1,100 real samples concatenated (4.5 M events). */
-    if (access(SHARED "nmnist-small/bin/1.bs2", R_OK) == 0) {
+    if (!want("decode_nmnist")) {
+    } else if (access(SHARED "nmnist-small/bin/1.bs2", R_OK) == 0) {
         size_t cap = 0, len = 0;
         uint8_t *all = NULL;
         for (int id = 1; id <= 60100; id++) {
@@ -253,7 +293,8 @@ int main(void) {
         bench_decode("decode_nmnist", dec_nmnist, all, len);
         free(all);
     } else printf("{\"bench\":\"decode_nmnist\",\"skipped\":\"../shared not found\"}\n");
-    if (ds_read_file(SHARED "dvs128-aedat2/neal_walking.aedat", &buf, &n) == 0) {
+    if (!want("decode_aedat2_dvs128")) {
+    } else if (ds_read_file(SHARED "dvs128-aedat2/neal_walking.aedat", &buf, &n) == 0) {
         size_t hdr = 0;
         ds_dec_aedat_header(buf, n, 0, "neal", &hdr);
         /* 70k events is too short to time well: repeat the record area 64 times. */
@@ -264,12 +305,32 @@ int main(void) {
         free(big), free(buf);
     } else printf("{\"bench\":\"decode_aedat2_dvs128\",\"skipped\":\"../shared not found\"}\n");
     size_t len;
-    uint8_t *a3 = gen_aedat3(4000000, &len);
-    bench_decode("decode_aedat3_generated", dec_aedat3, a3, len);
-    free(a3);
-    bench_read("read_nmnist_1100_files", SHARED "nmnist-small");
-    bench_read("read_aedat2_file", SHARED "dvs128-aedat2/neal_walking.aedat");
-    if (access(SHARED "nmnist-small/train1K.txt", R_OK) == 0) {
+    if (want("decode_aedat3_generated")) {
+        uint8_t *a3 = gen_aedat3(4000000, &len);
+        bench_decode("decode_aedat3_generated", dec_aedat3, a3, len);
+        free(a3);
+    }
+    /* AEDAT 4.0: the real DVXplorer recording, 112k events in 59 LZ4 packets, decoded whole
+     * (header, data table, decompression, flatbuffers) per pass. */
+    if (!want("decode_aedat4_dvxplorer")) {
+    } else if (ds_read_file(SHARED "aedat4-sample/tonic_sample.aedat4", &buf, &n) == 0) {
+        bench_decode("decode_aedat4_dvxplorer", dec_aedat4, buf, n);
+        free(buf);
+    } else printf("{\"bench\":\"decode_aedat4_dvxplorer\",\"skipped\":\"../shared not found\"}\n");
+    if (want("decode_evt3_generated")) {
+        uint8_t *e3 = gen_evt(3, 4000000, &len);
+        bench_decode("decode_evt3_generated", dec_evt3, e3, len);
+        free(e3);
+    }
+    if (want("decode_evt2_generated")) {
+        uint8_t *e2 = gen_evt(2, 4000000, &len);
+        bench_decode("decode_evt2_generated", dec_evt2, e2, len);
+        free(e2);
+    }
+    if (want("read_nmnist_1100_files")) bench_read("read_nmnist_1100_files", SHARED "nmnist-small");
+    if (want("read_aedat2_file")) bench_read("read_aedat2_file", SHARED "dvs128-aedat2/neal_walking.aedat");
+    if (want("read_aedat4_file")) bench_read("read_aedat4_file", SHARED "aedat4-sample/tonic_sample.aedat4");
+    if (want("read_evsnn_file") && access(SHARED "nmnist-small/train1K.txt", R_OK) == 0) {
         /* The same 1,000 N-MNIST samples after `data convert` (HDF5, shuffle + deflate). */
         char ev[64];
         snprintf(ev, sizeof ev, "/tmp/evsnn-bench-ev-%ld.h5", (long)getpid());
@@ -280,7 +341,7 @@ int main(void) {
         ds_free(d);
         unlink(ev);
     }
-    bench_shd();
-    bench_bin();
+    if (want("read_shd_half_h5")) bench_shd();
+    if (want("bin_dvs128_5ms_4x")) bench_bin();
     return 0;
 }

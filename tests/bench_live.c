@@ -9,19 +9,13 @@
  * up to firing rates). One JSON line per workload. */
 #include <math.h>
 #include <pthread.h>
-#include <time.h>
 
 #include "io/live_frame.h"
+#include "sim/evsnn.h"
 #include "tests/test_live_util.h"
 
 #define NMNIST "../shared/datasets/nmnist-small"
 #define WINDOWS_PER_CLIENT 1000
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 typedef struct {
     uint8_t *buf;
@@ -138,10 +132,10 @@ static void run_load(int port, const char *arch, int n_clients) {
         cl[i].fd = tl_connect(port);
     }
     pthread_t th[64];
-    double t0 = now_s();
+    double t0 = evsnn_now_s();
     for (int i = 0; i < n_clients; i++) pthread_create(&th[i], NULL, client_run, &cl[i]);
     for (int i = 0; i < n_clients; i++) pthread_join(th[i], NULL);
-    double secs = now_s() - t0;
+    double secs = evsnn_now_s() - t0;
     int ok = 1, nl = 0;
     size_t n_all = (size_t)(unsigned)windows * (unsigned)n_clients;
     uint32_t *all = calloc(n_all ? n_all : 1, sizeof *all);
@@ -179,10 +173,10 @@ static void run_rtt(int port, const char *arch) {
     live_send_all(fd, s.buf, hello);
     int got = 0;
     for (int i = 0; i < N; i++) {
-        double t0 = now_s();
+        double t0 = evsnn_now_s();
         live_send_all(fd, s.buf + hello, body);
         if (tl_readline(r, line, sizeof line, 5000) <= 0) break;
-        rtt[got++] = (uint32_t)((now_s() - t0) * 1e6);
+        rtt[got++] = (uint32_t)((evsnn_now_s() - t0) * 1e6);
     }
     printf("{\"bench\":\"live_latency\",\"model\":\"%s\",\"clients\":1,\"windows\":%d,\"events_per_window\":%u,"
            "\"rtt_p50_us\":%u,\"rtt_p99_us\":%u,\"note\":\"send of the window's events + FLUSH to its result line\"}\n",

@@ -10,14 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+#include "sim/evsnn.h"
 
 /* Run cmd, capture stdout into out[cap]; exit status or -1. */
 static int run(const char *cmd, char *out, size_t cap) {
@@ -40,9 +35,9 @@ static double json_field(const char *s, const char *key) {
 static double sweep_rate(const char *cmd, const char *dir, int *trials) {
     char c[4096], out[1 << 16];
     snprintf(c, sizeof c, "rm -rf '%s' && %s data/bench.study -o '%s' --quiet 2>/dev/null | tail -n 1", dir, cmd, dir);
-    const double t0 = now_s();
+    const double t0 = evsnn_now_s();
     if (run(c, out, sizeof out) != 0) return -1;
-    const double secs = now_s() - t0;
+    const double secs = evsnn_now_s() - t0;
     *trials = (int)json_field(out, "ran");
     return *trials > 0 ? *trials / secs * 3600.0 : -1;
 }

@@ -1,8 +1,8 @@
 /* tests/fuzz_dsopen.c — libFuzzer harness for the whole path from a file: format detection,
- * the IDX (raw and gzip), N-MNIST, AEDAT 1.0/2.0/3.1 file readers, then every sample
- * through ds_get. The input is written to a temp file (the readers take paths). Inputs
- * with an HDF5 or MATLAB signature are skipped: those parsers are libhdf5's and libmatio's,
- * which are not hardened against hostile files. */
+ * the IDX (raw and gzip), N-MNIST, AEDAT 1.0/2.0/3.1/4.0 and Prophesee RAW file readers,
+ * then every sample through ds_get. The input is written to a temp file (the readers take
+ * paths). Inputs with an HDF5 or MATLAB signature are skipped: those parsers are libhdf5's
+ * and libmatio's, which are not hardened against hostile files. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -95,6 +95,10 @@ static void test_snndse_fc(void **state) {
             sum += want[t];
         }
         assert_int_equal(r.latency, sum);
+        /* synaptic work: 27 input spikes × 16 neurons; the sweep 16 neurons × 5 steps */
+        assert_int_equal(r.ops.accumulates, 27 * 16);
+        assert_int_equal(r.ops.weight_reads, 27 * 16);
+        assert_int_equal(r.ops.neuron_updates, 16 * 5);
         assert_int_equal(r.l[0].occ_max, 12);
         assert_int_equal(r.l[0].overflow_events, 0);
         hw_sample_free(&r);
@@ -106,9 +110,29 @@ static void test_snndse_fc(void **state) {
 
 /* Conv as the sparse conv RTL: 3x3, same padding, 8x8 map, T = 2, encoder chunk 16, list
  * depth 32, 5 spikes per input map, 2 input channels, 4 output channels, 2 PEs: the done
- * signal is high 538 cycles in (the issue's figure). The true end, 640, was derived from the
- * RTL's state sequence with a separate register-level script (not this code): the last
- * map's 5·9 spike cycles and the 63-cycle sweep end after done. */
+ * signal is high 538 cycles in (the issue's figure) and the last sweep ends at 640. Both
+ * follow from the state machines as hw/README.md documents them (derived in the test
+ * below, not by running the model):
+ *   encoder, per map: 1 wait cycle, per chunk of 16 bits 1 load + 1 cycle seeing it empty,
+ *     2 cycles per spike: M = 1 + 4·2 + 2·5 = 19 cycles, then it raises "compressed" and
+ *     waits (transit) until the iterator is available;
+ *   iterator: K²·5 = S = 45 cycles per map's spikes; after the last input channel of a step
+ *     the sweep, out_h·out_w − 1 = A = 63 cycles; one idle cycle before it takes the next
+ *     map (available again), during which the encoder leaves transit;
+ *   the encoder always reaches transit before the iterator is free (19 < 45), so the
+ *     iterator sets the pace: per step S + 1 + S + A + 1 = 155 cycles (spikes of channel 0,
+ *     idle, spikes of channel 1, sweep, idle), over ⌈4/2⌉ = 2 phases × T = 2 steps;
+ *   it starts at cycle 1 + M + 1 = 21 (the encoder's idle cycle, the first map, the transit
+ *     cycle in which the iterator sees "compressed"); the last sweep ends before the last
+ *     idle cycle: end = 21 + 2·2·155 − 1 = 640;
+ *   the last map's channel-done cycle follows its first spike cycle (end − A − S), then one
+ *     cycle each for the next step, the next phase and done; done is high the cycle after
+ *     and counted through it: done = end − A − S + 1 + 3 + 2 = 538.
+ * Counts by hand: in-frame taps of the 3×3 window (same padding) at (y, x) are
+ * rows(y)·cols(x), rows = 2 at the border, else 3: step 0 spikes at (0,0) (1,1) (2,2)
+ * (3,3) (4,4) → 4 + 4·9 = 40 per map, step 1 at (0,1) (1,2) ... → 6 + 4·9 = 42; two maps
+ * per step: (80 + 84) taps × 4 output channels = 656 accumulates and weight reads, each a
+ * membrane read-modify-write; the sweep adds 256 neurons × 2 steps = 512 updates. */
 static void test_snndse_conv(void **state) {
     (void)state;
     net_layer ls[1] = {conv(2, 8, 8, 4, 3, 1, "conv1")};
@@ -134,11 +158,20 @@ static void test_snndse_conv(void **state) {
     for (int mode = 0; mode < 2; mode++) {
         hw_sample r;
         assert_int_equal(hw_run(m, &in, &out, mode ? HW_JUMP : HW_PER_CYCLE, 1, &r), 0);
-        assert_int_equal(r.l[0].rtl_done, 538);
-        assert_int_equal(r.l[0].rtl_end, 640);
-        assert_int_equal(r.latency, 640);
-        assert_int_equal(r.latency_rtl, 538);
+        const uint64_t M = 1 + 4 * 2 + 2 * 5, S = 9 * 5, A = 8 * 8 - 1, first = 1 + M + 1;
+        const uint64_t end = first + 2 * 2 * (S + 1 + S + A + 1) - 1, done = end - A - S + 1 + 3 + 2;
+        assert_int_equal(end, 640);
+        assert_int_equal(done, 538);
+        assert_int_equal(r.l[0].rtl_done, done);
+        assert_int_equal(r.l[0].rtl_end, end);
+        assert_int_equal(r.latency, end);
+        assert_int_equal(r.latency_rtl, done);
         assert_int_equal(r.l[0].occ_max, 5);
+        assert_int_equal(r.ops.accumulates, 656);
+        assert_int_equal(r.ops.weight_reads, 656);
+        assert_int_equal(r.ops.membrane_reads, 656 + 512);
+        assert_int_equal(r.ops.membrane_writes, 656 + 512);
+        assert_int_equal(r.ops.neuron_updates, 512);
         hw_sample_free(&r);
     }
     hw_free(m);
@@ -363,6 +396,22 @@ static void test_overflow_error(void **state) {
 
 /* ---------------------------------------------------------------- energy by hand */
 
+/* Energy table where each operation costs a distinct power of ten (pJ), so a total spells
+ * the counts; no static power. */
+static const hw_energy pow10_energy = {.accumulate_pj = 1, .neuron_update_pj = 10, .weight_read_pj = 100,
+                                       .membrane_read_pj = 1e3, .membrane_write_pj = 1e4, .spike_read_pj = 1e5,
+                                       .spike_write_pj = 1e6, .encoder_cycle_pj = 1e7, .static_mw = 0};
+
+/* The trains of the hand-counted energy cases: T = 1, input 2 of 4 spikes, output 1 of 2. */
+static void one_spike_4to2(spk_train *in, spk_train *out) {
+    assert_int_equal(spk_init(in, 1, 4, 0), 0);
+    assert_int_equal(spk_push(in, 0, 2, 1), 0);
+    assert_int_equal(spk_close(in, 0), 0);
+    assert_int_equal(spk_init(out, 1, 2, 0), 0);
+    assert_int_equal(spk_push(out, 0, 1, 1), 0);
+    assert_int_equal(spk_close(out, 0), 0);
+}
+
 /* Dense 4 → 2, 1 PE, T = 1, one input spike, one output spike, encoder width 16 (1 chunk).
  * Counts by hand: accumulates 2, weight reads 2, neuron updates 2, membrane reads 2 and
  * writes 2 (sweep), spike reads 1 (one chunk), spike writes 1, encoder cycles 2·1 + 2 = 4.
@@ -373,18 +422,11 @@ static void test_energy_by_hand(void **state) {
     net n = make_net(ls, 1);
     hw_cfg c;
     hw_cfg_default(&c);
-    c.energy = (hw_energy){.accumulate_pj = 1, .neuron_update_pj = 10, .weight_read_pj = 100,
-                           .membrane_read_pj = 1e3, .membrane_write_pj = 1e4, .spike_read_pj = 1e5,
-                           .spike_write_pj = 1e6, .encoder_cycle_pj = 1e7, .static_mw = 0};
+    c.energy = pow10_energy;
     int err;
     hw_machine *m = hw_create(&c, &n, 1, &err);
     spk_train in, out;
-    spk_init(&in, 1, 4, 0);
-    spk_push(&in, 0, 2, 1);
-    spk_close(&in, 0);
-    spk_init(&out, 1, 2, 0);
-    spk_push(&out, 0, 1, 1);
-    spk_close(&out, 0);
+    one_spike_4to2(&in, &out);
     hw_sample r;
     assert_int_equal(hw_run(m, &in, &out, HW_JUMP, 0, &r), 0);
     double e = hw_sample_energy_pj(m, &r);
@@ -420,6 +462,122 @@ static void test_energy_by_hand(void **state) {
     hw_ops none = {0};
     assert_true(hw_energy_pj(&c, &none, r.latency) > 399.999 && hw_energy_pj(&c, &none, r.latency) < 400.001);
     hw_sample_free(&r);
+    hw_free(m);
+    spk_deinit(&in);
+    spk_deinit(&out);
+}
+
+/* Both models on one trace count the same synaptic and neuron work, each equal to a count
+ * made here from the trains alone: dense n_out per input spike; conv, per input spike, the
+ * in-frame taps of the K×K window × out_c (each a membrane read-modify-write); per step
+ * every neuron once in the sweep; output spikes written. Only the encoder's cycles and
+ * spike-word reads belong to each machine. */
+static void test_models_same_ops(void **state) {
+    (void)state;
+    uint32_t seed = 4242;
+    for (int trial = 0; trial < 12; trial++) {
+        const uint32_t c1 = 1 + lcg(&seed) % 4, pad = lcg(&seed) % 2;
+        net_layer ls[4];
+        ls[0] = conv(2, 6, 6, c1, 3, pad, "conv1");
+        ls[1] = pool(c1, ls[0].out_h, ls[0].out_w, 2, "pool1");
+        ls[2] = dense(ls[1].n_out, 3 + lcg(&seed) % 9, "fc1");
+        ls[3] = dense(ls[2].n_out, 2 + lcg(&seed) % 4, "fc2");
+        net n = make_net(ls, 4);
+        const uint32_t T = 1 + lcg(&seed) % 5, dens = 10 + lcg(&seed) % 100;
+        spk_train in, out[4];
+        rand_train(&in, T, n.n_in, dens, &seed);
+        for (uint32_t l = 0; l < 4; l++) rand_train(&out[l], T, ls[l].n_out, dens, &seed);
+        /* the counts from the trains */
+        hw_ops want[4];
+        memset(want, 0, sizeof want);
+        for (uint32_t l = 0; l < 4; l++) {
+            const spk_train *x = l ? &out[l - 1] : &in;
+            const net_layer *y = &ls[l];
+            for (uint32_t k = 0; k < x->nnz; k++) {
+                uint64_t syn = 0;
+                if (y->kind == NET_DENSE) syn = y->n_out;
+                if (y->kind == NET_CONV) {
+                    const uint32_t a = x->idx[k] % (y->in_h * y->in_w), iy = a / y->in_w, ix = a % y->in_w;
+                    for (uint32_t ky = 0; ky < y->k; ky++)
+                        for (uint32_t kx = 0; kx < y->k; kx++) {
+                            const int oy = (int)iy + (int)y->pad - (int)ky, ox = (int)ix + (int)y->pad - (int)kx;
+                            syn += oy >= 0 && oy < (int)y->conv_h && ox >= 0 && ox < (int)y->conv_w ? y->out_c : 0;
+                        }
+                    want[l].membrane_reads += syn;
+                    want[l].membrane_writes += syn;
+                }
+                want[l].accumulates += syn;
+                want[l].weight_reads += syn;
+            }
+            if (y->kind != NET_POOL) {
+                want[l].neuron_updates = (uint64_t)y->n_out * T;
+                want[l].membrane_reads += (uint64_t)y->n_out * T;
+                want[l].membrane_writes += (uint64_t)y->n_out * T;
+            }
+            want[l].spike_writes = out[l].nnz;
+        }
+        uint64_t syn_total = 0;
+        for (int model = 0; model < 2; model++) {
+            hw_cfg c;
+            hw_cfg_default(&c);
+            c.model = model ? HW_MODEL_SNNDSE : HW_MODEL_EVSNN;
+            c.dflt.queue_depth = 4096; /* nothing dropped: every spike does its work */
+            c.dflt.pes = 1 + lcg(&seed) % 3;
+            int err;
+            hw_machine *m = hw_create(&c, &n, T, &err);
+            assert_non_null(m);
+            for (int mode = 0; mode < 2; mode++) {
+                hw_sample r;
+                assert_int_equal(hw_run(m, &in, out, mode ? HW_JUMP : HW_PER_CYCLE, 0, &r), 0);
+                for (uint32_t l = 0; l < 4; l++) {
+                    const hw_ops *o = &r.l[l].ops;
+                    assert_int_equal(o->accumulates, want[l].accumulates);
+                    assert_int_equal(o->weight_reads, want[l].weight_reads);
+                    assert_int_equal(o->membrane_reads, want[l].membrane_reads);
+                    assert_int_equal(o->membrane_writes, want[l].membrane_writes);
+                    assert_int_equal(o->neuron_updates, want[l].neuron_updates);
+                    assert_int_equal(o->spike_writes, want[l].spike_writes);
+                    syn_total += o->accumulates;
+                }
+                hw_sample_free(&r);
+            }
+            hw_free(m);
+        }
+        assert_true(syn_total > 0);
+        spk_deinit(&in);
+        for (uint32_t l = 0; l < 4; l++) spk_deinit(&out[l]);
+    }
+}
+
+/* Energy = Σ counts × table in SNN-DSE mode too. FC 4 → 2 as the RTL, 1 PE, T = 1, one
+ * input spike, one output spike. Counts by hand: accumulates 2 and weight reads 2 (the spike
+ * past both neurons), neuron updates 2, membrane reads 2 and writes 2 (activation), spike
+ * reads 1 (the step's spike word), spike writes 1, encoder cycles 2·1 + 2 = 4 (word taken,
+ * two for the spike, one seeing the word empty). Latency s·(2 + L·n) + n + 3 = 1·(2 + 2) +
+ * 2 + 3 = 9 cycles at 100 MHz; static 5 mW × 90 ns = 450 pJ. */
+static void test_snndse_energy_by_hand(void **state) {
+    (void)state;
+    net_layer ls[1] = {dense(4, 2, "fc")};
+    net n = make_net(ls, 1);
+    hw_cfg c;
+    hw_cfg_default(&c);
+    c.model = HW_MODEL_SNNDSE;
+    c.energy = pow10_energy;
+    c.energy.static_mw = 5;
+    int err;
+    hw_machine *m = hw_create(&c, &n, 1, &err);
+    assert_non_null(m);
+    spk_train in, out;
+    one_spike_4to2(&in, &out);
+    for (int mode = 0; mode < 2; mode++) {
+        hw_sample r;
+        assert_int_equal(hw_run(m, &in, &out, mode ? HW_JUMP : HW_PER_CYCLE, 0, &r), 0);
+        assert_int_equal(r.latency, 9);
+        const double want = 2 + 2 * 10 + 2 * 100 + 2 * 1e3 + 2 * 1e4 + 1e5 + 1e6 + 4 * 1e7 + 450;
+        const double e = hw_sample_energy_pj(m, &r);
+        if (!(e > want - 1e-6 && e < want + 1e-6)) fail_msg("energy %.9g pJ, by hand %.9g", e, want);
+        hw_sample_free(&r);
+    }
     hw_free(m);
     spk_deinit(&in);
     spk_deinit(&out);
@@ -527,6 +685,8 @@ int main(void) {
         cmocka_unit_test(test_snndse_conv_sparse_agree),
         cmocka_unit_test(test_overflow_error),
         cmocka_unit_test(test_energy_by_hand),
+        cmocka_unit_test(test_models_same_ops),
+        cmocka_unit_test(test_snndse_energy_by_hand),
         cmocka_unit_test(test_schedules),
         cmocka_unit_test(test_allocation),
     };

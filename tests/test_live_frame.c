@@ -9,6 +9,7 @@
 #include "io/live_server.h"
 #include "sim/evsnn.h"
 #include "sim/net.h"
+#include "tests/test_live_util.h"
 
 static const uint8_t hello_bytes[] = {'E', 'V', 1, 1, 16, 0, 0, 0,  /* header: HELLO, 16 bytes */
                                       34, 0, 34, 0, 2, 0,           /* 34x34, 2 polarities */
@@ -125,21 +126,6 @@ static void test_malformed(void **state) {
 }
 
 /* ---- sessions ---- */
-typedef struct {
-    char text[1 << 14];
-    size_t len;
-    int lines;
-} sink;
-
-static void sink_emit(void *ctx, const char *line, size_t len) {
-    sink *s = ctx;
-    if (s->len + len < sizeof s->text) {
-        memcpy(s->text + s->len, line, len);
-        s->len += len;
-        s->text[s->len] = 0;
-    }
-    s->lines++;
-}
 
 /* 4 inputs → 2 outputs: input 0 and 2 drive output 0 with weight 2, inputs 1 and 3 output 1;
  * reset to zero, no bias: an output spikes exactly on the steps where its inputs had events. */
@@ -201,21 +187,13 @@ static size_t build_stream(uint8_t *b) {
     return k;
 }
 
-static void strip_latency(char *s) {
-    char *p;
-    while ((p = strstr(s, "\"latency_us\":"))) {
-        char *e = p + 13;
-        while (*e >= '0' && *e <= '9') e++;
-        memmove(p, e, strlen(e) + 1);
-    }
-}
 
 static void test_session_window(void **state) {
     fixture *fx = *state;
     uint8_t b[512];
     size_t n = build_stream(b);
-    sink out = {0};
-    live_session *s = live_session_create(fx->core, sink_emit, &out, NULL);
+    tl_sink out = {0};
+    live_session *s = live_session_create(fx->core, tl_sink_emit, &out, NULL);
     size_t used;
     assert_int_equal(live_session_feed(s, b, n, &used, 1), 0);
     assert_int_equal(used, n);
@@ -228,8 +206,8 @@ static void test_session_window(void **state) {
     assert_int_equal(m->events_in, 7);
 
     /* The same bytes one at a time give the same line (chunking does not matter). */
-    sink out1 = {0};
-    live_session *s1 = live_session_create(fx->core, sink_emit, &out1, NULL);
+    tl_sink out1 = {0};
+    live_session *s1 = live_session_create(fx->core, tl_sink_emit, &out1, NULL);
     size_t pending = 0;
     uint8_t acc[512];
     for (size_t i = 0; i < n; i++) {
@@ -240,8 +218,8 @@ static void test_session_window(void **state) {
         pending -= used;
     }
     assert_int_equal(pending, 0);
-    strip_latency(out.text);
-    strip_latency(out1.text);
+    tl_strip_latency(out.text);
+    tl_strip_latency(out1.text);
     assert_string_equal(out.text, out1.text);
     live_session_free(s);
     live_session_free(s1);
@@ -262,8 +240,8 @@ static void test_session_tumbling_and_cap(void **state) {
     live_put_unit(b + k, 25100, 0), k += 8;
     for (int i = 0; i < 70; i++, k += 8) live_put_unit(b + k, 30100, 3);
     k += live_put_empty(b + k, LIVE_BYE);
-    sink out = {0};
-    live_session *s = live_session_create(fx->core, sink_emit, &out, NULL);
+    tl_sink out = {0};
+    live_session *s = live_session_create(fx->core, tl_sink_emit, &out, NULL);
     size_t used;
     assert_int_equal(live_session_feed(s, b, k, &used, 1), 1); /* BYE */
     assert_int_equal(out.lines, 3);
@@ -275,24 +253,24 @@ static void test_session_tumbling_and_cap(void **state) {
 
 static void test_session_errors(void **state) {
     fixture *fx = *state;
-    sink out = {0};
+    tl_sink out = {0};
     uint8_t b[256];
     size_t used, k = live_put_batch_hdr(b, LIVE_UNIT, 0, 1);
     live_put_unit(b + k, 0, 0);
-    live_session *s = live_session_create(fx->core, sink_emit, &out, NULL);
+    live_session *s = live_session_create(fx->core, tl_sink_emit, &out, NULL);
     assert_int_equal(live_session_feed(s, b, k + 8, &used, 1), EVSNN_EFORMAT);
     assert_non_null(strstr(evsnn_errmsg(), "before HELLO"));
     live_session_free(s);
     /* steps that disagree with the server's */
     live_hello h = {.width = 4, .height = 1, .polarities = 1, .kind = LIVE_KIND_UNIT, .steps = 11};
     k = live_put_hello(b, &h);
-    s = live_session_create(fx->core, sink_emit, &out, NULL);
+    s = live_session_create(fx->core, tl_sink_emit, &out, NULL);
     assert_int_equal(live_session_feed(s, b, k, &used, 1), EVSNN_ESHAPE);
     live_session_free(s);
     /* xy geometry that does not flatten to the 4 inputs */
     live_hello g = {.width = 3, .height = 1, .polarities = 2, .kind = LIVE_KIND_XY};
     k = live_put_hello(b, &g);
-    s = live_session_create(fx->core, sink_emit, &out, NULL);
+    s = live_session_create(fx->core, tl_sink_emit, &out, NULL);
     assert_int_equal(live_session_feed(s, b, k, &used, 1), EVSNN_ESHAPE);
     live_session_free(s);
     /* 2x1 sensor with 2 polarities = 4 channels: p·2 + x. (x 1, ON) → channel 3 → output 1 */
@@ -301,8 +279,8 @@ static void test_session_errors(void **state) {
     k += live_put_batch_hdr(b + k, LIVE_XYP, 0, 1);
     live_put_xyp(b + k, 0, 1, 0, 1), k += 8;
     k += live_put_empty(b + k, LIVE_FLUSH);
-    sink o2 = {0};
-    s = live_session_create(fx->core, sink_emit, &o2, NULL);
+    tl_sink o2 = {0};
+    s = live_session_create(fx->core, tl_sink_emit, &o2, NULL);
     assert_int_equal(live_session_feed(s, b, k, &used, 1), 0);
     assert_non_null(strstr(o2.text, "\"counts\":[0,1]"));
     live_session_free(s);
@@ -348,8 +326,8 @@ static void test_session_aedat(void **state) {
             b[k + 2] = (uint8_t)(recs[r][j] >> 8);
             b[k + 3] = (uint8_t)recs[r][j];
         }
-    sink out = {0};
-    live_session *s = live_session_create(core, sink_emit, &out, NULL);
+    tl_sink out = {0};
+    live_session *s = live_session_create(core, tl_sink_emit, &out, NULL);
     size_t used;
     assert_int_equal(live_session_feed(s, b, k, &used, 1), 0);
     assert_int_equal(used, k);
@@ -358,8 +336,8 @@ static void test_session_aedat(void **state) {
     assert_int_equal(live_core_metrics(core)->events_in, 3);
     live_session_free(s);
     /* AEDAT 3.1 is refused with a reason */
-    sink o3 = {0};
-    s = live_session_create(core, sink_emit, &o3, NULL);
+    tl_sink o3 = {0};
+    s = live_session_create(core, tl_sink_emit, &o3, NULL);
     const char *h3 = "#!AER-DAT3.1\r\n";
     assert_int_equal(live_session_feed(s, (const uint8_t *)h3, strlen(h3), &used, 1), EVSNN_EFORMAT);
     assert_non_null(strstr(evsnn_errmsg(), "AER-DAT2.0"));

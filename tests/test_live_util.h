@@ -1,6 +1,7 @@
 /* tests/test_live_util.h — helpers of the live-server tests: an N-MNIST decoder written from
  * the published byte layout (../shared/datasets/README.md), offline inference through the
- * engine for comparison, a server launcher and small socket helpers. */
+ * engine for comparison, a server launcher, small socket helpers, and a sink collecting the
+ * result lines of a live_session fed without sockets. */
 #ifndef EVSNN_TEST_LIVE_UTIL_H
 #define EVSNN_TEST_LIVE_UTIL_H
 
@@ -22,6 +23,33 @@
 #include "io/live_frame.h"
 #include "sim/engine.h"
 #include "sim/spk.h"
+
+/* A session's result lines, concatenated (live_emit_fn). */
+typedef struct {
+    char text[1 << 14];
+    size_t len;
+    int lines;
+} tl_sink;
+
+static inline void tl_sink_emit(void *ctx, const char *line, size_t len) {
+    tl_sink *s = ctx;
+    if (s->len + len < sizeof s->text) {
+        memcpy(s->text + s->len, line, len);
+        s->len += len;
+        s->text[s->len] = 0;
+    }
+    s->lines++;
+}
+
+/* Cut the run-dependent `"latency_us":N` out of result lines (the comma before it stays). */
+static inline void tl_strip_latency(char *s) {
+    char *p;
+    while ((p = strstr(s, "\"latency_us\":"))) {
+        char *e = p + 13;
+        while (*e >= '0' && *e <= '9') e++;
+        memmove(p, e, strlen(e) + 1);
+    }
+}
 
 typedef struct {
     uint32_t *t; /* µs */

@@ -5,23 +5,16 @@
 # every trial once), a failing trial recorded as failed without stopping the others, the
 # figures written and non-empty, bad study files rejected with the line. TAP output.
 . tests/tap.sh
+. tests/study_csv.sh
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-# rows of a study table with a given status (field 2; the first field is the trial id)
-rows() { grep -c "^[0-9]*,$2," "$1"; }
-# awk over a study table with RFC 4180 quoting (dataset specs hold commas): csv($0) fills f[]
-# with the fields (columns: 1 trial, 2 status, 9 beta, 10 theta, 14 accuracy, 18 cycles,
-# 19 latency_us, 22 fps_per_w)
-CSV='function csv(l,   n, i, c, q, s) { n = 0; s = ""; q = 0
-  for (i = 1; i <= length(l); i++) { c = substr(l, i, 1)
-    if (q) { if (c == "\"") { if (substr(l, i + 1, 1) == "\"") { s = s c; i++ } else q = 0 } else s = s c }
-    else if (c == "\"") q = 1; else if (c == ",") { f[++n] = s; s = "" } else s = s c }
-  f[++n] = s; return n }'
+# columns used below by number: 1 trial, 2 status, 9 beta, 10 theta, 14 accuracy, 18 cycles,
+# 19 latency_us, 22 fps_per_w, 40 and 41 cycles_0 and cycles_1
 
 # 1. the tiny 2 x 2 study
 if "$EVSNN" sweep data/tiny.study -o "$tmp/s" --quiet >"$tmp/out" 2>"$tmp/err"; then ok "sweep data/tiny.study exits 0"
 else notok "sweep data/tiny.study exits 0"; sed 's/^/# /' "$tmp/err"; fi
 check "4 ok rows in study.csv" test "$(rows "$tmp/s/study.csv" ok)" -eq 4
-check "one JSON line per trial and a summary" test "$(grep -c '"trial":' "$tmp/out")" -eq 4
+check "one JSON line per trial and a summary" test "$(grep -c '^{"trial":' "$tmp/out")" -eq 4
 check "summary says 4 ran" grep -q '"ran":4,"failed":0,"skipped":0' "$tmp/out"
 # the HDF5 table through h5dump: 4 trials, accuracy within [0, 1], FPS/W > 0
 h5dump -d /trials/accuracy -d /trials/fps_per_w -d /trials/surrogate "$tmp/s/study.h5" >"$tmp/h5" 2>&1

@@ -2,10 +2,12 @@
 # tests/test_sweep_mpi.sh — the MPI build (make MPI=1) under mpirun with 2 ranks:
 #   * the tiny study gives the same table as the one-process run (every column but the
 #     measured train_s), trials handed out to both ranks;
+#   * a TPE study with pruning: every trial proposed by rank 0, both ranks working;
 #   * data-parallel training: 2 ranks, each with half of every minibatch (one gradient
 #     slot each), end with the same weights as one process with 2 slots — the same sums in
 #     the same order, so bit for bit (h5dump at 9 significant digits), also for an odd
-#     batch whose halves differ in size.
+#     batch whose halves differ in size; and the epoch lines say the same: test_loss,
+#     train_loss and train_acc equal the one-process figures (not rank 0's shard).
 # Skipped without mpicc/mpirun (a failure under CI=true). TAP output.
 . tests/tap.sh
 if ! command -v mpicc >/dev/null 2>&1 || ! command -v mpirun >/dev/null 2>&1; then
@@ -33,7 +35,27 @@ dump "$tmp/one/study.h5" >"$tmp/one.txt"; dump "$tmp/two/study.h5" >"$tmp/two.tx
 check "same table as one process (all columns but train_s)" sh -c "grep -q accuracy '$tmp/one.txt' && cmp -s '$tmp/one.txt' '$tmp/two.txt'"
 check "the table has 4 ok rows" test "$(grep -c '^[0-9]*,ok,' "$tmp/two/study.csv")" -eq 4
 
+# a TPE study on 2 ranks: rank 0 proposes every trial from the rows finished so far, the
+# running one counted as the worst; its first 4 trials (n_startup) are the random start,
+# the same as in one process, and every proposal is a trial of its own
+$MPIRUN "$MPIEVSNN" sweep data/tpe_synth.study -o "$tmp/tpe" --quiet >"$tmp/tout" 2>"$tmp/terr"; rc=$?
+if [ $rc -eq 0 ]; then ok "mpirun -n 2 evsnn sweep (TPE, median rule) exits 0"; else notok "mpirun -n 2 TPE sweep exits 0 ($rc)"; sed 's/^/# /' "$tmp/terr" | head; fi
+check "TPE: 14 rows ok or pruned, rank 1 ran trials" \
+  sh -c "test \$(grep -c '^[0-9]*,\(ok\|pruned\),' '$tmp/tpe/study.csv') -eq 14 && grep -q '\"rank\":1' '$tmp/tout'"
+"$EVSNN" sweep data/tpe_synth.study -o "$tmp/tpe1" --quiet >/dev/null 2>&1
+. tests/study_csv.sh
+awk "$TABLE"'{ print f[c["key"]] }' "$tmp/tpe/study.csv" >"$tmp/k2"; awk "$TABLE"'{ print f[c["key"]] }' "$tmp/tpe1/study.csv" >"$tmp/k1"
+head -n 4 "$tmp/k1" >"$tmp/k14"; head -n 4 "$tmp/k2" >"$tmp/k24"
+check "TPE: 14 distinct trials, the first 4 as in one process" \
+  sh -c "test \$(sort -u '$tmp/k2' | wc -l) -eq 14 && test -s '$tmp/k14' && cmp -s '$tmp/k14' '$tmp/k24'"
+
 # data-parallel training equivalence
+# same_field NAME A B: every epoch line of A and of B has NAME, and the values agree
+same_field() {
+  grep '"epoch":' "$2" | grep -o "\"$1\":[^,]*" >"$tmp/f1"; grep '"epoch":' "$3" | grep -o "\"$1\":[^,]*" >"$tmp/f2"
+  e1=$(grep -c '"epoch":' "$2"); e2=$(grep -c '"epoch":' "$3")
+  [ "$e1" -gt 0 ] && [ "$(wc -l <"$tmp/f1")" -eq "$e1" ] && [ "$(wc -l <"$tmp/f2")" -eq "$e2" ] && cmp -s "$tmp/f1" "$tmp/f2"
+}
 W="--arch 100-32-4 --data synth:classes=4,train=96,test=32,T=10 --epochs 2 --lr 0.01 --threads 1 --quiet"
 wdump() { for d in /layers/0/weight /layers/0/bias /layers/1/weight /layers/1/bias; do h5dump -m %.9g -d $d "$1" | sed 1d; done; }
 for B in 16 15; do
@@ -47,7 +69,10 @@ for B in 16 15; do
   "$EVSNN" init --arch 100-32-4 --seed 1 -o "$tmp/init.h5" >/dev/null 2>&1
   wdump "$tmp/init.h5" >"$tmp/wi"
   check "batch $B: the weights changed from their initial values" sh -c "! cmp -s '$tmp/wi' '$tmp/wm'"
-  # the test loss (a mean over the whole test set, every rank evaluates all) agrees
-  check "batch $B: same test loss per epoch" sh -c "test \"\$(grep -o '\"test_loss\":[^,]*' '$tmp/s$B.json')\" = \"\$(grep -o '\"test_loss\":[^,]*' '$tmp/m$B.json')\""
+  # the epoch figures are the whole batch's: test loss (every rank evaluates all), training
+  # loss (a per-sample mean over the epoch, each batch weighted by its size) and accuracy
+  check "batch $B: same test loss per epoch" same_field test_loss "$tmp/s$B.json" "$tmp/m$B.json"
+  check "batch $B: same train loss per epoch" same_field train_loss "$tmp/s$B.json" "$tmp/m$B.json"
+  check "batch $B: same train accuracy per epoch" same_field train_acc "$tmp/s$B.json" "$tmp/m$B.json"
 done
 echo "1..$n"

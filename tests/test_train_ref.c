@@ -81,7 +81,7 @@ static float fwd_bwd(net *n, const float *x, const surrogate *sg, const float *t
         assert_int_equal(sim_run(s, &si, &r), 0);
         float count[NO] = {0}, gc[NO], gs[T * NO];
         for (uint32_t k = 0; k < r.out[1].nnz; k++) count[r.out[1].idx[k]] += 1.0f;
-        loss += loss_mse_count(gc, count, NO, labels[b], T, 0.8f, 0.2f, 1.0f / B) / B;
+        loss += loss_mse_count(gc, count, NO, labels[b], T, 0.8, 0.2, 1.0f / B) / B;
         for (int t = 0; t < T; t++) memcpy(gs + t * NO, gc, sizeof gc);
         float d1[T * NH], d2[T * NO];
         float *dm[2] = {d1, d2};
