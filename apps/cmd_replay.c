@@ -179,7 +179,7 @@ static void *read_windows(void *arg) {
 }
 
 static void pace(double t_start, double stream_s, double speed) {
-    double wait = t_start + stream_s / speed - now_s();
+    double wait = t_start + stream_s / speed - evsnn_now_s();
     if (wait > 0) {
         struct timespec ts = {(time_t)wait, (long)((wait - (double)(time_t)wait) * 1e9)};
         nanosleep(&ts, NULL);
@@ -225,7 +225,7 @@ static int replay_aedat4(const char *path, const char *to, double speed, int qui
     int32_t ev_id = h->streams[h->events].id;
     uint64_t sent_pk = 0, sent_ev = 0, sent_b = pro_n;
     int64_t t_first = INT64_MIN;
-    double t_start = now_s();
+    double t_start = evsnn_now_s();
     if (live_send_all(fd, hdr, pro_n)) status = 1;
     for (size_t k = 0; k < npk && !status && !wr.failed; k++) {
         if (pk[k].stream == ev_id && (pk[k].elements < 0 || (speed > 0 && pk[k].t0 == INT64_MIN))) {
@@ -245,7 +245,7 @@ static int replay_aedat4(const char *path, const char *to, double speed, int qui
     }
     shutdown(fd, SHUT_WR); /* end of stream: the server runs the open window and closes */
     pthread_join(th, NULL);
-    double secs = now_s() - t_start;
+    double secs = evsnn_now_s() - t_start;
     if (wr.failed) {
         fprintf(stderr, "evsnn replay: the server refused the stream: %s\n", wr.error);
         status = 1;

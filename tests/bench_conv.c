@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <time.h>
 
 #include "io/dataset.h"
 #include "sim/engine.h"
@@ -35,12 +34,6 @@
 #define FMNIST_EPS 0.05f
 
 static const char *SNNTORCH_SOURCE = "recorded reference (issue: convolutions at the speed of their events), not measured here";
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static double peak_rss_mib(void) {
     struct rusage ru;
@@ -82,7 +75,7 @@ static double time_steps(trainer *tr, const sim_input *in, const uint32_t *lab, 
     memset(st, 0, sizeof *st);
     if (trainer_step(tr, in, lab, NULL, B, st)) { fprintf(stderr, "bench_conv: %s\n", evsnn_errmsg()); exit(1); }
     pos = B % n;
-    double t0 = now_s();
+    double t0 = evsnn_now_s();
     for (uint32_t k = 0; k < nb; k++) {
         memset(st, 0, sizeof *st);
         if (pos + B > n) pos = 0;
@@ -92,7 +85,7 @@ static double time_steps(trainer *tr, const sim_input *in, const uint32_t *lab, 
         }
         pos += B;
     }
-    return (now_s() - t0) / nb;
+    return (evsnn_now_s() - t0) / nb;
 }
 
 static void fmnist(const char *path, uint32_t T, uint32_t B, float eps, double ref_lo, double ref_hi) {
@@ -181,9 +174,9 @@ static void conv_workload(const workload *wl) {
     for (uint32_t b = 0; b < wl->B; b++) sim_result_init(&res[b], n, wl->T, 0);
     double best = 1e30;
     for (int r = 0; r < 3; r++) {
-        const double t0 = now_s();
+        const double t0 = evsnn_now_s();
         if (sim_run_batch(n, in, wl->B, res, 0)) { fprintf(stderr, "bench_conv: %s\n", evsnn_errmsg()); exit(1); }
-        const double dt = now_s() - t0;
+        const double dt = evsnn_now_s() - t0;
         if (dt < best) best = dt;
     }
     for (uint32_t b = 0; b < wl->B; b++) sim_result_deinit(&res[b]);
