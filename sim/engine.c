@@ -631,6 +631,9 @@ int sim_run_layer(sim *s, const sim_input *in, sim_result *res, uint32_t l) {
         return evsnn_seterr(EVSNN_EINVAL, "engine: result prepared for %u steps, input has %u", res->T, in->T);
     if (l >= n->n_layers) return evsnn_seterr(EVSNN_EINVAL, "engine: layer %u of %u", l, n->n_layers);
     const net_layer *L = &n->layers[l];
+    if (L->bn)
+        return evsnn_seterr(EVSNN_EINVAL, "engine: layer %s is batch-normalised: fold it for inference (net_fold_bn) or "
+                            "train it through the trainer", L->name);
     const spk_train *lin = l == 0 ? in->train : &res->out[l - 1];
     const float *sx = l == 0 && !in->train ? in->static_x : NULL;
     spk_clear(&res->out[l]);
