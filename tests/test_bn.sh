@@ -30,6 +30,6 @@ acc() { grep -o '"accuracy":[0-9.e-]*' "$1" | head -n 1 | cut -d: -f2; }
 check "eval reports an accuracy" test -n "$(acc "$tmp/eval.json")"
 check "run (BN folded) gives eval's accuracy (BN unfolded)" test "$(acc "$tmp/eval.json")" = "$(acc "$tmp/run.json")"
 check "run says it folded BN into thresholds" grep -q 'per-channel thresholds' "$tmp/run.err"
-check "hw takes the BN model" sh -c "'$EVSNN' hw --model '$tmp/a.h5' --data fashion-mnist --samples 4 --encoding rate --accel data/snn-dse.cfg >'$tmp/hw.json' 2>/dev/null"
+check "the folded model's trace goes through the accelerator model" sh -c "'$EVSNN' run --model '$tmp/a.h5' --data fashion-mnist --encoding rate --count 4 --record '$tmp/tr.h5' >/dev/null 2>&1 && '$EVSNN' hw --trace '$tmp/tr.h5' --accel data/snn-dse.cfg >'$tmp/hw.json' 2>/dev/null"
 check "a float BN model folds into its weights" sh -c "'$EVSNN' train --arch 8C5-AP2-BN-256-10 --input 1x28x28 --data fashion-mnist --max-train 64 --max-test 64 --steps 4 --epochs 1 --quiet -o '$tmp/f.h5' >/dev/null && '$EVSNN' run --model '$tmp/f.h5' --data fashion-mnist --split test --count 8 2>&1 >/dev/null | grep -q 'into the weights'"
 echo "1..$n"
