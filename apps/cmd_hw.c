@@ -512,7 +512,8 @@ int cmd_hw(int argc, char **argv) {
         T = trace_T(tr);
     } else {
         model_meta meta = {0};
-        en = model ? netcli_load_model(model, &meta, "evsnn hw", &err) : netcli_build(&nc, &err);
+        en = model ? netcli_fold(netcli_load_model(model, &meta, "evsnn hw", &err), &meta, "evsnn hw", &err)
+                   : netcli_build(&nc, &err);
         if (!en) { fprintf(stderr, "evsnn: %s\n", evsnn_errmsg()); return 2; }
         if (!model) net_init_params(en, init_seed);
         T = steps ? (uint32_t)steps : meta.steps ? meta.steps : 20;

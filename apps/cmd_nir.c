@@ -261,7 +261,7 @@ static int nir_export_cmd(int argc, char **argv) {
     model_meta meta;
     memset(&meta, 0, sizeof meta);
     int err;
-    net *n = netcli_load_model(a.in, &meta, who, &err);
+    net *n = netcli_fold(netcli_load_model(a.in, &meta, who, &err), &meta, who, &err);
     if (!n) { fprintf(stderr, "%s: %s\n", who, evsnn_errmsg()); return 2; }
     nir_export_opts o = {.dt = a.dt};
     nir_export_report rep;

@@ -245,7 +245,7 @@ int cmd_run(int argc, char **argv) {
     int err;
     net *n;
     model_meta meta = {0};
-    if (model) n = netcli_load_model(model, &meta, "evsnn run", &err);
+    if (model) n = netcli_fold(netcli_load_model(model, &meta, "evsnn run", &err), &meta, "evsnn run", &err);
     else {
         n = netcli_build(&nc, &err);
         if (n) net_init_params(n, init_seed);

@@ -122,7 +122,8 @@ int cmd_serve(int argc, char **argv) {
     if (!model && !nc.arch) { fprintf(stderr, "evsnn serve: give --model FILE or --arch A (see 'evsnn serve --help')\n"); return 2; }
     int err;
     model_meta meta = {0};
-    net *n = model ? netcli_load_model(model, &meta, "evsnn serve", &err) : netcli_build(&nc, &err);
+    net *n = model ? netcli_fold(netcli_load_model(model, &meta, "evsnn serve", &err), &meta, "evsnn serve", &err)
+                   : netcli_build(&nc, &err);
     if (!n) { fprintf(stderr, "evsnn serve: %s\n", evsnn_errmsg()); return 2; }
     if (!model) net_init_params(n, init_seed);
     live_core_opts co = {.steps = (uint32_t)(steps ? steps : meta.steps ? meta.steps : 100), .dt_us = (uint32_t)dt,

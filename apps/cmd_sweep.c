@@ -113,6 +113,7 @@ static int trial_cfg(const study_fixed *fx, const study_trial *t, int threads, t
     if (train_loss_parse(fx->loss, &c->loss)) return EVSNN_EINVAL;
     c->opt = optim_defaults(!strcmp(fx->optim, "sgd") ? OPT_SGD : OPT_ADAM);
     c->opt.lr = t->lr > 0 ? t->lr : fx->lr; /* the lr axis, or train.lr */
+    c->opt.cos_T0 = fx->cosine;
     c->binarize = t->binarize;
     c->slots = fx->slots;
     c->threads = threads;

@@ -201,6 +201,11 @@ static int resume_from(const char *path, trainer *tr, net *n, uint64_t *epoch) {
     }
     if (!k.m || !k.rng) { rc = evsnn_seterr(EVSNN_EFORMAT, "%s: no optimizer state or generator: not a checkpoint", path); goto out; }
     if ((rc = rng_set_state(trainer_rng(tr), k.rng, k.rng_len))) goto out;
+    if (k.n_stats != n->n_stats) {
+        rc = evsnn_seterr(EVSNN_EFORMAT, "%s: %zu batch-norm statistics, the network has %zu", path, k.n_stats, n->n_stats);
+        goto out;
+    }
+    if (n->n_stats) memcpy(n->stats, k.stats, n->n_stats * sizeof(float));
     memcpy(trainer_latent(tr), k.latent, n->n_params * sizeof(float));
     memcpy(o->m, k.m, n->n_params * sizeof(float));
     if (k.v) memcpy(o->v, k.v, n->n_params * sizeof(float));

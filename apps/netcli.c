@@ -2,6 +2,7 @@
 #include "apps/netcli.h"
 
 #include "kernels/surrogate.h"
+#include "sim/fold.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 
 #include "io/nir.h"
 #include "sim/evsnn.h"
+#include "sim/fold.h"
 
 void netcli_init(netcli *c) {
     memset(c, 0, sizeof *c);
@@ -113,6 +115,17 @@ net *netcli_build(netcli *c, int *err) {
     }
     if (net && net->note[0]) fprintf(stderr, "evsnn: note: %s\n", net->note);
     return net;
+}
+
+net *netcli_fold(net *n, const model_meta *meta, const char *who, int *err) {
+    if (!n || !net_has_bn(n)) return n;
+    const fold_mode mode = meta && meta->binarized ? FOLD_THRESHOLDS : FOLD_WEIGHTS;
+    net *f = net_fold_bn(n, mode, err);
+    net_free(n);
+    if (f)
+        fprintf(stderr, "%s: note: batch normalisation folded into %s for the event-driven engine\n", who,
+                mode == FOLD_THRESHOLDS ? "per-channel thresholds and biases (weights stay binary)" : "the weights and biases");
+    return f;
 }
 
 net *netcli_load_model(const char *path, model_meta *meta, const char *who, int *err) {

@@ -76,6 +76,11 @@ net *netcli_build(netcli *c, int *err);
  * go to stderr as "<who>: note: ...". NULL with *err and the message on failure. */
 net *netcli_load_model(const char *path, model_meta *meta, const char *who, int *err);
 
+/* Batch normalisation folded for the event-driven engine (sim/fold.h): into per-channel
+ * thresholds for binarized models (meta->binarized), else into the weights; a note on
+ * stderr. Takes n (freed) and returns the folded network, or n itself without BN. */
+net *netcli_fold(net *n, const model_meta *meta, const char *who, int *err);
+
 /* Parse "x[,x...]" of floats into v (max n). Returns count or negative on error. */
 int netcli_floats(const char *s, float *v, int n);
 

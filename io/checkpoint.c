@@ -59,7 +59,13 @@ int ckpt_save(const char *path, const ckpt *c) {
              h5u_describe(f, "theta", "firing threshold", "layer") |
              h5u_describe(f, "reset", "reset mode (0 subtract, 1 zero, 2 none, 3 subtract-pre, 4 zero-drop)", "layer") |
              h5u_describe(f, "cmp", "comparison (0 u > theta, 1 u >= theta)", "layer");
+        if (c->m) e |= h5u_describe(f, "opt_m", "optimizer first moment (momentum) of each parameter", "parameter");
+        if (c->v) e |= h5u_describe(f, "opt_v", "Adam's second moment of each parameter", "parameter");
         if (c->rng) e |= put_data(f, "rng", H5T_NATIVE_UINT8, c->rng, c->rng_len);
+        if (c->stats && c->n_stats) e |= put_data(f, "stats", H5T_NATIVE_FLOAT, c->stats, c->n_stats);
+        if (c->rng) e |= h5u_describe(f, "rng", "raw state bytes of the shuffling generator (GSL)", "byte");
+        if (c->stats && c->n_stats)
+            e |= h5u_describe(f, "stats", "batch-normalisation running statistics (mean, variance per channel)", "value");
         if (H5Fclose(f) < 0) e = -1;
         if (e < 0) rc = -1;
     } H5E_END_TRY;
@@ -181,6 +187,8 @@ int ckpt_load(const char *path, ckpt *c) {
             goto out;
         c->rng_len = data_len(f, "rng");
         if ((rc = get_data(f, path, "rng", H5T_NATIVE_UINT8, 1, c->rng_len, (void **)&c->rng, 1))) goto out;
+        c->n_stats = data_len(f, "stats");
+        if (c->n_stats && (rc = get_data(f, path, "stats", H5T_NATIVE_FLOAT, 4, c->n_stats, (void **)&c->stats, 1))) goto out;
     out:
         H5Fclose(f);
     } H5E_END_TRY;
@@ -189,8 +197,8 @@ int ckpt_load(const char *path, ckpt *c) {
 }
 
 void ckpt_free(ckpt *c) {
-    free(c->params); free(c->latent); free(c->m); free(c->v); free(c->rng);
-    c->params = c->latent = c->m = c->v = NULL;
+    free(c->params); free(c->latent); free(c->m); free(c->v); free(c->rng); free(c->stats);
+    c->params = c->latent = c->m = c->v = c->stats = NULL;
     c->rng = NULL;
 }
 
@@ -207,6 +215,8 @@ void ckpt_from_net(ckpt *c, const net *n) {
     }
     c->n_params = n->n_params;
     c->params = n->params;
+    c->n_stats = n->n_stats;
+    c->stats = n->stats;
 }
 
 net *ckpt_to_net(const ckpt *c, int *err) {
@@ -229,5 +239,12 @@ net *ckpt_to_net(const ckpt *c, int *err) {
         return NULL;
     }
     memcpy(n->params, c->params, n->n_params * sizeof *n->params);
+    if (n->n_stats != c->n_stats) {
+        *err = evsnn_seterr(EVSNN_EFORMAT, "checkpoint: arch '%s' has %zu batch-norm statistics, the file %zu", c->arch,
+                            n->n_stats, c->n_stats);
+        net_free(n);
+        return NULL;
+    }
+    if (n->n_stats) memcpy(n->stats, c->stats, n->n_stats * sizeof *n->stats);
     return n;
 }

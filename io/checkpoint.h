@@ -12,6 +12,8 @@
  *               opt_m, opt_v [n_params]    optimizer moments (opt_v absent for SGD)
  *               beta, theta [n_layers] float32, reset, cmp [n_layers] int32 (NET_POOL: 0)
  *               rng [rng bytes] uint8      the shuffling generator's raw state
+ *               stats [n_stats] float32    batch normalisation's running means and variances
+ *                                          (carved as net->stats; only for networks with BN)
  * ckpt_save writes "<path>.tmp.<pid>" and renames it over path: a crash leaves the previous
  * checkpoint intact. ckpt_load checks the version (a newer file fails with EVSNN_EVERSION
  * and a hint) and every size, naming the dataset on EVSNN_EFORMAT. */
@@ -36,6 +38,8 @@ typedef struct {
     float *params, *latent, *m, *v; /* [n_params]; v may be NULL */
     uint8_t *rng;
     size_t rng_len;
+    float *stats;                   /* [n_stats] BN running statistics, or NULL */
+    size_t n_stats;
     uint64_t epoch, step;
     uint32_t T;
     int32_t binarized, pool_on, spool, same_pad;

@@ -2,6 +2,7 @@
 #include "model.h"
 
 #include <hdf5.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +82,24 @@ int model_save(const char *path, const net *n, const model_meta *meta) {
                 bad |= put_data(lg, "bias", L->b, 1, &d);
                 bad |= h5u_describe(lg, "bias", "membrane current added every step (threshold units)",
                                     "output channel");
+            }
+            /* version 2: batch normalisation (PyTorch's names) and per-channel thresholds */
+            hsize_t dc = L->out_c;
+            if (L->bn) {
+                bad |= h5u_put_f64(lg, "bn_momentum", NET_BN_MOMENTUM);
+                bad |= h5u_put_f64(lg, "bn_eps", NET_BN_EPS);
+                bad |= put_data(lg, "bn_weight", L->bn_g, 1, &dc);
+                bad |= put_data(lg, "bn_bias", L->bn_b, 1, &dc);
+                bad |= put_data(lg, "bn_running_mean", L->bn_mean, 1, &dc);
+                bad |= put_data(lg, "bn_running_var", L->bn_var, 1, &dc);
+                bad |= h5u_describe(lg, "bn_weight", "scale (gamma)", "channel") |
+                       h5u_describe(lg, "bn_bias", "shift (beta), membrane current", "channel") |
+                       h5u_describe(lg, "bn_running_mean", "membrane current", "channel") |
+                       h5u_describe(lg, "bn_running_var", "membrane current squared", "channel");
+            }
+            if (L->theta_c) {
+                bad |= put_data(lg, "threshold_per_channel", L->theta_c, 1, &dc);
+                bad |= h5u_describe(lg, "threshold_per_channel", "firing threshold", "channel");
             }
         }
         H5Gclose(lg);
@@ -273,6 +292,25 @@ net *model_load(const char *path, model_meta *meta, int *err) {
         if (!rc && L->b) {
             hsize_t d = L->n_b;
             rc = get_data(lg, path, obj, "bias", L->b, 1, &d);
+        }
+        hsize_t dc = L->out_c;
+        if (!rc && L->bn) { /* the architecture says BN: version 2 holds its parameters and state */
+            rc = get_data(lg, path, obj, "bn_weight", L->bn_g, 1, &dc);
+            if (!rc) rc = get_data(lg, path, obj, "bn_bias", L->bn_b, 1, &dc);
+            if (!rc) rc = get_data(lg, path, obj, "bn_running_mean", L->bn_mean, 1, &dc);
+            if (!rc) rc = get_data(lg, path, obj, "bn_running_var", L->bn_var, 1, &dc);
+            for (uint32_t c = 0; !rc && c < L->out_c; c++)
+                if (!(L->bn_var[c] >= 0.0f) || !isfinite(L->bn_mean[c]) || !isfinite(L->bn_var[c]))
+                    rc = evsnn_seterr(EVSNN_EFORMAT, "%s: %s/bn_running_var[%u]: %g is not a variance (mean %g)", path, obj,
+                                      c, (double)L->bn_var[c], (double)L->bn_mean[c]);
+        }
+        if (!rc && H5Lexists(lg, "threshold_per_channel", H5P_DEFAULT) > 0) {
+            if (!(L->theta_c = malloc(L->out_c * sizeof *L->theta_c))) rc = evsnn_seterr(EVSNN_ENOMEM, "%s: no memory", path);
+            else rc = get_data(lg, path, obj, "threshold_per_channel", L->theta_c, 1, &dc);
+            for (uint32_t c = 0; !rc && c < L->out_c; c++)
+                if (!(L->theta_c[c] > 0.0f) || !isfinite(L->theta_c[c]))
+                    rc = evsnn_seterr(EVSNN_EFORMAT, "%s: %s/threshold_per_channel[%u]: %g must be > 0 and finite", path,
+                                      obj, c, (double)L->theta_c[c]);
         }
         H5Gclose(lg);
         if ((*err = rc)) goto fail;

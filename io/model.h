@@ -12,7 +12,10 @@
 
 #include "sim/net.h"
 
-#define MODEL_FORMAT_VERSION 1
+/* 1: weights, biases, neuron settings; 2: also batch normalisation (bn_weight, bn_bias,
+ * bn_running_mean, bn_running_var per BN layer) and per-channel thresholds. Version 1 files
+ * load unchanged (they have neither). */
+#define MODEL_FORMAT_VERSION 2
 
 /* What a model file records besides the network itself. */
 typedef struct {

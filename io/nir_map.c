@@ -1060,7 +1060,17 @@ nir_graph *nir_from_net(const net *n, const model_meta *meta, const nir_export_o
             ex_fill(&x, v, "r", r, dims, L->n_out, (float)(tau / dt), buf); /* r·dt/τ = 1: the current enters unscaled */
             ex_fill(&x, v, "v_leak", r, dims, L->n_out, 0.0, buf);
         }
-        ex_fill(&x, v, "v_threshold", r, dims, L->n_out, th_nir, buf);
+        if (L->theta_c) { /* per-channel thresholds (batch normalisation folded into a binarized layer) */
+            const uint32_t per = L->n_out / L->out_c;
+            for (uint32_t i = 0; i < L->n_out; i++) {
+                const float t = L->theta_c[i / per];
+                const float tn = nc->cmp == CMP_GE ? nextafterf(t, 0.0f) : t;
+                buf[i] = tn > 0 ? tn : t;
+            }
+            ex_num(&x, v, 0, "v_threshold", NIR_F32, r, dims, buf);
+        } else {
+            ex_fill(&x, v, "v_threshold", r, dims, L->n_out, th_nir, buf);
+        }
         ex_fill(&x, v, "v_reset", r, dims, L->n_out, 0.0, buf);
         /* evsnn's exact settings, which NIR's parameters only approximate or cannot hold. */
         double bv = nc->beta, tv = nc->theta, hb = nc->bias;

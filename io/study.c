@@ -407,12 +407,13 @@ static int parse_root(pctx *p, study *st, config_t *cf) {
     if ((s = config_setting_get_member(root, "train"))) {
         if (config_setting_type(s) != CONFIG_TYPE_GROUP) return bad(p, s, "train", "expected a group { ... }");
         static const char *const tk[] = {"epochs", "batch", "lr", "optim", "loss", "steps", "max_train", "max_test",
-                                         "encoding", "input", "test_data", "slots", "split_at", "dt_us", NULL};
+                                         "encoding", "input", "test_data", "slots", "split_at", "dt_us", "cosine", NULL};
         if (only_keys(p, s, "train", tk)) return p->rc;
         if (get_u32(p, s, "train", "epochs", &f->epochs, 1, 1e6) || get_u32(p, s, "train", "batch", &f->batch, 1, 1e6) ||
             get_u32(p, s, "train", "steps", &f->steps, 0, 1e7) || get_u32(p, s, "train", "max_train", &f->max_train, 0, 1e9) ||
             get_u32(p, s, "train", "max_test", &f->max_test, 0, 1e9) ||
             get_u32(p, s, "train", "split_at", &f->split_at, 0, 1e9) || get_u32(p, s, "train", "dt_us", &f->dt_us, 0, 1e9) || get_u32(p, s, "train", "slots", &f->slots, 1, 1024) ||
+            get_u32(p, s, "train", "cosine", &f->cosine, 0, 1e9) ||
             get_str(p, s, "train", "optim", f->optim, sizeof f->optim) || get_str(p, s, "train", "loss", f->loss, sizeof f->loss) ||
             get_str(p, s, "train", "encoding", f->encoding, sizeof f->encoding) ||
             get_str(p, s, "train", "input", f->input, sizeof f->input) ||

@@ -59,6 +59,7 @@ typedef struct {
 /* Settings shared by all trials. */
 typedef struct {
     uint32_t epochs, batch, steps, max_train, max_test, slots;
+    uint32_t cosine;             /* cosine warm restarts: first period in iterations (0: constant lr) */
     uint32_t split_at;           /* > 0: one file, first split_at samples train, the rest test */
     uint32_t dt_us;              /* event data: bin width in µs (0: the format's default) */
     float lr;

@@ -1,6 +1,8 @@
 /* kernels/lif.c — vectorisable all-neuron LIF step (see lif.h). */
 #include "lif.h"
 
+#include <stddef.h>
+
 #include "simd.h"
 
 /* One variant per (reset, compare, presence of current and bias, scale), each a straight
@@ -8,10 +10,11 @@
  * the always-inlined body. Same expressions, same order as lif_next. */
 static inline __attribute__((always_inline)) uint32_t
 lif_body(float *restrict u, uint8_t *restrict spk, const float *restrict cur, float scale,
-         const float *restrict bias, uint32_t n, float beta, float theta, const int reset, const int cmp,
-         const int has_cur, const int scaled, const int has_bias) {
+         const float *restrict bias, const float *restrict thn, uint32_t n, float theta0, const int reset,
+         const int cmp, const int has_cur, const int scaled, const int has_bias, const int has_thn, float beta) {
     uint32_t count = 0;
     for (uint32_t i = 0; i < n; i++) {
+        const float theta = has_thn ? thn[i] : theta0;
         float up = u[i];
         /* R as 0.0/1.0: x − 0·θ = x and 0·u = 0 exactly, so these select without branches
          * and give the same floats as lif_next. */
@@ -35,31 +38,48 @@ lif_body(float *restrict u, uint8_t *restrict spk, const float *restrict cur, fl
     return count;
 }
 
-#define LIF_CASE(RS, CM)                                                                                   \
-    case (RS) * 2 + (CM):                                                                                  \
-        if (cur && scale != 1.0f && bias)                                                                  \
-            return lif_body(u, spk, cur, scale, bias, n, beta, theta, RS, CM, 1, 1, 1);                    \
-        if (cur && scale != 1.0f) return lif_body(u, spk, cur, scale, bias, n, beta, theta, RS, CM, 1, 1, 0); \
-        if (cur && bias) return lif_body(u, spk, cur, scale, bias, n, beta, theta, RS, CM, 1, 0, 1);       \
-        if (cur) return lif_body(u, spk, cur, scale, bias, n, beta, theta, RS, CM, 1, 0, 0);               \
-        if (bias) return lif_body(u, spk, cur, scale, bias, n, beta, theta, RS, CM, 0, 0, 1);              \
-        return lif_body(u, spk, cur, scale, bias, n, beta, theta, RS, CM, 0, 0, 0);
+#define LIF_CASE(RS, CM)                                                                                       \
+    case (RS) * 2 + (CM):                                                                                      \
+        if (cur && scale != 1.0f && bias)                                                                      \
+            return lif_body(u, spk, cur, scale, bias, NULL, n, theta, RS, CM, 1, 1, 1, 0, beta);                \
+        if (cur && scale != 1.0f) return lif_body(u, spk, cur, scale, bias, NULL, n, theta, RS, CM, 1, 1, 0, 0, beta); \
+        if (cur && bias) return lif_body(u, spk, cur, scale, bias, NULL, n, theta, RS, CM, 1, 0, 1, 0, beta);   \
+        if (cur) return lif_body(u, spk, cur, scale, bias, NULL, n, theta, RS, CM, 1, 0, 0, 0, beta);           \
+        if (bias) return lif_body(u, spk, cur, scale, bias, NULL, n, theta, RS, CM, 0, 0, 1, 0, beta);          \
+        return lif_body(u, spk, cur, scale, bias, NULL, n, theta, RS, CM, 0, 0, 0, 0, beta);
+
+#define ALL_MODES(CASE)                                                                                        \
+    switch (reset * 2 + cmp) {                                                                                 \
+        CASE(LIF_SUBTRACT, LIF_GT)                                                                             \
+        CASE(LIF_SUBTRACT, LIF_GE)                                                                             \
+        CASE(LIF_ZERO, LIF_GT)                                                                                 \
+        CASE(LIF_ZERO, LIF_GE)                                                                                 \
+        CASE(LIF_NONE, LIF_GT)                                                                                 \
+        CASE(LIF_NONE, LIF_GE)                                                                                 \
+        CASE(LIF_SUBTRACT_PRE, LIF_GT)                                                                         \
+        CASE(LIF_SUBTRACT_PRE, LIF_GE)                                                                         \
+        CASE(LIF_ZERO_DROP, LIF_GT)                                                                            \
+        CASE(LIF_ZERO_DROP, LIF_GE)                                                                            \
+    }
 
 KERNEL_CLONES
 uint32_t lif_step_all(float *restrict u, uint8_t *restrict spk, const float *restrict cur, float scale,
                       const float *restrict bias, uint32_t n, float beta, float theta, int reset, int cmp) {
-    switch (reset * 2 + cmp) {
-        LIF_CASE(LIF_SUBTRACT, LIF_GT)
-        LIF_CASE(LIF_SUBTRACT, LIF_GE)
-        LIF_CASE(LIF_ZERO, LIF_GT)
-        LIF_CASE(LIF_ZERO, LIF_GE)
-        LIF_CASE(LIF_NONE, LIF_GT)
-        LIF_CASE(LIF_NONE, LIF_GE)
-        LIF_CASE(LIF_SUBTRACT_PRE, LIF_GT)
-        LIF_CASE(LIF_SUBTRACT_PRE, LIF_GE)
-        LIF_CASE(LIF_ZERO_DROP, LIF_GT)
-        LIF_CASE(LIF_ZERO_DROP, LIF_GE)
-    }
+    ALL_MODES(LIF_CASE)
+    return 0;
+}
+
+/* Per-neuron thresholds: a current and a bias are always given (BN folded for inference). */
+#define LIF_CASE_TH(RS, CM)                                                                                    \
+    case (RS) * 2 + (CM):                                                                                      \
+        if (scale != 1.0f) return lif_body(u, spk, cur, scale, bias, thn, n, 0.0f, RS, CM, 1, 1, 1, 1, beta);   \
+        return lif_body(u, spk, cur, scale, bias, thn, n, 0.0f, RS, CM, 1, 0, 1, 1, beta);
+
+KERNEL_CLONES
+uint32_t lif_step_all_th(float *restrict u, uint8_t *restrict spk, const float *restrict cur, float scale,
+                         const float *restrict bias, const float *restrict thn, uint32_t n, float beta, int reset,
+                         int cmp) {
+    ALL_MODES(LIF_CASE_TH)
     return 0;
 }
 

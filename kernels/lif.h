@@ -38,6 +38,11 @@ static inline float lif_next(float up, float I, float b, int R, float beta, floa
 uint32_t lif_step_all(float *u, uint8_t *spk, const float *cur, float scale, const float *bias,
                       uint32_t n, float beta, float theta, int reset, int cmp);
 
+/* The same with a threshold per neuron, thn: [n] (a batch-normalised layer folded for
+ * inference); cur and bias must be given. */
+uint32_t lif_step_all_th(float *u, uint8_t *spk, const float *cur, float scale, const float *bias, const float *thn,
+                         uint32_t n, float beta, int reset, int cmp);
+
 /* Indices of the set flags, ascending. ids: [n] out (room for n)  spk: [n]. Returns count. */
 uint32_t lif_collect(uint32_t *ids, const uint8_t *spk, uint32_t n);
 

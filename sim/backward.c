@@ -139,7 +139,7 @@ void bwd_free(bwd *b) {
 }
 
 /* The input events of layer l at step t (NULL train: static input). */
-static const spk_train *layer_input(const sim_input *in, const sim_result *res, uint32_t l) {
+static const spk_train *layer_input_train(const sim_input *in, const sim_result *res, uint32_t l) {
     return l == 0 ? in->train : &res->out[l - 1];
 }
 
@@ -441,37 +441,37 @@ void bwd_flush(bwd *b, float *grads) {
     }
 }
 
-int bwd_layer(bwd *b, const net *n, const bwd_cfg *c, const sim_input *in, const sim_result *res, uint32_t l,
-              const float *gout, const float *g_u, float *gin, float *grads, float *dmem) {
+/* Pooling of spikes: sum/average pass the gradient to every input of the window, OR (a max
+ * of spikes) to the first maximal one. */
+static void pool_backward(bwd *b, const net_layer *L, const spk_train *src, uint32_t T, const float *gout, float *gin) {
+    const uint32_t ni = L->n_in, no = L->n_out;
+    memset(gin, 0, (size_t)T * ni * sizeof(float));
+    if (!gout) return;
+    const int kind = L->spool == SPOOL_OR ? BWD_POOL_MAX : L->pool == POOL_AVG ? BWD_POOL_AVG : BWD_POOL_SUM;
+    for (uint32_t t = 0; t < T; t++) {
+        if (kind == BWD_POOL_MAX) {
+            memset(b->xd, 0, ni * sizeof(float));
+            for (uint32_t k = src->off[t]; k < src->off[t + 1]; k++) b->xd[src->idx[k]] = spk_val(src, k);
+        }
+        bwd_pool(gin + (size_t)t * ni, gout + (size_t)t * no, b->xd, L->in_c, L->in_h, L->in_w, L->pool_k, kind);
+    }
+}
+
+/* δ of spiking layer l (with the dropout mask applied: dL/d(current before dropout)) into
+ * b->delta [T, n_out]. */
+static int delta_into(bwd *b, const net *n, const bwd_cfg *c, const sim_input *in, const sim_result *res, uint32_t l,
+                      const float *gout, const float *g_u, float *dmem) {
     const uint32_t T = in->T;
     if (T > b->T_max) return evsnn_seterr(EVSNN_EINVAL, "backward: T = %u exceeds the workspace's %u", T, b->T_max);
     if (!(res->flags & SIM_RECORD_MEM) && !c->recompute)
         return evsnn_seterr(EVSNN_EINVAL, "backward: the forward pass was run without SIM_RECORD_MEM and recompute is off");
     const net_layer *L = &n->layers[l];
-    const uint32_t ni = L->n_in, no = L->n_out;
-    const int need_gin = l > 0 && gin;
-    const spk_train *src = layer_input(in, res, l);
-    if (L->kind == NET_POOL) {
-        /* Pooling of spikes: sum/average pass the gradient to every input of the window,
-         * OR (a max of spikes) to the first maximal one. */
-        if (!need_gin) return 0;
-        memset(gin, 0, (size_t)T * ni * sizeof(float));
-        if (!gout) return 0;
-        const int kind = L->spool == SPOOL_OR ? BWD_POOL_MAX : L->pool == POOL_AVG ? BWD_POOL_AVG : BWD_POOL_SUM;
-        for (uint32_t t = 0; t < T; t++) {
-            if (kind == BWD_POOL_MAX) {
-                memset(b->xd, 0, ni * sizeof(float));
-                for (uint32_t k = src->off[t]; k < src->off[t + 1]; k++) b->xd[src->idx[k]] = spk_val(src, k);
-            }
-            bwd_pool(gin + (size_t)t * ni, gout + (size_t)t * no, b->xd, L->in_c, L->in_h, L->in_w, L->pool_k, kind);
-        }
-        return 0;
-    }
+    const uint32_t no = L->n_out;
     const float theta_c = c->theta_c ? c->theta_c[l] : L->nc.theta;
     const float pdrop = c->dropout && in->dropout_seed ? c->dropout[l] : 0.0f;
     const float *mem = res->mem ? res->mem[l] : NULL;
     if (c->recompute || !mem) {
-        recompute_mem(b, L, &b->cv[l], in, src, &res->out[l], T, b->umem, l, pdrop);
+        recompute_mem(b, L, &b->cv[l], in, layer_input_train(in, res, l), &res->out[l], T, b->umem, l, pdrop);
         mem = b->umem;
     }
     layer_delta(b, L, c, theta_c, mem, &res->out[l], gout, g_u, T, dmem);
@@ -479,6 +479,17 @@ int bwd_layer(bwd *b, const net *n, const bwd_cfg *c, const sim_input *in, const
         for (uint32_t t = 0; t < T; t++)
             for (uint32_t j = 0; j < no; j++)
                 b->delta[(size_t)t * no + j] *= sim_dropout_scale(in->dropout_seed, l, t, j, pdrop);
+    return 0;
+}
+
+/* From b->delta (dI of spiking layer l): weight and bias gradients, and the input gradient
+ * gin [T, n_in] (overwritten) unless gin is NULL or l = 0. */
+static int layer_input(bwd *b, const net *n, const bwd_cfg *c, const sim_input *in, const sim_result *res, uint32_t l,
+                       float *gin, float *grads) {
+    const net_layer *L = &n->layers[l];
+    const uint32_t ni = L->n_in, no = L->n_out, T = in->T;
+    const int need_gin = l > 0 && gin;
+    const spk_train *src = layer_input_train(in, res, l);
     float *dw = grads + L->w_off, *db = L->b ? grads + L->b_off : NULL;
     if (L->kind == NET_CONV) {
         /* Where the layer below is spiking, its surrogate says which input gradients count. */
@@ -519,6 +530,34 @@ int bwd_layer(bwd *b, const net *n, const bwd_cfg *c, const sim_input *in, const
         bwd_dense_gin_steps(gin, b->wt[l], b->delta, T, ni, no, b->at);
     }
     return 0;
+}
+
+int bwd_layer(bwd *b, const net *n, const bwd_cfg *c, const sim_input *in, const sim_result *res, uint32_t l,
+              const float *gout, const float *g_u, float *gin, float *grads, float *dmem) {
+    const net_layer *L = &n->layers[l];
+    if (L->kind == NET_POOL) {
+        if (in->T > b->T_max) return evsnn_seterr(EVSNN_EINVAL, "backward: T = %u exceeds the workspace's %u", in->T, b->T_max);
+        if (l > 0 && gin) pool_backward(b, L, layer_input_train(in, res, l), in->T, gout, gin);
+        return 0;
+    }
+    int rc = delta_into(b, n, c, in, res, l, gout, g_u, dmem);
+    return rc ? rc : layer_input(b, n, c, in, res, l, gin, grads);
+}
+
+int bwd_layer_delta(bwd *b, const net *n, const bwd_cfg *c, const sim_input *in, const sim_result *res, uint32_t l,
+                    const float *gout, const float *g_u, float *dI, float *dmem) {
+    if (n->layers[l].kind == NET_POOL) return evsnn_seterr(EVSNN_EINVAL, "backward: layer %s has no neurons", n->layers[l].name);
+    int rc = delta_into(b, n, c, in, res, l, gout, g_u, dmem);
+    if (!rc) memcpy(dI, b->delta, (size_t)in->T * n->layers[l].n_out * sizeof *dI);
+    return rc;
+}
+
+int bwd_layer_input(bwd *b, const net *n, const bwd_cfg *c, const sim_input *in, const sim_result *res, uint32_t l,
+                    const float *dI, float *gin, float *grads) {
+    if (in->T > b->T_max) return evsnn_seterr(EVSNN_EINVAL, "backward: T = %u exceeds the workspace's %u", in->T, b->T_max);
+    if (n->layers[l].kind == NET_POOL) return evsnn_seterr(EVSNN_EINVAL, "backward: layer %s has no neurons", n->layers[l].name);
+    memcpy(b->delta, dI, (size_t)in->T * n->layers[l].n_out * sizeof *dI);
+    return layer_input(b, n, c, in, res, l, gin, grads);
 }
 
 int bwd_sample(bwd *b, const net *n, const bwd_cfg *c, const sim_input *in, const sim_result *res,

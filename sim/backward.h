@@ -62,4 +62,13 @@ int bwd_sample(bwd *b, const net *n, const bwd_cfg *c, const sim_input *in, cons
 int bwd_layer(bwd *b, const net *n, const bwd_cfg *c, const sim_input *in, const sim_result *res, uint32_t l,
               const float *gout, const float *g_u, float *gin, float *grads, float *dmem);
 
+/* bwd_layer in two halves, for a batch-normalised layer whose current gradient needs the
+ * whole batch in between (sim/train.c): bwd_layer_delta writes dL/d(the neurons' input
+ * current) dI [T, n_out] (spiking layers only); bwd_layer_input takes such a dI (after the
+ * batch normalisation's backward) to the weight, bias and input gradients as bwd_layer. */
+int bwd_layer_delta(bwd *b, const net *n, const bwd_cfg *c, const sim_input *in, const sim_result *res, uint32_t l,
+                    const float *gout, const float *g_u, float *dI, float *dmem);
+int bwd_layer_input(bwd *b, const net *n, const bwd_cfg *c, const sim_input *in, const sim_result *res, uint32_t l,
+                    const float *dI, float *gin, float *grads);
+
 #endif

@@ -29,6 +29,7 @@ typedef struct {
     conv_plan pl;         /* conv: its per-axis spans */
     conv_span *spans;     /* [in_h + in_w] */
     float *kpt;           /* conv: packed kernel [in_c, kq, kq, out_c] (the model keeps PyTorch's layout) */
+    float *theta_n;       /* [n_out] per-neuron thresholds (the layer's theta_c), or NULL: nc.theta */
 } layer_rt;
 
 struct sim {
@@ -136,6 +137,7 @@ static inline float drift(const layer_rt *rt, float u, float b, uint32_t d) {
 static void rt_free(layer_rt *rt) {
     free(rt->kpt);
     free(rt->spans);
+    free(rt->theta_n);
     free(rt->P);
     free(rt->S);
     free(rt->bias_n);
@@ -174,12 +176,15 @@ static void rt_fill(layer_rt *rt, const net_layer *L, uint32_t T_max) {
     if (L->kind == NET_CONV && L->pool == POOL_SUM) bmul = (float)(L->pool_k * L->pool_k);
     if (rt->bias_n)
         for (uint32_t i = 0; i < L->n_out; i++) rt->bias_n[i] = bmul * L->b[i / hw];
+    if (rt->theta_n)
+        for (uint32_t i = 0; i < L->n_out; i++) rt->theta_n[i] = L->theta_c[i / hw];
     for (uint32_t c = 0; c < L->out_c; c++) {
         rt->first_cross[c] = -1;
         float b = rt->bias_n ? rt->bias_n[c * hw] : 0.0f;
         if (!(b > 0.0f)) continue;
+        const float th = L->theta_c ? L->theta_c[c] : L->nc.theta;
         for (uint32_t d = 1; d <= T_max; d++)
-            if (lif_above(drift(rt, 0.0f, b, d), L->nc.theta, (int)L->nc.cmp)) {
+            if (lif_above(drift(rt, 0.0f, b, d), th, (int)L->nc.cmp)) {
                 rt->first_cross[c] = (int32_t)d - 1; /* at rest at step −1, so step d − 1 */
                 break;
             }
@@ -202,6 +207,7 @@ static int rt_build(layer_rt *rt, const net_layer *L, uint32_t T_max) {
         conv_plan_init(&rt->pl, rt->spans, rt->spans + L->in_h, &rt->g);
     }
     if (L->b && !(rt->bias_n = malloc((size_t)L->n_out * sizeof *rt->bias_n))) return EVSNN_ENOMEM;
+    if (L->theta_c && !(rt->theta_n = malloc((size_t)L->n_out * sizeof *rt->theta_n))) return EVSNN_ENOMEM;
     rt_fill(rt, L, T_max);
     return 0;
 }
@@ -321,16 +327,16 @@ static int cmp_u32(const void *a, const void *b) {
 /* Next step at which neuron i must be updated without input, after an update at step t
  * left it at u: t+1 if it is above threshold (pending reset / burst), else the first
  * bias-driven crossing (binary search over the lazy drift), else -1. */
-static int32_t next_due(const layer_rt *rt, const neuron_cfg *nc, float u, float b, uint32_t t, uint32_t T) {
+static int32_t next_due(const layer_rt *rt, const neuron_cfg *nc, float theta, float u, float b, uint32_t t, uint32_t T) {
     if (t + 1 >= T) return -1;
-    if (lif_above(u, nc->theta, (int)nc->cmp)) return (int32_t)t + 1;
+    if (lif_above(u, theta, (int)nc->cmp)) return (int32_t)t + 1;
     if (!(b > 0.0f)) return -1; /* no positive drive: u only decays toward b/(1−β) ≤ 0 */
     uint32_t hi = T - 1 - t;    /* steps ahead still inside the run */
-    if (!lif_above(drift(rt, u, b, hi), nc->theta, (int)nc->cmp)) return -1;
+    if (!lif_above(drift(rt, u, b, hi), theta, (int)nc->cmp)) return -1;
     uint32_t lo = 1; /* smallest d with drift above θ; drift is monotone toward b/(1−β) */
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
-        if (lif_above(drift(rt, u, b, mid), nc->theta, (int)nc->cmp)) hi = mid;
+        if (lif_above(drift(rt, u, b, mid), theta, (int)nc->cmp)) hi = mid;
         else lo = mid + 1;
     }
     return (int32_t)(t + lo);
@@ -366,6 +372,7 @@ static int run_spiking(sim *s, uint32_t l, const spk_train *in, const float *sta
     const neuron_cfg *nc = &L->nc;
     const uint32_t n = L->n_out, hw = L->out_h * L->out_w;
     const float beta = nc->beta, theta = nc->theta;
+    const float *thn = rt->theta_n; /* per-neuron thresholds (BN folded), or NULL */
     const int reset = (int)nc->reset, cmp = (int)nc->cmp;
     float *u = s->u, *acc = s->acc;
     int32_t *last = s->last, *sched = s->sched;
@@ -450,17 +457,20 @@ static int run_spiking(sim *s, uint32_t l, const spk_train *in, const float *sta
                 step_scale = 1.0f;
                 step_bias = NULL;
             }
-            if (all_current) {
+            if (all_current && thn && step_bias) {
+                ns = lif_step_all_th(u, s->spk, cur, step_scale, step_bias, thn, n, beta, reset, cmp);
+            } else if (all_current && !thn) {
                 ns = lif_step_all(u, s->spk, cur, step_scale, step_bias, n, beta, theta, reset, cmp);
             } else {
                 for (uint32_t i = 0; i < n; i++) {
+                    const float th = thn ? thn[i] : theta;
                     uint32_t d = (uint32_t)((int32_t)t - last[i]);
                     float b = rt->bias_n ? rt->bias_n[i] : 0.0f;
                     float up = d == 1 ? u[i] : drift(rt, u[i], b, d - 1);
-                    int R = lif_above(up, theta, cmp);
+                    int R = lif_above(up, th, cmp);
                     float I = step_scale == 1.0f ? cur[i] : cur[i] * step_scale;
-                    u[i] = lif_next(up, I, step_bias ? b : 0.0f, R, beta, theta, reset);
-                    s->spk[i] = (uint8_t)lif_above(u[i], theta, cmp);
+                    u[i] = lif_next(up, I, step_bias ? b : 0.0f, R, beta, th, reset);
+                    s->spk[i] = (uint8_t)lif_above(u[i], th, cmp);
                     ns += s->spk[i];
                 }
             }
@@ -481,7 +491,7 @@ static int run_spiking(sim *s, uint32_t l, const spk_train *in, const float *sta
                 for (uint32_t i = 0; i < n; i++) {
                     float b = rt->bias_n ? rt->bias_n[i] : 0.0f;
                     /* last[i] = t − 1 here, so the next due step is ≥ t */
-                    int32_t nd = next_due(rt, nc, u[i], b, t - 1, T);
+                    int32_t nd = next_due(rt, nc, thn ? thn[i] : theta, u[i], b, t - 1, T);
                     sched[i] = nd;
                     if (nd >= 0 && evq_push(&s->q, (uint32_t)nd, i)) return EVSNN_ENOMEM;
                 }
@@ -538,17 +548,18 @@ static int run_spiking(sim *s, uint32_t l, const spk_train *in, const float *sta
             /* 5. Update the touched neurons: lazy decay to t−1, one LIF step, reschedule. */
             for (uint32_t q = 0; q < nt; q++) {
                 uint32_t j = s->touched[q];
+                const float th = thn ? thn[j] : theta;
                 uint32_t d = (uint32_t)((int32_t)t - last[j]);
                 float b = rt->bias_n ? rt->bias_n[j] : 0.0f;
                 float up = d == 1 ? u[j] : drift(rt, u[j], b, d - 1);
-                int R = lif_above(up, theta, cmp);
+                int R = lif_above(up, th, cmp);
                 float I = rt->scale == 1.0f ? acc[j] : acc[j] * rt->scale;
                 acc[j] = 0.0f;
-                float un = lif_next(up, I, b, R, beta, theta, reset);
+                float un = lif_next(up, I, b, R, beta, th, reset);
                 u[j] = un;
                 last[j] = (int32_t)t;
-                if (lif_above(un, theta, cmp)) s->ids[ns++] = j;
-                int32_t nd = next_due(rt, nc, un, b, t, T);
+                if (lif_above(un, th, cmp)) s->ids[ns++] = j;
+                int32_t nd = next_due(rt, nc, th, un, b, t, T);
                 sched[j] = nd;
                 if (nd >= 0 && evq_push(&s->q, (uint32_t)nd, j)) return EVSNN_ENOMEM;
             }
@@ -620,6 +631,9 @@ int sim_run_layer(sim *s, const sim_input *in, sim_result *res, uint32_t l) {
         return evsnn_seterr(EVSNN_EINVAL, "engine: result prepared for %u steps, input has %u", res->T, in->T);
     if (l >= n->n_layers) return evsnn_seterr(EVSNN_EINVAL, "engine: layer %u of %u", l, n->n_layers);
     const net_layer *L = &n->layers[l];
+    if (L->bn)
+        return evsnn_seterr(EVSNN_EINVAL, "engine: layer %s is batch-normalised: fold it for inference (net_fold_bn) or "
+                            "train it through the trainer", L->name);
     const spk_train *lin = l == 0 ? in->train : &res->out[l - 1];
     const float *sx = l == 0 && !in->train ? in->static_x : NULL;
     spk_clear(&res->out[l]);
@@ -632,6 +646,86 @@ int sim_run_layer(sim *s, const sim_input *in, sim_result *res, uint32_t l) {
                                            in->dropout_seed);
     if (rc) return rc;
     return spk_close(&res->out[l], 0);
+}
+
+int sim_layer_currents_all(sim *s, const sim_input *in, sim_result *res, uint32_t l, float *cur) {
+    const net *n = s->n;
+    int rc = sim_check_input(n, in);
+    if (rc) return rc;
+    const net_layer *L = &n->layers[l];
+    if (L->kind == NET_POOL) return evsnn_seterr(EVSNN_EINVAL, "engine: layer %s pools spikes: it has no currents", L->name);
+    if (in->T > s->T_max) return evsnn_seterr(EVSNN_EINVAL, "engine: %u steps exceed the workspace's %u", in->T, s->T_max);
+    const layer_rt *rt = &s->rt[l];
+    const spk_train *src = l == 0 ? in->train : &res->out[l - 1];
+    const uint32_t no = L->n_out, T = in->T;
+    layer_stats *st = &res->st[l];
+    memset(st, 0, sizeof *st);
+    st->n = no;
+    st->T = T;
+    for (uint32_t t = 0; t < T; t++) {
+        float *c = cur + (size_t)t * no;
+        if (!src) { /* static input: the currents of step 0 at every step */
+            if (t == 0) {
+                const uint64_t syn = static_currents(s, L, rt, in->static_x, NULL);
+                st->syn_events += syn;
+                memcpy(c, s->scur, no * sizeof *c);
+            } else {
+                memcpy(c, cur, no * sizeof *c);
+                continue; /* the bias is already in */
+            }
+        } else {
+            const uint32_t k = src->off[t], ne = src->off[t + 1] - k;
+            const uint32_t *ev = src->idx + k;
+            const float *evv = src->val ? src->val + k : NULL;
+            st->in_events += ne;
+            if (L->kind == NET_DENSE) {
+                memset(c, 0, no * sizeof *c);
+                scatter_dense(c, L->w, ev, evv, ne, no);
+                st->syn_events += (uint64_t)ne * no;
+            } else {
+                st->syn_events += conv_pull_pays(&rt->g, ne) ? conv_pull(s->cl, rt->kpt, &rt->pl, ev, evv, ne, s->pull)
+                                                              : conv_scatter(s->cl, rt->kpt, &rt->pl, ev, evv, ne);
+                conv_gather(c, NULL, s->cl, L, &rt->g);
+            }
+        }
+        for (uint32_t i = 0; i < no; i++) {
+            const float I = rt->scale == 1.0f ? c[i] : c[i] * rt->scale;
+            c[i] = rt->bias_n ? I + rt->bias_n[i] : I;
+        }
+    }
+    return 0;
+}
+
+int sim_run_layer_given(sim *s, const sim_input *in, const float *cur, sim_result *res, uint32_t l) {
+    const net_layer *L = &s->n->layers[l];
+    const neuron_cfg *nc = &L->nc;
+    const uint32_t n = L->n_out, T = in->T;
+    const float pdrop = in->dropout_seed && s->drop ? s->drop[l] : 0.0f;
+    spk_train *out = &res->out[l];
+    layer_stats *st = &res->st[l];
+    float *mem = res->mem[l], *u = s->u;
+    spk_clear(out);
+    memset(u, 0, n * sizeof *u);
+    memset(s->fired, 0, n);
+    st->spikes = 0;
+    for (uint32_t t = 0; t < T; t++) {
+        const float *c = cur + (size_t)t * n;
+        if (pdrop > 0.0f) { /* the whole current times the mask, as the event-driven path draws it */
+            for (uint32_t i = 0; i < n; i++) s->acc[i] = c[i] * sim_dropout_scale(in->dropout_seed, l, t, i, pdrop);
+            c = s->acc;
+        }
+        const uint32_t ns = lif_step_all(u, s->spk, c, 1.0f, NULL, n, nc->beta, nc->theta, (int)nc->reset, (int)nc->cmp);
+        if (ns) lif_collect(s->ids, s->spk, n);
+        int rc = emit(s, out, st, t, ns);
+        if (rc) return rc;
+        if (mem) memcpy(mem + (size_t)t * n, u, n * sizeof *u);
+    }
+    memset(s->acc, 0, n * sizeof *s->acc);
+    st->neuron_updates += (uint64_t)n * T;
+    uint32_t silent = 0;
+    for (uint32_t i = 0; i < n; i++) silent += !s->fired[i];
+    st->silent = silent;
+    return spk_close(out, 0);
 }
 
 int sim_run(sim *s, const sim_input *in, sim_result *res) {

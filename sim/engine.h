@@ -100,6 +100,16 @@ int sim_run(sim *s, const sim_input *in, sim_result *res);
  * (the weights stay in cache, and batch statistics of a layer have a place). */
 int sim_run_layer(sim *s, const sim_input *in, sim_result *res, uint32_t l);
 
+/* Batch normalisation in training needs a layer's currents of the whole batch before its
+ * neurons run, so a layer can also run in two halves:
+ * sim_layer_currents_all writes the layer's input current at every step, I[t] = the (pooled)
+ * synaptic current + bias, what the neurons would receive (cur: [T, n_out]), counting the
+ * input and synaptic events into res->st[l]; sim_run_layer_given then drives the neurons with
+ * given currents (every neuron every step, kernels/lif.h's rule, dropout on the current as
+ * sim_set_dropout says) into res->out[l], ->mem[l] and the rest of res->st[l]. */
+int sim_layer_currents_all(sim *s, const sim_input *in, sim_result *res, uint32_t l, float *cur);
+int sim_run_layer_given(sim *s, const sim_input *in, const float *cur, sim_result *res, uint32_t l);
+
 /* Run B samples over `threads` threads (0: all cores); results are identical to serial
  * sim_run calls. res[b] initialised by the caller. */
 int sim_run_batch(const net *n, const sim_input *in, uint32_t B, sim_result *res, int threads);

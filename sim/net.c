@@ -57,7 +57,7 @@ int net_check_neuron(const neuron_cfg *nc, const char *where) {
     return 0;
 }
 
-typedef enum { TOK_NUM, TOK_CONV, TOK_POOL } tok_kind;
+typedef enum { TOK_NUM, TOK_CONV, TOK_POOL, TOK_BN } tok_kind;
 typedef struct {
     tok_kind kind;
     uint32_t a, b;  /* NUM: a = size; CONV: a = channels, b = kernel; POOL: a = window */
@@ -96,6 +96,10 @@ static int parse_token(const char *s, size_t len, token *t, unsigned pos, const 
         }
         goto bad;
     }
+    if (!strcmp(p, "BN") || !strcmp(p, "bn")) {
+        t->kind = TOK_BN;
+        return 0;
+    }
     t->kind = TOK_POOL;
     if (!strncmp(p, "AP", 2)) { t->pool = POOL_AVG; p += 2; }
     else if (!strncmp(p, "MP", 2)) { t->pool = POOL_MAX; p += 2; }
@@ -107,14 +111,16 @@ static int parse_token(const char *s, size_t len, token *t, unsigned pos, const 
 bad:
     return evsnn_seterr(EVSNN_EFORMAT,
                         "architecture '%s': token %u '%s' is not N (dense), NCK (conv: N filters KxK), "
-                        "APk / MPk / Pk / SPk (avg / max / max / sum pooling)",
+                        "APk / MPk / Pk / SPk (avg / max / max / sum pooling) or BN (batch normalisation)",
                         arch, pos, buf);
 }
 
 void net_free(net *n) {
     if (!n) return;
+    for (uint32_t i = 0; n->layers && i < n->n_layers; i++) free(n->layers[i].theta_c);
     free(n->layers);
     free(n->params);
+    free(n->stats);
     free(n);
 }
 
@@ -178,6 +184,15 @@ net *net_build(const char *arch, uint32_t c, uint32_t h, uint32_t w, const net_o
         token *t = &tok[ti];
         net_layer *L = &n->layers[nl];
         unsigned pos = (unsigned)ti + 1;
+        if (t->kind == TOK_BN) {
+            net_layer *P = nl ? &n->layers[nl - 1] : NULL;
+            if (!P || P->kind == NET_POOL)
+                FAIL(EVSNN_ESHAPE, "architecture '%s': token %u 'BN': batch normalisation must follow a convolution "
+                     "(and its pooling of currents) or a dense layer", arch, pos);
+            if (P->bn) FAIL(EVSNN_ESHAPE, "architecture '%s': token %u 'BN': two in a row", arch, pos);
+            P->bn = 1;
+            continue; /* no new layer: the currents of the one before are normalised */
+        }
         L->in_c = c; L->in_h = h; L->in_w = w; L->n_in = c * h * w;
         if (t->kind == TOK_CONV) {
             if (!spatial) FAIL(EVSNN_ESHAPE, "architecture '%s': token %u '%s': a convolution cannot follow a dense layer", arch, pos, t->text);
@@ -194,6 +209,9 @@ net *net_build(const char *arch, uint32_t c, uint32_t h, uint32_t w, const net_o
         } else if (t->kind == TOK_POOL) {
             if (!spatial || nl == 0 || (n->layers[nl - 1].kind != NET_CONV))
                 FAIL(EVSNN_ESHAPE, "architecture '%s': token %u '%s': pooling must follow a convolution", arch, pos, t->text);
+            if (n->layers[nl - 1].bn)
+                FAIL(EVSNN_ESHAPE, "architecture '%s': token %u '%s': pooling comes before BN (conv-pool-BN, as seed 004)",
+                     arch, pos, t->text);
             if (t->a > h || t->a > w)
                 FAIL(EVSNN_ESHAPE, "architecture '%s': token %u '%s': window %u is larger than the %ux%u map", arch, pos, t->text, t->a, h, w);
             if (o->pool_on == POOL_ON_CURRENTS) {
@@ -258,14 +276,34 @@ net *net_build(const char *arch, uint32_t c, uint32_t h, uint32_t w, const net_o
     if (nl == 0 || n->layers[nl - 1].kind != NET_DENSE)
         FAIL(EVSNN_ESHAPE, "architecture '%s': the last layer must be dense (a number), e.g. ...-10", arch);
     n->n_layers = nl;
+    size_t nst = 0;
+    for (uint32_t i = 0; i < nl; i++) { /* BN scales and shifts after all weights and biases */
+        net_layer *L = &n->layers[i];
+        if (!L->bn) continue;
+        L->bng_off = off; off += L->out_c;
+        L->bnb_off = off; off += L->out_c;
+        nst += 2 * (size_t)L->out_c;
+    }
     n->n_params = off;
     n->params = calloc(off ? off : 1, sizeof *n->params);
     if (!n->params) FAIL(EVSNN_ENOMEM, "no memory for %zu parameters", off);
-    for (uint32_t i = 0; i < nl; i++) {
+    if (nst && !(n->stats = malloc(nst * sizeof *n->stats))) FAIL(EVSNN_ENOMEM, "no memory for %zu statistics", nst);
+    n->n_stats = nst;
+    for (uint32_t i = 0, so = 0; i < nl; i++) {
         net_layer *L = &n->layers[i];
         if (L->kind == NET_POOL) continue;
         L->w = n->params + L->w_off;
         L->b = L->n_b ? n->params + L->b_off : NULL;
+        if (!L->bn) continue;
+        L->bn_g = n->params + L->bng_off;
+        L->bn_b = n->params + L->bnb_off;
+        L->bn_mean = n->stats + so; so += L->out_c;
+        L->bn_var = n->stats + so; so += L->out_c;
+        for (uint32_t ch = 0; ch < L->out_c; ch++) { /* PyTorch's start: γ 1, β 0, mean 0, var 1 */
+            L->bn_g[ch] = 1.0f;
+            L->bn_mean[ch] = 0.0f;
+            L->bn_var[ch] = 1.0f;
+        }
     }
     free(tok);
     *err = 0;
@@ -300,7 +338,7 @@ void net_describe(const net *n, char *buf, size_t len) {
         const net_layer *L = &n->layers[i];
         switch (L->kind) {
         case NET_DENSE:
-            u += (size_t)snprintf(buf + u, len - u, " | %s dense %u->%u", L->name, L->n_in, L->n_out);
+            u += (size_t)snprintf(buf + u, len - u, " | %s dense %u->%u%s", L->name, L->n_in, L->n_out, L->bn ? " bn" : "");
             break;
         case NET_CONV:
             u += (size_t)snprintf(buf + u, len - u, " | %s conv %uC%u%s %ux%ux%u->%ux%ux%u", L->name, L->out_c, L->k,
@@ -308,6 +346,7 @@ void net_describe(const net *n, char *buf, size_t len) {
             if (L->pool)
                 u += (size_t)snprintf(buf + u, u < len ? len - u : 0, " %spool%u(currents)->%ux%ux%u", pn[L->pool], L->pool_k,
                                       L->out_c, L->out_h, L->out_w);
+            if (L->bn) u += (size_t)snprintf(buf + u, u < len ? len - u : 0, " bn");
             break;
         case NET_POOL:
             u += (size_t)snprintf(buf + u, len - u, " | %s %spool%u(spikes, %s) ->%ux%ux%u", L->name, pn[L->pool], L->pool_k,

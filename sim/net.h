@@ -11,10 +11,15 @@
  * spikes, the conv layer's neurons sit at full resolution and a NET_POOL layer (no neurons)
  * pools their output spikes by OR or sum, as the SNN-DSE RTL does.
  *
+ * Batch normalisation is a token after a spiking layer (and its pooling of currents):
+ *   16C5-AP2-BN-64C5-AP2-BN-1024-10  conv → avg pool → BN → LIF, twice (seed 004's code)
+ *   784-512-BN-10                     dense → BN → LIF (BatchNorm1d over the batch)
+ *
  * Layout of parameters (one allocation, net->params, carved per layer):
  *   dense weight [n_in, n_out] row-major: the row of an input is what its spike reads
  *   conv  weight [out_c, in_c, k, k] (PyTorch's layout)
  *   bias  [out_c] (dense: out_c = n_out)
+ *   then, for each BN layer in order, γ [out_c] and β [out_c]
  * Channels of image-like tensors are numbered c·H·W + y·W + x (PyTorch's flatten order). */
 #ifndef EVSNN_NET_H
 #define EVSNN_NET_H
@@ -62,16 +67,31 @@ typedef struct net_layer {
     neuron_cfg nc;     /* unused for NET_POOL */
     float *w, *b;      /* into net->params; b NULL without bias; NULL for NET_POOL */
     size_t w_off, b_off, n_w, n_b;
+    /* Batch normalisation of the (pooled) currents before the neurons ("BN" token): per
+     * channel y = γ·(I − μ)/√(σ² + eps) + β, with the batch's statistics in training and the
+     * running ones (momentum 0.1, eps 1e-5, as PyTorch) otherwise. γ, β are parameters (into
+     * net->params); the running mean and variance are state (into net->stats). */
+    int bn;
+    float *bn_g, *bn_b, *bn_mean, *bn_var; /* [out_c] each, NULL without BN */
+    size_t bng_off, bnb_off;                /* γ and β in params */
+    /* Per-channel thresholds (BN folded for inference, sim/fold.h), or NULL: nc.theta for
+     * every neuron. [out_c], owned by the network. */
+    float *theta_c;
     char name[32];     /* "conv1", "pool1", "fc2", ... */
 } net_layer;
+
+#define NET_BN_MOMENTUM 0.1f
+#define NET_BN_EPS 1e-5f
 
 typedef struct net {
     char arch[256];          /* architecture string as given */
     uint32_t in_c, in_h, in_w, n_in;
     uint32_t n_layers;
     net_layer *layers;
-    float *params;           /* one allocation: all weights and biases */
+    float *params;           /* one allocation: all weights and biases, then the BN scales and shifts */
     size_t n_params;
+    float *stats;            /* BN running means and variances, [n_stats] (NULL without BN) */
+    size_t n_stats;
     char note[256];          /* how an ambiguous token was read ("" if none), for the user */
 } net;
 

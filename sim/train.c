@@ -10,6 +10,7 @@
 #include "backward.h"
 #include "comm.h"
 #include "evsnn.h"
+#include "kernels/bn.h"
 #include "kernels/loss.h"
 
 /* What one sample keeps while its batch runs layer by layer: the forward's result (trains,
@@ -18,6 +19,8 @@ typedef struct {
     sim_result res;
     uint32_t T;           /* T the result was initialised for (0: none) */
     float *ga, *gb;       /* [T_max, maxn] dL/d(output of the layer being done), dL/d(its input) */
+    float *xh[TRAIN_MAX_LAYERS]; /* BN layers: [T_max, n_out] the currents, then normalised (x̂) */
+    float *gc;            /* BN nets: [T_max, maxn] the current gradient of a BN layer */
 } sample_buf;
 
 typedef struct {
@@ -27,6 +30,8 @@ typedef struct {
     uint32_t n_sb;
     float *dense;         /* [T_max, n_out] output spikes (ce_rate) */
     float *count;         /* [n_out] */
+    float *y;             /* BN nets: [T_max, maxn] a BN layer's output (the neurons' input) */
+    double *bs1, *bs2;    /* BN nets: [T_max, max out_c] this slot's sums over its samples */
     float *grads;         /* into trainer->grads: [n_params] */
     double loss;
     uint32_t correct;
@@ -47,6 +52,11 @@ struct trainer {
     uint32_t n_slots, T_max, n_out, maxn;
     sim_input *si;        /* [n_si] the batch's inputs with their dropout seeds */
     uint32_t n_si;
+    int has_bn;
+    uint32_t bn_maxc;     /* largest out_c of a BN layer */
+    float *bn_mu;         /* [T_max, bn_maxc] means of the BN layer being done, per step */
+    float *bn_rs[TRAIN_MAX_LAYERS]; /* BN layers: [T_max, out_c] 1/√(σ² + eps) per step (the backward's) */
+    double *bn_t1, *bn_t2;/* [T_max, bn_maxc] the batch's sums */
     float theta0[TRAIN_MAX_LAYERS], theta_inf[TRAIN_MAX_LAYERS], alpha[TRAIN_MAX_LAYERS];
     float theta_c[TRAIN_MAX_LAYERS];
     float drop[TRAIN_MAX_LAYERS]; /* dropout per net layer (0 for pooling layers) */
@@ -76,13 +86,17 @@ int train_loss_parse(const char *s, loss_kind *k) {
     return evsnn_seterr(EVSNN_EINVAL, "loss '%s': expected mse_count, ce_count, ce_rate or mem_mse", s);
 }
 
-/* Forward weights from the latent ones: sign with 0 → +1; biases copied. */
+/* Forward weights from the latent ones: sign with 0 → +1; biases and BN parameters copied. */
 static void binarize_into(net *n, const float *lat) {
     for (uint32_t l = 0; l < n->n_layers; l++) {
         const net_layer *L = &n->layers[l];
         if (L->kind == NET_POOL) continue;
         for (size_t i = 0; i < L->n_w; i++) n->params[L->w_off + i] = lat[L->w_off + i] >= 0.0f ? 1.0f : -1.0f;
         if (L->b) memcpy(n->params + L->b_off, lat + L->b_off, L->n_b * sizeof(float));
+        if (L->bn) { /* BN's scale and shift stay float */
+            memcpy(n->params + L->bng_off, lat + L->bng_off, L->out_c * sizeof(float));
+            memcpy(n->params + L->bnb_off, lat + L->bnb_off, L->out_c * sizeof(float));
+        }
     }
 }
 
@@ -120,7 +134,12 @@ static void slot_deinit(slot *s) {
         sim_result_deinit(&s->sb[k].res);
         free(s->sb[k].ga);
         free(s->sb[k].gb);
+        free(s->sb[k].gc);
+        for (int l = 0; l < TRAIN_MAX_LAYERS; l++) free(s->sb[k].xh[l]);
     }
+    free(s->y);
+    free(s->bs1);
+    free(s->bs2);
     free(s->sb);
     free(s->dense);
     free(s->count);
@@ -133,6 +152,10 @@ void trainer_free(trainer *tr) {
         for (uint32_t i = 0; i < tr->n_slots; i++) slot_deinit(&tr->sl[i]);
     free(tr->sl);
     free(tr->si);
+    free(tr->bn_mu);
+    for (int l = 0; l < TRAIN_MAX_LAYERS; l++) free(tr->bn_rs[l]);
+    free(tr->bn_t1);
+    free(tr->bn_t2);
     free(tr->grads);
     if (tr->c.binarize) free(tr->lat);
     optim_free(tr->opt);
@@ -174,6 +197,12 @@ trainer *trainer_create(net *n, const train_cfg *c, uint32_t T_max, int *err) {
                                 i);
             return NULL;
         }
+    for (uint32_t l = 0; l < n->n_layers; l++)
+        if (n->layers[l].bn && c->sparse_record && c->loss != LOSS_MEM_MSE) {
+            *err = evsnn_seterr(EVSNN_EINVAL, "training: layer %s is batch-normalised; sparse recording (rebuilt "
+                                "membranes) does not cover BN layers: record dense", n->layers[l].name);
+            return NULL;
+        }
     trainer *tr = calloc(1, sizeof *tr);
     if (!tr) goto oom;
     tr->n = n;
@@ -183,8 +212,22 @@ trainer *trainer_create(net *n, const train_cfg *c, uint32_t T_max, int *err) {
     tr->n_out = net_n_out(n);
     tr->maxn = n->n_in;
     for (uint32_t l = 0; l < n->n_layers; l++) {
-        if (n->layers[l].n_out > tr->maxn) tr->maxn = n->layers[l].n_out;
-        if (n->layers[l].n_in > tr->maxn) tr->maxn = n->layers[l].n_in;
+        const net_layer *L = &n->layers[l];
+        if (L->n_out > tr->maxn) tr->maxn = L->n_out;
+        if (L->n_in > tr->maxn) tr->maxn = L->n_in;
+        if (L->bn) {
+            tr->has_bn = 1;
+            if (L->out_c > tr->bn_maxc) tr->bn_maxc = L->out_c;
+        }
+    }
+    if (tr->has_bn) {
+        const size_t tc = (size_t)T_max * tr->bn_maxc;
+        tr->bn_mu = malloc(tc * sizeof *tr->bn_mu);
+        tr->bn_t1 = malloc(tc * sizeof *tr->bn_t1);
+        tr->bn_t2 = malloc(tc * sizeof *tr->bn_t2);
+        if (!tr->bn_mu || !tr->bn_t1 || !tr->bn_t2) goto oom;
+        for (uint32_t l = 0; l < n->n_layers; l++)
+            if (n->layers[l].bn && !(tr->bn_rs[l] = malloc((size_t)T_max * n->layers[l].out_c * sizeof(float)))) goto oom;
     }
     if (!(tr->opt = optim_create(&c->opt, n->n_params, err))) { trainer_free(tr); return NULL; }
     if (!(tr->r = rng_create(c->seed))) goto oom;
@@ -206,6 +249,12 @@ trainer *trainer_create(net *n, const train_cfg *c, uint32_t T_max, int *err) {
         for (uint32_t l = 0; l < n->n_layers; l++) maxn = n->layers[l].n_out > maxn ? n->layers[l].n_out : maxn;
         s->cnt = malloc(maxn * sizeof *s->cnt);
         if (!s->dense || !s->count || !s->cnt) goto oom;
+        if (tr->has_bn) {
+            s->y = malloc((size_t)T_max * tr->maxn * sizeof *s->y);
+            s->bs1 = malloc((size_t)T_max * tr->bn_maxc * sizeof *s->bs1);
+            s->bs2 = malloc((size_t)T_max * tr->bn_maxc * sizeof *s->bs2);
+            if (!s->y || !s->bs1 || !s->bs2) goto oom;
+        }
     }
     /* Dropout per net layer from the per-spiking-layer list. */
     for (uint32_t l = 0, k = 0; l < n->n_layers && l < TRAIN_MAX_LAYERS; l++) {
@@ -246,6 +295,10 @@ oom:
 int trainer_data_init(trainer *tr, const sim_input *in, uint32_t B, float target, train_init_report *rep) {
     net *n = tr->n;
     if (B == 0) return evsnn_seterr(EVSNN_EINVAL, "data-dependent initialisation: no samples");
+    for (uint32_t l = 0; l < n->n_layers; l++)
+        if (n->layers[l].bn)
+            return evsnn_seterr(EVSNN_EINVAL, "data-dependent initialisation: layer %s is batch-normalised, which "
+                                "centres its currents already (drop --data-init)", n->layers[l].name);
     if (!isfinite(target)) return evsnn_seterr(EVSNN_EINVAL, "data-dependent initialisation: the target is not finite");
     uint32_t maxn = n->n_in, maxfull = 1;
     for (uint32_t l = 0; l < n->n_layers; l++) {
@@ -355,6 +408,12 @@ static int slot_reserve(trainer *tr, slot *s, const sim_input *in, uint32_t k, i
             s->sb[i].gb = malloc((size_t)tr->T_max * tr->maxn * sizeof(float));
             s->n_sb = i + 1;
             if (!s->sb[i].ga || !s->sb[i].gb) return evsnn_seterr(EVSNN_ENOMEM, "training: no memory for %u samples", k);
+            for (uint32_t l = 0; tr->has_bn && l < tr->n->n_layers; l++)
+                if (tr->n->layers[l].bn &&
+                    !(s->sb[i].xh[l] = malloc((size_t)tr->T_max * tr->n->layers[l].n_out * sizeof(float))))
+                    return evsnn_seterr(EVSNN_ENOMEM, "training: no memory for %u samples", k);
+            if (tr->has_bn && !(s->sb[i].gc = malloc((size_t)tr->T_max * tr->maxn * sizeof(float))))
+                return evsnn_seterr(EVSNN_ENOMEM, "training: no memory for %u samples", k);
         }
     }
     for (uint32_t i = 0; i < k; i++) {
@@ -423,6 +482,175 @@ static void sample_loss(trainer *tr, slot *s, sample_buf *sb, const sim_input *i
 /* The samples of slot i: [i·B/S, (i+1)·B/S). */
 static uint32_t slot_lo(uint32_t B, uint32_t S, uint32_t i) { return (uint32_t)((uint64_t)B * i / S); }
 
+/* Batch normalisation of layer l, forward: every sample's currents (into its xh[l]), then the
+ * batch's statistics per step and channel (training: two passes in double, mean then
+ * squared deviations, summed per slot in sample order, the slots in order, and over the
+ * ranks when data-parallel; evaluation: the running ones), then each sample's normalised
+ * currents drive its neurons. Training also moves the running statistics, once per step in
+ * step order, as PyTorch's BatchNorm2d called at every step does. Bg: the global batch. */
+static int bn_forward_layer(trainer *tr, uint32_t l, uint32_t B, uint64_t Bg, int train, int threads) {
+    net *n = tr->n;
+    net_layer *L = &n->layers[l];
+    const uint32_t S = tr->n_slots, C = L->out_c, P = L->out_h * L->out_w, no = L->n_out;
+    const uint32_t T = tr->si[0].T;
+    for (uint32_t b = 1; b < B; b++)
+        if (tr->si[b].T != T)
+            return evsnn_seterr(EVSNN_EINVAL, "batch normalisation: sample %u has T = %u, sample 0 has %u (one T per batch)", b,
+                                tr->si[b].T, T);
+#pragma omp parallel for num_threads(threads) schedule(static, 1)
+    for (uint32_t i = 0; i < S; i++) {
+        slot *s = &tr->sl[i];
+        const uint32_t lo = slot_lo(B, S, i), hi = slot_lo(B, S, i + 1);
+        for (uint32_t b = lo; b < hi && !s->rc; b++) {
+            s->rc = sim_layer_currents_all(s->s, &tr->si[b], &s->sb[b - lo].res, l, s->sb[b - lo].xh[l]);
+            if (s->rc) snprintf(s->msg, sizeof s->msg, "sample %u of the batch: %s", b, evsnn_errmsg());
+        }
+    }
+    for (uint32_t i = 0; i < S; i++)
+        if (tr->sl[i].rc) return evsnn_seterr(tr->sl[i].rc, "%s", tr->sl[i].msg);
+    float *mu = tr->bn_mu, *r = tr->bn_rs[l];
+    if (train) {
+        const double N = (double)Bg * P;
+        if (N < 2)
+            return evsnn_seterr(EVSNN_EINVAL, "batch normalisation of layer %s: one value per channel (batch %llu x %u "
+                                "positions); training needs more", L->name, (unsigned long long)Bg, P);
+        double *t1 = tr->bn_t1, *t2 = tr->bn_t2;
+        for (int pass = 0; pass < 2; pass++) {
+            double *tot = pass ? t2 : t1;
+#pragma omp parallel for num_threads(threads) schedule(static, 1)
+            for (uint32_t i = 0; i < S; i++) {
+                slot *s = &tr->sl[i];
+                const uint32_t lo = slot_lo(B, S, i), hi = slot_lo(B, S, i + 1);
+                double *acc = pass ? s->bs2 : s->bs1;
+                memset(acc, 0, (size_t)T * C * sizeof *acc);
+                for (uint32_t b = lo; b < hi; b++)
+                    for (uint32_t t = 0; t < T; t++)
+                        bn_sum(acc + (size_t)t * C, s->sb[b - lo].xh[l] + (size_t)t * no, pass ? t1 + (size_t)t * C : NULL,
+                               C, P, pass);
+            }
+            memset(tot, 0, (size_t)T * C * sizeof *tot);
+            for (uint32_t i = 0; i < S; i++) {
+                const double *acc = pass ? tr->sl[i].bs2 : tr->sl[i].bs1;
+                for (size_t k = 0; k < (size_t)T * C; k++) tot[k] += acc[k];
+            }
+            if (tr->c.data_parallel && comm_allreduce_sum_f64(tot, (size_t)T * C)) return EVSNN_EIO;
+            if (!pass)
+                for (size_t k = 0; k < (size_t)T * C; k++) t1[k] /= N; /* the means, the second pass's shift */
+        }
+        for (uint32_t t = 0; t < T; t++)
+            for (uint32_t c = 0; c < C; c++) {
+                const size_t k = (size_t)t * C + c;
+                const double var = t2[k] / N;
+                mu[k] = (float)t1[k];
+                r[k] = (float)(1.0 / sqrt(var + NET_BN_EPS));
+                L->bn_mean[c] = (1.0f - NET_BN_MOMENTUM) * L->bn_mean[c] + NET_BN_MOMENTUM * (float)t1[k];
+                L->bn_var[c] = (1.0f - NET_BN_MOMENTUM) * L->bn_var[c] + NET_BN_MOMENTUM * (float)(var * N / (N - 1));
+            }
+    } else {
+        for (uint32_t c = 0; c < C; c++) {
+            mu[c] = L->bn_mean[c];
+            r[c] = (float)(1.0 / sqrt((double)L->bn_var[c] + NET_BN_EPS));
+        }
+    }
+#pragma omp parallel for num_threads(threads) schedule(static, 1)
+    for (uint32_t i = 0; i < S; i++) {
+        slot *s = &tr->sl[i];
+        const uint32_t lo = slot_lo(B, S, i), hi = slot_lo(B, S, i + 1);
+        for (uint32_t b = lo; b < hi && !s->rc; b++) {
+            float *x = s->sb[b - lo].xh[l];
+            for (uint32_t t = 0; t < T; t++) {
+                float *xt = x + (size_t)t * no, *yt = s->y + (size_t)t * no;
+                if (train) bn_forward(yt, xt, xt, mu + (size_t)t * C, r + (size_t)t * C, L->bn_g, L->bn_b, C, P);
+                else bn_eval(yt, xt, mu, r, L->bn_g, L->bn_b, C, P);
+            }
+            s->rc = sim_run_layer_given(s->s, &tr->si[b], s->y, &s->sb[b - lo].res, l);
+            if (s->rc) snprintf(s->msg, sizeof s->msg, "sample %u of the batch: %s", b, evsnn_errmsg());
+        }
+    }
+    for (uint32_t i = 0; i < S; i++)
+        if (tr->sl[i].rc) return evsnn_seterr(tr->sl[i].rc, "%s", tr->sl[i].msg);
+    return 0;
+}
+
+/* Batch normalisation of layer l, backward: every sample's dL/dy (the neurons' input) into
+ * its gc; the batch's Σdy and Σdy·x̂ per step and channel (this rank's give ∂L/∂β and ∂L/∂γ,
+ * added to slot 0's gradient; the ranks' together the means); then each sample's dL/dx and
+ * the layer's weight, bias and input gradients from it. */
+static int bn_backward_layer(trainer *tr, uint32_t l, uint32_t B, uint64_t Bg, const bwd_cfg *bc, int mem_loss,
+                             int threads) {
+    net *n = tr->n;
+    const net_layer *L = &n->layers[l];
+    const uint32_t S = tr->n_slots, C = L->out_c, P = L->out_h * L->out_w, no = L->n_out, NL = n->n_layers;
+    const uint32_t T = tr->si[0].T;
+    const int top = l == NL - 1;
+#pragma omp parallel for num_threads(threads) schedule(static, 1)
+    for (uint32_t i = 0; i < S; i++) {
+        slot *s = &tr->sl[i];
+        const uint32_t lo = slot_lo(B, S, i), hi = slot_lo(B, S, i + 1);
+        memset(s->bs1, 0, (size_t)T * C * sizeof *s->bs1);
+        memset(s->bs2, 0, (size_t)T * C * sizeof *s->bs2);
+        for (uint32_t b = lo; b < hi && !s->rc; b++) {
+            sample_buf *sb = &s->sb[b - lo];
+            s->rc = bwd_layer_delta(s->b, n, bc, &tr->si[b], &sb->res, l, top && mem_loss ? NULL : sb->ga,
+                                    top && mem_loss ? sb->ga : NULL, sb->gc, NULL);
+            if (s->rc) { snprintf(s->msg, sizeof s->msg, "sample %u of the batch: %s", b, evsnn_errmsg()); break; }
+            for (uint32_t t = 0; t < T; t++)
+                bn_backward_sums(s->bs1 + (size_t)t * C, s->bs2 + (size_t)t * C, sb->gc + (size_t)t * no,
+                                 sb->xh[l] + (size_t)t * no, C, P);
+        }
+    }
+    for (uint32_t i = 0; i < S; i++)
+        if (tr->sl[i].rc) return evsnn_seterr(tr->sl[i].rc, "%s", tr->sl[i].msg);
+    double *sd = tr->bn_t1, *sdx = tr->bn_t2;
+    memset(sd, 0, (size_t)T * C * sizeof *sd);
+    memset(sdx, 0, (size_t)T * C * sizeof *sdx);
+    for (uint32_t i = 0; i < S; i++)
+        for (size_t k = 0; k < (size_t)T * C; k++) {
+            sd[k] += tr->sl[i].bs1[k];
+            sdx[k] += tr->sl[i].bs2[k];
+        }
+    float *g0 = tr->sl[0].grads;
+    for (uint32_t c = 0; c < C; c++) {
+        double dg = 0.0, db = 0.0;
+        for (uint32_t t = 0; t < T; t++) {
+            dg += sdx[(size_t)t * C + c];
+            db += sd[(size_t)t * C + c];
+        }
+        g0[L->bng_off + c] += (float)dg;
+        g0[L->bnb_off + c] += (float)db;
+    }
+    if (tr->c.data_parallel && (comm_allreduce_sum_f64(sd, (size_t)T * C) || comm_allreduce_sum_f64(sdx, (size_t)T * C)))
+        return EVSNN_EIO;
+    const double N = (double)Bg * P;
+    for (size_t k = 0; k < (size_t)T * C; k++) { /* the means of dy and dy·x̂ */
+        sd[k] /= N;
+        sdx[k] /= N;
+    }
+#pragma omp parallel for num_threads(threads) schedule(static, 1)
+    for (uint32_t i = 0; i < S; i++) {
+        slot *s = &tr->sl[i];
+        const uint32_t lo = slot_lo(B, S, i), hi = slot_lo(B, S, i + 1);
+        float *mdf = s->y, *mdxf = s->y + C; /* this slot's float copies of one step's means */
+        for (uint32_t b = lo; b < hi && !s->rc; b++) {
+            sample_buf *sb = &s->sb[b - lo];
+            for (uint32_t t = 0; t < T; t++) {
+                for (uint32_t c = 0; c < C; c++) {
+                    mdf[c] = (float)sd[(size_t)t * C + c];
+                    mdxf[c] = (float)sdx[(size_t)t * C + c];
+                }
+                float *g = sb->gc + (size_t)t * no;
+                bn_backward(g, g, sb->xh[l] + (size_t)t * no, L->bn_g, tr->bn_rs[l] + (size_t)t * C, mdf, mdxf, C, P);
+            }
+            s->rc = bwd_layer_input(s->b, n, bc, &tr->si[b], &sb->res, l, sb->gc, l > 0 ? sb->gb : NULL, s->grads);
+            if (s->rc) snprintf(s->msg, sizeof s->msg, "sample %u of the batch: %s", b, evsnn_errmsg());
+            float *sw = sb->ga; sb->ga = sb->gb; sb->gb = sw;
+        }
+    }
+    for (uint32_t i = 0; i < S; i++)
+        if (tr->sl[i].rc) return evsnn_seterr(tr->sl[i].rc, "%s", tr->sl[i].msg);
+    return 0;
+}
+
 /* Run the batch layer by layer (sim/README.md, "Training"): each layer's forward for every
  * sample before the next layer, then the loss, then each layer's backward for every sample
  * from the last layer down. The slots run in parallel, each over its own samples in order, so
@@ -471,8 +699,13 @@ static int run_batch(trainer *tr, const sim_input *in, const uint32_t *labels, c
     const bwd_cfg bc = {.sg = tr->c.sg, .theta_c = tr->theta_c, .dropout = tr->has_drop ? tr->drop : NULL,
                         .recompute = !(flags & SIM_RECORD_MEM)};
     int failed = 0;
-    /* 1. Forward, layer by layer. */
+    /* 1. Forward, layer by layer (a batch-normalised layer in its two halves). */
     for (uint32_t l = 0; l < NL && !failed; l++) {
+        if (n->layers[l].bn) {
+            int rc = bn_forward_layer(tr, l, B, B_scale, grad, threads);
+            if (rc) return rc;
+            continue;
+        }
 #pragma omp parallel for num_threads(threads) schedule(static, 1)
         for (uint32_t i = 0; i < S; i++) {
             slot *s = &tr->sl[i];
@@ -497,6 +730,13 @@ static int run_batch(trainer *tr, const sim_input *in, const uint32_t *labels, c
     }
     const int mem_loss = tr->c.loss == LOSS_MEM_MSE;
     for (uint32_t l = NL; grad && !failed && l-- > 0;) {
+        if (n->layers[l].bn) {
+            int rc = bn_backward_layer(tr, l, B, B_scale, &bc, mem_loss, threads);
+            if (rc) return rc;
+            if (l == 0)
+                for (uint32_t i = 0; i < S; i++) bwd_flush(tr->sl[i].b, tr->sl[i].grads);
+            continue;
+        }
 #pragma omp parallel for num_threads(threads) schedule(static, 1)
         for (uint32_t i = 0; i < S; i++) {
             slot *s = &tr->sl[i];
@@ -576,6 +816,13 @@ int trainer_step(trainer *tr, const sim_input *in, const uint32_t *labels, const
             if (!isfinite(v))
                 return evsnn_seterr(EVSNN_ENUMERIC, "step %llu: layer %s: %s gradient is %g (parameters left unchanged)",
                                     (unsigned long long)step, L->name, k < L->n_w ? "weight" : "bias", (double)v);
+        }
+        for (uint32_t k = 0; L->bn && k < 2 * L->out_c; k++) {
+            const float v = k < L->out_c ? g[L->bng_off + k] : g[L->bnb_off + k - L->out_c];
+            if (!isfinite(v))
+                return evsnn_seterr(EVSNN_ENUMERIC, "step %llu: layer %s: batch-norm %s gradient is %g (parameters left "
+                                    "unchanged)", (unsigned long long)step, L->name, k < L->out_c ? "scale" : "shift",
+                                    (double)v);
         }
     }
     /* 5–9: clip, clamp, step, schedule (lr from the step count), anneal. */

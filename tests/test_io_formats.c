@@ -414,14 +414,16 @@ static void test_evfile_version(void **state) {
     assert_int_equal(ds_convert(a, tpath("v.evh5"), 1), 0);
     ds_free(a);
     hid_t f = H5Fopen(tpath("v.evh5"), H5F_ACC_RDWR, H5P_DEFAULT);
-    hid_t at = H5Aopen(f, "version", H5P_DEFAULT);
-    long long v = 2;
+    hid_t at = H5Aopen(f, "format_version", H5P_DEFAULT);
+    long long v = DS_EVENTS_FORMAT_VERSION + 1;
     H5Awrite(at, H5T_NATIVE_LLONG, &v);
     H5Aclose(at), H5Fclose(f);
     int err;
     assert_null(ds_open(tpath("v.evh5"), NULL, &err));
     assert_int_equal(err, EVSNN_EVERSION);
-    assert_non_null(strstr(evsnn_errmsg(), "version 2"));
+    char want[32];
+    snprintf(want, sizeof want, "version %d", DS_EVENTS_FORMAT_VERSION + 1);
+    assert_non_null(strstr(evsnn_errmsg(), want));
 }
 
 /* ---------------------------------------------------------------- SVHN */

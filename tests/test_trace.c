@@ -105,11 +105,11 @@ static void test_round_trip(void **state) {
     assert_int_equal(trace_read(rd, N + 1, &x, NULL, NULL), EVSNN_ERANGE);
     trace_free(rd);
 
-    /* The layout, read with the HDF5 library itself: /train2/idx holds sample 1's events
-     * right after sample 0's, and /train2/start says where. */
+    /* The layout, read with the HDF5 library itself: /layers/fc2/idx (layer 1's output)
+     * holds sample 1's events right after sample 0's, and /layers/fc2/start says where. */
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     assert_true(f >= 0);
-    hid_t d = H5Dopen2(f, "train2/idx", H5P_DEFAULT);
+    hid_t d = H5Dopen2(f, "layers/fc2/idx", H5P_DEFAULT);
     hid_t sp = H5Dget_space(d);
     hsize_t dims[1];
     H5Sget_simple_extent_dims(sp, dims, NULL);
@@ -174,7 +174,7 @@ static void test_bad_files(void **state) {
     trace_writer *w = trace_create(path, n, 2, &err);
     assert_int_equal(trace_close(w), 0);
     hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
-    hid_t a = H5Aopen(f, "version", H5P_DEFAULT);
+    hid_t a = H5Aopen(f, "format_version", H5P_DEFAULT);
     uint32_t v = TRACE_VERSION + 1;
     H5Awrite(a, H5T_NATIVE_UINT32, &v);
     H5Aclose(a);

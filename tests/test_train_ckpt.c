@@ -66,7 +66,7 @@ static void test_round_trip(void **state) {
 
 static void set_version(const char *path, int v) {
     hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
-    hid_t a = H5Aopen(f, "version", H5P_DEFAULT);
+    hid_t a = H5Aopen(f, "format_version", H5P_DEFAULT);
     int32_t x = v;
     H5Awrite(a, H5T_NATIVE_INT32, &x);
     H5Aclose(a);
