@@ -191,16 +191,9 @@ $(BUILD)/man/evsnn-%.1: $(EVSNN)
 	  --name="evsnn $*: $$($(EVSNN) --help | sed -n 's/^  $* *//p')" --output=$@ $(EVSNN)
 	sed -i -e "s/^\.TH EVSNN /.TH EVSNN-$$(echo $* | tr a-z A-Z) /" -e 's/^evsnn \\- evsnn $*: /evsnn-$* \\- /' $@
 
-$(BUILD)/evsnn.pc: Makefile
-	@mkdir -p $(dir $@)
-	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCDIR)' '' \
-	  'Name: evsnn' 'Description: event-driven spiking neural network simulator, trainer and accelerator model' \
-	  'Version: $(VERSION)' 'Requires.private: $(PKGS)' 'Cflags: -I$${includedir} -I$${includedir}/evsnn' \
-	  'Libs: -L$${libdir} -levsnn' 'Libs.private: -lm $(OMPFLAGS)' >$@
-
 install: deps
 	@$(MAKE) --no-print-directory install-run
-install-run: $(EVSNN) $(LIB) $(SOLIB) $(MANS) $(BUILD)/evsnn.pc
+install-run: $(EVSNN) $(LIB) $(SOLIB) $(MANS)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/evsnn $(DESTDIR)$(LIBDIR)/pkgconfig \
 	  $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 755 $(EVSNN) $(DESTDIR)$(PREFIX)/bin/evsnn
@@ -209,7 +202,11 @@ install-run: $(EVSNN) $(LIB) $(SOLIB) $(MANS) $(BUILD)/evsnn.pc
 	ln -sf $(notdir $(SOLIB)) $(DESTDIR)$(LIBDIR)/$(SONAME) && ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libevsnn.so
 	for h in include/evsnn/evsnn.h $(PUB_HDR); do d=$(DESTDIR)$(INCDIR)/evsnn/$$(dirname $${h#include/evsnn/}); \
 	  install -d $$d && install -m 644 $$h $$d/; done
-	install -m 644 $(BUILD)/evsnn.pc $(DESTDIR)$(LIBDIR)/pkgconfig/evsnn.pc
+	@# evsnn.pc is written for this PREFIX every time (never a stale one from another install)
+	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCDIR)' '' \
+	  'Name: evsnn' 'Description: event-driven spiking neural network simulator, trainer and accelerator model' \
+	  'Version: $(VERSION)' 'Requires.private: $(PKGS)' 'Cflags: -I$${includedir} -I$${includedir}/evsnn' \
+	  'Libs: -L$${libdir} -levsnn' 'Libs.private: -lm $(OMPFLAGS)' >$(DESTDIR)$(LIBDIR)/pkgconfig/evsnn.pc
 	install -m 644 $(MANS) $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 data/completion.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/evsnn
 	cp -r data/. $(DESTDIR)$(PREFIX)/share/evsnn/

@@ -20,12 +20,12 @@ if [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
     ntrain=${DEMO_TRAIN:-3000}
     say "training seed 004's binarized 16C5-AP2-64C5-AP2-1024-10 with threshold annealing on $ntrain Fashion-MNIST images (3 epochs, T = 15)"
     "$EVSNN" train --arch 16C5-AP2-64C5-AP2-1024-10 --input 1x28x28 --data "$data" \
-        --max-train "$ntrain" --max-test 1000 --steps 15 --epochs 3 --batch 32 \
+        --train-count "$ntrain" --test-count 1000 --steps 15 --epochs 3 --batch 32 \
         --binarize --latent-clamp 1 --beta 0.99 --tha 10:12:0.02,30:40:0.02,40:40:0.1 \
         --surrogate fast_sigmoid:k=0.5 --lr 1e-3 \
         --seed 1 --quiet -o "$out/model.h5" | tee "$out/train.jsonl"
     say "evaluating on 1000 Fashion-MNIST test images"
-    "$EVSNN" eval --model "$out/model.h5" --data "$data" --max 1000 | tee "$out/eval.json"
+    "$EVSNN" eval --model "$out/model.h5" --data "$data" --count 1000 | tee "$out/eval.json"
     say "recording 16 test images' event traces"
     "$EVSNN" run --model "$out/model.h5" --data "$data" --split test --count 16 --record "$out/trace.h5" >"$out/run.json"
 else
