@@ -412,7 +412,7 @@ static int data_show(const char *path, const ds_opts *o, uint32_t idx, const cha
             gp_printf(&sc, "plot $img using 1:2:3:4:5 with rgbimage\n");
         } else {
             /* one channel (the first of several for real-valued arrays) */
-            m = malloc((size_t)w * h * sizeof *m);
+            m = calloc((size_t)w * h, sizeof *m);
             if (!m) { rc = evsnn_seterr(EVSNN_ENOMEM, "no memory"); goto bad; }
             double lo = INFINITY, hi = -INFINITY;
             for (size_t j = 0; j < (size_t)w * h; j++) {
@@ -467,7 +467,7 @@ static int data_show(const char *path, const ds_opts *o, uint32_t idx, const cha
         uint32_t c, h, w;
         ds_shape(d, &c, &h, &w);
         if (s.static_x) { /* direct images: the current injected at every step */
-            m = malloc((size_t)w * h * sizeof *m);
+            m = calloc((size_t)w * h, sizeof *m);
             double lo = INFINITY, hi = -INFINITY;
             for (size_t j = 0; m && j < (size_t)w * h; j++) {
                 m[j] = s.static_x[j];

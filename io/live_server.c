@@ -190,8 +190,9 @@ static void accept_cb(struct evconnlistener *lis, evutil_socket_t fd, struct soc
     (void)salen;
     live_metrics *m = live_core_metrics(srv->core);
     if (srv->draining || srv->n_conns >= srv->o.max_conns) {
-        static const char msg[] = "{\"error\":\"server full or shutting down\"}\n";
-        ssize_t w = send(fd, msg, sizeof msg - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+        char msg[128];
+        const size_t len = live_error_line(msg, sizeof msg, "server full or shutting down");
+        ssize_t w = send(fd, msg, len, MSG_NOSIGNAL | MSG_DONTWAIT);
         (void)w;
         evutil_closesocket(fd);
         return;
@@ -262,10 +263,11 @@ static void udp_cb(evutil_socket_t fd, short what, void *arg) {
         if (rc < 0 || used != (size_t)r) {
             /* A bad datagram is counted and answered; the UDP stream goes on. */
             if (!(rc < 0)) m->frames_bad++;
-            char line[600];
-            int len = snprintf(line, sizeof line, "{\"error\":\"datagram %llu: %s\"}\n", (unsigned long long)m->udp_datagrams,
-                               rc < 0 ? "malformed frame" : "partial frame (a datagram must hold whole frames)");
-            udp_emit(srv, line, (size_t)len);
+            char why[160], line[600];
+            snprintf(why, sizeof why, "datagram %llu: %s", (unsigned long long)m->udp_datagrams,
+                     rc < 0 ? "malformed frame" : "partial frame (a datagram must hold whole frames)");
+            const size_t len = live_error_line(line, sizeof line, why);
+            if (len) udp_emit(srv, line, len);
         }
     }
     if (srv->udp_idle) {
@@ -320,7 +322,7 @@ static void http_cb(struct evhttp_request *req, void *arg) {
         live_core_prometheus(srv->core, f);
         type = "text/plain; version=0.0.4; charset=utf-8";
     } else if (!strcmp(path, "/healthz")) {
-        fprintf(f, "{\"status\":\"%s\"}\n", srv->draining ? "draining" : "ok");
+        live_status_line(f, "status", srv->draining ? "draining" : "ok");
     } else if (!strcmp(path, "/v1/model")) {
         live_core_model_json(srv->core, f);
     } else if (!strcmp(path, "/v1/live")) {
@@ -330,7 +332,7 @@ static void http_cb(struct evhttp_request *req, void *arg) {
         type = "text/html; charset=utf-8";
     } else {
         code = 404;
-        fprintf(f, "{\"error\":\"no such endpoint: /metrics /healthz /v1/model /v1/live /\"}\n");
+        live_status_line(f, "error", "no such endpoint: /metrics /healthz /v1/model /v1/live /");
     }
     fclose(f);
     http_send(req, code, type, body, len);

@@ -48,6 +48,8 @@ void live_core_model_json(const live_core *c, FILE *f);
 void live_core_live_json(const live_core *c, FILE *f);
 /* {"error":reason}\n as JSON into buf[cap]; its length, or 0 if it does not fit. */
 size_t live_error_line(char *buf, size_t cap, const char *reason);
+/* {key:value}\n as JSON to f (the HTTP status and error bodies). */
+void live_status_line(FILE *f, const char *key, const char *value);
 void live_core_prometheus(const live_core *c, FILE *f); /* /metrics */
 
 /* ---- one stream ---- */

@@ -213,6 +213,12 @@ void live_core_live_json(const live_core *c, FILE *f) {
     put_line(f, o);
 }
 
+void live_status_line(FILE *f, const char *key, const char *value) {
+    json_t *o = json_object();
+    put(o, key, jstr_(value));
+    put_line(f, o);
+}
+
 size_t live_error_line(char *buf, size_t cap, const char *reason) {
     json_t *o = json_object();
     json_t *r = json_string(reason);
