@@ -250,7 +250,7 @@ static void test_npy_features_be_v2_named_labels(void **state) {
     ds_free(d);
 
     /* y_train.npy (uint8 labels) is found for x_train.npy */
-    uint8_t y[128];
+    uint8_t y[256];
     size_t hy = npy_header(y, 1, "|u1", "(3,)");
     y[hy] = 1, y[hy + 1] = 1, y[hy + 2] = 0;
     write_file(tpath("y_train.npy"), y, hy + 3);
