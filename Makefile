@@ -119,22 +119,26 @@ fuzz-long: deps
 
 FUZZERS := $(FUZZ_SRC:tests/%.c=$(BUILD)/tests/%)
 FUZZ_SECONDS ?= 10
-$(BUILD)/tests/fuzz_%: tests/fuzz_%.c $(LIB)
+# fuzz_specs also reads the dataset options through the command's own parser (cmd_data.o).
+FUZZ_APP_OBJ := $(BUILD)/apps/cmd_data.o $(BUILD)/apps/json.o
+$(BUILD)/tests/fuzz_%: tests/fuzz_%.c $(FUZZ_APP_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -fsanitize=fuzzer -o $@ $< $(LIB) $(LDLIBS_ALL)
+	$(CC) $(CFLAGS_ALL) -fsanitize=fuzzer -o $@ $< $(FUZZ_APP_OBJ) $(LIB) $(LDLIBS_ALL)
 
 fuzz-run: $(FUZZERS)
 	@for f in $(FUZZERS); do echo "fuzz: $$f ($(FUZZ_SECONDS) s)"; \
 	  mkdir -p $(BUILD)/corpus/$$(basename $$f); \
 	  log=$(BUILD)/corpus/$$(basename $$f).log; \
-	  if ! $$f -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 $(BUILD)/corpus/$$(basename $$f) tests/corpus/$$(basename $$f) >$$log 2>&1; \
+	  if ! LSAN_OPTIONS=suppressions=tests/fuzz_lsan.supp $$f -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
+	       -artifact_prefix=$(BUILD)/corpus/ $(BUILD)/corpus/$$(basename $$f) tests/corpus/$$(basename $$f) >$$log 2>&1; \
 	  then tail -n 40 $$log; echo "fuzz: $$f FAILED (log: $$log)"; exit 1; fi; tail -n 1 $$log; done
 
 fuzz-long-run: $(FUZZERS)
 	@out=$(BUILD)/fuzz-long.txt; printf '%-22s %12s %8s %10s\n' harness executions seconds exec/s >$$out.tmp; \
 	for f in $(FUZZERS); do h=$$(basename $$f); echo "fuzz-long: $$h (≤ $(FUZZ_LONG_RUNS) runs, ≤ $(FUZZ_LONG_SECONDS) s)"; \
 	  mkdir -p $(BUILD)/corpus/$$h; log=$(BUILD)/corpus/$$h.long.log; t0=$$(date +%s); \
-	  if ! $$f -runs=$(FUZZ_LONG_RUNS) -max_total_time=$(FUZZ_LONG_SECONDS) -rss_limit_mb=2048 -print_final_stats=1 \
+	  if ! LSAN_OPTIONS=suppressions=tests/fuzz_lsan.supp $$f -runs=$(FUZZ_LONG_RUNS) -max_total_time=$(FUZZ_LONG_SECONDS) \
+	       -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=$(BUILD)/corpus/ \
 	       $(BUILD)/corpus/$$h tests/corpus/$$h >$$log 2>&1; \
 	  then tail -n 40 $$log; echo "fuzz-long: $$h FAILED (log: $$log)"; exit 1; fi; \
 	  runs=$$(sed -n 's/^stat::number_of_executed_units: *//p' $$log | tail -n 1); s=$$(( $$(date +%s) - t0 )); \

@@ -816,3 +816,8 @@ int live_server_run(live_server *s) {
     if (event_base_dispatch(s->base) < 0) return evsnn_seterr(EVSNN_EIO, "live server: event loop failed");
     return 0;
 }
+
+int live_server_run_once(live_server *s) {
+    if (event_base_loop(s->base, EVLOOP_NONBLOCK) < 0) return evsnn_seterr(EVSNN_EIO, "live server: event loop failed");
+    return 0;
+}

@@ -103,5 +103,8 @@ void live_server_ports(const live_server *s, int *tcp, int *udp, int *http);
 /* Run until SIGTERM/SIGINT (drained) or live_server_stop; 0 or EVSNN_EIO. */
 int live_server_run(live_server *s);
 void live_server_stop(live_server *s); /* from the loop thread (e.g. a callback) */
+/* One pass of the event loop without waiting: for a caller that drives the server from its
+ * own loop (the HTTP fuzz harness). 0 or EVSNN_EIO. */
+int live_server_run_once(live_server *s);
 
 #endif
