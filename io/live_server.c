@@ -426,7 +426,7 @@ static void http_sync_listener(live_server *srv) {
     const int full = m->http_open >= srv->o.http_max_conns;
     if (full && !srv->http_full) m->http_full++;
     srv->http_full = full;
-    if (full || srv->fd_paused || srv->draining) evconnlistener_disable(srv->http_lis);
+    if (full || srv->fd_paused) evconnlistener_disable(srv->http_lis); /* draining: /healthz says so */
     else evconnlistener_enable(srv->http_lis);
 }
 
@@ -581,7 +581,6 @@ static void start_drain(live_server *srv) {
     if (srv->draining) return;
     srv->draining = 1;
     if (srv->lis) evconnlistener_disable(srv->lis);
-    http_sync_listener(srv);
     if (srv->udp_ev) event_del(srv->udp_ev);
     if (srv->udp_ss) live_session_flush(srv->udp_ss, live_now_us());
     /* Every connection: run what it has sent (its open window), send the results, close. */

@@ -10,27 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "io/dataset.h"
-#include "sim/evsnn.h"
+#include "tests/fuzz_util.h"
 
 static char dir[64];
-
-static void read_all(const char *path) {
-    int err = 0;
-    dataset *d = ds_open(path, NULL, &err);
-    if (!d) {
-        if (err >= 0) abort();
-        return;
-    }
-    ds_sample s = {0};
-    for (uint32_t i = 0; i < ds_len(d) && i < 6; i++) {
-        int rc = ds_get(d, i, &s);
-        if (rc > 0) abort();
-        if (rc == 0 && spk_validate(&s.train) != 0) abort();
-    }
-    ds_sample_deinit(&s);
-    ds_free(d);
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (!dir[0]) {
@@ -50,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     fputs("#!AER-DAT3.1\r\n#Format: RAW\r\n#Source 1: DVS128\r\n#!END-HEADER\r\n", f);
     if (sep) fwrite(sep + 1, 1, size - cl - 1, f);
     fclose(f);
-    read_all(p);   /* one recording (its labels beside it) */
-    read_all(dir); /* the folder */
+    fuzz_ds_read(p, 6);   /* one recording (its labels beside it) */
+    fuzz_ds_read(dir, 6); /* the folder */
     return 0;
 }

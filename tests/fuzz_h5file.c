@@ -11,10 +11,6 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static char path[64];
     if (!path[0]) snprintf(path, sizeof path, "/tmp/evsnn-fuzz-h5-%ld.h5", (long)getpid());
-    FILE *f = fopen(path, "wb");
-    if (!f) return 0;
-    fwrite(data, 1, size, f);
-    fclose(f);
-    fuzz_h5_all(path);
+    if (!fuzz_put(path, "", data, size)) fuzz_h5_all(path);
     return 0;
 }

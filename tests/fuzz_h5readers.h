@@ -11,25 +11,15 @@
 #include <string.h>
 
 #include "io/checkpoint.h"
-#include "io/dataset.h"
 #include "io/model.h"
 #include "io/trace.h"
 #include "sim/evsnn.h"
+#include "tests/fuzz_util.h"
 
 static void fuzz_h5_all(const char *path) {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     int err = 0;
-    dataset *d = ds_open(path, NULL, &err);
-    if (d) {
-        ds_sample s = {0};
-        for (uint32_t i = 0; i < ds_len(d) && i < 4; i++) {
-            int rc = ds_get(d, i, &s);
-            if (rc > 0) abort();
-            if (rc == 0 && !s.static_x && spk_validate(&s.train) != 0) abort();
-        }
-        ds_sample_deinit(&s);
-        ds_free(d);
-    } else if (err >= 0) abort();
+    fuzz_ds_read(path, 4);
     net *n = model_load(path, NULL, &err);
     if (n) {
         for (size_t i = 0; i < n->n_params; i++)

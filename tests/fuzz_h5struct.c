@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "tests/fuzz_h5readers.h"
+#include "tests/h5read.h"
 
 static const char *const locs[] = {"/", "/spikes", "/layers", "/layers/0", "/layers/1", "/layers/2", "/samples",
                                    "/events", "/extra", "/net", "/data", "/data/0"};
@@ -51,14 +52,7 @@ static hid_t make_type(uint8_t k, int *vlen, hid_t *base, int *str) {
     *vlen = 0, *str = 0, *base = -1;
     k %= (uint8_t)(ni + 6);
     if (k < ni) return H5Tcopy(ints[k]);
-    if (k == ni) { /* IEEE half: 1 sign, 5 exponent (bias 15), 10 mantissa bits */
-        hid_t h = H5Tcopy(H5T_IEEE_F32LE);
-        H5Tset_fields(h, 15, 10, 5, 0, 10);
-        H5Tset_precision(h, 16);
-        H5Tset_size(h, 2);
-        H5Tset_ebias(h, 15);
-        return h;
-    }
+    if (k == ni) return h5r_half();
     if (k <= ni + 3) {
         *vlen = 1;
         *base = H5Tcopy(k == ni + 1 ? H5T_IEEE_F64LE : k == ni + 2 ? H5T_STD_U16LE : H5T_IEEE_F32LE);

@@ -11,8 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "io/dataset.h"
-#include "sim/evsnn.h"
+#include "tests/fuzz_util.h"
 
 static char dir[64];
 
@@ -23,23 +22,6 @@ static void put(const char *name, const uint8_t *b, size_t n) {
     if (!f) return;
     fwrite(b, 1, n, f);
     fclose(f);
-}
-
-static void read_all(const char *path) {
-    int err = 0;
-    dataset *d = ds_open(path, NULL, &err);
-    if (!d) {
-        if (err >= 0) abort();
-        return;
-    }
-    ds_sample s = {0};
-    for (uint32_t i = 0; i < ds_len(d) && i < 6; i++) {
-        int rc = ds_get(d, i, &s);
-        if (rc > 0) abort();
-        if (rc == 0 && spk_validate(&s.train) != 0) abort();
-    }
-    ds_sample_deinit(&s);
-    ds_free(d);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -69,9 +51,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     char p[128];
     snprintf(p, sizeof p, "%s/test.txt", dir);
-    read_all(p);  /* a list file */
-    read_all(dir); /* a folder of lists (test*.txt) */
+    fuzz_ds_read(p, 6);  /* a list file */
+    fuzz_ds_read(dir, 6); /* a folder of lists (test*.txt) */
     snprintf(p, sizeof p, "%s/tree", dir);
-    read_all(p); /* the original Train/ Test/ tree */
+    fuzz_ds_read(p, 6); /* the original Train/ Test/ tree */
     return 0;
 }

@@ -13,6 +13,7 @@
 #include "io/dataset.h"
 #include "io/ds_impl.h"
 #include "sim/evsnn.h"
+#include "tests/h5read.h"
 
 static char dir[64];
 
@@ -81,16 +82,6 @@ static void write_shd(const char *path, hid_t time_type, hid_t unit_type, int ba
     H5Sclose(sp), H5Gclose(g), H5Fclose(f);
 }
 
-/* IEEE half precision: 1 sign, 5 exponent (bias 15), 10 mantissa bits. */
-static hid_t half_type(void) {
-    hid_t h = H5Tcopy(H5T_IEEE_F32LE);
-    H5Tset_fields(h, 15, 10, 5, 0, 10);
-    H5Tset_precision(h, 16);
-    H5Tset_size(h, 2);
-    H5Tset_ebias(h, 15);
-    return h;
-}
-
 static void check_shd(const char *path) {
     dataset *d = open_ok(path, NULL);
     assert_string_equal(ds_format_name(d), "shd");
@@ -129,7 +120,7 @@ static void check_shd(const char *path) {
 
 static void test_shd_half(void **state) {
     (void)state;
-    hid_t h = half_type();
+    hid_t h = h5r_half();
     write_shd(tpath("shd_half.h5"), h, H5T_STD_U16LE, 0);
     H5Tclose(h);
     check_shd(tpath("shd_half.h5"));
