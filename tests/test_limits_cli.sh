@@ -40,6 +40,8 @@ if [ -r "$NMNIST" ]; then
   run 0 "run on N-MNIST with a 1 µs window (samples without events)" run --model "$tmp/m.h5" --data "$NMNIST" --count 5 --window-us 0:1
   check "... 0 input events" grep -q '"input_events":0,' "$tmp/out"
   run 0 "eval with the same window" eval --model "$tmp/m.h5" --data "$NMNIST" --max 5 --window-us 0:1
+  run 0 "train with the same window" train --arch 2312-10 --data "$NMNIST" --split-at 4 --max-train 4 --max-test 4 \
+    --window-us 0:1 --epochs 1 --batch 4 --threads 1 --quiet -o "$tmp/z.h5"
 elif [ "$CI" = true ]; then notok "$NMNIST missing (CI=true)"
 else skip "zero-event samples" "$NMNIST not found"; fi
 echo "1..$n"
