@@ -12,10 +12,15 @@
 #include <unistd.h>
 
 #include "apps/cmds.h"
+#include "tests/fuzz_util.h"
 #include "io/dataset.h"
 #include "sim/evsnn.h"
 #include "sim/net.h"
 #include "sim/task.h"
+
+/* net_build allocates the parameters (zeroed, untouched: the memory estimate of `run` and
+ * `init` comes after it), so "70073000-20" asks calloc for 5.6 GB: allowed (fuzz_util.h). */
+FUZZ_ALLOW_HUGE_ALLOCATIONS
 
 /* Line k of the input (NUL-terminated, at most 255 bytes) into buf. */
 static const char *line(const uint8_t *d, size_t n, int k, char *buf) {
