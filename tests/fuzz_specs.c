@@ -18,8 +18,9 @@
 #include "sim/net.h"
 #include "sim/task.h"
 
-/* net_build allocates the parameters (zeroed, untouched: the memory estimate of `run` and
- * `init` comes after it), so "70073000-20" asks calloc for 5.6 GB: allowed (fuzz_util.h). */
+/* net_build allocates the parameters for any size the notation allows ("70073000-20": 5.6 GB;
+ * `run` and `init` estimate memory after building): above 512 MiB calloc returns NULL here
+ * and net_build says ENOMEM (fuzz_util.h). */
 FUZZ_ALLOW_HUGE_ALLOCATIONS
 
 /* Line k of the input (NUL-terminated, at most 255 bytes) into buf. */
