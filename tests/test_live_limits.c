@@ -39,7 +39,7 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
     (void)state;
-    if (!getenv("KEEP")) test_rmdir(tmp);
+    test_rmdir(tmp);
     return 0;
 }
 
