@@ -129,7 +129,7 @@ fuzz-run: $(FUZZERS)
 	@for f in $(FUZZERS); do echo "fuzz: $$f ($(FUZZ_SECONDS) s)"; \
 	  mkdir -p $(BUILD)/corpus/$$(basename $$f); \
 	  log=$(BUILD)/corpus/$$(basename $$f).log; \
-	  if ! LSAN_OPTIONS=suppressions=tests/lsan.supp $$f -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
+	  if ! ASAN_OPTIONS=suppressions=tests/asan.supp LSAN_OPTIONS=suppressions=tests/lsan.supp $$f -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
 	       -artifact_prefix=$(BUILD)/corpus/ $(BUILD)/corpus/$$(basename $$f) tests/corpus/$$(basename $$f) >$$log 2>&1; \
 	  then tail -n 40 $$log; echo "fuzz: $$f FAILED (log: $$log)"; exit 1; fi; tail -n 1 $$log; done
 
@@ -137,7 +137,7 @@ fuzz-long-run: $(FUZZERS)
 	@out=$(BUILD)/fuzz-long.txt; printf '%-22s %12s %8s %10s\n' harness executions seconds exec/s >$$out.tmp; \
 	for f in $(FUZZERS); do h=$$(basename $$f); echo "fuzz-long: $$h (≤ $(FUZZ_LONG_RUNS) runs, ≤ $(FUZZ_LONG_SECONDS) s)"; \
 	  mkdir -p $(BUILD)/corpus/$$h; log=$(BUILD)/corpus/$$h.long.log; t0=$$(date +%s); \
-	  if ! LSAN_OPTIONS=suppressions=tests/lsan.supp $$f -runs=$(FUZZ_LONG_RUNS) -max_total_time=$(FUZZ_LONG_SECONDS) \
+	  if ! ASAN_OPTIONS=suppressions=tests/asan.supp LSAN_OPTIONS=suppressions=tests/lsan.supp $$f -runs=$(FUZZ_LONG_RUNS) -max_total_time=$(FUZZ_LONG_SECONDS) \
 	       -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=$(BUILD)/corpus/ \
 	       $(BUILD)/corpus/$$h tests/corpus/$$h >$$log 2>&1; \
 	  then tail -n 40 $$log; echo "fuzz-long: $$h FAILED (log: $$log)"; exit 1; fi; \
