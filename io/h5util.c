@@ -39,9 +39,9 @@ int h5u_get_str(hid_t loc, const char *name, char *buf, size_t len) {
     if (H5Aexists(loc, name) <= 0) return -1;
     hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
     if (a < 0) return -1;
-    hid_t ft = H5Aget_type(a);
+    hid_t ft = H5Aget_type(a), sp = H5Aget_space(a);
     int rc = -1;
-    if (H5Tget_class(ft) == H5T_STRING) {
+    if (H5Tget_class(ft) == H5T_STRING && H5Sget_simple_extent_npoints(sp) == 1) {
         hid_t mt = H5Tcopy(H5T_C_S1);
         if (H5Tis_variable_str(ft) > 0) {
             char *v = NULL;
@@ -57,6 +57,20 @@ int h5u_get_str(hid_t loc, const char *name, char *buf, size_t len) {
         }
         H5Tclose(mt);
     }
+    H5Sclose(sp);
+    H5Tclose(ft);
+    H5Aclose(a);
+    return rc;
+}
+
+int h5u_get_nums(hid_t loc, const char *name, hid_t mtype, void *v, hssize_t n) {
+    if (H5Aexists(loc, name) <= 0) return -1;
+    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+    if (a < 0) return -1;
+    hid_t ft = H5Aget_type(a), sp = H5Aget_space(a);
+    const H5T_class_t cl = H5Tget_class(ft);
+    int rc = (cl == H5T_INTEGER || cl == H5T_FLOAT) && H5Sget_simple_extent_npoints(sp) == n && H5Aread(a, mtype, v) >= 0 ? 0 : -1;
+    H5Sclose(sp);
     H5Tclose(ft);
     H5Aclose(a);
     return rc;

@@ -18,8 +18,12 @@ int h5u_put_str(hid_t loc, const char *name, const char *s); /* fixed-length str
 int h5u_put_i64(hid_t loc, const char *name, long long v);
 int h5u_put_f64(hid_t loc, const char *name, double v);
 
-/* A string attribute, fixed or variable length, into buf (truncated to len − 1). */
+/* A string attribute, fixed or variable length, into buf (truncated to len − 1); a string
+ * attribute of more than one element is -1 (H5Aread would write them all). */
 int h5u_get_str(hid_t loc, const char *name, char *buf, size_t len);
+/* A numeric attribute of exactly n elements, converted to mtype into v (n elements): 0, or -1
+ * when absent, of another element count or class, or unreadable. Never writes past v. */
+int h5u_get_nums(hid_t loc, const char *name, hid_t mtype, void *v, hssize_t n);
 
 /* ---- integrity (model and checkpoint files) ----
  * h5u_create makes a file in the HDF5 1.8 format: its superblock (version 2) and object
