@@ -77,10 +77,11 @@ static int get_attr(hid_t f, const char *path, const char *name, hid_t type, voi
 static int get_str(hid_t f, const char *path, const char *name, char *buf, size_t len) {
     if (H5Aexists(f, name) <= 0) return evsnn_seterr(EVSNN_EFORMAT, "%s: attribute '%s' is missing", path, name);
     hid_t a = H5Aopen(f, name, H5P_DEFAULT);
-    hid_t t = H5Aget_type(a);
+    hid_t t = H5Aget_type(a), sp = H5Aget_space(a);
     int rc = 0;
-    if (H5Tget_class(t) != H5T_STRING || H5Tis_variable_str(t) > 0 || H5Tget_size(t) >= len) {
-        rc = evsnn_seterr(EVSNN_EFORMAT, "%s: attribute '%s' is not a fixed string shorter than %zu bytes", path, name, len);
+    if (H5Tget_class(t) != H5T_STRING || H5Tis_variable_str(t) > 0 || H5Tget_size(t) >= len ||
+        H5Sget_simple_extent_npoints(sp) != 1) { /* more elements would all be written to buf */
+        rc = evsnn_seterr(EVSNN_EFORMAT, "%s: attribute '%s' is not one fixed string shorter than %zu bytes", path, name, len);
     } else {
         memset(buf, 0, len);
         hid_t mt = H5Tcopy(H5T_C_S1);
@@ -88,6 +89,7 @@ static int get_str(hid_t f, const char *path, const char *name, char *buf, size_
         if (H5Aread(a, mt, buf) < 0) rc = evsnn_seterr(EVSNN_EFORMAT, "%s: attribute '%s' unreadable", path, name);
         H5Tclose(mt);
     }
+    H5Sclose(sp);
     H5Tclose(t);
     H5Aclose(a);
     return rc;
