@@ -347,10 +347,10 @@ int cmd_run(int argc, char **argv) {
         status = 2;
         goto out;
     }
-    const double t_start = now_s();
+    const double t_start = evsnn_now_s();
     double t_shown = t_start;
     for (uint32_t done = 0; done < total;) {
-        const double t = now_s();
+        const double t = evsnn_now_s();
         if (done && t - t_shown >= 2.0) { /* a long run says how far it is, every 2 s */
             fprintf(stderr, "evsnn run: %u of %u samples in %.1f s, about %.0f s left\n", done, total, t - t_start,
                     (t - t_start) * (total - done) / done);

@@ -19,6 +19,8 @@
  * more than 2 against that and of more than 6 against the unfixed behaviour. */
 #include "tests/testutil.h"
 
+#include "sim/evsnn.h"
+
 #include <fcntl.h>
 #include <pthread.h>
 #include <sys/resource.h>
@@ -41,12 +43,6 @@ static int teardown(void **state) {
     (void)state;
     test_rmdir(tmp);
     return 0;
-}
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 /* A small server: 2312-10 on N-MNIST's input, 5 steps a window, so a window is cheap also
@@ -93,8 +89,8 @@ static double good_rate(good_client *g, double secs) {
     static uint8_t b[BATCH * (LIVE_HDR * 3 + 12 + LIVE_BATCH_HDR + 8 * EV)]; /* WINDOW, XYP batch, FLUSH */
     char line[4096];
     uint64_t done = 0;
-    const double t0 = now_s();
-    while (now_s() - t0 < secs) {
+    const double t0 = evsnn_now_s();
+    while (evsnn_now_s() - t0 < secs) {
         size_t k = 0;
         for (int w = 0; w < BATCH; w++, g->tag++) {
             const uint64_t base = (uint64_t)g->tag * 10000;
@@ -110,7 +106,7 @@ static double good_rate(good_client *g, double secs) {
         }
         done += BATCH;
     }
-    return (double)done / (now_s() - t0);
+    return (double)done / (evsnn_now_s() - t0);
 }
 
 static void good_close(good_client *g) {
@@ -204,7 +200,7 @@ static void test_idle_streams(void **state) {
         r[i].fd = fd[i];
         assert_true(tl_readline(&r[i], line, sizeof line, 5000) > 0); /* accepted: greeting */
     }
-    const double t_full = now_s();
+    const double t_full = evsnn_now_s();
     /* full: a newcomer is refused with a reason, at once */
     int x = tl_connect(s.tcp);
     tl_reader rx = {.fd = x};
@@ -221,7 +217,7 @@ static void test_idle_streams(void **state) {
         assert_int_equal(tl_readline(&r[i], line, sizeof line, 5000), 0);
         close(fd[i]);
     }
-    assert_true(now_s() - t_full < 4.0);
+    assert_true(evsnn_now_s() - t_full < 4.0);
     expect_new_client_served(s.tcp); /* recovered */
     (void)good_rate(&g, 0.05);      /* the active client was never timed out */
     assert_int_equal(metric(s.http, "evsnn_live_stream_timeouts_total"), IDLE);
@@ -267,7 +263,7 @@ static void test_fd_exhaustion(void **state) {
     const double during = good_rate(&g, 1.0);
     expect_served(before, during, "out of descriptors");
     /* HTTP meanwhile: answered (503 through the reserve, or 200) or closed at once, no hang */
-    const double t_http = now_s();
+    const double t_http = evsnn_now_s();
     int hf = tl_connect(s.http);
     assert_true(hf >= 0);
     (void)!send(hf, "GET /healthz HTTP/1.0\r\n\r\n", 26, MSG_NOSIGNAL);
@@ -277,7 +273,7 @@ static void test_fd_exhaustion(void **state) {
     ssize_t rn = recv(hf, resp, sizeof resp - 1, 0);
     if (rn > 12) resp[rn] = 0, assert_true(atoi(resp + 9) == 503 || atoi(resp + 9) == 200);
     close(hf);
-    assert_true(now_s() - t_http < 2.0);
+    assert_true(evsnn_now_s() - t_http < 2.0);
     /* recovery: the limit restored, the attackers gone */
     assert_int_equal(prlimit(s.pid, RLIMIT_NOFILE, &old, NULL), 0);
     for (int i = 0; i < ATT; i++)
@@ -305,8 +301,8 @@ static void *huge_header(void *p) {
     static const char chunk_fill = 'a';
     char *chunk = malloc(1 << 16);
     memset(chunk, chunk_fill, 1 << 16);
-    const double t0 = now_s();
-    while (!*a->stop && now_s() - t0 < 1.5 && a->requests < 40) {
+    const double t0 = evsnn_now_s();
+    while (!*a->stop && evsnn_now_s() - t0 < 1.5 && a->requests < 40) {
         int fd = tl_connect(a->port);
         if (fd < 0) break;
         a->requests++;
@@ -388,8 +384,8 @@ static void *slow_http(void *p) {
             (void)!send(fd[i], "GET /healthz HTTP/1.1\r\nX-Slow: ", 31, MSG_NOSIGNAL);
         }
     }
-    const double t0 = now_s();
-    while (!*a->stop && now_s() - t0 < 2.5) {
+    const double t0 = evsnn_now_s();
+    while (!*a->stop && evsnn_now_s() - t0 < 2.5) {
         for (int i = 0; i < N; i++) {
             if (fd[i] < 0) continue;
             char r[512];
