@@ -367,14 +367,7 @@ int trace_close(trace_writer *w) {
 
 /* ---------------------------------------------------------------- reader */
 
-static int read_attr_u32(hid_t obj, const char *name, uint32_t *v) {
-    if (H5Aexists(obj, name) <= 0) return -1;
-    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
-    if (a < 0) return -1;
-    herr_t rc = H5Aread(a, H5T_NATIVE_UINT32, v);
-    H5Aclose(a);
-    return rc < 0 ? -1 : 0;
-}
+static int read_attr_u32(hid_t obj, const char *name, uint32_t *v) { return h5u_get_nums(obj, name, H5T_NATIVE_UINT32, v, 1); }
 
 /* Read a whole dataset of known dims; 0, or -1 on mismatch. */
 static int read_whole(hid_t loc, const char *name, hid_t mtype, int rank, const hsize_t *want, void *buf) {
@@ -558,9 +551,8 @@ trace_reader *trace_open(const char *path, int *err) {
     if (read_shape(r, L, err)) { trace_free(r); return NULL; }
     read_attr_u32(r->file, "dt_us", &r->dt_us);
     uint32_t sh[3] = {0, 0, 0};
-    const char *sn = ver >= 2 ? "input_shape" : "in_shape";
-    hid_t a = H5Aexists(r->file, sn) > 0 ? H5Aopen(r->file, sn, H5P_DEFAULT) : -1;
-    if (a >= 0) { H5Aread(a, H5T_NATIVE_UINT32, sh); H5Aclose(a); }
+    /* exactly 3 values, else 0x0x0; version 1 spelt it in_shape */
+    h5u_get_nums(r->file, ver >= 2 ? "input_shape" : "in_shape", H5T_NATIVE_UINT32, sh, 3);
     r->shape->in_c = sh[0]; r->shape->in_h = sh[1]; r->shape->in_w = sh[2];
     h5u_get_str(r->file, "arch", r->shape->arch, sizeof r->shape->arch);
     *err = 0;
