@@ -12,27 +12,7 @@
 #include "io/dataset.h"
 #include "sim/evsnn.h"
 
-static char dir[64];
-
-static int setup(void **state) {
-    (void)state;
-    test_tmpdir(dir, sizeof dir);
-    return dir[0] ? 0 : -1;
-}
-
-static int teardown(void **state) {
-    (void)state;
-    test_rmdir(dir);
-    return 0;
-}
-
-static const char *tpath(const char *name) {
-    static char buf[4][256];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
-    return buf[k];
-}
+#define tpath test_dir_path
 
 static void put_be(uint8_t *p, uint64_t v, unsigned size) {
     for (unsigned k = 0; k < size; k++) p[k] = (uint8_t)(v >> (8 * (size - 1 - k)));
@@ -297,5 +277,5 @@ int main(void) {
         cmocka_unit_test(test_npy_features_be_v2_named_labels),
         cmocka_unit_test(test_text_is_not_a_dataset),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, test_dir_setup, test_dir_teardown);
 }

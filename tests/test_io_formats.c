@@ -15,28 +15,14 @@
 #include "sim/evsnn.h"
 #include "tests/h5read.h"
 
-static char dir[64];
+#define dir test_dir_name()
+#define tpath test_dir_path
 
 static int setup(void **state) {
-    (void)state;
-    test_tmpdir(dir, sizeof dir);
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    return dir[0] ? 0 : -1;
+    return test_dir_setup(state);
 }
-
-static int teardown(void **state) {
-    (void)state;
-    test_rmdir(dir);
-    return 0;
-}
-
-static const char *tpath(const char *name) {
-    static char buf[4][256];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", dir, name);
-    return buf[k];
-}
+#define teardown test_dir_teardown
 
 static dataset *open_ok(const char *path, const ds_opts *o) {
     int err = 0;

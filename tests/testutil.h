@@ -79,4 +79,29 @@ static inline void test_rmdir(const char *dir) {
     if (dir[0]) test_sh("rm -rf '%s'", dir);
 }
 
+/* One temporary directory per test program, for files the tests write: test_dir_setup and
+ * test_dir_teardown are cmocka group fixtures, test_dir_path
+ * a path in it (four rotating buffers, so one call can take a few). */
+static inline char *test_dir_name(void) {
+    static char d[64];
+    return d;
+}
+static inline int test_dir_setup(void **state) {
+    (void)state;
+    test_tmpdir(test_dir_name(), 64);
+    return test_dir_name()[0] ? 0 : -1;
+}
+static inline int test_dir_teardown(void **state) {
+    (void)state;
+    test_rmdir(test_dir_name());
+    return 0;
+}
+static inline const char *test_dir_path(const char *name) {
+    static char buf[4][256];
+    static int k;
+    k = (k + 1) % 4;
+    snprintf(buf[k], sizeof buf[k], "%s/%s", test_dir_name(), name);
+    return buf[k];
+}
+
 #endif
