@@ -41,6 +41,10 @@ struct live_core {
     uint32_t order_cap;
     char *line;
     size_t line_len, line_cap;
+    /* the result line's document, made once and filled per window (no allocation per
+     * window): fields window, tag, class, counts, events, dropped, t_start_us, steps,
+     * dt_us, latency_us */
+    json_t *doc, *field[10];
     /* snapshot for /v1/live: layer 0 is the input, 1.. the network's layers */
     uint64_t snap_at, snap_window;
     int snap_class;
@@ -64,6 +68,7 @@ void live_core_free(live_core *c) {
     spk_deinit(&c->in);
     hw_free(c->hw);
     live_metrics_deinit(&c->m);
+    json_decref(c->doc);
     free(c->cnt);
     free(c->step_cnt);
     free(c->order);
@@ -101,7 +106,16 @@ live_core *live_core_create(const net *n, const live_core_opts *o, int *err) {
     c->snap_i = calloc((size_t)(L + 1) * SNAP_CAP, sizeof *c->snap_i);
     c->snap_n = calloc(L + 1, sizeof *c->snap_n);
     c->snap_class = -1;
-    if (!c->cnt || !c->step_cnt || !c->snap_t || !c->snap_i || !c->snap_n) {
+    c->doc = json_object();
+    static const char *const keys[10] = {"window", "tag", "class", "counts", "events", "dropped",
+                                         "t_start_us", "steps", "dt_us", "latency_us"};
+    for (int k = 0; k < 10 && c->doc; k++) {
+        c->field[k] = k == 3 ? json_array() : json_integer(0);
+        if (json_object_set_new(c->doc, keys[k], c->field[k])) json_decref(c->doc), c->doc = NULL;
+    }
+    for (uint32_t j = 0; c->doc && j < c->n_out; j++)
+        if (json_array_append_new(c->field[3], json_integer(0))) json_decref(c->doc), c->doc = NULL;
+    if (!c->cnt || !c->step_cnt || !c->snap_t || !c->snap_i || !c->snap_n || !c->doc) {
         evsnn_seterr(rc, "live server: out of memory");
         goto fail;
     }
@@ -423,23 +437,15 @@ static int close_window(live_session *s, uint64_t now_us) {
         snap_train(c, 0, &c->in);
         for (uint32_t l = 0; l < n->n_layers; l++) snap_train(c, l + 1, &c->res.out[l]);
     }
-    /* The result line, built with jansson and dumped into the core's line buffer (grown to
-     * fit: no allocation per window once it is big enough). */
-    json_t *js = json_object(), *cnt = json_array();
-    put(js, "window", jint_(s->n_windows));
-    put(js, "tag", jint_(s->tag));
-    put(js, "class", jint_(best));
-    for (uint32_t j = 0; j < c->n_out; j++) json_array_append_new(cnt, jint_(c->cnt[j]));
-    put(js, "counts", cnt);
-    put(js, "events", jint_(N));
-    put(js, "dropped", jint_(s->w_dropped));
-    put(js, "t_start_us", jint_(s->t_start));
-    put(js, "steps", jint_(T));
-    put(js, "dt_us", jint_(s->dt));
-    put(js, "latency_us", jint_(lat));
+    /* The result line: the core's document filled in and dumped by jansson into the core's
+     * line buffer (grown to fit once). */
+    const uint64_t v[10] = {s->n_windows, s->tag, best, 0, N, s->w_dropped, s->t_start, T, s->dt, lat};
+    for (int k = 0; k < 10; k++)
+        if (k != 3) json_integer_set(c->field[k], (json_int_t)v[k]);
+    for (uint32_t j = 0; j < c->n_out; j++) json_integer_set(json_array_get(c->field[3], j), (json_int_t)c->cnt[j]);
     (void)now_us;
     for (;;) {
-        const size_t need = json_dumpb(js, c->line, c->line_cap ? c->line_cap - 1 : 0, LIVE_JSON_FLAGS);
+        const size_t need = json_dumpb(c->doc, c->line, c->line_cap ? c->line_cap - 1 : 0, LIVE_JSON_FLAGS);
         if (need && need < c->line_cap) {
             c->line[need] = '\n';
             c->line_len = need + 1;
@@ -452,7 +458,6 @@ static int close_window(live_session *s, uint64_t now_us) {
         c->line = p;
         c->line_cap = cap;
     }
-    json_decref(js);
     if (c->line_len) s->emit(s->ctx, c->line, c->line_len);
     s->n_windows++;
     s->active = 0;
