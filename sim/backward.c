@@ -547,8 +547,10 @@ int bwd_layer(bwd *b, const net *n, const bwd_cfg *c, const sim_input *in, const
 int bwd_layer_delta(bwd *b, const net *n, const bwd_cfg *c, const sim_input *in, const sim_result *res, uint32_t l,
                     const float *gout, const float *g_u, float *dI, float *dmem) {
     if (n->layers[l].kind == NET_POOL) return evsnn_seterr(EVSNN_EINVAL, "backward: layer %s has no neurons", n->layers[l].name);
+    float *own = b->delta; /* the recursion writes straight into the caller's buffer */
+    b->delta = dI;
     int rc = delta_into(b, n, c, in, res, l, gout, g_u, dmem);
-    if (!rc) memcpy(dI, b->delta, (size_t)in->T * n->layers[l].n_out * sizeof *dI);
+    b->delta = own;
     return rc;
 }
 
@@ -556,8 +558,11 @@ int bwd_layer_input(bwd *b, const net *n, const bwd_cfg *c, const sim_input *in,
                     const float *dI, float *gin, float *grads) {
     if (in->T > b->T_max) return evsnn_seterr(EVSNN_EINVAL, "backward: T = %u exceeds the workspace's %u", in->T, b->T_max);
     if (n->layers[l].kind == NET_POOL) return evsnn_seterr(EVSNN_EINVAL, "backward: layer %s has no neurons", n->layers[l].name);
-    memcpy(b->delta, dI, (size_t)in->T * n->layers[l].n_out * sizeof *dI);
-    return layer_input(b, n, c, in, res, l, gin, grads);
+    float *own = b->delta; /* layer_input only reads b->delta: the caller's dI serves */
+    b->delta = (float *)(uintptr_t)dI;
+    int rc = layer_input(b, n, c, in, res, l, gin, grads);
+    b->delta = own;
+    return rc;
 }
 
 int bwd_sample(bwd *b, const net *n, const bwd_cfg *c, const sim_input *in, const sim_result *res,

@@ -509,6 +509,12 @@ static int bn_forward_layer(trainer *tr, uint32_t l, uint32_t B, uint64_t Bg, in
     for (uint32_t i = 0; i < S; i++)
         if (tr->sl[i].rc) return evsnn_seterr(tr->sl[i].rc, "%s", tr->sl[i].msg);
     float *mu = tr->bn_mu, *r = tr->bn_rs[l];
+    /* Static (direct) input to the first layer: the currents, hence the statistics, are those
+     * of step 0 at every step; sum one step and repeat it (the running statistics still move
+     * once per step). Data-parallel ranks may differ in this, so it is a local shortcut. */
+    int same = l == 0 && !tr->c.data_parallel;
+    for (uint32_t b = 0; same && b < B; b++) same = tr->si[b].train == NULL;
+    const uint32_t Ts = same ? 1 : T; /* steps whose statistics are summed */
     if (train) {
         const double N = (double)Bg * P;
         if (N < 2)
@@ -522,27 +528,27 @@ static int bn_forward_layer(trainer *tr, uint32_t l, uint32_t B, uint64_t Bg, in
                 slot *s = &tr->sl[i];
                 const uint32_t lo = slot_lo(B, S, i), hi = slot_lo(B, S, i + 1);
                 double *acc = pass ? s->bs2 : s->bs1;
-                memset(acc, 0, (size_t)T * C * sizeof *acc);
+                memset(acc, 0, (size_t)Ts * C * sizeof *acc);
                 for (uint32_t b = lo; b < hi; b++)
-                    for (uint32_t t = 0; t < T; t++)
+                    for (uint32_t t = 0; t < Ts; t++)
                         bn_sum(acc + (size_t)t * C, s->sb[b - lo].xh[l] + (size_t)t * no, pass ? t1 + (size_t)t * C : NULL,
                                C, P, pass);
             }
-            memset(tot, 0, (size_t)T * C * sizeof *tot);
+            memset(tot, 0, (size_t)Ts * C * sizeof *tot);
             for (uint32_t i = 0; i < S; i++) {
                 const double *acc = pass ? tr->sl[i].bs2 : tr->sl[i].bs1;
-                for (size_t k = 0; k < (size_t)T * C; k++) tot[k] += acc[k];
+                for (size_t k = 0; k < (size_t)Ts * C; k++) tot[k] += acc[k];
             }
-            if (tr->c.data_parallel && comm_allreduce_sum_f64(tot, (size_t)T * C)) return EVSNN_EIO;
+            if (tr->c.data_parallel && comm_allreduce_sum_f64(tot, (size_t)Ts * C)) return EVSNN_EIO;
             if (!pass)
-                for (size_t k = 0; k < (size_t)T * C; k++) t1[k] /= N; /* the means, the second pass's shift */
+                for (size_t k = 0; k < (size_t)Ts * C; k++) t1[k] /= N; /* the means, the second pass's shift */
         }
         for (uint32_t t = 0; t < T; t++)
             for (uint32_t c = 0; c < C; c++) {
-                const size_t k = (size_t)t * C + c;
+                const size_t k = (size_t)(same ? 0 : t) * C + c;
                 const double var = t2[k] / N;
-                mu[k] = (float)t1[k];
-                r[k] = (float)(1.0 / sqrt(var + NET_BN_EPS));
+                mu[(size_t)t * C + c] = (float)t1[k];
+                r[(size_t)t * C + c] = (float)(1.0 / sqrt(var + NET_BN_EPS));
                 L->bn_mean[c] = (1.0f - NET_BN_MOMENTUM) * L->bn_mean[c] + NET_BN_MOMENTUM * (float)t1[k];
                 L->bn_var[c] = (1.0f - NET_BN_MOMENTUM) * L->bn_var[c] + NET_BN_MOMENTUM * (float)(var * N / (N - 1));
             }
@@ -560,8 +566,14 @@ static int bn_forward_layer(trainer *tr, uint32_t l, uint32_t B, uint64_t Bg, in
             float *x = s->sb[b - lo].xh[l];
             for (uint32_t t = 0; t < T; t++) {
                 float *xt = x + (size_t)t * no, *yt = s->y + (size_t)t * no;
-                if (train) bn_forward(yt, xt, xt, mu + (size_t)t * C, r + (size_t)t * C, L->bn_g, L->bn_b, C, P);
-                else bn_eval(yt, xt, mu, r, L->bn_g, L->bn_b, C, P);
+                if (same && t > 0) { /* the same normalised currents as step 0 */
+                    memcpy(xt, x, no * sizeof *xt);
+                    memcpy(yt, s->y, no * sizeof *yt);
+                } else if (train) {
+                    bn_forward(yt, xt, xt, mu + (size_t)t * C, r + (size_t)t * C, L->bn_g, L->bn_b, C, P);
+                } else {
+                    bn_eval(yt, xt, mu, r, L->bn_g, L->bn_b, C, P);
+                }
             }
             s->rc = sim_run_layer_given(s->s, &tr->si[b], s->y, &s->sb[b - lo].res, l);
             if (s->rc) snprintf(s->msg, sizeof s->msg, "sample %u of the batch: %s", b, evsnn_errmsg());
