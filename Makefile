@@ -6,6 +6,7 @@
 #   make asan       the same tests built with AddressSanitizer + UndefinedBehaviorSanitizer
 #   make bench      benchmarks, one JSON line per workload
 #   make fuzz       libFuzzer harnesses, a short run each (FUZZ_SECONDS=10)
+#   make fuzz-long  each harness to 10 M executions or 10 minutes; table in build/fuzz/fuzz-long.txt
 #   make demo       build and run the main job on a default workload
 #   make temporal   seed 004 §4.1, the spike-timing task four ways, and its figure (10 s)
 #   make install PREFIX=/usr/local
@@ -24,8 +25,10 @@ BUILD ?= build/release
 PREFIX ?= /usr/local
 MPI ?= 0
 ifeq ($(MPI),1)
-CC := mpicc
-BUILD := build/mpi
+# override: a `make MPI=1` started from inside another build (tests/test_sweep_mpi.sh under
+# `make asan`) must not take that build's BUILD from the command line and mix its objects.
+override CC := mpicc
+override BUILD := build/mpi
 endif
 
 OPT ?= -O3 -g
@@ -49,7 +52,7 @@ TESTS    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 BENCHES  := $(BENCH_SRC:tests/%.c=$(BUILD)/tests/%)
 GEN_SYNTH := $(BUILD)/data/gen_synth
 
-.PHONY: all deps build test check asan bench bench-run demo demo-run temporal temporal-run fuzz fuzz-run clean install tests-build
+.PHONY: all deps build test check asan bench bench-run demo demo-run temporal temporal-run fuzz fuzz-run fuzz-long fuzz-long-run clean install tests-build
 all: build
 
 # Everything that needs pkg-config flags runs in a sub-make (see above).
@@ -88,8 +91,8 @@ check: tests-build
 	@EVSNN_BIN=$(EVSNN) sh tests/run.sh $(BUILD)/tests
 
 asan: deps
-	@$(MAKE) --no-print-directory BUILD=build/asan OPT="-O1 -g" \
-	  SANFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" check
+	@LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp $(MAKE) --no-print-directory BUILD=build/asan OPT="-O1 -g" \
+	  SANFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" check
 
 bench: deps
 	@$(MAKE) --no-print-directory bench-run
@@ -97,22 +100,50 @@ bench: deps
 bench-run: $(EVSNN) $(BENCHES)
 	@for b in $(BENCHES); do EVSNN_BIN=$(EVSNN) $$b || exit 1; done
 
+# Any sanitizer report fails (no recovery from UBSan either): a harness that only logs a
+# report would pass the run.
+FUZZ_MAKE = $(MAKE) --no-print-directory BUILD=build/fuzz CC=clang OPT="-O1 -g" OMPFLAGS= \
+	  EXTRA_CFLAGS="-Wno-unknown-pragmas -Wno-unknown-attributes" \
+	  SANFLAGS="-fsanitize=address,undefined,fuzzer-no-link -fno-sanitize-recover=all"
 fuzz: deps
-	@$(MAKE) --no-print-directory BUILD=build/fuzz CC=clang OPT="-O1 -g" OMPFLAGS= \
-	  EXTRA_CFLAGS="-Wno-unknown-pragmas -Wno-unknown-attributes" SANFLAGS="-fsanitize=address,undefined,fuzzer-no-link" fuzz-run
+	@$(FUZZ_MAKE) fuzz-run
+
+# The long campaign: every harness until 10 M executions or 10 minutes, whichever comes
+# first (libFuzzer's -runs and -max_total_time), from the CI run's corpus on. One line per
+# harness in build/fuzz/fuzz-long.txt: name, executions, seconds, executions/s. For a quiet
+# machine: it takes up to 10 minutes × the number of harnesses.
+FUZZ_LONG_RUNS ?= 10000000
+FUZZ_LONG_SECONDS ?= 600
+fuzz-long: deps
+	@$(FUZZ_MAKE) fuzz-long-run
 
 FUZZERS := $(FUZZ_SRC:tests/%.c=$(BUILD)/tests/%)
 FUZZ_SECONDS ?= 10
-$(BUILD)/tests/fuzz_%: tests/fuzz_%.c $(LIB)
+# fuzz_specs also reads the dataset options through the command's own parser (cmd_data.o).
+FUZZ_APP_OBJ := $(BUILD)/apps/cmd_data.o $(BUILD)/apps/json.o
+$(BUILD)/tests/fuzz_%: tests/fuzz_%.c $(FUZZ_APP_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -fsanitize=fuzzer -o $@ $< $(LIB) $(LDLIBS_ALL)
+	$(CC) $(CFLAGS_ALL) -fsanitize=fuzzer -o $@ $< $(FUZZ_APP_OBJ) $(LIB) $(LDLIBS_ALL)
 
 fuzz-run: $(FUZZERS)
 	@for f in $(FUZZERS); do echo "fuzz: $$f ($(FUZZ_SECONDS) s)"; \
 	  mkdir -p $(BUILD)/corpus/$$(basename $$f); \
 	  log=$(BUILD)/corpus/$$(basename $$f).log; \
-	  if ! $$f -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 $(BUILD)/corpus/$$(basename $$f) tests/corpus/$$(basename $$f) >$$log 2>&1; \
+	  if ! ASAN_OPTIONS=suppressions=tests/asan.supp LSAN_OPTIONS=suppressions=tests/lsan.supp $$f -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
+	       -artifact_prefix=$(BUILD)/corpus/ $(BUILD)/corpus/$$(basename $$f) tests/corpus/$$(basename $$f) >$$log 2>&1; \
 	  then tail -n 40 $$log; echo "fuzz: $$f FAILED (log: $$log)"; exit 1; fi; tail -n 1 $$log; done
+
+fuzz-long-run: $(FUZZERS)
+	@out=$(BUILD)/fuzz-long.txt; printf '%-22s %12s %8s %10s\n' harness executions seconds exec/s >$$out.tmp; \
+	for f in $(FUZZERS); do h=$$(basename $$f); echo "fuzz-long: $$h (≤ $(FUZZ_LONG_RUNS) runs, ≤ $(FUZZ_LONG_SECONDS) s)"; \
+	  mkdir -p $(BUILD)/corpus/$$h; log=$(BUILD)/corpus/$$h.long.log; t0=$$(date +%s); \
+	  if ! ASAN_OPTIONS=suppressions=tests/asan.supp LSAN_OPTIONS=suppressions=tests/lsan.supp $$f -runs=$(FUZZ_LONG_RUNS) -max_total_time=$(FUZZ_LONG_SECONDS) \
+	       -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=$(BUILD)/corpus/ \
+	       $(BUILD)/corpus/$$h tests/corpus/$$h >$$log 2>&1; \
+	  then tail -n 40 $$log; echo "fuzz-long: $$h FAILED (log: $$log)"; exit 1; fi; \
+	  runs=$$(sed -n 's/^stat::number_of_executed_units: *//p' $$log | tail -n 1); s=$$(( $$(date +%s) - t0 )); \
+	  printf '%-22s %12s %8s %10s\n' $$h $$runs $$s $$(( runs / (s ? s : 1) )) | tee -a $$out.tmp; done; \
+	mv $$out.tmp $$out; cat $$out
 
 demo: deps
 	@$(MAKE) --no-print-directory demo-run

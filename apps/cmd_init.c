@@ -6,6 +6,7 @@
 
 #include "apps/cmds.h"
 #include "apps/json.h"
+#include "apps/memlimit.h"
 #include "apps/netcli.h"
 #include "io/model.h"
 #include "sim/evsnn.h"
@@ -20,6 +21,8 @@ static const char *usage_text =
     "  -o, --output FILE   model file to write (written to a temporary file, then renamed)\n"
     "  --seed S            seed of the initialisation (default 1)\n"
     "  --steps T           record T as the model's default number of steps (default 100)\n"
+    "  --max-memory M      refuse a network whose parameters exceed M (bytes, K/M/G/T suffix,\n"
+    "                      or P% of physical memory; default 80% of it)\n"
     "  -h, --help          this text\n"
     "\n" NETCLI_HELP
     "\nExample:\n"
@@ -29,13 +32,16 @@ static const char *usage_text =
 int cmd_init(int argc, char **argv) {
     static const struct option opts[] = {
         NETCLI_OPTIONS, {"output", required_argument, 0, 'o'}, {"seed", required_argument, 0, 's'},
-        {"steps", required_argument, 0, 'T'},   {"help", no_argument, 0, 'h'},        {0, 0, 0, 0}};
+        {"steps", required_argument, 0, 'T'},   {"help", no_argument, 0, 'h'},        {"max-memory", required_argument, 0, 'M'},
+        {0, 0, 0, 0}};
     netcli nc;
     netcli_init(&nc);
     const char *out = NULL;
     unsigned long long seed = 1;
     unsigned long steps = 100;
     int c;
+    mem_budget mb;
+    mem_init(&mb);
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
         int rc = netcli_parse(&nc, c, optarg);
@@ -52,6 +58,9 @@ int cmd_init(int argc, char **argv) {
             steps = strtoul(optarg, &end, 10);
             if (*end || steps == 0 || steps > 1000000) { fprintf(stderr, "evsnn init: --steps '%s': expected an integer in 1..1000000\n", optarg); return 2; }
             break;
+        case 'M':
+            if (mem_set_limit(&mb, optarg)) { fprintf(stderr, "evsnn init: --max-memory '%s': expected bytes with an optional K, M, G or T suffix, or a percentage (e.g. 8G, 50%%)\n", optarg); return 2; }
+            break;
         case 'h': fputs(usage_text, stdout); return 0;
         default: fprintf(stderr, "evsnn init: see 'evsnn init --help'\n"); return 2;
         }
@@ -61,6 +70,13 @@ int cmd_init(int argc, char **argv) {
     int err;
     net *n = netcli_build(&nc, &err);
     if (!n) { fprintf(stderr, "evsnn init: %s\n", evsnn_errmsg()); return 2; }
+    /* The parameters (allocated untouched so far) and HDF5's copy while writing them. */
+    mem_add(&mb, "parameters", 4.0 * (double)n->n_params);
+    mem_add(&mb, "writing", 4.0 * (double)n->n_params);
+    if (mem_check(&mb, "init", "a smaller network, or raise --max-memory")) {
+        net_free(n);
+        return 2;
+    }
     net_init_params(n, seed);
     model_meta meta = {.steps = (uint32_t)steps, .pool_on = nc.o.pool_on, .spool = nc.o.spool, .same_pad = nc.o.same_pad};
     if (model_save(out, n, &meta)) {

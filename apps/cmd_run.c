@@ -4,9 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "apps/cmds.h"
 #include "apps/json.h"
+#include "apps/memlimit.h"
 #include "apps/netcli.h"
 #include "io/dataset.h"
 #include "io/model.h"
@@ -42,6 +45,9 @@ static const char *usage_text =
     "  --per-sample        also print one JSON line per sample (label, class, output counts)\n"
     "  --record FILE       save every layer's event trace (HDF5) for the accelerator model\n"
     "                      ('evsnn hw --trace FILE')\n"
+    "  --max-memory M      refuse a run whose estimated memory exceeds M (bytes, K/M/G/T\n"
+    "                      suffix, or P%% of physical memory; default 80%% of it). Runs over\n"
+    "                      2 s print their progress on stderr\n"
     "model:\n"
     "  --model FILE        an evsnn model file (see 'evsnn init', 'evsnn train') or a NIR graph\n"
     "  --init-seed S       with --arch: seed of the PyTorch-default initialisation (default 1)\n"
@@ -147,7 +153,32 @@ static void print_summary(const net *n, const run_tot *R, uint32_t T, const char
 }
 
 enum { OPT_MODEL = 2000, OPT_RATE, OPT_ENC, OPT_STEPS, OPT_BATCH, OPT_SEED, OPT_INIT_SEED, OPT_THREADS,
-       OPT_PER_SAMPLE, OPT_RECORD, OPT_DATA, OPT_DS };
+       OPT_PER_SAMPLE, OPT_RECORD, OPT_DATA, OPT_DS, OPT_MAXMEM };
+
+/* What a run will allocate, in bytes, counted from the engine's own allocations
+ * (sim/engine.c): per thread a workspace (per layer two (T+1) double tables, first
+ * crossings and bias gains; ~40 bytes per neuron of the largest layer; the full-resolution
+ * conv buffer; the (T+1)-bucket event queue); per sample in flight its input (offsets and
+ * events: Bernoulli rate × T × inputs, 4 bytes each, ×1.5 for growth; or the direct vector)
+ * and its recorded trains (offsets, and spikes assumed at 0.1 per neuron and step). */
+static void run_estimate(mem_budget *mb, const net *n, uint32_t T, uint32_t B, uint32_t threads, int synth, int direct,
+                         double rate) {
+    double ws = 16.0 * ((double)T + 1), res = 0, maxn = 0, maxconv = 0;
+    for (uint32_t l = 0; l < n->n_layers; l++) {
+        const net_layer *L = &n->layers[l];
+        ws += 16.0 * ((double)T + 1) + 4.0 * L->out_c + 4.0 * L->n_out;
+        if (L->n_out > maxn) maxn = L->n_out;
+        if (L->kind == NET_CONV && (double)L->out_c * L->conv_h * L->conv_w > maxconv) maxconv = (double)L->out_c * L->conv_h * L->conv_w;
+        res += 4.0 * ((double)T + 1) + 0.1 * 4.0 * (double)T * L->n_out;
+    }
+    ws += 40.0 * maxn + 4.0 * maxconv;
+    const uint32_t thr = threads < B ? threads : B;
+    mem_add(mb, "parameters", 4.0 * (double)n->n_params);
+    mem_add(mb, "engine workspaces", ws * thr);
+    mem_add(mb, "recorded trains", res * B);
+    if (synth) mem_add(mb, "inputs", B * (direct ? 4.0 * n->n_in : 4.0 * ((double)T + 1) + 1.5 * 4.0 * rate * T * n->n_in));
+    else mem_add(mb, "inputs", B * 4.0 * ((double)T + 1));
+}
 
 int cmd_run(int argc, char **argv) {
     static const struct option opts[] = {NETCLI_OPTIONS,
@@ -175,6 +206,7 @@ int cmd_run(int argc, char **argv) {
                                          {"denoise-us", required_argument, 0, OPT_DS},
                                          {"unit-factor", required_argument, 0, OPT_DS},
                                          {"gain", required_argument, 0, OPT_DS},
+                                         {"max-memory", required_argument, 0, OPT_MAXMEM},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     netcli nc;
@@ -186,6 +218,8 @@ int cmd_run(int argc, char **argv) {
     int per_sample = 0;
     unsigned long steps = 0, batch = 32, threads = 0, seed = 1, init_seed = 1;
     int c, li = 0;
+    mem_budget mb;
+    mem_init(&mb);
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, &li)) != -1) {
         int rc = netcli_parse(&nc, c, optarg);
@@ -221,6 +255,9 @@ int cmd_run(int argc, char **argv) {
             break;
         case OPT_PER_SAMPLE: per_sample = 1; break;
         case OPT_RECORD: record = optarg; break;
+        case OPT_MAXMEM:
+            if (mem_set_limit(&mb, optarg)) { fprintf(stderr, "evsnn run: --max-memory '%s': expected bytes with an optional K, M, G or T suffix, or a percentage (e.g. 8G, 50%%)\n", optarg); return 2; }
+            break;
         case 'h': printf(usage_text, cmd_data_opts_help); return 0;
         default: fprintf(stderr, "evsnn run: see 'evsnn run --help'\n"); return 2;
         }
@@ -244,10 +281,7 @@ int cmd_run(int argc, char **argv) {
     net *n;
     model_meta meta = {0};
     if (model) n = netcli_fold(netcli_load_model(model, &meta, "evsnn run", &err), &meta, "evsnn run", &err);
-    else {
-        n = netcli_build(&nc, &err);
-        if (n) net_init_params(n, init_seed);
-    }
+    else n = netcli_build(&nc, &err); /* parameters initialised once the memory estimate passed */
     if (!n) { fprintf(stderr, "evsnn run: %s\n", evsnn_errmsg()); return 2; }
 
     dataset *ds = NULL;
@@ -277,7 +311,19 @@ int cmd_run(int argc, char **argv) {
         if (!steps) steps = meta.steps ? meta.steps : 100;
         total = (uint32_t)batch;
     }
-    const uint32_t T = (uint32_t)steps, B = total < batch ? total : (uint32_t)batch;
+    /* Synthetic samples are independent (sample i draws from stream i of the seed), so the
+     * run goes 8 per thread at a time: the same results, memory for those in flight only. */
+    const long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    const uint32_t thr = threads ? (uint32_t)threads : ncpu > 0 ? (uint32_t)ncpu : 1;
+    const uint32_t chunk = ds ? (uint32_t)batch : 8 * thr;
+    const uint32_t T = (uint32_t)steps, B = total < chunk ? total : chunk;
+    run_estimate(&mb, n, T, B, thr, !ds, direct, rate);
+    if (mem_check(&mb, "run", "lower --steps, --batch or the network, or raise --max-memory")) {
+        ds_free(ds);
+        net_free(n);
+        return 2;
+    }
+    if (!model) net_init_params(n, init_seed);
 
     spk_train *trains = calloc(B, sizeof *trains);
     ds_sample *dss = calloc(B, sizeof *dss);
@@ -301,7 +347,15 @@ int cmd_run(int argc, char **argv) {
         status = 2;
         goto out;
     }
+    const double t_start = evsnn_now_s();
+    double t_shown = t_start;
     for (uint32_t done = 0; done < total;) {
+        const double t = evsnn_now_s();
+        if (done && t - t_shown >= 2.0) { /* a long run says how far it is, every 2 s */
+            fprintf(stderr, "evsnn run: %u of %u samples in %.1f s, about %.0f s left\n", done, total, t - t_start,
+                    (t - t_start) * (total - done) / done);
+            t_shown = t;
+        }
         uint32_t nb = total - done < B ? total - done : B;
         /* Inputs before the clock starts. Synthetic sample i draws from stream i of the seed;
          * dataset samples decode serially (readers are not thread-safe). */

@@ -16,6 +16,7 @@ static const char *usage_text =
     "usage: evsnn serve (--model MODEL.h5 | --arch A [--input SHAPE] [network options])\n"
     "                   [--listen HOST:PORT] [--udp PORT] [--http HOST:PORT] [--accel CFG]\n"
     "                   [--steps T] [--dt US] [--window-cap N] [--max-conns N] [--idle-ms MS]\n"
+    "                   [--stream-timeout S] [--http-max-conns N] [--http-timeout S]\n"
     "\n"
     "Serve a model over live event streams. Clients send evsnn frames (io/LIVE.md: HELLO with\n"
     "the sensor geometry, then batches of (t, x, y, p) or (t, unit) events), an AEDAT 2.0\n"
@@ -33,7 +34,8 @@ static const char *usage_text =
     "  --udp PORT          also take frames over UDP on the listen host (0: ephemeral);\n"
     "                      each datagram holds whole frames; results go back to the sender\n"
     "  --http HOST:PORT    HTTP: /metrics (Prometheus), /healthz, /v1/model, /v1/live, and the\n"
-    "                      live page at / (spike raster, firing rates, queue occupancy)\n"
+    "                      live page at / (spike raster, firing rates, queue occupancy); no\n"
+    "                      authentication: a host other than loopback is warned about\n"
     "  --accel CFG         run each window through the accelerator model (hw/README.md) and\n"
     "                      export its queue occupancy\n"
     "  --steps T           steps per window (default: the model's, else 100)\n"
@@ -41,7 +43,15 @@ static const char *usage_text =
     "                      AEDAT streams always use it)\n"
     "  --window-cap N      events kept per window and connection (default 1048576); more are\n"
     "                      dropped and counted (reason \"cap\")\n"
-    "  --max-conns N       concurrent TCP connections (default 256)\n"
+    "  --max-conns N       concurrent stream connections (default 256); more are refused\n"
+    "                      with a reason line. With --http-max-conns and 64 reserved, it must\n"
+    "                      fit the open-file limit (checked at start; ulimit -n)\n"
+    "  --stream-timeout S  close a stream connection that sent nothing for S s, after running\n"
+    "                      its open window (default 60; 0: never)\n"
+    "  --http-max-conns N  concurrent HTTP connections (default 64); more wait to be accepted\n"
+    "  --http-timeout S    an HTTP request must arrive complete within S s of the connection\n"
+    "                      or of the previous response, else it is closed (default 10);\n"
+    "                      request headers are limited to 8 KiB, bodies to 4 KiB\n"
     "  --idle-ms MS        run a connection's open window when no input came for MS ms of\n"
     "                      wall time (a sensor gone quiet still gets its result; default 0: off,\n"
     "                      windows close on stream time, FLUSH, BYE or end of stream only)\n"
@@ -60,6 +70,12 @@ static int parse_ul(const char *s, unsigned long lo, unsigned long hi, unsigned 
     return !*end && *v >= lo && *v <= hi ? 0 : -1;
 }
 
+/* The server's operational messages (warnings, rate-limited accept errors). */
+static void serve_log(void *ctx, const char *msg) {
+    (void)ctx;
+    fprintf(stderr, "evsnn serve: %s\n", msg);
+}
+
 int cmd_serve(int argc, char **argv) {
     static const struct option opts[] = {NETCLI_OPTIONS,
                                          {"model", required_argument, 0, 'm'},
@@ -72,6 +88,9 @@ int cmd_serve(int argc, char **argv) {
                                          {"window-cap", required_argument, 0, 'w'},
                                          {"max-conns", required_argument, 0, 'c'},
                                          {"idle-ms", required_argument, 0, 'I'},
+                                         {"stream-timeout", required_argument, 0, 'S'},
+                                         {"http-max-conns", required_argument, 0, 'C'},
+                                         {"http-timeout", required_argument, 0, 't'},
                                          {"init-seed", required_argument, 0, 'i'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
@@ -79,6 +98,7 @@ int cmd_serve(int argc, char **argv) {
     netcli_init(&nc);
     const char *model = NULL, *listen = "127.0.0.1:0", *http = NULL, *accel = NULL;
     unsigned long udp = 0, steps = 0, dt = 1000, cap = 1u << 20, maxc = 256, init_seed = 1, idle = 0;
+    unsigned long stream_to = 60, http_maxc = 64, http_to = 10;
     int use_udp = 0, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -109,6 +129,15 @@ int cmd_serve(int argc, char **argv) {
         case 'I':
             if (parse_ul(optarg, 0, 3600000, &idle)) { fprintf(stderr, "evsnn serve: --idle-ms '%s': expected ms in 0..3600000\n", optarg); return 2; }
             break;
+        case 'S':
+            if (parse_ul(optarg, 0, 86400, &stream_to)) { fprintf(stderr, "evsnn serve: --stream-timeout '%s': expected seconds in 0..86400\n", optarg); return 2; }
+            break;
+        case 'C':
+            if (parse_ul(optarg, 1, 100000, &http_maxc)) { fprintf(stderr, "evsnn serve: --http-max-conns '%s': expected an integer in 1..100000\n", optarg); return 2; }
+            break;
+        case 't':
+            if (parse_ul(optarg, 1, 3600, &http_to)) { fprintf(stderr, "evsnn serve: --http-timeout '%s': expected seconds in 1..3600\n", optarg); return 2; }
+            break;
         case 'i':
             if (parse_ul(optarg, 0, (unsigned long)-1, &init_seed)) { fprintf(stderr, "evsnn serve: --init-seed '%s': expected a non-negative integer\n", optarg); return 2; }
             break;
@@ -134,7 +163,8 @@ int cmd_serve(int argc, char **argv) {
         return 2;
     }
     live_server_opts so = {.listen = listen, .udp_port = use_udp ? (int)udp : -1, .http = http, .max_conns = (uint32_t)maxc,
-                           .handle_signals = 1, .idle_ms = (uint32_t)idle};
+                           .handle_signals = 1, .idle_ms = (uint32_t)idle, .stream_timeout_s = (uint32_t)stream_to,
+                           .http_max_conns = (uint32_t)http_maxc, .http_timeout_s = (uint32_t)http_to, .log = serve_log};
     live_server *srv = live_server_create(core, &so, &err);
     if (!srv) {
         fprintf(stderr, "evsnn serve: %s\n", evsnn_errmsg());

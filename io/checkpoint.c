@@ -11,12 +11,7 @@
 #include "sim/evsnn.h"
 
 static herr_t put_data(hid_t f, const char *name, hid_t type, const void *v, hsize_t n) {
-    hid_t sp = H5Screate_simple(1, &n, NULL);
-    hid_t d = H5Dcreate2(f, name, type, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t rc = d < 0 ? -1 : (n ? H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) : 0);
-    if (d >= 0) H5Dclose(d);
-    H5Sclose(sp);
-    return rc;
+    return h5u_put_data(f, name, type, type, v, 1, &n); /* Fletcher-32 per chunk */
 }
 
 int ckpt_save(const char *path, const ckpt *c) {
@@ -24,7 +19,7 @@ int ckpt_save(const char *path, const ckpt *c) {
     snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
     int rc = 0;
     hid_t f;
-    H5E_BEGIN_TRY { f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT); } H5E_END_TRY;
+    H5E_BEGIN_TRY { f = h5u_create(tmp); } H5E_END_TRY; /* metadata checksums (h5util.h) */
     if (f < 0) return evsnn_seterr(EVSNN_EIO, "%s: cannot create the checkpoint (temporary %s)", path, tmp);
     H5E_BEGIN_TRY { /* errors are reported as evsnn messages, not HDF5's stack dump */
         const int32_t version = CKPT_VERSION;
@@ -83,10 +78,11 @@ static int get_attr(hid_t f, const char *path, const char *name, hid_t type, voi
 static int get_str(hid_t f, const char *path, const char *name, char *buf, size_t len) {
     if (H5Aexists(f, name) <= 0) return evsnn_seterr(EVSNN_EFORMAT, "%s: attribute '%s' is missing", path, name);
     hid_t a = H5Aopen(f, name, H5P_DEFAULT);
-    hid_t t = H5Aget_type(a);
+    hid_t t = H5Aget_type(a), sp = H5Aget_space(a);
     int rc = 0;
-    if (H5Tget_class(t) != H5T_STRING || H5Tis_variable_str(t) > 0 || H5Tget_size(t) >= len) {
-        rc = evsnn_seterr(EVSNN_EFORMAT, "%s: attribute '%s' is not a fixed string shorter than %zu bytes", path, name, len);
+    if (H5Tget_class(t) != H5T_STRING || H5Tis_variable_str(t) > 0 || H5Tget_size(t) >= len ||
+        H5Sget_simple_extent_npoints(sp) != 1) { /* more elements would all be written to buf */
+        rc = evsnn_seterr(EVSNN_EFORMAT, "%s: attribute '%s' is not one fixed string shorter than %zu bytes", path, name, len);
     } else {
         memset(buf, 0, len);
         hid_t mt = H5Tcopy(H5T_C_S1);
@@ -94,6 +90,7 @@ static int get_str(hid_t f, const char *path, const char *name, char *buf, size_
         if (H5Aread(a, mt, buf) < 0) rc = evsnn_seterr(EVSNN_EFORMAT, "%s: attribute '%s' unreadable", path, name);
         H5Tclose(mt);
     }
+    H5Sclose(sp);
     H5Tclose(t);
     H5Aclose(a);
     return rc;
@@ -139,9 +136,17 @@ int ckpt_load(const char *path, ckpt *c) {
     memset(c, 0, sizeof *c);
     int rc = 0;
     hid_t f;
-    H5E_BEGIN_TRY { f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT); } H5E_END_TRY;
-    if (f < 0) return evsnn_seterr(EVSNN_EIO, "%s: cannot open as an HDF5 checkpoint", path);
-    H5E_BEGIN_TRY {
+    /* Watched, not silenced: a checksum (metadata or Fletcher-32) or a cut file turns the
+     * error into "corrupt checkpoint" (h5util.h). */
+    h5u_watch w;
+    h5u_watch_begin(&w);
+    f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0) {
+        rc = evsnn_seterr(EVSNN_EIO, "%s: cannot open as an HDF5 checkpoint", path);
+        h5u_watch_end(&w);
+        return h5u_corrupt(&w, path, "checkpoint", rc);
+    }
+    {
         char fmt[64];
         int32_t version = 0;
         uint32_t in[3];
@@ -188,9 +193,10 @@ int ckpt_load(const char *path, ckpt *c) {
         if (c->n_stats && (rc = get_data(f, path, "stats", H5T_NATIVE_FLOAT, 4, c->n_stats, (void **)&c->stats, 1))) goto out;
     out:
         H5Fclose(f);
-    } H5E_END_TRY;
+    }
+    h5u_watch_end(&w);
     if (rc) ckpt_free(c);
-    return rc;
+    return rc ? h5u_corrupt(&w, path, "checkpoint", rc) : 0;
 }
 
 void ckpt_free(ckpt *c) {

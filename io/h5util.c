@@ -1,6 +1,8 @@
 /* io/h5util.c — shared HDF5 attribute helpers (see h5util.h). */
 #include "h5util.h"
 
+#include "sim/evsnn.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,9 +39,9 @@ int h5u_get_str(hid_t loc, const char *name, char *buf, size_t len) {
     if (H5Aexists(loc, name) <= 0) return -1;
     hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
     if (a < 0) return -1;
-    hid_t ft = H5Aget_type(a);
+    hid_t ft = H5Aget_type(a), sp = H5Aget_space(a);
     int rc = -1;
-    if (H5Tget_class(ft) == H5T_STRING) {
+    if (H5Tget_class(ft) == H5T_STRING && H5Sget_simple_extent_npoints(sp) == 1) {
         hid_t mt = H5Tcopy(H5T_C_S1);
         if (H5Tis_variable_str(ft) > 0) {
             char *v = NULL;
@@ -55,7 +57,111 @@ int h5u_get_str(hid_t loc, const char *name, char *buf, size_t len) {
         }
         H5Tclose(mt);
     }
+    H5Sclose(sp);
     H5Tclose(ft);
     H5Aclose(a);
     return rc;
+}
+
+int h5u_get_nums(hid_t loc, const char *name, hid_t mtype, void *v, hssize_t n) {
+    if (H5Aexists(loc, name) <= 0) return -1;
+    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+    if (a < 0) return -1;
+    hid_t ft = H5Aget_type(a), sp = H5Aget_space(a);
+    const H5T_class_t cl = H5Tget_class(ft);
+    int rc = (cl == H5T_INTEGER || cl == H5T_FLOAT) && H5Sget_simple_extent_npoints(sp) == n && H5Aread(a, mtype, v) >= 0 ? 0 : -1;
+    H5Sclose(sp);
+    H5Tclose(ft);
+    H5Aclose(a);
+    return rc;
+}
+
+/* Attributes and links stay in the object header (compact) up to this many: past HDF5's
+ * default of 8 they move to a fractal heap, whose blocks carry no checksum. */
+#define COMPACT_MAX 1024
+
+hid_t h5u_create(const char *path) {
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS), fcpl = H5Pcreate(H5P_FILE_CREATE);
+    hid_t f = -1;
+    if (fapl >= 0 && fcpl >= 0 && H5Pset_libver_bounds(fapl, H5F_LIBVER_V110, H5F_LIBVER_V110) >= 0 &&
+        H5Pset_attr_phase_change(fcpl, COMPACT_MAX, COMPACT_MAX - 1) >= 0 &&
+        H5Pset_link_phase_change(fcpl, COMPACT_MAX, COMPACT_MAX - 1) >= 0)
+        f = H5Fcreate(path, H5F_ACC_TRUNC, fcpl, fapl);
+    if (fapl >= 0) H5Pclose(fapl);
+    if (fcpl >= 0) H5Pclose(fcpl);
+    return f;
+}
+
+hid_t h5u_group(hid_t loc, const char *name) {
+    hid_t gcpl = H5Pcreate(H5P_GROUP_CREATE), g = -1;
+    if (gcpl >= 0 && H5Pset_attr_phase_change(gcpl, COMPACT_MAX, COMPACT_MAX - 1) >= 0 &&
+        H5Pset_link_phase_change(gcpl, COMPACT_MAX, COMPACT_MAX - 1) >= 0)
+        g = H5Gcreate2(loc, name, H5P_DEFAULT, gcpl, H5P_DEFAULT);
+    if (gcpl >= 0) H5Pclose(gcpl);
+    return g;
+}
+
+int h5u_put_data(hid_t loc, const char *name, hid_t ftype, hid_t mtype, const void *v, int rank, const hsize_t *dims) {
+    hsize_t total = 1, chunk[8];
+    if (rank < 1 || rank > 8) return -1;
+    for (int i = 0; i < rank; i++) total *= dims[i], chunk[i] = dims[i];
+    hid_t sp = H5Screate_simple(rank, dims, NULL), dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    herr_t rc = sp < 0 || dcpl < 0 ? -1 : 0;
+    if (!rc && total) {
+        /* Chunks of at most 1 MiB (halving the outer dimensions first), each with its own
+         * Fletcher-32 checksum; an empty dataset has nothing to check and stays contiguous. */
+        const size_t esz = H5Tget_size(ftype);
+        for (int i = 0;;) {
+            hsize_t bytes = esz;
+            for (int k = 0; k < rank; k++) bytes *= chunk[k];
+            if (bytes <= (1u << 20)) break;
+            while (i < rank - 1 && chunk[i] == 1) i++;
+            if (chunk[i] == 1) break;
+            chunk[i] = (chunk[i] + 1) / 2;
+        }
+        rc = H5Pset_chunk(dcpl, rank, chunk) < 0 || H5Pset_fletcher32(dcpl) < 0 ? -1 : 0;
+    }
+    hid_t d = rc ? -1 : H5Dcreate2(loc, name, ftype, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    rc = d < 0 ? -1 : total ? H5Dwrite(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) : 0;
+    if (d >= 0) H5Dclose(d);
+    if (dcpl >= 0) H5Pclose(dcpl);
+    if (sp >= 0) H5Sclose(sp);
+    return rc < 0 ? -1 : 0;
+}
+
+static herr_t watch_walk(unsigned n, const H5E_error2_t *e, void *arg) {
+    h5u_watch *w = arg;
+    /* Innermost first. A file without the HDF5 signature is not damaged, just not HDF5. */
+    if (n == 0 && e->min_num == H5E_NOTHDF5) return 1;
+    const char *d = e->desc ? e->desc : "";
+    if (!w->damage && (e->min_num == H5E_TRUNCATED || e->min_num == H5E_CANTDECODE || e->min_num == H5E_CANTFILTER ||
+                       e->min_num == H5E_BADVALUE || e->min_num == H5E_OVERFLOW || strstr(d, "checksum") || strstr(d, "signature"))) {
+        w->damage = 1;
+        snprintf(w->why, sizeof w->why, "%s", d);
+    }
+    return 0;
+}
+
+/* Called by HDF5 when an API call fails, with that call's error stack. */
+static herr_t watch_cb(hid_t estack, void *arg) {
+    H5Ewalk2(estack, H5E_WALK_UPWARD, watch_walk, arg); /* innermost error first */
+    return 0;
+}
+
+void h5u_watch_begin(h5u_watch *w) {
+    memset(w, 0, sizeof *w);
+    H5Eget_auto2(H5E_DEFAULT, &w->old_fn, &w->old_data);
+    H5Eset_auto2(H5E_DEFAULT, watch_cb, w);
+}
+
+void h5u_watch_end(h5u_watch *w) { H5Eset_auto2(H5E_DEFAULT, w->old_fn, w->old_data); }
+
+int h5u_corrupt(const h5u_watch *w, const char *path, const char *what, int rc) {
+    if (!w->damage) return rc;
+    char was[768];
+    const char *m = evsnn_errmsg();
+    const size_t pl = strlen(path);
+    if (!strncmp(m, path, pl) && !strncmp(m + pl, ": ", 2)) m += pl + 2;
+    snprintf(was, sizeof was, "%s", m);
+    return evsnn_seterr(EVSNN_EFORMAT, "%s: corrupt %s (HDF5: %s)%s%s", path, what, w->why, was[0] ? ": " : "", was);
 }

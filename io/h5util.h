@@ -18,7 +18,39 @@ int h5u_put_str(hid_t loc, const char *name, const char *s); /* fixed-length str
 int h5u_put_i64(hid_t loc, const char *name, long long v);
 int h5u_put_f64(hid_t loc, const char *name, double v);
 
-/* A string attribute, fixed or variable length, into buf (truncated to len − 1). */
+/* A string attribute, fixed or variable length, into buf (truncated to len − 1); a string
+ * attribute of more than one element is -1 (H5Aread would write them all). */
 int h5u_get_str(hid_t loc, const char *name, char *buf, size_t len);
+/* A numeric attribute of exactly n elements, converted to mtype into v (n elements): 0, or -1
+ * when absent, of another element count or class, or unreadable. Never writes past v. */
+int h5u_get_nums(hid_t loc, const char *name, hid_t mtype, void *v, hssize_t n);
+
+/* ---- integrity (model and checkpoint files) ----
+ * h5u_create makes a file in the HDF5 1.8 format: its superblock (version 2) and object
+ * headers (version 2) carry checksums of the metadata, attributes included, which the
+ * library verifies on every read. h5u_put_data writes a dataset chunked with the Fletcher-32
+ * filter, verified on every read of a chunk. Attributes and links are kept in the object
+ * headers (HDF5 moves more than 8 to a fractal heap, which has no checksum). Readable by HDF5 1.8 and later (h5py too). */
+hid_t h5u_create(const char *path); /* truncating; < 0 on failure */
+/* A group whose attributes and links all stay in its (checksummed) object header. */
+hid_t h5u_group(hid_t loc, const char *name);
+/* Dataset of rank dims (row-major) stored as ftype from mtype values. 0 or -1. */
+int h5u_put_data(hid_t loc, const char *name, hid_t ftype, hid_t mtype, const void *v, int rank, const hsize_t *dims);
+/* Watch the HDF5 calls of a load for damage: between begin and end, a failing HDF5 call
+ * prints nothing and its error stack is looked at; damage (a metadata checksum or the
+ * Fletcher-32 filter failing, a truncated file, undecodable metadata) is recorded with the
+ * library's innermost message. Lives on the caller's stack; calls do not nest. */
+typedef struct {
+    H5E_auto2_t old_fn;
+    void *old_data;
+    int damage;
+    char why[256];
+} h5u_watch;
+void h5u_watch_begin(h5u_watch *w);
+void h5u_watch_end(h5u_watch *w);
+/* rc unchanged when nothing was damaged; else EVSNN_EFORMAT with the message
+ * "<path>: corrupt <what> (HDF5: <why>)" followed by the message already set (the field
+ * that could not be read), its own "<path>: " prefix dropped. */
+int h5u_corrupt(const h5u_watch *w, const char *path, const char *what, int rc);
 
 #endif

@@ -16,6 +16,11 @@ const char *live_drop_name(int reason) {
     return reason >= 0 && reason < LIVE_DROP_N ? names[reason] : "?";
 }
 
+const char *live_refuse_name(int reason) {
+    static const char *names[] = {"full", "draining", "fds"};
+    return reason >= 0 && reason < LIVE_REFUSE_N ? names[reason] : "?";
+}
+
 int live_metrics_init(live_metrics *m, uint32_t n_layers) {
     memset(m, 0, sizeof *m);
     m->n_layers = n_layers;
@@ -74,6 +79,11 @@ void live_metrics_prometheus(const live_metrics *m, const net *n, FILE *f) {
         {"evsnn_live_udp_datagrams_total", "UDP datagrams received.", m->udp_datagrams},
         {"evsnn_live_windows_total", "Windows run through the engine (one prediction each).", m->windows},
         {"evsnn_live_steps_total", "Engine time steps run.", m->steps},
+        {"evsnn_live_accept_errors_total", "accept() failures (out of file descriptors or memory); accepting pauses.", m->accept_errors},
+        {"evsnn_live_stream_timeouts_total", "Stream connections closed after --stream-timeout without input.", m->stream_timeouts},
+        {"evsnn_live_http_connections_total", "HTTP connections accepted.", m->http_total},
+        {"evsnn_live_http_timeouts_total", "HTTP connections closed for not completing a request within --http-timeout.", m->http_timeouts},
+        {"evsnn_live_http_full_total", "Times --http-max-conns was reached (accepting HTTP pauses until one closes).", m->http_full},
     };
     for (size_t i = 0; i < sizeof counters / sizeof *counters; i++) {
         head(f, counters[i].name, "counter", counters[i].help);
@@ -82,8 +92,13 @@ void live_metrics_prometheus(const live_metrics *m, const net *n, FILE *f) {
     head(f, "evsnn_live_events_dropped_total", "counter", "Events dropped by the declared policy, by reason (io/LIVE.md).");
     for (int r = 0; r < LIVE_DROP_N; r++)
         fprintf(f, "evsnn_live_events_dropped_total{reason=\"%s\"} %llu\n", live_drop_name(r), (unsigned long long)m->dropped[r]);
+    head(f, "evsnn_live_connections_refused_total", "counter", "Stream connections refused at accept, by reason (io/LIVE.md).");
+    for (int r = 0; r < LIVE_REFUSE_N; r++)
+        fprintf(f, "evsnn_live_connections_refused_total{reason=\"%s\"} %llu\n", live_refuse_name(r), (unsigned long long)m->refused[r]);
     head(f, "evsnn_live_connections_open", "gauge", "TCP connections open now.");
     fprintf(f, "evsnn_live_connections_open %llu\n", (unsigned long long)m->connections_open);
+    head(f, "evsnn_live_http_connections_open", "gauge", "HTTP connections open now (this one included).");
+    fprintf(f, "evsnn_live_http_connections_open %llu\n", (unsigned long long)m->http_open);
     head(f, "evsnn_live_steps_per_second", "gauge", "Engine steps run during the last full second.");
     fputs("evsnn_live_steps_per_second ", f);
     num(f, m->steps_per_s);

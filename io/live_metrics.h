@@ -14,12 +14,20 @@
 #include "sim/net.h"
 
 enum { LIVE_DROP_LATE, LIVE_DROP_RANGE, LIVE_DROP_CAP, LIVE_DROP_OUTSIDE, LIVE_DROP_N };
+/* Why a stream connection was refused at accept: --max-conns reached, draining, or the
+ * process out of file descriptors (answered through the reserve descriptor). */
+enum { LIVE_REFUSE_FULL, LIVE_REFUSE_DRAINING, LIVE_REFUSE_FDS, LIVE_REFUSE_N };
 #define LIVE_LAT_BUCKETS 14
 
 typedef struct {
     uint64_t connections_total, connections_open, connections_closed_bad;
     uint64_t bytes_in, events_in, dropped[LIVE_DROP_N], frames_in, frames_bad;
     uint64_t udp_datagrams, windows, steps;
+    /* limits (io/LIVE.md "Limits") */
+    uint64_t refused[LIVE_REFUSE_N];
+    uint64_t accept_errors;      /* accept() failures (EMFILE, ENFILE, ENOBUFS, ENOMEM) */
+    uint64_t stream_timeouts;    /* streams closed after --stream-timeout without input */
+    uint64_t http_total, http_open, http_timeouts, http_full; /* HTTP connections; full: times the cap paused accepting */
     double steps_per_s;          /* over the last full second */
     uint64_t steps_at_tick;
     /* result latency (window's last event ingested → result queued), seconds */
@@ -44,6 +52,7 @@ int live_metrics_init(live_metrics *m, uint32_t n_layers); /* 0 or EVSNN_ENOMEM 
 void live_metrics_deinit(live_metrics *m);
 void live_metrics_latency(live_metrics *m, double seconds);
 const char *live_drop_name(int reason);
+const char *live_refuse_name(int reason);
 
 /* Prometheus text to f. */
 void live_metrics_prometheus(const live_metrics *m, const net *n, FILE *f);

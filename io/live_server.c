@@ -13,8 +13,10 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -28,6 +30,18 @@ extern const char live_page_html[];
 #define OUT_RESUME (256u << 10)  /* ... and read again below 256 KiB */
 #define DRAIN_TIMEOUT_S 5
 #define WRITE_TIMEOUT_S 30       /* a client that takes no result bytes for 30 s is dropped */
+#define ACCEPT_PAUSE_MS 250      /* after an accept error (out of descriptors): wait, then retry */
+#define LOG_EVERY_S 10           /* at most one operational message per 10 s */
+
+/* One HTTP connection (evhttp's), tracked to cap their number and to enforce the request
+ * deadline: evhttp 2.1 has neither a connection limit nor a per-request deadline. */
+typedef struct hconn {
+    live_server *srv;
+    struct evhttp_connection *evcon; /* NULL until attached (the loop iteration after accept) */
+    struct bufferevent *bev;         /* ours until attached (one reference held) */
+    uint64_t since_us;               /* accepted or last response: a request must follow within the timeout */
+    struct hconn *prev, *next;
+} hconn;
 
 typedef struct conn {
     live_server *srv;
@@ -55,7 +69,26 @@ struct live_server {
     uint32_t n_conns;
     int draining;
     int port_tcp, port_udp, port_http;
+    /* limits */
+    struct evconnlistener *http_lis;   /* owned by s->http once bound */
+    hconn *hconns;
+    int http_full;                     /* accepting HTTP paused at --http-max-conns */
+    int fd_paused;                     /* accepting paused after an accept error */
+    int reserve_fd;                    /* /dev/null, given up to answer a client when out of descriptors */
+    struct event *accept_retry, *http_sweep;
+    uint64_t log_next_us, log_quiet;   /* rate limit of operational messages; events not logged */
 };
+
+static void slog(live_server *srv, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void slog(live_server *srv, const char *fmt, ...) {
+    if (!srv->o.log) return;
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    srv->o.log(srv->o.log_ctx, msg);
+}
 
 static int sock_port(evutil_socket_t fd) {
     struct sockaddr_storage ss;
@@ -176,6 +209,17 @@ static void conn_write_cb(struct bufferevent *bev, void *ctx) {
 static void conn_event_cb(struct bufferevent *bev, short what, void *ctx) {
     conn *c = ctx;
     (void)bev;
+    if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING) && !c->closing) {
+        /* --stream-timeout: nothing came for that long (reading was on: a paused client
+         * is waiting for us, not idle). Its open window runs, then it is closed. */
+        live_core_metrics(c->srv->core)->stream_timeouts++;
+        char why[96];
+        snprintf(why, sizeof why, "no input for %u s: closed (--stream-timeout)", c->srv->o.stream_timeout_s);
+        live_session_flush(c->ss, live_now_us());
+        conn_error_line(c, why);
+        conn_close_later(c);
+        return;
+    }
     if (what & BEV_EVENT_EOF && !(what & BEV_EVENT_ERROR) && !c->closing) {
         /* The client finished sending (it may still read): run what it sent, then close.
          * A partial frame left behind is a client that vanished mid-frame: dropped. */
@@ -196,6 +240,7 @@ static void accept_cb(struct evconnlistener *lis, evutil_socket_t fd, struct soc
     live_metrics *m = live_core_metrics(srv->core);
     if (srv->draining || srv->n_conns >= srv->o.max_conns) {
         static const char msg[] = "{\"error\":\"server full or shutting down\"}\n";
+        m->refused[srv->draining ? LIVE_REFUSE_DRAINING : LIVE_REFUSE_FULL]++;
         ssize_t w = send(fd, msg, sizeof msg - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
         (void)w;
         evutil_closesocket(fd);
@@ -223,8 +268,8 @@ static void accept_cb(struct evconnlistener *lis, evutil_socket_t fd, struct soc
     m->connections_open++;
     if (srv->o.idle_ms) c->idle = evtimer_new(srv->base, conn_idle_cb, c);
     bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
-    struct timeval wto = {WRITE_TIMEOUT_S, 0};
-    bufferevent_set_timeouts(c->bev, NULL, &wto);
+    struct timeval wto = {WRITE_TIMEOUT_S, 0}, rto = {srv->o.stream_timeout_s, 0};
+    bufferevent_set_timeouts(c->bev, srv->o.stream_timeout_s ? &rto : NULL, &wto);
     bufferevent_setwatermark(c->bev, EV_READ, 0, READ_HIGH);
     bufferevent_setwatermark(c->bev, EV_WRITE, OUT_RESUME, 0);
     char *g = NULL;
@@ -237,6 +282,89 @@ static void accept_cb(struct evconnlistener *lis, evutil_socket_t fd, struct soc
         free(g);
     }
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+}
+
+/* ---- accept errors: out of descriptors (or kernel memory) ----
+ * libevent calls this when accept() fails with anything but EAGAIN/EINTR; the listener stays
+ * readable, so carrying on would spin. Instead: give up the reserve descriptor to accept one
+ * waiting client and tell it why before closing it, pause both listeners for
+ * ACCEPT_PAUSE_MS, and say so at most once per LOG_EVERY_S. */
+static void http_sync_listener(live_server *srv);
+
+static void accept_retry_cb(evutil_socket_t fd, short what, void *arg) {
+    (void)fd;
+    (void)what;
+    live_server *srv = arg;
+    srv->fd_paused = 0;
+    if (srv->lis && !srv->draining) evconnlistener_enable(srv->lis);
+    http_sync_listener(srv);
+}
+
+static void tick_cb(evutil_socket_t fd, short what, void *arg);
+
+/* The HTTP listener's callback argument is evhttp's (evhttp_bind_listener sets it), so its
+ * error callback finds the server through its event base: the one-second tick's argument. */
+static int find_server(const struct event_base *base, const struct event *ev, void *arg) {
+    (void)base;
+    if (event_get_callback(ev) != tick_cb) return 0;
+    *(live_server **)arg = event_get_callback_arg(ev);
+    return 1;
+}
+
+static void accept_error_cb(struct evconnlistener *lis, void *arg);
+
+static void http_accept_error_cb(struct evconnlistener *lis, void *arg) {
+    (void)arg;
+    const int err = EVUTIL_SOCKET_ERROR();
+    live_server *srv = NULL;
+    event_base_foreach_event(evconnlistener_get_base(lis), find_server, &srv);
+    EVUTIL_SET_SOCKET_ERROR(err);
+    if (srv) accept_error_cb(lis, srv);
+}
+
+static void accept_error_cb(struct evconnlistener *lis, void *arg) {
+    live_server *srv = arg;
+    const int err = EVUTIL_SOCKET_ERROR();
+    const int http = lis != srv->lis;
+    live_metrics *m = live_core_metrics(srv->core);
+    m->accept_errors++;
+    if (srv->reserve_fd >= 0) {
+        /* Answer the clients waiting in the accept queue (up to 64 per error: bounded by how
+         * fast clients connect, not a loop on a listener that stays readable). */
+        close(srv->reserve_fd);
+        for (int k = 0; k < 64; k++) {
+            int fd = accept4(evconnlistener_get_fd(lis), NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+            if (fd < 0) break;
+            static const char js[] = "{\"error\":\"server out of file descriptors, try again later\"}\n";
+            static const char ht[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 32\r\n"
+                                     "Connection: close\r\nRetry-After: 1\r\n\r\nserver out of file descriptors\r\n";
+            ssize_t w = http ? send(fd, ht, sizeof ht - 1, MSG_NOSIGNAL | MSG_DONTWAIT)
+                             : send(fd, js, sizeof js - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+            char in[1024]; /* what the client sent already: unread data at close would make it a reset */
+            w = recv(fd, in, sizeof in, MSG_DONTWAIT);
+            (void)w;
+            shutdown(fd, SHUT_WR);
+            close(fd);
+            if (!http) m->refused[LIVE_REFUSE_FDS]++;
+        }
+        srv->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    }
+    if (!srv->fd_paused) {
+        srv->fd_paused = 1;
+        if (srv->lis) evconnlistener_disable(srv->lis);
+        if (srv->http_lis) evconnlistener_disable(srv->http_lis);
+        struct timeval tv = {0, ACCEPT_PAUSE_MS * 1000};
+        evtimer_add(srv->accept_retry, &tv);
+    }
+    const uint64_t now = live_now_us();
+    if (now >= srv->log_next_us) {
+        slog(srv, "accept on the %s port: %s (%llu more since the last message); accepting pauses %d ms at a time",
+             http ? "HTTP" : "stream", strerror(err), (unsigned long long)srv->log_quiet, ACCEPT_PAUSE_MS);
+        srv->log_next_us = now + LOG_EVERY_S * 1000000ull;
+        srv->log_quiet = 0;
+    } else {
+        srv->log_quiet++;
+    }
 }
 
 /* ---- UDP: each datagram holds whole frames (HELLO, batches, ...) ---- */
@@ -289,6 +417,104 @@ static void udp_idle_cb(evutil_socket_t fd, short what, void *arg) {
 }
 
 /* ---- HTTP ---- */
+
+/* Accept HTTP while below --http-max-conns and not paused after an accept error. Past the
+ * cap, new connections wait in the kernel's accept queue until one closes. */
+static void http_sync_listener(live_server *srv) {
+    if (!srv->http_lis) return;
+    live_metrics *m = live_core_metrics(srv->core);
+    const int full = m->http_open >= srv->o.http_max_conns;
+    if (full && !srv->http_full) m->http_full++;
+    srv->http_full = full;
+    if (full || srv->fd_paused) evconnlistener_disable(srv->http_lis); /* draining: /healthz says so */
+    else evconnlistener_enable(srv->http_lis);
+}
+
+static void hconn_free(hconn *h) {
+    live_server *srv = h->srv;
+    if (h->prev) h->prev->next = h->next;
+    else srv->hconns = h->next;
+    if (h->next) h->next->prev = h->prev;
+    if (h->bev) bufferevent_decref(h->bev);
+    free(h);
+    live_core_metrics(srv->core)->http_open--;
+    http_sync_listener(srv);
+}
+
+static void http_closed_cb(struct evhttp_connection *evcon, void *arg) {
+    (void)evcon;
+    hconn_free(arg);
+}
+
+/* The loop iteration after accept: evhttp has made its connection around our bufferevent and
+ * set itself as the bufferevent's callback argument (libevent 2.1 http.c, the only place a
+ * connection's bufferevent callbacks are set: always with the connection as argument), so
+ * the connection is found there and its close callback set. No callbacks left means it is
+ * already gone. */
+static void http_attach_cb(evutil_socket_t fd, short what, void *arg) {
+    (void)fd;
+    (void)what;
+    hconn *h = arg;
+    bufferevent_data_cb rd;
+    bufferevent_event_cb ev;
+    void *cbarg = NULL;
+    bufferevent_getcb(h->bev, &rd, NULL, &ev, &cbarg);
+    if (!rd && !ev) {
+        hconn_free(h);
+        return;
+    }
+    h->evcon = cbarg;
+    evhttp_connection_set_closecb(h->evcon, http_closed_cb, h);
+    bufferevent_decref(h->bev);
+    h->bev = NULL;
+}
+
+/* evhttp asks for each new connection's bufferevent: the moment to count it. */
+static struct bufferevent *http_bev_cb(struct event_base *base, void *arg) {
+    live_server *srv = arg;
+    struct bufferevent *bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+    hconn *h = bev ? calloc(1, sizeof *h) : NULL;
+    struct timeval now = {0, 0};
+    if (!h || event_base_once(base, -1, EV_TIMEOUT, http_attach_cb, h, &now)) {
+        free(h);
+        return bev; /* untracked: evhttp serves it all the same */
+    }
+    live_metrics *m = live_core_metrics(srv->core);
+    m->http_total++;
+    m->http_open++;
+    h->srv = srv;
+    h->bev = bev;
+    bufferevent_incref(bev); /* until attached */
+    h->since_us = live_now_us();
+    h->next = srv->hconns;
+    if (srv->hconns) srv->hconns->prev = h;
+    srv->hconns = h;
+    http_sync_listener(srv);
+    return bev;
+}
+
+/* Every 250 ms: close the connections whose request has not arrived complete within
+ * --http-timeout of their accept or of their last response (slow or stalled senders). */
+static void http_sweep_cb(evutil_socket_t fd, short what, void *arg) {
+    (void)fd;
+    (void)what;
+    live_server *srv = arg;
+    const uint64_t now = live_now_us(), lim = (uint64_t)srv->o.http_timeout_s * 1000000u;
+    for (hconn *h = srv->hconns, *next; h; h = next) {
+        next = h->next;
+        if (h->evcon && now - h->since_us > lim) {
+            live_core_metrics(srv->core)->http_timeouts++;
+            evhttp_connection_free(h->evcon); /* calls http_closed_cb: h is freed */
+        }
+    }
+}
+
+static void http_answered(live_server *srv, struct evhttp_request *req) {
+    struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+    for (hconn *h = srv->hconns; h; h = h->next)
+        if (h->evcon == evcon) h->since_us = live_now_us();
+}
+
 static void http_send(struct evhttp_request *req, int code, const char *type, char *body, size_t len) {
     struct evbuffer *b = evbuffer_new();
     if (b && body) evbuffer_add(b, body, len);
@@ -340,6 +566,7 @@ static void http_cb(struct evhttp_request *req, void *arg) {
     fclose(f);
     http_send(req, code, type, body, len);
     free(body);
+    http_answered(srv, req);
 }
 
 /* ---- lifecycle ---- */
@@ -427,6 +654,31 @@ bad:
     return evsnn_seterr(EVSNN_EINVAL, "%s '%s': expected HOST:PORT with a numeric host, e.g. 127.0.0.1:7070 or [::1]:0", what, s);
 }
 
+static int sock_loopback(const struct sockaddr_storage *ss) {
+    if (ss->ss_family == AF_INET) return (ntohl(((const struct sockaddr_in *)ss)->sin_addr.s_addr) >> 24) == 127;
+    const struct in6_addr *a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+    return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+}
+
+/* Every connection is a descriptor: the caps and a reserve must fit the open-file limit.
+ * The soft limit is raised toward the hard one when that suffices. */
+static int fd_budget(const live_server_opts *o) {
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl)) return 0;
+    const rlim_t need = (rlim_t)o->max_conns + (o->http ? o->http_max_conns : 0) + LIVE_FD_RESERVE;
+    if (rl.rlim_cur == RLIM_INFINITY || need <= rl.rlim_cur) return 0;
+    if (rl.rlim_max == RLIM_INFINITY || need <= rl.rlim_max) {
+        struct rlimit up = {need, rl.rlim_max};
+        if (!setrlimit(RLIMIT_NOFILE, &up)) return 0;
+    }
+    return evsnn_seterr(EVSNN_ERANGE,
+                        "--max-conns %u + --http-max-conns %u + %d reserved need %llu file descriptors, above the "
+                        "open-file limit of %llu (hard limit %llu; see ulimit -n): lower the caps or raise the limit",
+                        o->max_conns, o->http ? o->http_max_conns : 0, LIVE_FD_RESERVE, (unsigned long long)need,
+                        (unsigned long long)rl.rlim_cur,
+                        rl.rlim_max == RLIM_INFINITY ? (unsigned long long)-1 : (unsigned long long)rl.rlim_max);
+}
+
 void live_server_free(live_server *s) {
     if (!s) return;
     while (s->conns) conn_free(s->conns);
@@ -435,7 +687,19 @@ void live_server_free(live_server *s) {
     if (s->udp_idle) event_free(s->udp_idle);
     if (s->udp_fd >= 0) close(s->udp_fd);
     live_session_free(s->udp_ss);
-    if (s->http) evhttp_free(s->http);
+    if (s->http) {
+        s->http_lis = NULL; /* evhttp frees it first, then closes its connections (their hconns go) */
+        evhttp_free(s->http);
+    } else if (s->http_lis) evconnlistener_free(s->http_lis);
+    while (s->hconns) { /* accepted, not yet attached */
+        hconn *h = s->hconns;
+        s->hconns = h->next;
+        if (h->bev) bufferevent_decref(h->bev);
+        free(h);
+    }
+    if (s->accept_retry) event_free(s->accept_retry);
+    if (s->http_sweep) event_free(s->http_sweep);
+    if (s->reserve_fd >= 0) close(s->reserve_fd);
     if (s->sig_term) event_free(s->sig_term);
     if (s->sig_int) event_free(s->sig_int);
     if (s->tick) event_free(s->tick);
@@ -450,20 +714,34 @@ live_server *live_server_create(live_core *core, const live_server_opts *o, int 
     if (!s) goto fail;
     s->core = core;
     s->o = *o;
-    s->udp_fd = -1;
+    s->udp_fd = s->reserve_fd = -1;
     s->port_tcp = s->port_udp = s->port_http = -1;
     if (!s->o.listen) s->o.listen = "127.0.0.1:0";
     if (!s->o.max_conns) s->o.max_conns = 256;
+    if (!s->o.http_max_conns) s->o.http_max_conns = 64;
+    if (!s->o.http_timeout_s) s->o.http_timeout_s = 10;
+    struct sockaddr_storage ss, hs;
+    int sslen, hlen = 0;
+    if ((rc = parse_hostport(s->o.listen, &ss, &sslen, "--listen"))) goto fail;
+    if (o->http && (rc = parse_hostport(o->http, &hs, &hlen, "--http"))) goto fail;
+    /* Nothing here authenticates: say so before binding anywhere but loopback. */
+    if (!sock_loopback(&ss))
+        slog(s, "warning: --listen %s accepts streams from beyond this machine (no authentication)", s->o.listen);
+    if (o->http && !sock_loopback(&hs))
+        slog(s, "warning: --http %s serves /metrics and the live page beyond this machine (no authentication)", o->http);
+    if ((rc = fd_budget(&s->o))) goto fail;
+    rc = EVSNN_ENOMEM;
     s->base = event_base_new();
     if (!s->base) goto fail;
-    struct sockaddr_storage ss;
-    int sslen;
-    if ((rc = parse_hostport(s->o.listen, &ss, &sslen, "--listen"))) goto fail;
+    s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    s->accept_retry = evtimer_new(s->base, accept_retry_cb, s);
+    if (s->reserve_fd < 0 || !s->accept_retry) goto fail;
     s->lis = evconnlistener_new_bind(s->base, accept_cb, s, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 128, (struct sockaddr *)&ss, sslen);
     if (!s->lis) {
         rc = evsnn_seterr(EVSNN_EIO, "--listen %s: cannot bind: %s", s->o.listen, strerror(errno));
         goto fail;
     }
+    evconnlistener_set_error_cb(s->lis, accept_error_cb);
     s->port_tcp = sock_port(evconnlistener_get_fd(s->lis));
     if (o->udp_port >= 0) {
         struct sockaddr_storage us = ss;
@@ -481,28 +759,29 @@ live_server *live_server_create(live_core *core, const live_server_opts *o, int 
         if (o->idle_ms && !(s->udp_idle = evtimer_new(s->base, udp_idle_cb, s))) goto fail;
     }
     if (o->http) {
-        struct sockaddr_storage hs;
-        int hlen;
-        if ((rc = parse_hostport(o->http, &hs, &hlen, "--http"))) goto fail;
-        char host[INET6_ADDRSTRLEN] = "";
-        uint16_t port;
-        if (hs.ss_family == AF_INET) {
-            inet_ntop(AF_INET, &((struct sockaddr_in *)&hs)->sin_addr, host, sizeof host);
-            port = ntohs(((struct sockaddr_in *)&hs)->sin_port);
-        } else {
-            inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&hs)->sin6_addr, host, sizeof host);
-            port = ntohs(((struct sockaddr_in6 *)&hs)->sin6_port);
-        }
+        /* Our own listener (for its accept-error callback and to pause it at the cap),
+         * handed to evhttp; evhttp's limits on header and body size and its idle timeout. */
         s->http = evhttp_new(s->base);
         if (!s->http) goto fail;
-        struct evhttp_bound_socket *hb = evhttp_bind_socket_with_handle(s->http, host, port);
-        if (!hb) {
+        s->http_lis = evconnlistener_new_bind(s->base, NULL, NULL, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, 128,
+                                              (struct sockaddr *)&hs, hlen);
+        if (!s->http_lis) {
             rc = evsnn_seterr(EVSNN_EIO, "--http %s: cannot bind: %s", o->http, strerror(errno));
             goto fail;
         }
+        struct evhttp_bound_socket *hb = evhttp_bind_listener(s->http, s->http_lis);
+        if (!hb) goto fail;
+        evconnlistener_set_error_cb(s->http_lis, http_accept_error_cb);
         s->port_http = sock_port(evhttp_bound_socket_get_fd(hb));
         evhttp_set_gencb(s->http, http_cb, s);
+        evhttp_set_bevcb(s->http, http_bev_cb, s);
         evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
+        evhttp_set_max_headers_size(s->http, LIVE_HTTP_MAX_HEADERS);
+        evhttp_set_max_body_size(s->http, LIVE_HTTP_MAX_BODY);
+        evhttp_set_timeout(s->http, (int)s->o.http_timeout_s);
+        s->http_sweep = event_new(s->base, -1, EV_PERSIST, http_sweep_cb, s);
+        struct timeval q = {0, 250000};
+        if (!s->http_sweep || event_add(s->http_sweep, &q)) goto fail;
     }
     rc = EVSNN_ENOMEM;
     s->tick = event_new(s->base, -1, EV_PERSIST, tick_cb, s);
@@ -532,5 +811,10 @@ void live_server_ports(const live_server *s, int *tcp, int *udp, int *http) {
 
 int live_server_run(live_server *s) {
     if (event_base_dispatch(s->base) < 0) return evsnn_seterr(EVSNN_EIO, "live server: event loop failed");
+    return 0;
+}
+
+int live_server_run_once(live_server *s) {
+    if (event_base_loop(s->base, EVLOOP_NONBLOCK) < 0) return evsnn_seterr(EVSNN_EIO, "live server: event loop failed");
     return 0;
 }

@@ -70,13 +70,29 @@ int live_session_active(const live_session *s); /* 1 while a window is open */
 uint64_t live_now_us(void); /* CLOCK_MONOTONIC µs */
 
 /* ---- the server ---- */
+/* Limits (io/LIVE.md "Limits"): every connection costs a file descriptor, so at start-up
+ * max_conns + http_max_conns + LIVE_FD_RESERVE must fit the open-file limit (the soft limit is
+ * raised toward the hard one when needed, else create fails naming the figures). Past the
+ * limit anyway (descriptors used elsewhere), accept errors pause accepting for 250 ms and a
+ * reserve descriptor answers the waiting client with a reason before closing it. */
+#define LIVE_FD_RESERVE 64
+#define LIVE_HTTP_MAX_HEADERS 8192 /* bytes of request line + headers; more: 400, closed */
+#define LIVE_HTTP_MAX_BODY 4096    /* GET/HEAD only: a larger body is refused (413) */
+
 typedef struct {
     const char *listen;   /* "HOST:PORT" TCP (default 127.0.0.1:0) */
     int udp_port;         /* -1 none, 0 ephemeral, on the listen host */
     const char *http;     /* "HOST:PORT" or NULL */
-    uint32_t max_conns;   /* default 256; more are refused with a reason line */
+    uint32_t max_conns;   /* stream connections, default 256; more are refused with a reason line */
     int handle_signals;   /* SIGTERM/SIGINT drain and stop */
     uint32_t idle_ms;     /* run an open window after this much wall time without input (0: never) */
+    uint32_t stream_timeout_s; /* close a stream that sent nothing for this long (default 60; 0: never) */
+    uint32_t http_max_conns;   /* HTTP connections at once (default 64); past it accepting waits */
+    uint32_t http_timeout_s;   /* a request must arrive complete within this (default 10) */
+    /* Operational messages (accept errors, rate-limited to one line per 10 s): the server
+     * prints nothing itself. NULL: dropped. */
+    void (*log)(void *ctx, const char *msg);
+    void *log_ctx;
 } live_server_opts;
 
 typedef struct live_server live_server;
@@ -87,5 +103,8 @@ void live_server_free(live_server *s);
 void live_server_ports(const live_server *s, int *tcp, int *udp, int *http);
 /* Run until SIGTERM/SIGINT (drained); 0 or EVSNN_EIO. */
 int live_server_run(live_server *s);
+/* One pass of the event loop without waiting: for a caller that drives the server from its
+ * own loop (the HTTP fuzz harness). 0 or EVSNN_EIO. */
+int live_server_run_once(live_server *s);
 
 #endif

@@ -12,12 +12,7 @@
 #include "sim/evsnn.h"
 
 static int put_data(hid_t loc, const char *name, const float *v, int rank, const hsize_t *dims) {
-    hid_t sp = H5Screate_simple(rank, dims, NULL);
-    hid_t d = H5Dcreate2(loc, name, H5T_IEEE_F32LE, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t rc = d < 0 ? -1 : H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, v);
-    if (d >= 0) H5Dclose(d);
-    H5Sclose(sp);
-    return rc < 0 ? -1 : 0;
+    return h5u_put_data(loc, name, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, v, rank, dims);
 }
 
 static const char *pool_name(pool_kind p) {
@@ -31,7 +26,7 @@ int model_save(const char *path, const net *n, const model_meta *meta) {
     if (!meta) meta = &m0;
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t f = h5u_create(tmp); /* metadata checksums; datasets with Fletcher-32 (put_data) */
     if (f < 0) return evsnn_seterr(EVSNN_EIO, "%s: cannot create (directory missing or not writable?)", tmp);
     int bad = 0;
     long long shape[3] = {n->in_c, n->in_h, n->in_w};
@@ -45,13 +40,13 @@ int model_save(const char *path, const net *n, const model_meta *meta) {
     bad |= h5u_put_i64(f, "binarized", meta->binarized);
     bad |= h5u_put_i64(f, "steps", meta->steps);
     bad |= h5u_put_str(f, "dataset", meta->dataset);
-    hid_t g = H5Gcreate2(f, "layers", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t g = h5u_group(f, "layers");
     bad |= g < 0;
     for (uint32_t l = 0; l < n->n_layers && !bad; l++) {
         const net_layer *L = &n->layers[l];
         char name[32];
         snprintf(name, sizeof name, "%u", l);
-        hid_t lg = H5Gcreate2(g, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        hid_t lg = h5u_group(g, name);
         if (lg < 0) { bad = 1; break; }
         static const char *kinds[] = {"dense", "conv", "pool"};
         bad |= h5u_put_str(lg, "name", L->name);
@@ -157,8 +152,21 @@ static int get_data(hid_t loc, const char *path, const char *obj, const char *na
     return rc;
 }
 
+static net *load(const char *path, model_meta *meta, int *err);
+
+/* Every HDF5 call of the load is watched: a read that fails on a checksum or a cut file is
+ * reported as a corrupt file, not as a missing field. */
 net *model_load(const char *path, model_meta *meta, int *err) {
     h5u_quiet();
+    h5u_watch w;
+    h5u_watch_begin(&w);
+    net *n = load(path, meta, err);
+    h5u_watch_end(&w);
+    if (!n) *err = h5u_corrupt(&w, path, "model file", *err);
+    return n;
+}
+
+static net *load(const char *path, model_meta *meta, int *err) {
     model_meta m = {0};
     net *n = NULL;
     hid_t g = -1, f = -1;

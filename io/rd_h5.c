@@ -400,19 +400,13 @@ static int evf_events(dataset *d, uint32_t k, ds_evbuf *out, int64_t *t0) {
 
 static const ds_reader evf_reader = {"evsnn-events", evf_events, NULL, h5_close};
 
-static int attr_int(hid_t o, const char *name, long long *v) {
-    if (H5Aexists(o, name) <= 0) return -1;
-    hid_t a = H5Aopen(o, name, H5P_DEFAULT);
-    herr_t e = a >= 0 ? H5Aread(a, H5T_NATIVE_LLONG, v) : -1;
-    if (a >= 0) H5Aclose(a);
-    return e < 0 ? -1 : 0;
-}
+static int attr_int(hid_t o, const char *name, long long *v) { return h5u_get_nums(o, name, H5T_NATIVE_LLONG, v, 1); }
 
 static int open_evf(dataset *d, h5_state *s) {
     const char *path = d->path;
     d->rd = &evf_reader, d->fmt = "evsnn-events";
     long long ver = 0, w = 0, h = 0, pol = 0, ncls = 0;
-    char kind[16];
+    char kind[16] = ""; /* printed below also when an earlier attribute failed */
     if (attr_int(s->f, "version", &ver))
         return evsnn_seterr(EVSNN_EFORMAT, "%s: attribute /version is missing (evsnn event file)", path);
     if (ver > EVF_VERSION)

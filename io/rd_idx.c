@@ -43,55 +43,114 @@ int ds_dec_idx_header(const uint8_t *buf, size_t n, const char *name, uint32_t *
     return 0;
 }
 
-/* Read an IDX file (gzip or raw) fully: header dims + data. */
+/* An IDX byte source: the raw file, or its gzip stream inflated with zlib's inflate() (not
+ * gzread, which reports a stream cut inside its 8-byte trailer as a clean end of file). */
+typedef struct {
+    FILE *f;
+    int gz, end;        /* gzip stream; Z_STREAM_END seen (trailer CRC-32 and length checked) */
+    z_stream z;
+    uint8_t in[1 << 16];
+    const char *path;
+} idx_src;
+
+static int src_open(idx_src *s, const char *path) {
+    memset(s, 0, sizeof *s);
+    s->path = path;
+    s->f = fopen(path, "rb");
+    if (!s->f) return evsnn_seterr(EVSNN_EIO, "%s: cannot open", path);
+    int c0 = fgetc(s->f), c1 = fgetc(s->f);
+    rewind(s->f);
+    s->gz = c0 == 0x1f && c1 == 0x8b;
+    if (s->gz && inflateInit2(&s->z, 16 + MAX_WBITS) != Z_OK) {
+        fclose(s->f);
+        return evsnn_seterr(EVSNN_ENOMEM, "%s: cannot start zlib", path);
+    }
+    return 0;
+}
+
+static void src_close(idx_src *s) {
+    if (s->gz) inflateEnd(&s->z);
+    if (s->f) fclose(s->f);
+}
+
+/* Up to n bytes into buf; *got = bytes read (fewer only at the end of the data). */
+static int src_read(idx_src *s, uint8_t *buf, size_t n, size_t *got) {
+    *got = 0;
+    if (!s->gz) {
+        *got = fread(buf, 1, n, s->f);
+        return ferror(s->f) ? evsnn_seterr(EVSNN_EIO, "%s: read error", s->path) : 0;
+    }
+    while (*got < n && !s->end) {
+        if (!s->z.avail_in) {
+            s->z.next_in = s->in;
+            s->z.avail_in = (uInt)fread(s->in, 1, sizeof s->in, s->f);
+            if (!s->z.avail_in)
+                return evsnn_seterr(EVSNN_EFORMAT, "%s: corrupt gzip stream: the file ends before the stream does "
+                                                   "(truncated; %lu bytes inflated)", s->path, s->z.total_out);
+        }
+        size_t chunk = n - *got < (1u << 30) ? n - *got : (1u << 30);
+        s->z.next_out = buf + *got;
+        s->z.avail_out = (uInt)chunk;
+        int zr = inflate(&s->z, Z_NO_FLUSH);
+        *got += chunk - s->z.avail_out;
+        if (zr == Z_STREAM_END) s->end = 1;
+        else if (zr != Z_OK && zr != Z_BUF_ERROR)
+            return evsnn_seterr(EVSNN_EFORMAT, "%s: corrupt gzip stream: %s (after %lu inflated bytes)", s->path,
+                                s->z.msg ? s->z.msg : zError(zr), s->z.total_out);
+    }
+    return 0;
+}
+
+/* Read an IDX file (gzip or raw) fully: header dims + data, then check that nothing follows
+ * and, for gzip, that the stream ends with a trailer whose CRC-32 and length match. */
 static int idx_load(const char *path, uint32_t *ndim, uint32_t dims[4], uint8_t **data, size_t *len) {
     *data = NULL;
-    gzFile g = gzopen(path, "rb");
-    if (!g) return evsnn_seterr(EVSNN_EIO, "%s: cannot open", path);
+    idx_src src;
+    int rc = src_open(&src, path);
+    if (rc) return rc;
     uint8_t hdr[20];
-    int got = gzread(g, hdr, 4);
-    if (got < 0) got = 0;
-    size_t hl;
-    int rc = ds_dec_idx_header(hdr, (size_t)got, path, ndim, dims, &hl);
-    if (rc == EVSNN_EFORMAT && got == 4 && hdr[2] == 8) {
-        int more = gzread(g, hdr + 4, 4 * hdr[3] <= 16 ? 4 * hdr[3] : 16);
-        rc = ds_dec_idx_header(hdr, (size_t)(4 + (more > 0 ? more : 0)), path, ndim, dims, &hl);
-    } else if (rc == 0) {
-        int more = gzread(g, hdr + 4, 4 * (*ndim));
-        rc = ds_dec_idx_header(hdr, (size_t)(4 + (more > 0 ? more : 0)), path, ndim, dims, &hl);
+    size_t got = 0, more = 0, hl = 0;
+    if (!(rc = src_read(&src, hdr, 4, &got))) {
+        rc = ds_dec_idx_header(hdr, got, path, ndim, dims, &hl);
+        if ((rc == 0 || (rc == EVSNN_EFORMAT && got == 4 && !hdr[0] && !hdr[1] && hdr[2] == 8)) &&
+            !(rc = src_read(&src, hdr + 4, 4u * hdr[3] <= 16 ? 4u * hdr[3] : 16, &more)))
+            rc = ds_dec_idx_header(hdr, 4 + more, path, ndim, dims, &hl);
     }
-    if (rc) return gzclose(g), rc;
+    if (rc) return src_close(&src), rc;
     size_t total = 1;
     for (uint32_t k = 0; k < *ndim; k++) total *= dims[k];
-    /* Grow with the data actually inflated: a corrupt header cannot make us allocate
-     * more than the file holds. */
+    /* Grow with the data actually read: a corrupt header cannot make us allocate more than
+     * the file holds. */
     size_t cap = total < ((size_t)1 << 20) ? total : ((size_t)1 << 20);
     uint8_t *p = malloc(cap ? cap : 1);
-    if (!p) return gzclose(g), evsnn_seterr(EVSNN_ENOMEM, "%s: no memory for %zu bytes", path, cap);
+    if (!p) return src_close(&src), evsnn_seterr(EVSNN_ENOMEM, "%s: no memory for %zu bytes", path, cap);
     size_t off = 0;
-    while (off < total) {
+    while (off < total && !rc) {
         if (off == cap) {
             size_t nc = cap * 2 < total ? cap * 2 : total;
             uint8_t *q = realloc(p, nc);
-            if (!q) return free(p), gzclose(g), evsnn_seterr(EVSNN_ENOMEM, "%s: no memory for %zu bytes", path, nc);
+            if (!q) return free(p), src_close(&src), evsnn_seterr(EVSNN_ENOMEM, "%s: no memory for %zu bytes", path, nc);
             p = q, cap = nc;
         }
-        unsigned chunk = cap - off > (1u << 30) ? (1u << 30) : (unsigned)(cap - off);
-        int r = gzread(g, p + off, chunk);
-        if (r <= 0) break;
-        off += (size_t)r;
+        rc = src_read(&src, p + off, cap - off, &got);
+        off += got;
+        if (!got) break;
     }
-    int zerr = 0;
-    const char *zmsg = gzerror(g, &zerr);
-    if (off < total) {
-        char why[128];
-        snprintf(why, sizeof why, "%s", zerr && zerr != Z_BUF_ERROR ? zmsg : "end of data");
-        gzclose(g);
-        free(p);
-        return evsnn_seterr(EVSNN_EFORMAT, "%s: offset %zu (uncompressed): %s, expected %zu data bytes", path,
-                            hl + off, why, total);
-    }
-    gzclose(g);
+    if (!rc && off < total)
+        rc = evsnn_seterr(EVSNN_EFORMAT, "%s: offset %zu%s: end of data, expected %zu data bytes", path, hl + off,
+                          src.gz ? " (uncompressed)" : "", total);
+    uint8_t extra[256];
+    more = 0;
+    /* Read on to the end: the gzip trailer is checked there, and bytes past the data the
+     * header declares mean the header (or the file) is wrong. */
+    while (!rc && !(rc = src_read(&src, extra, sizeof extra, &got)) && got) more += got;
+    if (!rc && src.gz && (got = fread(extra, 1, sizeof extra, src.f)) + src.z.avail_in > 0)
+        rc = evsnn_seterr(EVSNN_EFORMAT, "%s: bytes follow the end of the gzip stream (a second member or garbage)", path);
+    if (!rc && more)
+        rc = evsnn_seterr(EVSNN_EFORMAT, "%s: offset %zu%s: %zu bytes past the %zu data bytes the IDX header declares",
+                          path, hl + total, src.gz ? " (uncompressed)" : "", more, total);
+    src_close(&src);
+    if (rc) return free(p), rc;
     *data = p, *len = total;
     return 0;
 }

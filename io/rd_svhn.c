@@ -5,6 +5,7 @@
  * y is [N, 1] with digits 1..10, where 10 means the digit 0. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <matio.h>
 
@@ -57,6 +58,14 @@ int rd_svhn_open(dataset *d, const char *path) {
         return evsnn_seterr(EVSNN_EFORMAT, "%s: variable X: rank %d class %d, expected uint8 [H,W,3,N]", path,
                             s->x->rank, (int)s->x->class_type);
     size_t n = s->x->dims[3];
+    /* N comes from the file's header: bound it by the bytes the file can hold (deflate packs
+     * at most 1032:1) before allocating anything per image. */
+    struct stat sb;
+    const double need = (double)s->x->dims[0] * s->x->dims[1] * 3 * (double)n;
+    const double have = stat(path, &sb) ? 0 : (double)sb.st_size * (s->x->compression == MAT_COMPRESSION_NONE ? 1 : 1032);
+    if (n > UINT32_MAX || need > have)
+        return evsnn_seterr(EVSNN_EFORMAT, "%s: variable X: %zu images of %zux%zux3 need %.0f bytes, more than the file can hold",
+                            path, n, s->x->dims[0], s->x->dims[1], need);
     d->geo.height = (uint32_t)s->x->dims[0], d->geo.width = (uint32_t)s->x->dims[1], d->geo.polarities = 3;
     s->slab = malloc(s->x->dims[0] * s->x->dims[1] * 3);
     d->labels = malloc((n ? n : 1) * sizeof *d->labels);

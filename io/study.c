@@ -589,9 +589,20 @@ study *study_load(const char *path, int *err) {
         config_destroy(&cf);
         return NULL;
     }
-    char dir[STUDY_STR] = "";
+    /* The study file's directory, absolute: relative accelerator configs are resolved against
+     * it alone, whatever the working directory is now or when the sweep is resumed. */
+    char dir[STUDY_STR] = ".", *abs = NULL;
     const char *slash = strrchr(path, '/');
-    if (slash && (size_t)(slash - path) < sizeof dir) snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    if (slash) snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+    if (!(abs = realpath(dir, NULL)) || strlen(abs) >= sizeof dir) {
+        *err = evsnn_seterr(abs ? EVSNN_ERANGE : EVSNN_EIO, "%s: cannot resolve its directory '%s'%s", path, dir,
+                            abs ? " (path too long)" : "");
+        free(abs);
+        config_destroy(&cf);
+        return NULL;
+    }
+    snprintf(dir, sizeof dir, "%s", abs);
+    free(abs);
     return parse_cf(&cf, path, dir, err);
 }
 
@@ -697,13 +708,15 @@ static int trial_at(const study *s, uint32_t id, const double *x, study_trial *t
                 }
             }
     }
-    /* Relative accelerator configs are relative to the study file. */
+    /* Relative accelerator configs are relative to the study file only (sim/STUDY.md), never
+     * looked up in the working directory; the resolved absolute path goes into the key. */
     if (t->accel[0] && t->accel[0] != '/' && s->dir[0]) {
         char buf[2 * STUDY_STR + 2];
-        if (access(t->accel, R_OK) != 0) {
-            snprintf(buf, sizeof buf, "%s/%s", s->dir, t->accel);
-            if (access(buf, R_OK) == 0 && strlen(buf) < sizeof t->accel) memcpy(t->accel, buf, strlen(buf) + 1);
-        }
+        snprintf(buf, sizeof buf, "%s/%s", s->dir, t->accel);
+        if (strlen(buf) >= sizeof t->accel)
+            return evsnn_seterr(EVSNN_ERANGE, "trial %u: accel '%s' resolved against the study file's directory is "
+                                              "longer than %zu characters", id, t->accel, sizeof t->accel - 1);
+        memcpy(t->accel, buf, strlen(buf) + 1);
     }
     snprintf(t->key, sizeof t->key, "variant=%s;dataset=%s;arch=%s;accel=%s;surrogate=%s;slope=%.9g;beta=%.9g;theta=%.9g;"
              "threshold=%s;binarize=%d;seed=%llu",

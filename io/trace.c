@@ -320,14 +320,7 @@ int trace_close(trace_writer *w) {
 
 /* ---------------------------------------------------------------- reader */
 
-static int read_attr_u32(hid_t obj, const char *name, uint32_t *v) {
-    if (H5Aexists(obj, name) <= 0) return -1;
-    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
-    if (a < 0) return -1;
-    herr_t rc = H5Aread(a, H5T_NATIVE_UINT32, v);
-    H5Aclose(a);
-    return rc < 0 ? -1 : 0;
-}
+static int read_attr_u32(hid_t obj, const char *name, uint32_t *v) { return h5u_get_nums(obj, name, H5T_NATIVE_UINT32, v, 1); }
 
 /* Read a whole dataset of known dims; 0, or -1 on mismatch. */
 static int read_whole(hid_t loc, const char *name, hid_t mtype, int rank, const hsize_t *want, void *buf) {
@@ -451,8 +444,7 @@ trace_reader *trace_open(const char *path, int *err) {
     r->N = N;
     if (read_shape(r, L, err)) { trace_free(r); return NULL; }
     uint32_t sh[3] = {0, 0, 0};
-    hid_t a = H5Aexists(r->file, "in_shape") > 0 ? H5Aopen(r->file, "in_shape", H5P_DEFAULT) : -1;
-    if (a >= 0) { H5Aread(a, H5T_NATIVE_UINT32, sh); H5Aclose(a); }
+    h5u_get_nums(r->file, "in_shape", H5T_NATIVE_UINT32, sh, 3); /* exactly 3 values, else 0x0x0 */
     r->shape->in_c = sh[0]; r->shape->in_h = sh[1]; r->shape->in_w = sh[2];
     h5u_get_str(r->file, "arch", r->shape->arch, sizeof r->shape->arch);
     *err = 0;

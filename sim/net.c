@@ -38,9 +38,20 @@ int net_parse_shape(const char *s, uint32_t *c, uint32_t *h, uint32_t *w) {
         if (*p == 'x' || *p == 'X' || *p == ',') p++;
         else break;
     }
-    if (n == 0 || *p || v[0] == 0 || v[1] == 0 || v[2] == 0 || v[0] > (1u << 24) || v[1] > 65536 || v[2] > 65536)
+    if (n == 0 || *p || v[0] == 0 || v[1] == 0 || v[2] == 0)
         return evsnn_seterr(EVSNN_EFORMAT, "input shape '%s': expected N or CxHxW with positive sizes (e.g. 700, 2x32x32)", s);
     if (n == 2) return evsnn_seterr(EVSNN_EFORMAT, "input shape '%s': give N or CxHxW (three sizes)", s);
+    static const char *const what[3] = {"C", "H", "W"};
+    for (int i = 0; i < 3; i++) {
+        const unsigned long lim = i ? 65536ul : (n == 1 ? (unsigned long)NET_MAX_VALUES : 1ul << 24);
+        if (v[i] > lim)
+            return evsnn_seterr(EVSNN_ERANGE, "input shape '%s': %s = %lu is above the limit of %lu", s,
+                                n == 1 ? "N" : what[i], v[i], lim);
+    }
+    const uint64_t vals = (uint64_t)v[0] * v[1] * v[2]; /* ≤ 2^24 · 2^16 · 2^16: no overflow */
+    if (vals > NET_MAX_VALUES)
+        return evsnn_seterr(EVSNN_ERANGE, "input shape '%s' has %llu values, above the limit of %llu (2^31)", s,
+                            (unsigned long long)vals, (unsigned long long)NET_MAX_VALUES);
     *c = (uint32_t)v[0];
     *h = (uint32_t)v[1];
     *w = (uint32_t)v[2];
@@ -132,6 +143,13 @@ uint32_t net_n_spiking(const net *n) {
 
 #define FAIL(code, ...) do { *err = evsnn_seterr(code, __VA_ARGS__); goto fail; } while (0)
 
+/* a·b·c in 64 bits, saturating (sizes come from files too, each up to 2^32). */
+static uint64_t vol3(uint64_t a, uint64_t b, uint64_t c) {
+    if (a && b > UINT64_MAX / a) return UINT64_MAX;
+    a *= b;
+    return a && c > UINT64_MAX / a ? UINT64_MAX : a * c;
+}
+
 net *net_build(const char *arch, uint32_t c, uint32_t h, uint32_t w, const net_opts *o, int *err) {
     net_opts defo = {0};
     neuron_cfg defn = net_default_neuron();
@@ -167,6 +185,9 @@ net *net_build(const char *arch, uint32_t c, uint32_t h, uint32_t w, const net_o
         c = tok[0].a; h = w = 1;
     }
     n->in_c = c; n->in_h = h; n->in_w = w;
+    if (vol3(c, h, w) > NET_MAX_VALUES)
+        FAIL(EVSNN_ERANGE, "architecture '%s': the input shape %ux%ux%u has %llu values, above the limit of %llu (2^31)",
+             arch, c, h, w, (unsigned long long)vol3(c, h, w), (unsigned long long)NET_MAX_VALUES);
     n->n_in = c * h * w;
     if (tok[0].kind == TOK_NUM) {
         if (tok[0].a != n->n_in)
@@ -267,6 +288,10 @@ net *net_build(const char *arch, uint32_t c, uint32_t h, uint32_t w, const net_o
             L->b_off = off; off += L->n_b;
             nspk++;
         }
+        if (vol3(L->out_c, L->out_h, L->out_w) > NET_MAX_VALUES)
+            FAIL(EVSNN_ERANGE, "architecture '%s': token %u '%s' makes %ux%ux%u = %llu outputs, above the limit of %llu (2^31)",
+                 arch, pos, t->text, L->out_c, L->out_h, L->out_w, (unsigned long long)vol3(L->out_c, L->out_h, L->out_w),
+                 (unsigned long long)NET_MAX_VALUES);
         L->n_out = L->out_c * L->out_h * L->out_w;
         if (L->n_out == 0)
             FAIL(EVSNN_ESHAPE, "architecture '%s': token %u '%s' leaves an empty output", arch, pos, t->text);

@@ -108,7 +108,13 @@ typedef struct {
 /* Default neuron: β = 0.95, θ = 1, subtract, >, bias on. */
 neuron_cfg net_default_neuron(void);
 
-/* Parse an input shape "700", "2x32x32", "1x28x28" (also "2,32,32"). */
+/* Largest tensor a layer or the input may have, in values (neurons, channels): channel ids
+ * are uint32 everywhere, and 2^31 keeps every index and count well inside that. Products
+ * of sizes are checked in 64 bits against it. */
+#define NET_MAX_VALUES (1ull << 31)
+
+/* Parse an input shape "700", "2x32x32", "1x28x28" (also "2,32,32"): C ≤ 2^24, H, W ≤ 65536,
+ * C·H·W ≤ NET_MAX_VALUES; each limit is named when exceeded. */
 int net_parse_shape(const char *s, uint32_t *c, uint32_t *h, uint32_t *w);
 
 /* Parse `arch` on input shape (c,h,w), validate, allocate parameters (zeroed).

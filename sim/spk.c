@@ -192,8 +192,10 @@ int spk_copy(spk_train *dst, const spk_train *src) {
     if (rc) return rc;
     if ((rc = spk_reserve(dst, src->nnz ? src->nnz : 1))) { spk_deinit(dst); return rc; }
     memcpy(dst->off, src->off, ((size_t)src->T + 1) * sizeof *src->off);
-    memcpy(dst->idx, src->idx, (size_t)src->nnz * sizeof *src->idx);
-    if (src->val) memcpy(dst->val, src->val, (size_t)src->nnz * sizeof *src->val);
+    if (src->nnz) { /* a train with no events may have no idx[] at all: memcpy from NULL is UB */
+        memcpy(dst->idx, src->idx, (size_t)src->nnz * sizeof *src->idx);
+        if (src->val) memcpy(dst->val, src->val, (size_t)src->nnz * sizeof *src->val);
+    }
     dst->nnz = src->nnz;
     dst->open_t = src->T;
     return 0;

@@ -37,11 +37,11 @@ int task_parse(task_cfg *c, const char *spec) {
         else if (!strcmp(kv, "T") && v >= 1 && v <= 100000) c->T = (uint32_t)v;
         else if (!strcmp(kv, "hi") && v <= 1) c->p_hi = (float)v;
         else if (!strcmp(kv, "lo") && v <= 1) c->p_lo = (float)v;
-        else if (!strcmp(kv, "seed")) c->seed = (uint64_t)v;
+        else if (!strcmp(kv, "seed") && v < 18446744073709551616.0) c->seed = (uint64_t)v; /* < 2^64: the cast is defined */
         else
             return evsnn_seterr(EVSNN_EINVAL,
                                 "data '%s': %s=%s unknown or out of range (classes 2..1000, train/test ≥ 1, "
-                                "T 1..100000, hi/lo in [0, 1], seed)", spec, kv, eq + 1);
+                                "T 1..100000, hi/lo in [0, 1], seed < 2^64)", spec, kv, eq + 1);
     }
     return 0;
 }

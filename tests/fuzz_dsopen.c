@@ -9,8 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "io/dataset.h"
-#include "sim/evsnn.h"
+#include "tests/fuzz_util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size >= 4 && !memcmp(data, "\x89HDF", 4)) return 0;
@@ -18,23 +17,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size >= 1 && data[0] == '#' && size >= 2 && data[1] == 's') return 0; /* list files name other files */
     static char path[64];
     if (!path[0]) snprintf(path, sizeof path, "/tmp/evsnn-fuzz-%ld.dat", (long)getpid());
-    FILE *f = fopen(path, "wb");
-    if (!f) return 0;
-    fwrite(data, 1, size, f);
-    fclose(f);
-    int err = 0;
-    dataset *d = ds_open(path, NULL, &err);
-    if (!d) {
-        if (err >= 0) abort();
-        return 0;
-    }
-    ds_sample s = {0};
-    for (uint32_t i = 0; i < ds_len(d) && i < 4; i++) {
-        int rc = ds_get(d, i, &s);
-        if (rc > 0) abort();
-        if (rc == 0 && spk_validate(&s.train) != 0 && !s.static_x) abort();
-    }
-    ds_sample_deinit(&s);
-    ds_free(d);
+    if (!fuzz_put(path, "", data, size)) fuzz_ds_read(path, 4);
     return 0;
 }

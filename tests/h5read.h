@@ -1,5 +1,6 @@
-/* tests/h5read.h — read whole datasets of the snnTorch reference files (tests only).
- * Independent of io/: the reference vectors are read straight through the HDF5 library. */
+/* tests/h5read.h — HDF5 helpers of the tests: read whole datasets of the snnTorch reference
+ * files, and the half-precision type fixtures are written with. Independent of io/: all
+ * straight through the HDF5 library. */
 #ifndef EVSNN_TEST_H5READ_H
 #define EVSNN_TEST_H5READ_H
 
@@ -10,6 +11,17 @@
 
 #include "sim/net.h"
 #include "sim/spk.h"
+
+/* IEEE half precision as an HDF5 type: 1 sign, 5 exponent (bias 15), 10 mantissa bits
+ * (SHD stores its times so). Close it with H5Tclose. */
+static inline hid_t h5r_half(void) {
+    hid_t h = H5Tcopy(H5T_IEEE_F32LE);
+    H5Tset_fields(h, 15, 10, 5, 0, 10);
+    H5Tset_precision(h, 16);
+    H5Tset_size(h, 2);
+    H5Tset_ebias(h, 15);
+    return h;
+}
 
 /* Read dataset `name` of `path` converted to float; returns a malloc'd array and its
  * element count in *n, or NULL. */

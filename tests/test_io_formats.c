@@ -11,7 +11,9 @@
 #include <zlib.h>
 
 #include "io/dataset.h"
+#include "io/ds_impl.h"
 #include "sim/evsnn.h"
+#include "tests/h5read.h"
 
 static char dir[64];
 
@@ -80,16 +82,6 @@ static void write_shd(const char *path, hid_t time_type, hid_t unit_type, int ba
     H5Sclose(sp), H5Gclose(g), H5Fclose(f);
 }
 
-/* IEEE half precision: 1 sign, 5 exponent (bias 15), 10 mantissa bits. */
-static hid_t half_type(void) {
-    hid_t h = H5Tcopy(H5T_IEEE_F32LE);
-    H5Tset_fields(h, 15, 10, 5, 0, 10);
-    H5Tset_precision(h, 16);
-    H5Tset_size(h, 2);
-    H5Tset_ebias(h, 15);
-    return h;
-}
-
 static void check_shd(const char *path) {
     dataset *d = open_ok(path, NULL);
     assert_string_equal(ds_format_name(d), "shd");
@@ -128,7 +120,7 @@ static void check_shd(const char *path) {
 
 static void test_shd_half(void **state) {
     (void)state;
-    hid_t h = half_type();
+    hid_t h = h5r_half();
     write_shd(tpath("shd_half.h5"), h, H5T_STD_U16LE, 0);
     H5Tclose(h);
     check_shd(tpath("shd_half.h5"));
@@ -572,6 +564,88 @@ static void test_idx_truncated(void **state) {
     assert_non_null(strstr(evsnn_errmsg(), "short-images-idx3-ubyte.gz: offset 24"));
 }
 
+/* gzip integrity: a 2-image IDX written with zlib, then one bit of its deflate data flipped
+ * (the stream still inflates but its CRC-32 does not match: gzip -t says "crc error"), and
+ * the same file cut by one byte (inside the 8-byte trailer, after all the data). Both are
+ * refused as corrupt, naming the file; the intact file opens. Expected values: RFC 1952
+ * (the trailer is CRC-32 then ISIZE, 4 bytes each, little-endian). */
+static void test_idx_gzip_integrity(void **state) {
+    (void)state;
+    const char *good = tpath("ok-images-idx3-ubyte.gz");
+    gzFile g = gzopen(good, "wb");
+    const uint8_t hdr[16] = {0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 8, 0, 0, 0, 8};
+    uint8_t px[128];
+    for (int i = 0; i < 128; i++) px[i] = (uint8_t)(i * 37);
+    gzwrite(g, hdr, 16), gzwrite(g, px, sizeof px);
+    gzclose(g);
+    uint8_t *b;
+    size_t n;
+    assert_int_equal(ds_read_file(good, &b, &n), 0);
+    /* the trailer really is CRC-32 + ISIZE of the 144 inflated bytes */
+    uint32_t crc = (uint32_t)crc32(crc32(0, hdr, 16), px, sizeof px);
+    assert_int_equal(b[n - 8] | b[n - 7] << 8 | b[n - 6] << 16 | (uint32_t)b[n - 5] << 24, crc);
+    assert_int_equal(b[n - 4], 144);
+    int err;
+    dataset *d = open_ok(good, NULL);
+    ds_free(d);
+    /* one byte short: all data there, the trailer cut */
+    write_bytes(tpath("cut-images-idx3-ubyte.gz"), b, n - 1);
+    assert_null(ds_open(tpath("cut-images-idx3-ubyte.gz"), NULL, &err));
+    assert_int_equal(err, EVSNN_EFORMAT);
+    if (!strstr(evsnn_errmsg(), "cut-images-idx3-ubyte.gz: corrupt gzip stream")) fail_msg("%s", evsnn_errmsg());
+    /* a flipped bit in the stored CRC: the data inflate, the check fails */
+    b[n - 8] ^= 0x04;
+    write_bytes(tpath("crc-images-idx3-ubyte.gz"), b, n);
+    assert_null(ds_open(tpath("crc-images-idx3-ubyte.gz"), NULL, &err));
+    assert_int_equal(err, EVSNN_EFORMAT);
+    if (!strstr(evsnn_errmsg(), "crc-images-idx3-ubyte.gz: corrupt gzip stream: incorrect data check"))
+        fail_msg("%s", evsnn_errmsg());
+    b[n - 8] ^= 0x04;
+    /* bytes after the stream */
+    uint8_t *c = malloc(n + 3);
+    memcpy(c, b, n), memcpy(c + n, "xyz", 3);
+    write_bytes(tpath("tail-images-idx3-ubyte.gz"), c, n + 3);
+    assert_null(ds_open(tpath("tail-images-idx3-ubyte.gz"), NULL, &err));
+    assert_non_null(strstr(evsnn_errmsg(), "follow the end of the gzip stream"));
+    free(c);
+    free(b);
+}
+
+/* One N-MNIST file opened alone with a bad record among its first ones (a y of 137 in record
+ * 3): the message is the decoder's, naming offset 15, as through a list file, not "unknown
+ * format". A zero-event sample (an empty file in a list) runs through ds_get as an empty train. */
+static void test_nmnist_single_bad_and_empty(void **state) {
+    (void)state;
+    uint8_t b[50];
+    for (int r = 0; r < 10; r++) b[5 * r] = (uint8_t)r, b[5 * r + 1] = 2, b[5 * r + 2] = 0, b[5 * r + 3] = 0, b[5 * r + 4] = (uint8_t)r;
+    b[16] = 137;
+    write_bytes(tpath("one.bs2"), b, sizeof b);
+    int err;
+    dataset *d = ds_open(tpath("one.bs2"), NULL, &err);
+    if (d) {
+        expect_err(d, 0, "one.bs2", "offset 15: event at (3, 137)");
+        ds_free(d);
+    } else {
+        fail_msg("not opened as N-MNIST: %s", evsnn_errmsg());
+    }
+    test_sh("mkdir -p '%s/nm0/bin'", dir);
+    write_bytes(tpath("nm0/bin/1.bin"), b, 0);
+    FILE *f = fopen(tpath("nm0/list.txt"), "w");
+    fputs("#sample #class\n1\t4\n", f);
+    fclose(f);
+    d = open_ok(tpath("nm0/list.txt"), NULL);
+    ds_sample s = {0};
+    assert_int_equal(ds_get(d, 0, &s), 0);
+    assert_int_equal(s.train.nnz, 0);
+    assert_int_equal(s.label, 4);
+    spk_train cp;
+    assert_int_equal(spk_copy(&cp, &s.train), 0); /* the zero-event memcpy (UBSan: from NULL) */
+    assert_int_equal(cp.nnz, 0);
+    spk_deinit(&cp);
+    ds_sample_deinit(&s);
+    ds_free(d);
+}
+
 /* A truncated HDF5 file: refused, naming the file. */
 static void test_h5_truncated(void **state) {
     (void)state;
@@ -601,7 +675,8 @@ int main(void) {
         cmocka_unit_test(test_evfile_version),   cmocka_unit_test(test_svhn),
         cmocka_unit_test(test_nmnist_overflow),  cmocka_unit_test(test_nmnist_corrupt),
         cmocka_unit_test(test_aedat2_corrupt),   cmocka_unit_test(test_idx_truncated),
-        cmocka_unit_test(test_h5_truncated),
+        cmocka_unit_test(test_h5_truncated),     cmocka_unit_test(test_idx_gzip_integrity),
+        cmocka_unit_test(test_nmnist_single_bad_and_empty),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -139,6 +139,71 @@ static void test_not_hdf5_and_missing(void **state) {
     expect_fail(EVSNN_EIO, "cannot read");
 }
 
+static uint8_t *slurp(const char *p, size_t *n) {
+    FILE *f = fopen(p, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    *n = (size_t)ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *b = malloc(*n);
+    assert_int_equal(fread(b, 1, *n, f), *n);
+    fclose(f);
+    return b;
+}
+
+static void spit(const char *p, const uint8_t *b, size_t n) {
+    FILE *f = fopen(p, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(b, 1, n, f), n);
+    fclose(f);
+}
+
+/* Integrity: the weight datasets carry HDF5's Fletcher-32 filter (asked of the library), and
+ * a flipped bit anywhere in the file either makes the load fail, as "corrupt" past the
+ * 8-byte signature, or leaves the network bit for bit the same (unused bytes): never a
+ * different model. A cut file is "corrupt ... truncated", not "cannot open". */
+static void test_corrupt(void **state) {
+    (void)state;
+    net *n = sample_net();
+    model_meta meta = {.pool_on = POOL_ON_SPIKES, .spool = SPOOL_SUM, .same_pad = 1};
+    assert_int_equal(model_save(path, n, &meta), 0);
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    hid_t d = H5Dopen2(f, "/layers/0/weight", H5P_DEFAULT);
+    hid_t pl = H5Dget_create_plist(d);
+    unsigned flags;
+    size_t nv = 0;
+    assert_true(H5Pget_filter_by_id2(pl, H5Z_FILTER_FLETCHER32, &flags, &nv, NULL, 0, NULL, NULL) >= 0);
+    H5Pclose(pl), H5Dclose(d), H5Fclose(f);
+    size_t len;
+    uint8_t *b = slurp(path, &len);
+    char bad[160];
+    snprintf(bad, sizeof bad, "%s/bad.h5", dir);
+    int err, failed = 0, same = 0;
+    for (size_t off = 0; off < len; off += 7) {
+        b[off] ^= (uint8_t)(1u << (off % 8));
+        spit(bad, b, len);
+        b[off] ^= (uint8_t)(1u << (off % 8));
+        net *m = model_load(bad, NULL, &err);
+        if (!m) {
+            failed++;
+            if (off >= 8 && !strstr(evsnn_errmsg(), "corrupt model file")) fail_msg("offset %zu: %s", off, evsnn_errmsg());
+            continue;
+        }
+        assert_int_equal(m->n_params, n->n_params);
+        for (size_t i = 0; i < n->n_params; i++)
+            if (test_bits(m->params[i]) != test_bits(n->params[i])) fail_msg("offset %zu: parameter %zu changed", off, i);
+        same++;
+        net_free(m);
+    }
+    assert_true(failed > 0 && same > 0);
+    spit(bad, b, len - 1);
+    assert_null(model_load(bad, NULL, &err));
+    assert_int_equal(err, EVSNN_EFORMAT);
+    if (!strstr(evsnn_errmsg(), "bad.h5: corrupt model file (HDF5: truncated file")) fail_msg("%s", evsnn_errmsg());
+    free(b);
+    net_free(n);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_roundtrip, setup, teardown),
@@ -147,6 +212,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_wrong_shape, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_beta, setup, teardown),
         cmocka_unit_test_setup_teardown(test_not_hdf5_and_missing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_corrupt, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -157,6 +157,35 @@ static void test_shapes(void **state) {
     assert_int_equal(net_parse_shape("2,34,34", &c, &h, &w), 0);
     const char *badv[] = {"", "x", "0x3x3", "2x32", "2x32x32x1", "a", "3x-1x2", "2x32x"};
     for (unsigned i = 0; i < sizeof badv / sizeof *badv; i++) assert_true(net_parse_shape(badv[i], &c, &h, &w) < 0);
+    /* Limits, each named: H and W ≤ 65536, C ≤ 2^24, C·H·W ≤ 2^31 (products in 64 bits:
+     * 65537·65536 = 4,295,032,832 wraps to 65,536 in 32 bits). */
+    assert_int_equal(net_parse_shape("1x100000x100000", &c, &h, &w), EVSNN_ERANGE);
+    assert_non_null(strstr(evsnn_errmsg(), "H = 100000 is above the limit of 65536"));
+    assert_int_equal(net_parse_shape("65537x65536x1", &c, &h, &w), EVSNN_ERANGE);
+    assert_non_null(strstr(evsnn_errmsg(), "has 4295032832 values, above the limit of 2147483648"));
+    assert_int_equal(net_parse_shape("16777216x65536x16", &c, &h, &w), EVSNN_ERANGE);
+    assert_non_null(strstr(evsnn_errmsg(), "17592186044416 values"));
+    assert_int_equal(net_parse_shape("16777217x1x1", &c, &h, &w), EVSNN_ERANGE);
+    assert_non_null(strstr(evsnn_errmsg(), "C = 16777217 is above the limit of 16777216"));
+    assert_int_equal(net_parse_shape("32768x256x256", &c, &h, &w), 0); /* exactly 2^31 */
+}
+
+/* Shapes that overflow 32 bits inside net_build (a checkpoint's input is any uint32): the
+ * 64-bit products refuse them instead of building a wrong, smaller network. */
+static void test_shape_overflow(void **state) {
+    (void)state;
+    int err;
+    net *n = net_build("65536-10", 65537, 65536, 1, NULL, &err);
+    assert_null(n);
+    assert_int_equal(err, EVSNN_ERANGE);
+    assert_non_null(strstr(evsnn_errmsg(), "4295032832 values"));
+    n = net_build("10-10", 4294967295u, 4294967295u, 4294967295u, NULL, &err); /* saturates, no wrap */
+    assert_null(n);
+    assert_int_equal(err, EVSNN_ERANGE);
+    n = net_build("1000000000C3-10", 1, 64, 64, NULL, &err); /* 10^9 × 62 × 62 outputs */
+    assert_null(n);
+    assert_int_equal(err, EVSNN_ERANGE);
+    assert_non_null(strstr(evsnn_errmsg(), "token 1 '1000000000C3' makes 1000000000x62x62 = 3844000000000 outputs"));
 }
 
 /* PyTorch's default init: every weight and bias within ±1/√fan_in, and not all equal. */
@@ -185,6 +214,7 @@ int main(void) {
         cmocka_unit_test(test_dvs),       cmocka_unit_test(test_svhn),
         cmocka_unit_test(test_input_mismatch_says_expected), cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_impossible_parameters), cmocka_unit_test(test_shapes),
+        cmocka_unit_test(test_shape_overflow),
         cmocka_unit_test(test_init_bounds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

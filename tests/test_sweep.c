@@ -201,6 +201,46 @@ static void test_errors(void **state) {
     assert_int_equal(err, EVSNN_EIO);
 }
 
+/* A study's relative accel path is looked up beside the study file only: a stray accel.cfg
+ * in the working directory is ignored, the trial takes the absolute path of the file beside
+ * the study, and the key holds that path, the same from any working directory. */
+static void test_accel_beside_study(void **state) {
+    (void)state;
+    char tmp[64], path[128], cwd[4096], key1[1024];
+    test_tmpdir(tmp, sizeof tmp);
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    assert_int_equal(test_sh("mkdir -p %s/s %s/elsewhere && echo 's' > %s/s/accel.cfg && echo 'stray' > %s/elsewhere/accel.cfg", tmp,
+                             tmp, tmp, tmp), 0);
+    snprintf(path, sizeof path, "%s/s/x.study", tmp);
+    FILE *f = fopen(path, "w");
+    fputs("axes = { arch = [\"10-4\"]; accel = [\"accel.cfg\"]; };\n", f);
+    fclose(f);
+    char want[200];
+    char *real = realpath(tmp, NULL);
+    snprintf(want, sizeof want, "%s/s/accel.cfg", real);
+    free(real);
+    int err;
+    assert_int_equal(chdir(tmp), 0);
+    assert_int_equal(chdir("elsewhere"), 0); /* a stray accel.cfg here */
+    study *s = study_load(path, &err);
+    assert_non_null(s);
+    study_trial t;
+    assert_int_equal(study_trial_get(s, 0, &t), 0);
+    assert_string_equal(t.accel, want);
+    assert_non_null(strstr(t.key, want));
+    snprintf(key1, sizeof key1, "%s", t.key);
+    study_free(s);
+    /* relative study path from its own directory: the same trial, the same key */
+    assert_int_equal(chdir("../s"), 0);
+    s = study_load("x.study", &err);
+    assert_non_null(s);
+    assert_int_equal(study_trial_get(s, 0, &t), 0);
+    assert_string_equal(t.key, key1);
+    study_free(s);
+    assert_int_equal(chdir(cwd), 0);
+    test_rmdir(tmp);
+}
+
 static study_row sample_row(uint32_t id, study_status st) {
     study_row r;
     memset(&r, 0, sizeof r);
@@ -484,7 +524,7 @@ int main(void) {
         cmocka_unit_test(test_errors),     cmocka_unit_test(test_csv_round_trip), cmocka_unit_test(test_h5_table),
         cmocka_unit_test(test_int_ranges_and_keys), cmocka_unit_test(test_objectives),
         cmocka_unit_test(test_median_rule),         cmocka_unit_test(test_csv_new_columns),
-        cmocka_unit_test(test_comm_serial),
+        cmocka_unit_test(test_comm_serial), cmocka_unit_test(test_accel_beside_study),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

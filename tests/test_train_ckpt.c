@@ -116,12 +116,65 @@ static void test_bad_files(void **state) {
     ckpt_free(&w);
 }
 
+/* A checkpoint with one bit flipped anywhere either fails to load ("corrupt checkpoint",
+ * past the signature) or loads every field bit for bit as written: resuming from a damaged
+ * checkpoint never continues a different run. Cut by one byte: "corrupt ... truncated". */
+static void test_corrupt(void **state) {
+    (void)state;
+    char path[512], bad[512];
+    snprintf(path, sizeof path, "%s/e.h5", dir);
+    snprintf(bad, sizeof bad, "%s/e_bad.h5", dir);
+    write_sample(path);
+    ckpt ref;
+    assert_int_equal(ckpt_load(path, &ref), 0);
+    FILE *f = fopen(path, "rb");
+    fseek(f, 0, SEEK_END);
+    size_t len = (size_t)ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *b = malloc(len);
+    assert_int_equal(fread(b, 1, len, f), len);
+    fclose(f);
+    int failed = 0, same = 0;
+    for (size_t off = 0; off < len; off += 5) {
+        b[off] ^= (uint8_t)(0x80u >> (off % 8));
+        f = fopen(bad, "wb");
+        fwrite(b, 1, len, f);
+        fclose(f);
+        b[off] ^= (uint8_t)(0x80u >> (off % 8));
+        ckpt c;
+        if (ckpt_load(bad, &c)) {
+            failed++;
+            if (off >= 8 && !strstr(evsnn_errmsg(), "corrupt checkpoint")) fail_msg("offset %zu: %s", off, evsnn_errmsg());
+            continue;
+        }
+        same++;
+        int eq = c.n_params == ref.n_params && c.epoch == ref.epoch && c.step == ref.step && c.T == ref.T &&
+                 c.rng_len == ref.rng_len && !strcmp(c.arch, ref.arch) && !strcmp(c.config, ref.config) &&
+                 !memcmp(c.params, ref.params, 4 * c.n_params) && !memcmp(c.latent, ref.latent, 4 * c.n_params) &&
+                 !memcmp(c.m, ref.m, 4 * c.n_params) && !memcmp(c.v, ref.v, 4 * c.n_params) &&
+                 !memcmp(c.rng, ref.rng, c.rng_len) && !memcmp(c.beta, ref.beta, sizeof c.beta) &&
+                 !memcmp(c.theta, ref.theta, sizeof c.theta) && c.binarized == ref.binarized && c.in_c == ref.in_c;
+        ckpt_free(&c);
+        if (!eq) fail_msg("offset %zu: the checkpoint loaded with a different content", off);
+    }
+    assert_true(failed > 0 && same > 0);
+    f = fopen(bad, "wb");
+    fwrite(b, 1, len - 1, f);
+    fclose(f);
+    ckpt c;
+    assert_int_equal(ckpt_load(bad, &c), EVSNN_EFORMAT);
+    if (!strstr(evsnn_errmsg(), "e_bad.h5: corrupt checkpoint (HDF5: truncated file")) fail_msg("%s", evsnn_errmsg());
+    free(b);
+    ckpt_free(&ref);
+}
+
 int main(void) {
     snprintf(dir, sizeof dir, "/tmp/evsnn_ckpt_%ld", (long)getpid());
     test_sh("mkdir -p %s", dir);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_bad_files),
+        cmocka_unit_test(test_corrupt),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     test_sh("rm -rf %s", dir);
