@@ -2,7 +2,9 @@
 #include "train.h"
 
 #include <math.h>
+#ifdef _OPENMP
 #include <omp.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -672,7 +674,11 @@ static int run_batch(trainer *tr, const sim_input *in, const uint32_t *labels, c
                      uint32_t B, uint32_t B_scale, int grad, uint32_t *pred) {
     const net *n = tr->n;
     const uint32_t S = tr->n_slots, NL = n->n_layers;
+#ifdef _OPENMP
     int threads = tr->c.threads > 0 ? tr->c.threads : omp_get_max_threads();
+#else
+    int threads = 1;
+#endif
     if ((uint32_t)threads > S) threads = (int)S;
     if (B > tr->n_si) {
         sim_input *si = realloc(tr->si, B * sizeof *si);
