@@ -491,6 +491,7 @@ static uint32_t slot_lo(uint32_t B, uint32_t S, uint32_t i) { return (uint32_t)(
  * currents drive its neurons. Training also moves the running statistics, once per step in
  * step order, as PyTorch's BatchNorm2d called at every step does. Bg: the global batch. */
 static int bn_forward_layer(trainer *tr, uint32_t l, uint32_t B, uint64_t Bg, int train, int threads) {
+    (void)threads; /* only the OpenMP pragmas read it */
     net *n = tr->n;
     net_layer *L = &n->layers[l];
     const uint32_t S = tr->n_slots, C = L->out_c, P = L->out_h * L->out_w, no = L->n_out;
@@ -592,6 +593,7 @@ static int bn_forward_layer(trainer *tr, uint32_t l, uint32_t B, uint64_t Bg, in
  * the layer's weight, bias and input gradients from it. */
 static int bn_backward_layer(trainer *tr, uint32_t l, uint32_t B, uint64_t Bg, const bwd_cfg *bc, int mem_loss,
                              int threads) {
+    (void)threads; /* only the OpenMP pragmas read it */
     net *n = tr->n;
     const net_layer *L = &n->layers[l];
     const uint32_t S = tr->n_slots, C = L->out_c, P = L->out_h * L->out_w, no = L->n_out, NL = n->n_layers;
