@@ -7,7 +7,7 @@
 
 #include <string.h>
 
-__attribute__((target_clones("avx512f", "avx2", "default")))
+KERNEL_CLONES
 void bwd_dense_dw_csc(float *restrict dw, const float *restrict delta, const uint32_t *col_off, const uint32_t *col_t,
                       const float *col_v, uint32_t n_in, uint32_t n_out) {
     for (uint32_t i = 0; i < n_in; i++) {
@@ -97,7 +97,7 @@ void bwd_conv_dw(float *dw, const float *dfull, const uint32_t *idx, const float
 
 /* Loop order o, c, ky, kx outside and output rows inside: the innermost loop runs along a
  * row of dfull and of gin with the in-range span computed once, so it has no branches. */
-__attribute__((target_clones("avx512f", "avx2", "default")))
+KERNEL_CLONES
 void bwd_conv_gin(float *restrict gin, const float *restrict w, const float *restrict dfull, const bwd_conv_geom *g) {
     const int k = (int)g->k, ch = (int)g->conv_h, cw = (int)g->conv_w, pad = (int)g->pad;
     const int ih = (int)g->in_h, iw = (int)g->in_w;

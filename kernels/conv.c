@@ -404,28 +404,31 @@ void conv_gin_at(float *restrict gin, const float *restrict d, const float *rest
     }
 }
 
+/* Two-vector shuffles with constant lanes: GCC's and clang's spellings. */
+#if defined(__clang__)
+#define SHUF(a, b, i0, i1, i2, i3, i4, i5, i6, i7) __builtin_shufflevector(a, b, i0, i1, i2, i3, i4, i5, i6, i7)
+#else
 typedef int v8i __attribute__((vector_size(32)));
+#define SHUF(a, b, i0, i1, i2, i3, i4, i5, i6, i7) __builtin_shuffle(a, b, (v8i){i0, i1, i2, i3, i4, i5, i6, i7})
+#endif
 
 /* Eight rows of eight floats transposed in registers (the unpack / shuffle / lane-swap
  * sequence, written as generic shuffles the compiler maps onto the target's). */
 static inline __attribute__((always_inline)) void tr8x8(v8f r[8]) {
-    const v8i lo = {0, 8, 1, 9, 4, 12, 5, 13}, hi = {2, 10, 3, 11, 6, 14, 7, 15};
-    const v8i s44 = {0, 1, 8, 9, 4, 5, 12, 13}, sEE = {2, 3, 10, 11, 6, 7, 14, 15};
-    const v8i l20 = {0, 1, 2, 3, 8, 9, 10, 11}, l31 = {4, 5, 6, 7, 12, 13, 14, 15};
     v8f t[8], u[8];
     for (int k = 0; k < 8; k += 2) {
-        t[k] = __builtin_shuffle(r[k], r[k + 1], lo);
-        t[k + 1] = __builtin_shuffle(r[k], r[k + 1], hi);
+        t[k] = SHUF(r[k], r[k + 1], 0, 8, 1, 9, 4, 12, 5, 13);
+        t[k + 1] = SHUF(r[k], r[k + 1], 2, 10, 3, 11, 6, 14, 7, 15);
     }
     for (int k = 0; k < 8; k += 4) {
-        u[k] = __builtin_shuffle(t[k], t[k + 2], s44);
-        u[k + 1] = __builtin_shuffle(t[k], t[k + 2], sEE);
-        u[k + 2] = __builtin_shuffle(t[k + 1], t[k + 3], s44);
-        u[k + 3] = __builtin_shuffle(t[k + 1], t[k + 3], sEE);
+        u[k] = SHUF(t[k], t[k + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+        u[k + 1] = SHUF(t[k], t[k + 2], 2, 3, 10, 11, 6, 7, 14, 15);
+        u[k + 2] = SHUF(t[k + 1], t[k + 3], 0, 1, 8, 9, 4, 5, 12, 13);
+        u[k + 3] = SHUF(t[k + 1], t[k + 3], 2, 3, 10, 11, 6, 7, 14, 15);
     }
     for (int k = 0; k < 4; k++) {
-        r[k] = __builtin_shuffle(u[k], u[k + 4], l20);
-        r[k + 4] = __builtin_shuffle(u[k], u[k + 4], l31);
+        r[k] = SHUF(u[k], u[k + 4], 0, 1, 2, 3, 8, 9, 10, 11);
+        r[k + 4] = SHUF(u[k], u[k + 4], 4, 5, 6, 7, 12, 13, 14, 15);
     }
 }
 

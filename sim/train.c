@@ -2,7 +2,9 @@
 #include "train.h"
 
 #include <math.h>
+#ifdef _OPENMP
 #include <omp.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -489,6 +491,7 @@ static uint32_t slot_lo(uint32_t B, uint32_t S, uint32_t i) { return (uint32_t)(
  * currents drive its neurons. Training also moves the running statistics, once per step in
  * step order, as PyTorch's BatchNorm2d called at every step does. Bg: the global batch. */
 static int bn_forward_layer(trainer *tr, uint32_t l, uint32_t B, uint64_t Bg, int train, int threads) {
+    (void)threads; /* only the OpenMP pragmas read it */
     net *n = tr->n;
     net_layer *L = &n->layers[l];
     const uint32_t S = tr->n_slots, C = L->out_c, P = L->out_h * L->out_w, no = L->n_out;
@@ -509,6 +512,12 @@ static int bn_forward_layer(trainer *tr, uint32_t l, uint32_t B, uint64_t Bg, in
     for (uint32_t i = 0; i < S; i++)
         if (tr->sl[i].rc) return evsnn_seterr(tr->sl[i].rc, "%s", tr->sl[i].msg);
     float *mu = tr->bn_mu, *r = tr->bn_rs[l];
+    /* Static (direct) input to the first layer: the currents, hence the statistics, are those
+     * of step 0 at every step; sum one step and repeat it (the running statistics still move
+     * once per step). Data-parallel ranks may differ in this, so it is a local shortcut. */
+    int same = l == 0 && !tr->c.data_parallel;
+    for (uint32_t b = 0; same && b < B; b++) same = tr->si[b].train == NULL;
+    const uint32_t Ts = same ? 1 : T; /* steps whose statistics are summed */
     if (train) {
         const double N = (double)Bg * P;
         if (N < 2)
@@ -522,27 +531,27 @@ static int bn_forward_layer(trainer *tr, uint32_t l, uint32_t B, uint64_t Bg, in
                 slot *s = &tr->sl[i];
                 const uint32_t lo = slot_lo(B, S, i), hi = slot_lo(B, S, i + 1);
                 double *acc = pass ? s->bs2 : s->bs1;
-                memset(acc, 0, (size_t)T * C * sizeof *acc);
+                memset(acc, 0, (size_t)Ts * C * sizeof *acc);
                 for (uint32_t b = lo; b < hi; b++)
-                    for (uint32_t t = 0; t < T; t++)
+                    for (uint32_t t = 0; t < Ts; t++)
                         bn_sum(acc + (size_t)t * C, s->sb[b - lo].xh[l] + (size_t)t * no, pass ? t1 + (size_t)t * C : NULL,
                                C, P, pass);
             }
-            memset(tot, 0, (size_t)T * C * sizeof *tot);
+            memset(tot, 0, (size_t)Ts * C * sizeof *tot);
             for (uint32_t i = 0; i < S; i++) {
                 const double *acc = pass ? tr->sl[i].bs2 : tr->sl[i].bs1;
-                for (size_t k = 0; k < (size_t)T * C; k++) tot[k] += acc[k];
+                for (size_t k = 0; k < (size_t)Ts * C; k++) tot[k] += acc[k];
             }
-            if (tr->c.data_parallel && comm_allreduce_sum_f64(tot, (size_t)T * C)) return EVSNN_EIO;
+            if (tr->c.data_parallel && comm_allreduce_sum_f64(tot, (size_t)Ts * C)) return EVSNN_EIO;
             if (!pass)
-                for (size_t k = 0; k < (size_t)T * C; k++) t1[k] /= N; /* the means, the second pass's shift */
+                for (size_t k = 0; k < (size_t)Ts * C; k++) t1[k] /= N; /* the means, the second pass's shift */
         }
         for (uint32_t t = 0; t < T; t++)
             for (uint32_t c = 0; c < C; c++) {
-                const size_t k = (size_t)t * C + c;
+                const size_t k = (size_t)(same ? 0 : t) * C + c;
                 const double var = t2[k] / N;
-                mu[k] = (float)t1[k];
-                r[k] = (float)(1.0 / sqrt(var + NET_BN_EPS));
+                mu[(size_t)t * C + c] = (float)t1[k];
+                r[(size_t)t * C + c] = (float)(1.0 / sqrt(var + NET_BN_EPS));
                 L->bn_mean[c] = (1.0f - NET_BN_MOMENTUM) * L->bn_mean[c] + NET_BN_MOMENTUM * (float)t1[k];
                 L->bn_var[c] = (1.0f - NET_BN_MOMENTUM) * L->bn_var[c] + NET_BN_MOMENTUM * (float)(var * N / (N - 1));
             }
@@ -560,8 +569,14 @@ static int bn_forward_layer(trainer *tr, uint32_t l, uint32_t B, uint64_t Bg, in
             float *x = s->sb[b - lo].xh[l];
             for (uint32_t t = 0; t < T; t++) {
                 float *xt = x + (size_t)t * no, *yt = s->y + (size_t)t * no;
-                if (train) bn_forward(yt, xt, xt, mu + (size_t)t * C, r + (size_t)t * C, L->bn_g, L->bn_b, C, P);
-                else bn_eval(yt, xt, mu, r, L->bn_g, L->bn_b, C, P);
+                if (same && t > 0) { /* the same normalised currents as step 0 */
+                    memcpy(xt, x, no * sizeof *xt);
+                    memcpy(yt, s->y, no * sizeof *yt);
+                } else if (train) {
+                    bn_forward(yt, xt, xt, mu + (size_t)t * C, r + (size_t)t * C, L->bn_g, L->bn_b, C, P);
+                } else {
+                    bn_eval(yt, xt, mu, r, L->bn_g, L->bn_b, C, P);
+                }
             }
             s->rc = sim_run_layer_given(s->s, &tr->si[b], s->y, &s->sb[b - lo].res, l);
             if (s->rc) snprintf(s->msg, sizeof s->msg, "sample %u of the batch: %s", b, evsnn_errmsg());
@@ -578,6 +593,7 @@ static int bn_forward_layer(trainer *tr, uint32_t l, uint32_t B, uint64_t Bg, in
  * the layer's weight, bias and input gradients from it. */
 static int bn_backward_layer(trainer *tr, uint32_t l, uint32_t B, uint64_t Bg, const bwd_cfg *bc, int mem_loss,
                              int threads) {
+    (void)threads; /* only the OpenMP pragmas read it */
     net *n = tr->n;
     const net_layer *L = &n->layers[l];
     const uint32_t S = tr->n_slots, C = L->out_c, P = L->out_h * L->out_w, no = L->n_out, NL = n->n_layers;
@@ -660,7 +676,11 @@ static int run_batch(trainer *tr, const sim_input *in, const uint32_t *labels, c
                      uint32_t B, uint32_t B_scale, int grad, uint32_t *pred) {
     const net *n = tr->n;
     const uint32_t S = tr->n_slots, NL = n->n_layers;
+#ifdef _OPENMP
     int threads = tr->c.threads > 0 ? tr->c.threads : omp_get_max_threads();
+#else
+    int threads = 1;
+#endif
     if ((uint32_t)threads > S) threads = (int)S;
     if (B > tr->n_si) {
         sim_input *si = realloc(tr->si, B * sizeof *si);

@@ -145,51 +145,67 @@ static net *build(const char *arch, uint32_t c, uint32_t h, uint32_t w, float be
 
 enum { NB = 4, NI = 6, NO = 3, TT = 5 };
 
-/* "6-3-BN" driven by static inputs, no spikes (θ far away): the output membranes are a
- * smooth function of every parameter, u[t] = β·u[t−1] + BN(x·W + b) over the batch, and
+/* "6-3-BN" driven by inputs x [B, T, 6] (the same at every step: static input; else spike
+ * trains of graded values), no spikes (θ far away): the output membranes are a smooth function
+ * of every parameter, u[t] = β·u[t−1] + BN_t(x[t]·W + b) over the batch at each step, and
  * mem_mse of them is what the trainer minimises. In double. */
 static double ref_net_loss(const double *W, const double *bias, const double *g, const double *b, const double *x,
                            const double *tgt, double beta) {
-    double I[NB * NO], y[NB * NO];
-    for (int s = 0; s < NB; s++)
-        for (int j = 0; j < NO; j++) {
-            double a = bias[j];
-            for (int i = 0; i < NI; i++) a += x[s * NI + i] * W[i * NO + j];
-            I[s * NO + j] = a;
-        }
-    ref_bn(y, I, g, b, NB, NO, 1);
-    double L = 0.0;
-    for (int s = 0; s < NB; s++) {
-        double u[NO] = {0}, ls = 0.0;
-        for (int t = 0; t < TT; t++)
+    double L = 0.0, u[NB][NO];
+    memset(u, 0, sizeof u);
+    for (int t = 0; t < TT; t++) {
+        double I[NB * NO], y[NB * NO];
+        for (int s = 0; s < NB; s++)
             for (int j = 0; j < NO; j++) {
-                u[j] = beta * u[j] + y[s * NO + j];
-                const double d = u[j] - tgt[(s * TT + t) * NO + j];
-                ls += d * d;
+                double a = bias[j];
+                for (int i = 0; i < NI; i++) a += x[(s * TT + t) * NI + i] * W[i * NO + j];
+                I[s * NO + j] = a;
             }
-        L += ls / (TT * NO);
+        ref_bn(y, I, g, b, NB, NO, 1);
+        for (int s = 0; s < NB; s++)
+            for (int j = 0; j < NO; j++) {
+                u[s][j] = beta * u[s][j] + y[s * NO + j];
+                const double d = u[s][j] - tgt[(s * TT + t) * NO + j];
+                L += d * d / (TT * NO);
+            }
     }
     return L / NB;
 }
 
-static void test_trainer_vs_finite_differences(void **state) {
-    (void)state;
+static void trainer_fd(int events) {
     const float beta = 0.75f;
     net *n = build("6-3-BN", 0, 0, 0, beta, 1e6f);
     assert_int_equal(n->layers[0].bn, 1);
     assert_int_equal(n->n_params, NI * NO + NO + 2 * NO);
     net_init_params(n, 4);
-    rng *r = rng_create(8);
+    rng *r = rng_create(8 + events);
     for (int c = 0; c < NO; c++) { n->layers[0].bn_g[c] = (float)rng_uniform_range(r, 0.5, 1.5); n->layers[0].bn_b[c] = (float)rng_uniform_range(r, -0.5, 0.5); }
     float xs[NB * NI], tg[NB][TT * NO];
-    double xd[NB * NI], td[NB * TT * NO];
-    for (int i = 0; i < NB * NI; i++) xd[i] = xs[i] = (float)rng_uniform_range(r, 0, 1);
+    double xd[NB * TT * NI], td[NB * TT * NO];
+    spk_train tr_in[NB];
+    for (int s = 0; s < NB; s++) {
+        for (int i = 0; i < NI; i++) xs[s * NI + i] = (float)rng_uniform_range(r, 0, 1);
+        spk_init(&tr_in[s], TT, NI, SPK_VALUES);
+        for (int t = 0; t < TT; t++)
+            for (int i = 0; i < NI; i++) {
+                double v = xs[s * NI + i];
+                if (events) { /* a graded spike train: events at random steps with random values */
+                    v = rng_bernoulli(r, 0.5) ? (float)rng_uniform_range(r, 0.25, 2) : 0.0;
+                    if (v != 0.0) spk_push(&tr_in[s], (uint32_t)t, (uint32_t)i, (float)v);
+                }
+                xd[(s * TT + t) * NI + i] = (float)v;
+            }
+        spk_close(&tr_in[s], 0);
+    }
     for (int s = 0; s < NB; s++)
         for (int k = 0; k < TT * NO; k++) td[s * TT * NO + k] = tg[s][k] = (float)rng_uniform_range(r, -1, 1);
     rng_free(r);
     sim_input in[NB];
     const float *mt[NB];
-    for (int s = 0; s < NB; s++) { in[s] = (sim_input){.static_x = xs + s * NI, .T = TT}; mt[s] = tg[s]; }
+    for (int s = 0; s < NB; s++) {
+        in[s] = events ? (sim_input){.train = &tr_in[s], .T = TT} : (sim_input){.static_x = xs + s * NI, .T = TT};
+        mt[s] = tg[s];
+    }
     /* the parameters in double, as the network has them before the step */
     const net_layer *L = &n->layers[0];
     double W[NI * NO], bias[NO], g[NO], b[NO];
@@ -222,29 +238,41 @@ static void test_trainer_vs_finite_differences(void **state) {
             ps[k][i] = keep;
             const double fd = (lp - lm) / (2 * h), an = gr[off[k] + i];
             if (!(fabs(an - fd) < 1e-4 * (1 + fabs(fd))))
-                fail_msg("%s[%zu]: trainer %.7g, finite differences %.7g", what[k], i, an, fd);
+                fail_msg("%s input: %s[%zu]: trainer %.7g, finite differences %.7g", events ? "event" : "static", what[k], i,
+                         an, fd);
         }
     /* The bias before BN is a shift the batch mean removes: its gradient is zero. */
     for (int j = 0; j < NO; j++)
         if (!(fabs(gr[L->b_off + j]) < 1e-5)) fail_msg("bias gradient %g is not zero", gr[L->b_off + j]);
-    /* Running statistics: T updates of momentum 0.1 with the same batch statistics (static
-     * input), from mean 0 and variance 1: m_T = (1 − 0.9^T)·μ, v_T = 0.9^T + (1 − 0.9^T)·σ²·N/(N − 1). */
+    /* Running statistics: one update of momentum 0.1 per step, from mean 0 and variance 1, with
+     * each step's batch mean and unbiased variance. */
     for (int j = 0; j < NO; j++) {
-        double I[NB], mu = 0, var = 0;
-        for (int s = 0; s < NB; s++) {
-            I[s] = bias[j];
-            for (int i = 0; i < NI; i++) I[s] += xd[s * NI + i] * W[i * NO + j];
-            mu += I[s];
+        double m = 0.0, v = 1.0;
+        for (int t = 0; t < TT; t++) {
+            double I[NB], mu = 0, var = 0;
+            for (int s = 0; s < NB; s++) {
+                I[s] = bias[j];
+                for (int i = 0; i < NI; i++) I[s] += xd[(s * TT + t) * NI + i] * W[i * NO + j];
+                mu += I[s];
+            }
+            mu /= NB;
+            for (int s = 0; s < NB; s++) var += (I[s] - mu) * (I[s] - mu);
+            var /= NB;
+            m = 0.9 * m + 0.1 * mu;
+            v = 0.9 * v + 0.1 * var * NB / (NB - 1);
         }
-        mu /= NB;
-        for (int s = 0; s < NB; s++) var += (I[s] - mu) * (I[s] - mu);
-        var /= NB;
-        const double k = pow(0.9, TT);
-        assert_float_equal(L->bn_mean[j], (1 - k) * mu, 1e-5);
-        assert_float_equal(L->bn_var[j], k + (1 - k) * var * NB / (NB - 1), 1e-5);
+        assert_float_equal(L->bn_mean[j], m, 1e-5);
+        assert_float_equal(L->bn_var[j], v, 1e-5);
     }
     trainer_free(tr);
+    for (int s = 0; s < NB; s++) spk_deinit(&tr_in[s]);
     net_free(n);
+}
+
+static void test_trainer_vs_finite_differences(void **state) {
+    (void)state;
+    trainer_fd(0); /* static input: the statistics of one step, repeated */
+    trainer_fd(1); /* spike trains: each step its own statistics */
 }
 
 /* ---- folding ---- */
