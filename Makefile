@@ -164,7 +164,7 @@ fuzz-long: deps
 FUZZERS := $(FUZZ_SRC:tests/%.c=$(BUILD)/tests/%)
 FUZZ_SECONDS ?= 10
 # fuzz_specs also reads the dataset options through the command's own parser (cmd_data.o).
-FUZZ_APP_OBJ := $(BUILD)/apps/cmd_data.o $(BUILD)/apps/json.o
+FUZZ_APP_OBJ := $(BUILD)/apps/cmd_data.o $(BUILD)/apps/json.o $(BUILD)/apps/gnuplot.o
 $(BUILD)/tests/fuzz_%: tests/fuzz_%.c $(FUZZ_APP_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -fsanitize=fuzzer -o $@ $< $(FUZZ_APP_OBJ) $(LIB) $(LDLIBS_ALL)
