@@ -48,9 +48,12 @@ for row in ${TABLE1_ROWS-tha flt32 bsnn bsnn1}; do
 done
 
 command -v gnuplot >/dev/null 2>&1 || { echo "gnuplot not installed: no figure" >&2; exit 0; }
-# ROW.dat: epoch, test accuracy, silent fraction of conv1, conv2, fc3 (test set)
+# ROW.dat: epoch, test accuracy, silent fraction of conv1, conv2, fc3 (test set); only the
+# rows that have run are drawn
+rows=""
 for row in tha flt32 bsnn bsnn1; do
     [ -f "$out/$row.jsonl" ] || continue
+    rows="$rows $row"
     grep '"epoch"' "$out/$row.jsonl" | sed 's/.*"epoch":\([0-9]*\).*"test_acc":\([0-9.e-]*\).*"test_silent":\[\([^]]*\)\].*/\1 \2 \3/' |
         tr ',' ' ' >"$out/$row.dat"
 done
@@ -62,11 +65,11 @@ set xlabel "epoch"
 set ylabel "test accuracy (%)"
 set key bottom right
 set grid
-plot for [r in "tha flt32 bsnn bsnn1"] "$out/".r.".dat" u 1:(100*\$2) w lp pt 7 ps 0.6 t r
+plot for [r in "$rows"] "$out/".r.".dat" u 1:(100*\$2) w lp pt 7 ps 0.6 t r
 set ylabel "silent neurons on the test set (%)"
 set key top right
-plot "$out/tha.dat" u 1:(100*\$3) w lp pt 7 ps 0.5 t "tha conv1", "" u 1:(100*\$4) w lp pt 5 ps 0.5 t "tha conv2", \
-     "$out/bsnn.dat" u 1:(100*\$3) w lp dt 2 pt 6 ps 0.5 t "bsnn conv1", "" u 1:(100*\$4) w lp dt 2 pt 4 ps 0.5 t "bsnn conv2"
+plot for [r in "$rows"] "$out/".r.".dat" u 1:(100*\$3) w lp pt 7 ps 0.5 t r." conv1", \
+     for [r in "$rows"] "$out/".r.".dat" u 1:(100*\$4) w lp dt 2 pt 5 ps 0.5 t r." conv2"
 unset multiplot
 EOF
 echo "$out/seed004_table1_fmnist.png" >&2
