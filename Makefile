@@ -119,6 +119,11 @@ $(EVSNN): $(APP_OBJ) $(LIB)
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIB)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(LIB) $(LDLIBS_ALL) $(shell pkg-config --libs cmocka 2>/dev/null)
 
+# The benchmarks print their lines with the commands' JSON conventions (tests/benchjson.h).
+BENCH_APP_OBJ := $(BUILD)/apps/json.o
+$(BENCHES): $(BUILD)/tests/%: $(BUILD)/tests/%.o $(BENCH_APP_OBJ) $(LIB)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(BENCH_APP_OBJ) $(LIB) $(LDLIBS_ALL) $(shell pkg-config --libs cmocka 2>/dev/null)
+
 tests-build: $(EVSNN) $(TESTS) $(BENCHES) $(GEN_SYNTH) $(SOLIB) $(MANS)
 
 test: deps

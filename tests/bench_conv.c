@@ -25,6 +25,7 @@
 #include "sim/rng.h"
 #include "sim/synth.h"
 #include "sim/train.h"
+#include "tests/benchjson.h"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -61,12 +62,22 @@ static net *build(const char *arch, uint32_t c, uint32_t h, uint32_t w, float be
     return n;
 }
 
-static void print_ref(double sps, double lo, double hi) {
-    if (lo > 0)
-        printf(",\"snntorch_samples_per_s\":[%g,%g],\"snntorch_source\":\"%s\",\"vs_snntorch\":[%.2f,%.2f]", lo, hi,
-               SNNTORCH_SOURCE, sps / hi, sps / lo);
-    else
-        printf(",\"snntorch_samples_per_s\":null");
+/* The snnTorch reference beside a line's samples/s: its range and our ratio to each end, or
+ * null where no figure was recorded. */
+static void set_ref(json_t *o, double sps, double lo, double hi) {
+    if (lo > 0) {
+        const double ref[2] = {lo, hi}, vs[2] = {sps / hi, sps / lo};
+        jset(o, "snntorch_samples_per_s", jdbls(ref, 2));
+        jset(o, "snntorch_source", jstr(SNNTORCH_SOURCE));
+        jset(o, "vs_snntorch", jdbls(vs, 2));
+    } else
+        jset(o, "snntorch_samples_per_s", json_null());
+}
+
+/* The last two keys of every line. */
+static void set_rss_threads(json_t *o) {
+    jset(o, "peak_rss_mib", jnum(peak_rss_mib()));
+    jset(o, "threads", jint(threads()));
 }
 
 /* Timed training steps over nb batches of B samples taken in turn from in[0..n). */
@@ -131,14 +142,21 @@ static void fmnist(const char *path, uint32_t T, uint32_t B, float eps, double r
     const uint32_t nb = steps ? (uint32_t)atoi(steps) : B >= 128 ? 2 : 4;
     const double dt = time_steps(tr, in, lab, N, B, nb, &st);
     const double sps = B / dt;
-    printf("{\"bench\":\"conv_train\",\"workload\":\"fmnist\",\"arch\":\"16C5-AP2-64C5-AP2-1024-10\",\"binarized\":true,"
-           "\"T\":%u,\"batch\":%u,\"surrogate_eps\":%g,\"step_s\":%.4f,\"samples_per_s\":%.1f",
-           T, B, (double)eps, dt, sps);
-    print_ref(sps, ref_lo, ref_hi);
-    printf(",\"hidden_rates\":[%.4f,%.4f],\"peak_rss_mib\":%.1f,\"threads\":%d}\n",
-           (double)st.spikes[0] / ((double)st.neurons[0] * T), (double)st.spikes[1] / ((double)st.neurons[1] * T),
-           peak_rss_mib(), threads());
-    fflush(stdout);
+    json_t *j = bench_doc("conv_train");
+    jset(j, "workload", jstr("fmnist"));
+    jset(j, "arch", jstr("16C5-AP2-64C5-AP2-1024-10"));
+    jset(j, "binarized", json_true());
+    jset(j, "T", jint(T));
+    jset(j, "batch", jint(B));
+    jset(j, "surrogate_eps", jnum(eps));
+    jset(j, "step_s", jnum(dt));
+    jset(j, "samples_per_s", jnum(sps));
+    set_ref(j, sps, ref_lo, ref_hi);
+    const double rates[2] = {(double)st.spikes[0] / ((double)st.neurons[0] * T),
+                             (double)st.spikes[1] / ((double)st.neurons[1] * T)};
+    jset(j, "hidden_rates", jdbls(rates, 2));
+    set_rss_threads(j);
+    bench_emit(j);
     trainer_free(tr);
     net_free(n);
     free(xs);
@@ -183,10 +201,15 @@ static void conv_workload(const workload *wl) {
     for (uint32_t b = 0; b < wl->B; b++) sim_result_deinit(&res[b]);
     free(res);
     double sps = wl->B / best;
-    printf("{\"bench\":\"conv_inference\",\"workload\":\"%s\",\"arch\":\"%s\",\"T\":%u,\"batch\":%u,\"samples_per_s\":%.1f",
-           wl->name, wl->arch, wl->T, wl->B, sps);
-    print_ref(sps, wl->inf_lo, wl->inf_hi);
-    printf(",\"peak_rss_mib\":%.1f,\"threads\":%d}\n", peak_rss_mib(), threads());
+    json_t *o = bench_doc("conv_inference");
+    jset(o, "workload", jstr(wl->name));
+    jset(o, "arch", jstr(wl->arch));
+    jset(o, "T", jint(wl->T));
+    jset(o, "batch", jint(wl->B));
+    jset(o, "samples_per_s", jnum(sps));
+    set_ref(o, sps, wl->inf_lo, wl->inf_hi);
+    set_rss_threads(o);
+    bench_emit(o);
     /* Training: float weights, the defaults (fast sigmoid k = 25, mse_count, Adam 1e-3). */
     train_cfg c = train_defaults();
     int err;
@@ -195,12 +218,16 @@ static void conv_workload(const workload *wl) {
     train_stats st;
     const double dt = time_steps(t, in, lab, NS, wl->B, 4, &st);
     sps = wl->B / dt;
-    printf("{\"bench\":\"conv_train\",\"workload\":\"%s\",\"arch\":\"%s\",\"T\":%u,\"batch\":%u,\"step_s\":%.4f,"
-           "\"samples_per_s\":%.1f",
-           wl->name, wl->arch, wl->T, wl->B, dt, sps);
-    print_ref(sps, wl->train_lo, wl->train_hi);
-    printf(",\"peak_rss_mib\":%.1f,\"threads\":%d}\n", peak_rss_mib(), threads());
-    fflush(stdout);
+    o = bench_doc("conv_train");
+    jset(o, "workload", jstr(wl->name));
+    jset(o, "arch", jstr(wl->arch));
+    jset(o, "T", jint(wl->T));
+    jset(o, "batch", jint(wl->B));
+    jset(o, "step_s", jnum(dt));
+    jset(o, "samples_per_s", jnum(sps));
+    set_ref(o, sps, wl->train_lo, wl->train_hi);
+    set_rss_threads(o);
+    bench_emit(o);
     trainer_free(t);
     for (uint32_t b = 0; b < NS; b++) spk_deinit(&tr[b]);
     free(tr);
@@ -222,8 +249,12 @@ int main(int argc, char **argv) {
     const char *path = "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz";
     FILE *f = fopen(path, "rb");
     if (!f) {
-        printf("{\"bench\":\"conv_train\",\"workload\":\"fmnist\",\"skipped\":\"%s is absent (Debian package "
-               "dataset-fashion-mnist, installed by make deps)\"}\n", path);
+        char why[512];
+        snprintf(why, sizeof why, "%s is absent (Debian package dataset-fashion-mnist, installed by make deps)", path);
+        json_t *o = bench_doc("conv_train");
+        jset(o, "workload", jstr("fmnist"));
+        jset(o, "skipped", jstr(why));
+        bench_emit(o);
         return 0;
     }
     fclose(f);

@@ -28,6 +28,7 @@
 #include "sim/synth.h"
 #include "kernels/lif.h"
 #include "kernels/scatter.h"
+#include "tests/benchjson.h"
 
 /* Streaming add c = a + b over three 512 MiB arrays (well past the last-level cache), on
  * every core: bytes moved / s, best of 3. */
@@ -110,23 +111,31 @@ static void run_workload(const workload *w, double bw) {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     double sps = B / best, evs = syn / best, roof = bw / 4.0;
-    printf("{\"bench\":\"engine\",\"workload\":\"%s\",\"arch\":\"%s\",\"input\":\"%s\",\"steps\":%u,\"batch\":%u,", w->name,
-           w->arch, w->shape ? w->shape : "flat", T, B);
-    if (w->p < 0) printf("\"input_rate\":\"static\",");
-    else printf("\"input_rate\":%g,", w->p);
-    printf("\"samples_per_s\":%.1f,\"ms_per_sample\":%.4f,\"syn_events_per_sample\":%.0f,\"syn_events_per_s\":%.4g,"
-           "\"spikes_per_sample\":%.1f,\"peak_rss_mib\":%.1f,\"dense_ref_samples_per_s\":%.2f,\"speedup_vs_dense_ref\":%.1f,"
-           "\"mem_bandwidth_gb_s\":%.2f,\"roofline_syn_events_per_s\":%.4g,\"fraction_of_roofline\":%.3f,"
-           "\"ref_output_spikes_agree\":%s,\"threads\":%d}\n",
-           sps, 1e3 * best / B, (double)syn / B, evs, (double)spikes / B, ru.ru_maxrss / 1024.0, Br / ref_dt,
-           sps / (Br / ref_dt), bw / 1e9, roof, evs / roof, agree ? "true" : "false",
+    json_t *j = bench_doc("engine");
+    jset(j, "workload", jstr(w->name));
+    jset(j, "arch", jstr(w->arch));
+    jset(j, "input", jstr(w->shape ? w->shape : "flat"));
+    jset(j, "steps", jint(T));
+    jset(j, "batch", jint(B));
+    jset(j, "input_rate", w->p < 0 ? jstr("static") : jnum(w->p));
+    jset(j, "samples_per_s", jnum(sps));
+    jset(j, "ms_per_sample", jnum(1e3 * best / B));
+    jset(j, "syn_events_per_sample", jnum((double)syn / B));
+    jset(j, "syn_events_per_s", jnum(evs));
+    jset(j, "spikes_per_sample", jnum((double)spikes / B));
+    jset(j, "peak_rss_mib", jnum(ru.ru_maxrss / 1024.0));
+    jset(j, "dense_ref_samples_per_s", jnum(Br / ref_dt));
+    jset(j, "speedup_vs_dense_ref", jnum(sps / (Br / ref_dt)));
+    jset(j, "mem_bandwidth_gb_s", jnum(bw / 1e9));
+    jset(j, "roofline_syn_events_per_s", jnum(roof));
+    jset(j, "fraction_of_roofline", jnum(evs / roof));
+    jset(j, "ref_output_spikes_agree", json_boolean(agree));
 #ifdef _OPENMP
-           omp_get_max_threads()
+    jset(j, "threads", jint(omp_get_max_threads()));
 #else
-           1
+    jset(j, "threads", jint(1));
 #endif
-    );
-    fflush(stdout);
+    bench_emit(j);
     for (uint32_t b = 0; b < B; b++) { spk_deinit(&tr[b]); sim_result_deinit(&res[b]); }
     free(tr); free(xs); free(in); free(res);
     net_free(n);
@@ -164,9 +173,15 @@ static void bench_kernels(void) {
             if (f < best_f) best_f = f;
             if (rr < best_r) best_r = rr;
         }
-        printf("{\"bench\":\"kernel\",\"kernel\":\"scatter_dense\",\"n_in\":%u,\"n_out\":%u,\"events\":%u,"
-               "\"fast_gsyn_per_s\":%.2f,\"ref_gsyn_per_s\":%.2f,\"speedup\":%.2f}\n",
-               NI, NO, ne, 200.0 * ne * NO / best_f / 1e9, 200.0 * ne * NO / best_r / 1e9, best_r / best_f);
+        json_t *o = bench_doc("kernel");
+        jset(o, "kernel", jstr("scatter_dense"));
+        jset(o, "n_in", jint(NI));
+        jset(o, "n_out", jint(NO));
+        jset(o, "events", jint(ne));
+        jset(o, "fast_gsyn_per_s", jnum(200.0 * ne * NO / best_f / 1e9));
+        jset(o, "ref_gsyn_per_s", jnum(200.0 * ne * NO / best_r / 1e9));
+        jset(o, "speedup", jnum(best_r / best_f));
+        bench_emit(o);
     }
     double best_f = 1e30, best_r = 1e30;
     for (int rep = 0; rep < 5; rep++) {
@@ -179,10 +194,13 @@ static void bench_kernels(void) {
         if (f < best_f) best_f = f;
         if (rr < best_r) best_r = rr;
     }
-    printf("{\"bench\":\"kernel\",\"kernel\":\"lif_step_all\",\"neurons\":%u,\"fast_gupdates_per_s\":%.2f,"
-           "\"scalar_gupdates_per_s\":%.2f,\"speedup\":%.2f}\n",
-           NO, 2000.0 * NO / best_f / 1e9, 2000.0 * NO / best_r / 1e9, best_r / best_f);
-    fflush(stdout);
+    json_t *o = bench_doc("kernel");
+    jset(o, "kernel", jstr("lif_step_all"));
+    jset(o, "neurons", jint(NO));
+    jset(o, "fast_gupdates_per_s", jnum(2000.0 * NO / best_f / 1e9));
+    jset(o, "scalar_gupdates_per_s", jnum(2000.0 * NO / best_r / 1e9));
+    jset(o, "speedup", jnum(best_r / best_f));
+    bench_emit(o);
     free(w); free(acc); free(u); free(spk);
 }
 
@@ -198,7 +216,7 @@ enum { NW = sizeof W / sizeof *W };
 
 /* Runs workload i in a fresh process (fork + exec of this program: an OpenMP runtime does
  * not survive a plain fork), so that its peak RSS is its own; returns its best ms per
- * sample parsed back from a pipe. */
+ * sample parsed back from its JSON line on a pipe (-1 if the line lacks it). */
 static double in_child(int i, double bw) {
     int fd[2];
     if (pipe(fd)) return -1;
@@ -208,7 +226,7 @@ static double in_child(int i, double bw) {
         dup2(fd[1], 1);
         char a[16], b[32];
         snprintf(a, sizeof a, "%d", i);
-        snprintf(b, sizeof b, "%.6g", bw);
+        snprintf(b, sizeof b, "%.17g", bw); /* the very double: the child prints it */
         execl("/proc/self/exe", "bench_engine", a, b, (char *)NULL);
         _exit(127);
     }
@@ -223,8 +241,7 @@ static double in_child(int i, double bw) {
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) { fprintf(stderr, "bench: workload %d failed\n", i); exit(1); }
     fputs(buf, stdout);
     fflush(stdout);
-    const char *m = strstr(buf, "\"ms_per_sample\":");
-    return m ? atof(m + 16) : -1;
+    return bench_json_num(buf, "ms_per_sample");
 }
 
 int main(int argc, char **argv) {
@@ -254,8 +271,12 @@ int main(int argc, char **argv) {
     bench_kernels();
     double ms[NW];
     for (int i = 0; i < NW; i++) ms[i] = in_child(i, bw);
-    printf("{\"bench\":\"engine\",\"workload\":\"W1\",\"summary\":\"sparsity\",\"time_p0.2_over_p0.01\":%.2f,"
-           "\"time_p0.05_over_p0.01\":%.2f,\"target_ratio\":5}\n",
-           ms[2] / ms[0], ms[1] / ms[0]);
+    json_t *o = bench_doc("engine");
+    jset(o, "workload", jstr("W1"));
+    jset(o, "summary", jstr("sparsity"));
+    jset(o, "time_p0.2_over_p0.01", jnum(ms[2] / ms[0]));
+    jset(o, "time_p0.05_over_p0.01", jnum(ms[1] / ms[0]));
+    jset(o, "target_ratio", jint(5));
+    bench_emit(o);
     return 0;
 }

@@ -8,6 +8,7 @@
  * crop, hence the crop here. Without ../shared it falls back to synthetic Bernoulli input
  * (p = 0.05) and says so. Prints one JSON line per workload; the targets (>= 50 M cycles/s
  * per-cycle, jump >= 20x faster) are reported, not asserted. */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "hw/hw.h"
@@ -17,6 +18,7 @@
 #include "sim/evsnn.h"
 #include "sim/rng.h"
 #include "sim/synth.h"
+#include "tests/benchjson.h"
 
 enum { N = 16, T = 20 };
 
@@ -94,11 +96,21 @@ static int bench(hw_model model, const char *cfgname, const spk_train *in, const
         secs[mode] = evsnn_now_s() - t0;
     }
     double pc = cycles[0] / secs[0], ja = cycles[1] / secs[1];
-    printf("{\"bench\": \"hw_cycles_per_s\", \"model\": \"%s\", \"network\": \"W2 16C5-AP2-32C5-AP2-800-11 on 2x32x32\", "
-           "\"trace\": \"engine run of W2 (PyTorch-default init) on %s, %u samples x T=%u\", \"mean_latency_cycles\": %.6g, \"same_latency\": %s, "
-           "\"per_cycle_cycles_per_s\": %.4g, \"jump_cycles_per_s\": %.4g, \"jump_speedup\": %.3g, "
-           "\"target_per_cycle\": 5e7, \"target_speedup\": 20}\n",
-           cfgname, trace_desc, N, T, (double)lat[0] / N, lat[0] == lat[1] ? "true" : "false", pc, ja, ja / pc);
+    char trace[512];
+    snprintf(trace, sizeof trace, "engine run of W2 (PyTorch-default init) on %s, %u samples x T=%u", trace_desc,
+             (unsigned)N, (unsigned)T);
+    json_t *o = bench_doc("hw_cycles_per_s");
+    jset(o, "model", jstr(cfgname));
+    jset(o, "network", jstr("W2 16C5-AP2-32C5-AP2-800-11 on 2x32x32"));
+    jset(o, "trace", jstr(trace));
+    jset(o, "mean_latency_cycles", jnum((double)lat[0] / N));
+    jset(o, "same_latency", json_boolean(lat[0] == lat[1]));
+    jset(o, "per_cycle_cycles_per_s", jnum(pc));
+    jset(o, "jump_cycles_per_s", jnum(ja));
+    jset(o, "jump_speedup", jnum(ja / pc));
+    jset(o, "target_per_cycle", jnum(5e7));
+    jset(o, "target_speedup", jint(20));
+    bench_emit(o);
     hw_free(m);
     return lat[0] == lat[1] ? 0 : 1;
 }

@@ -24,6 +24,7 @@
 #include "io/ds_impl.h"
 #include "io/transform.h"
 #include "sim/evsnn.h"
+#include "tests/benchjson.h"
 
 #define SHARED "../shared/datasets/"
 
@@ -54,6 +55,14 @@ static int dec_evt(const uint8_t *b, size_t n, ds_evbuf *o, int version) {
 static int dec_evt2(const uint8_t *b, size_t n, ds_evbuf *o) { return dec_evt(b, n, o, 2); }
 static int dec_evt3(const uint8_t *b, size_t n, ds_evbuf *o) { return dec_evt(b, n, o, 3); }
 
+/* {"bench": name, key: text}: the line of a workload that failed ("error") or could not run
+ * ("skipped"). */
+static void print_note(const char *name, const char *key, const char *text) {
+    json_t *o = bench_doc(name);
+    jset(o, key, jstr(text));
+    bench_emit(o);
+}
+
 static const char *g_only; /* argv[1]: run only the workloads whose name contains it */
 static int want(const char *name) { return !g_only || strstr(name, g_only); }
 
@@ -66,7 +75,7 @@ static void bench_decode(const char *name, dec_fn f, const uint8_t *buf, size_t 
         b.n = 0;
         double t0 = evsnn_now_s();
         if (f(buf, n, &b)) {
-            printf("{\"bench\":\"%s\",\"error\":\"%s\"}\n", name, evsnn_errmsg());
+            print_note(name, "error", evsnn_errmsg());
             ds_evbuf_free(&b);
             return;
         }
@@ -75,15 +84,22 @@ static void bench_decode(const char *name, dec_fn f, const uint8_t *buf, size_t 
         events = b.n;
         passes++;
     }
-    printf("{\"bench\":\"%s\",\"events\":%zu,\"bytes\":%zu,\"seconds\":%.6f,\"events_per_s\":%.0f,"
-           "\"mb_per_s\":%.1f,\"target_events_per_s\":50000000}\n",
-           name, events, n, best, events / best, n / best / 1e6);
+    json_t *o = bench_doc(name);
+    jset(o, "events", jint((long long)events));
+    jset(o, "bytes", jint((long long)n));
+    jset(o, "seconds", jnum(best));
+    jset(o, "events_per_s", jnum(events / best));
+    jset(o, "mb_per_s", jnum(n / best / 1e6));
+    jset(o, "target_events_per_s", jint(50000000));
+    bench_emit(o);
     ds_evbuf_free(&b);
 }
 
 static void bench_read(const char *name, const char *path) {
     if (access(path, R_OK) != 0) {
-        printf("{\"bench\":\"%s\",\"skipped\":\"%s not found\"}\n", name, path);
+        char why[4200];
+        snprintf(why, sizeof why, "%s not found", path);
+        print_note(name, "skipped", why);
         return;
     }
     int err;
@@ -94,7 +110,7 @@ static void bench_read(const char *name, const char *path) {
         double t0 = evsnn_now_s();
         dataset *d = ds_open(path, NULL, &err);
         if (!d) {
-            printf("{\"bench\":\"%s\",\"error\":\"%s\"}\n", name, evsnn_errmsg());
+            print_note(name, "error", evsnn_errmsg());
             return;
         }
         events = 0;
@@ -109,8 +125,12 @@ static void bench_read(const char *name, const char *path) {
         double dt = evsnn_now_s() - t0;
         if (dt < best) best = dt;
     }
-    printf("{\"bench\":\"%s\",\"samples\":%u,\"events\":%zu,\"seconds\":%.6f,\"events_per_s\":%.0f}\n", name,
-           samples, events, best, events / best);
+    json_t *o = bench_doc(name);
+    jset(o, "samples", jint(samples));
+    jset(o, "events", jint((long long)events));
+    jset(o, "seconds", jnum(best));
+    jset(o, "events_per_s", jnum(events / best));
+    bench_emit(o);
 }
 
 /* Generated AEDAT 3.1 bytes: events [k0·4096, …) in packets of 4096 (npk packets, n events in
@@ -182,8 +202,11 @@ static void bench_bin(void) {
         if (dt < best) best = dt;
         spk_deinit(&s);
     }
-    printf("{\"bench\":\"bin_dvs128_5ms_4x\",\"events\":%zu,\"seconds\":%.6f,\"events_per_s\":%.0f}\n", n, best,
-           n / best);
+    json_t *o = bench_doc("bin_dvs128_5ms_4x");
+    jset(o, "events", jint((long long)n));
+    jset(o, "seconds", jnum(best));
+    jset(o, "events_per_s", jnum(n / best));
+    bench_emit(o);
     free(ev);
 }
 
@@ -229,11 +252,17 @@ static void bench_rss(void) {
     long after = rss_kb();
     struct stat sb;
     stat(path, &sb);
-    printf("{\"bench\":\"rss_aedat3_iterate\",\"file_kb\":%ld,\"samples\":40,\"events\":%zu,\"rss_before_kb\":%ld,"
-           "\"rss_peak_kb\":%ld,\"rss_growth_kb\":%ld,\"one_sample_raw_kb\":%zu,\"seconds\":%.3f,"
-           "\"events_per_s\":%.0f}\n",
-           (long)(sb.st_size / 1024), events, before, after, after - before, (size_t)200000 * sizeof(ds_event) / 1024,
-           dt, events / dt);
+    json_t *o = bench_doc("rss_aedat3_iterate");
+    jset(o, "file_kb", jint((long long)(sb.st_size / 1024)));
+    jset(o, "samples", jint(40));
+    jset(o, "events", jint((long long)events));
+    jset(o, "rss_before_kb", jint(before));
+    jset(o, "rss_peak_kb", jint(after));
+    jset(o, "rss_growth_kb", jint(after - before));
+    jset(o, "one_sample_raw_kb", jint((long long)(200000 * sizeof(ds_event) / 1024)));
+    jset(o, "seconds", jnum(dt));
+    jset(o, "events_per_s", jnum(events / dt));
+    bench_emit(o);
     unlink(path), unlink(csv), rmdir(dir);
 }
 
@@ -292,7 +321,7 @@ int main(int argc, char **argv) {
         }
         bench_decode("decode_nmnist", dec_nmnist, all, len);
         free(all);
-    } else printf("{\"bench\":\"decode_nmnist\",\"skipped\":\"../shared not found\"}\n");
+    } else print_note("decode_nmnist", "skipped", "../shared not found");
     if (!want("decode_aedat2_dvs128")) {
     } else if (ds_read_file(SHARED "dvs128-aedat2/neal_walking.aedat", &buf, &n) == 0) {
         size_t hdr = 0;
@@ -303,7 +332,7 @@ int main(int argc, char **argv) {
         for (int k = 0; k < 64; k++) memcpy(big + (size_t)k * rec, buf + hdr, rec);
         bench_decode("decode_aedat2_dvs128", dec_aedat2, big, len);
         free(big), free(buf);
-    } else printf("{\"bench\":\"decode_aedat2_dvs128\",\"skipped\":\"../shared not found\"}\n");
+    } else print_note("decode_aedat2_dvs128", "skipped", "../shared not found");
     size_t len;
     if (want("decode_aedat3_generated")) {
         uint8_t *a3 = gen_aedat3(4000000, &len);
@@ -316,7 +345,7 @@ int main(int argc, char **argv) {
     } else if (ds_read_file(SHARED "aedat4-sample/tonic_sample.aedat4", &buf, &n) == 0) {
         bench_decode("decode_aedat4_dvxplorer", dec_aedat4, buf, n);
         free(buf);
-    } else printf("{\"bench\":\"decode_aedat4_dvxplorer\",\"skipped\":\"../shared not found\"}\n");
+    } else print_note("decode_aedat4_dvxplorer", "skipped", "../shared not found");
     if (want("decode_evt3_generated")) {
         uint8_t *e3 = gen_evt(3, 4000000, &len);
         bench_decode("decode_evt3_generated", dec_evt3, e3, len);

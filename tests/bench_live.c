@@ -12,6 +12,7 @@
 
 #include "io/live_frame.h"
 #include "sim/evsnn.h"
+#include "tests/benchjson.h"
 #include "tests/test_live_util.h"
 
 #define NMNIST "../shared/datasets/nmnist-small"
@@ -147,12 +148,19 @@ static void run_load(int port, const char *arch, int n_clients) {
         free(cl[i].lat);
         free(st[i].buf);
     }
-    printf("{\"bench\":\"live_ingest\",\"model\":\"%s\",\"data\":\"%s\",\"clients\":%d,\"windows\":%d,\"events\":%llu,"
-           "\"seconds\":%.4f,\"events_per_s\":%.0f,\"windows_per_s\":%.0f,\"server_latency_p50_us\":%u,"
-           "\"server_latency_p99_us\":%u,\"complete\":%s}\n",
-           arch, real_data ? "nmnist-test" : "synthetic-4000", n_clients, nl, (unsigned long long)events, secs,
-           (double)events / secs, nl / secs, pct(all, nl, 0.5), pct(all, nl, 0.99), ok ? "true" : "false");
-    fflush(stdout);
+    json_t *o = bench_doc("live_ingest");
+    jset(o, "model", jstr(arch));
+    jset(o, "data", jstr(real_data ? "nmnist-test" : "synthetic-4000"));
+    jset(o, "clients", jint(n_clients));
+    jset(o, "windows", jint(nl));
+    jset(o, "events", jint((long long)events));
+    jset(o, "seconds", jnum(secs));
+    jset(o, "events_per_s", jnum((double)events / secs));
+    jset(o, "windows_per_s", jnum(nl / secs));
+    jset(o, "server_latency_p50_us", jint(pct(all, nl, 0.5)));
+    jset(o, "server_latency_p99_us", jint(pct(all, nl, 0.99)));
+    jset(o, "complete", json_boolean(ok));
+    bench_emit(o);
     free(all);
     free(cl);
     free(st);
@@ -178,10 +186,15 @@ static void run_rtt(int port, const char *arch) {
         if (tl_readline(r, line, sizeof line, 5000) <= 0) break;
         rtt[got++] = (uint32_t)((evsnn_now_s() - t0) * 1e6);
     }
-    printf("{\"bench\":\"live_latency\",\"model\":\"%s\",\"clients\":1,\"windows\":%d,\"events_per_window\":%u,"
-           "\"rtt_p50_us\":%u,\"rtt_p99_us\":%u,\"note\":\"send of the window's events + FLUSH to its result line\"}\n",
-           arch, got, samples[0].n, pct(rtt, got, 0.5), pct(rtt, got, 0.99));
-    fflush(stdout);
+    json_t *o = bench_doc("live_latency");
+    jset(o, "model", jstr(arch));
+    jset(o, "clients", jint(1));
+    jset(o, "windows", jint(got));
+    jset(o, "events_per_window", jint(samples[0].n));
+    jset(o, "rtt_p50_us", jint(pct(rtt, got, 0.5)));
+    jset(o, "rtt_p99_us", jint(pct(rtt, got, 0.99)));
+    jset(o, "note", jstr("send of the window's events + FLUSH to its result line"));
+    bench_emit(o);
     close(fd);
     free(r);
     free(s.buf);

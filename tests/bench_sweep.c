@@ -9,10 +9,10 @@
  * Without mpicc/mpirun only the 1-rank figures are printed. One JSON line per workload. */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "sim/evsnn.h"
+#include "tests/benchjson.h"
 
 /* Run cmd, capture stdout into out[cap]; exit status or -1. */
 static int run(const char *cmd, char *out, size_t cap) {
@@ -24,13 +24,6 @@ static int run(const char *cmd, char *out, size_t cap) {
     return st == -1 ? -1 : (st >> 8) & 0xff;
 }
 
-static double json_field(const char *s, const char *key) {
-    char k[64];
-    snprintf(k, sizeof k, "\"%s\":", key);
-    const char *p = strstr(s, k);
-    return p ? atof(p + strlen(k)) : -1;
-}
-
 /* Trials per hour of the bench study; -1 on failure. */
 static double sweep_rate(const char *cmd, const char *dir, int *trials) {
     char c[4096], out[1 << 16];
@@ -38,7 +31,7 @@ static double sweep_rate(const char *cmd, const char *dir, int *trials) {
     const double t0 = evsnn_now_s();
     if (run(c, out, sizeof out) != 0) return -1;
     const double secs = evsnn_now_s() - t0;
-    *trials = (int)json_field(out, "ran");
+    *trials = (int)bench_json_num(out, "ran");
     return *trials > 0 ? *trials / secs * 3600.0 : -1;
 }
 
@@ -67,11 +60,18 @@ int main(void) {
         int t2 = 0;
         r2 = sweep_rate(two, dir, &t2);
     }
-    printf("{\"bench\":\"sweep\",\"study\":\"data/bench.study\",\"trials\":%d,\"trials_per_hour_1rank\":%.0f", trials, r1);
-    if (r2 > 0) printf(",\"trials_per_hour_2ranks\":%.0f,\"speedup\":%.3f,\"scaling_efficiency\":%.3f", r2, r2 / r1, r2 / (2 * r1));
-    else printf(",\"mpi\":\"not available (make MPI=1 needs mpicc)\"");
-    printf(",\"cores\":%ld}\n", sysconf(_SC_NPROCESSORS_ONLN));
-    fflush(stdout);
+    json_t *o = bench_doc("sweep");
+    jset(o, "study", jstr("data/bench.study"));
+    jset(o, "trials", jint(trials));
+    jset(o, "trials_per_hour_1rank", jnum(r1));
+    if (r2 > 0) {
+        jset(o, "trials_per_hour_2ranks", jnum(r2));
+        jset(o, "speedup", jnum(r2 / r1));
+        jset(o, "scaling_efficiency", jnum(r2 / (2 * r1)));
+    } else
+        jset(o, "mpi", jstr("not available (make MPI=1 needs mpicc)"));
+    jset(o, "cores", jint(sysconf(_SC_NPROCESSORS_ONLN)));
+    bench_emit(o);
 
     /* data-parallel training step and its all-reduce */
     const char *w = "train --arch 100-256-4 --data synth:classes=4,train=2048,test=64,T=25 --epochs 2 --batch 64 "
@@ -81,19 +81,30 @@ int main(void) {
         fprintf(stderr, "bench_sweep: evsnn train failed\n");
         return 1;
     }
-    const double s1 = json_field(out, "seconds"), st1 = json_field(out, "steps");
+    const double s1 = bench_json_num(out, "seconds"), st1 = bench_json_num(out, "steps");
     if (have_mpi) {
         snprintf(cmd, sizeof cmd, "%s %s --slots 1 -o %s/m.h5 2>/dev/null | tail -n 1", mpirun, w, tmp);
         if (run(cmd, out, sizeof out) == 0) {
-            const double s2 = json_field(out, "seconds"), st2 = json_field(out, "steps"), ar = json_field(out, "allreduce_s");
+            const double s2 = bench_json_num(out, "seconds"), st2 = bench_json_num(out, "steps"),
+                         ar = bench_json_num(out, "allreduce_s");
             const double step1 = s1 / st1, step2 = s2 / st2, arps = ar / st2;
-            printf("{\"bench\":\"allreduce\",\"arch\":\"100-256-4\",\"params\":%d,\"batch\":64,\"steps\":%.0f,"
-                   "\"step_ms_1process\":%.3f,\"step_ms_2ranks\":%.3f,\"allreduce_ms_per_step\":%.4f,"
-                   "\"allreduce_fraction_of_step\":%.4f,\"train_speedup_2ranks\":%.3f}\n",
-                   100 * 256 + 256 + 256 * 4 + 4, st2, 1e3 * step1, 1e3 * step2, 1e3 * arps, arps / step2, step1 / step2);
+            o = bench_doc("allreduce");
+            jset(o, "arch", jstr("100-256-4"));
+            jset(o, "params", jint(100 * 256 + 256 + 256 * 4 + 4));
+            jset(o, "batch", jint(64));
+            jset(o, "steps", jint((long long)st2)); /* the command's integer count of optimizer steps */
+            jset(o, "step_ms_1process", jnum(1e3 * step1));
+            jset(o, "step_ms_2ranks", jnum(1e3 * step2));
+            jset(o, "allreduce_ms_per_step", jnum(1e3 * arps));
+            jset(o, "allreduce_fraction_of_step", jnum(arps / step2));
+            jset(o, "train_speedup_2ranks", jnum(step1 / step2));
+            bench_emit(o);
         }
     } else {
-        printf("{\"bench\":\"allreduce\",\"step_ms_1process\":%.3f,\"mpi\":\"not available\"}\n", 1e3 * s1 / st1);
+        o = bench_doc("allreduce");
+        jset(o, "step_ms_1process", jnum(1e3 * s1 / st1));
+        jset(o, "mpi", jstr("not available"));
+        bench_emit(o);
     }
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
     if (system(cmd)) return 1;

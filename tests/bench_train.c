@@ -16,6 +16,7 @@
 #include "sim/rng.h"
 #include "sim/synth.h"
 #include "sim/train.h"
+#include "tests/benchjson.h"
 
 int main(void) {
     enum { T = 100, B = 32, NI = 700 };
@@ -69,13 +70,24 @@ int main(void) {
             if (dt < best) best = dt;
         }
         const double trace = train_bytes + (sparse ? 0.0 : dense_bytes);
-        printf("{\"bench\":\"train_step\",\"workload\":\"W1\",\"arch\":\"700-3000-20\",\"T\":%d,\"input_p\":%.2f,"
-               "\"batch\":%d,\"optimizer\":\"adam\",\"record\":\"%s\",\"step_s\":%.4f,\"samples_per_s\":%.1f,"
-               "\"target_samples_per_s\":150,\"forward_only_samples_per_s\":%.1f,\"backward_share\":%.3f,"
-               "\"hidden_rate\":%.4f,\"trace_bytes_per_sample\":%.0f,\"dense_TxNx4_bytes\":%.0f,\"trace_vs_dense\":%.4f}\n",
-               T, p, B, sparse ? "sparse" : "dense", best, B / best, B / fbest, 1.0 - fbest / best,
-               (double)st.spikes[0] / ((double)st.neurons[0] * T), trace, dense_bytes, trace / dense_bytes);
-        fflush(stdout);
+        json_t *j = bench_doc("train_step");
+        jset(j, "workload", jstr("W1"));
+        jset(j, "arch", jstr("700-3000-20"));
+        jset(j, "T", jint(T));
+        jset(j, "input_p", jnum(p));
+        jset(j, "batch", jint(B));
+        jset(j, "optimizer", jstr("adam"));
+        jset(j, "record", jstr(sparse ? "sparse" : "dense"));
+        jset(j, "step_s", jnum(best));
+        jset(j, "samples_per_s", jnum(B / best));
+        jset(j, "target_samples_per_s", jint(150));
+        jset(j, "forward_only_samples_per_s", jnum(B / fbest));
+        jset(j, "backward_share", jnum(1.0 - fbest / best));
+        jset(j, "hidden_rate", jnum((double)st.spikes[0] / ((double)st.neurons[0] * T)));
+        jset(j, "trace_bytes_per_sample", jnum(trace));         /* a mean over the batch */
+        jset(j, "dense_TxNx4_bytes", jint((long long)dense_bytes)); /* a whole number of bytes */
+        jset(j, "trace_vs_dense", jnum(trace / dense_bytes));
+        bench_emit(j);
         trainer_free(tr);
     }
     for (int b = 0; b < B; b++) {
