@@ -59,7 +59,7 @@ SONAME   := libevsnn.so.$(SOVERSION)
 SOLIB    := $(BUILD)/libevsnn.so.$(VERSION)
 PIC_OBJ  := $(LIB_SRC:%.c=$(BUILD)/pic/%.o)
 # Public headers (installed under include/evsnn/, LIBRARY.md); the internal ones stay here.
-PUB_HDR  := $(filter-out io/ds_impl.h io/h5util.h kernels/simd.h kernels/rowblock.h,\
+PUB_HDR  := $(filter-out io/ds_impl.h io/h5util.h io/lcfg.h io/replace.h kernels/simd.h kernels/rowblock.h,\
               $(sort $(wildcard sim/*.h kernels/*.h io/*.h hw/*.h)))
 EVSNN    := $(if $(filter build/release,$(BUILD)),bin/evsnn,$(BUILD)/bin/evsnn)
 TESTS    := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)

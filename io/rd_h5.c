@@ -24,6 +24,7 @@
 
 #include "io/ds_impl.h"
 #include "io/h5util.h"
+#include "io/replace.h"
 #include "sim/evsnn.h"
 
 #define EVF_VERSION DS_EVENTS_FORMAT_VERSION
@@ -375,20 +376,14 @@ static int evf_events(dataset *d, uint32_t k, ds_evbuf *out, int64_t *t0) {
             return evsnn_seterr(EVSNN_ENOMEM, "no memory for %llu events", (unsigned long long)n);
         }
     }
-    hid_t ms = H5Screate_simple(1, &n, NULL);
     struct { hid_t ds; hid_t mt; void *buf; const char *name; } cols[4] = {
         {s->et, H5T_NATIVE_INT64, s->bt, "/events/t"}, {s->ex, H5T_NATIVE_UINT16, s->bx, "/events/x"},
         {s->ey, H5T_NATIVE_UINT16, s->by, "/events/y"}, {s->ep, H5T_NATIVE_UINT8, s->bp, "/events/p"}};
     int rc = 0;
-    for (int c = 0; c < 4 && !rc; c++) {
-        hid_t sp = H5Dget_space(cols[c].ds);
-        if (H5Sselect_hyperslab(sp, H5S_SELECT_SET, &a, NULL, &n, NULL) < 0 ||
-            H5Dread(cols[c].ds, cols[c].mt, ms, sp, H5P_DEFAULT, cols[c].buf) < 0)
+    for (int c = 0; c < 4 && !rc; c++)
+        if (h5u_read_rows(cols[c].ds, cols[c].mt, a, n, 0, cols[c].buf))
             rc = evsnn_seterr(EVSNN_EFORMAT, "%s: %s[%llu..%llu): cannot be read (sample %u)", d->path,
                               cols[c].name, (unsigned long long)a, (unsigned long long)(a + n), k);
-        H5Sclose(sp);
-    }
-    H5Sclose(ms);
     if (!rc) rc = ds_evbuf_reserve(out, out->n + n);
     for (hsize_t i = 0; !rc && i < n; i++) {
         if (s->bx[i] >= d->geo.width || s->by[i] >= d->geo.height)
@@ -513,11 +508,7 @@ static hid_t make_col(hid_t g, const char *name, hid_t ft, int level) {
 static int append(hid_t ds, hid_t mt, const void *buf, hsize_t at, hsize_t n) {
     hsize_t size = at + n;
     if (H5Dset_extent(ds, &size) < 0) return -1;
-    hid_t sp = H5Dget_space(ds), ms = H5Screate_simple(1, &n, NULL);
-    herr_t e = H5Sselect_hyperslab(sp, H5S_SELECT_SET, &at, NULL, &n, NULL);
-    if (e >= 0) e = H5Dwrite(ds, mt, ms, sp, H5P_DEFAULT, buf);
-    H5Sclose(sp), H5Sclose(ms);
-    return e < 0 ? -1 : 0;
+    return h5u_write_rows(ds, mt, at, n, 0, buf);
 }
 
 static int write_small(hid_t g, const char *name, hid_t ft, hid_t mt, const void *buf, hsize_t n) {
@@ -534,9 +525,9 @@ int ds_convert(dataset *d, const char *path, int level) {
         return evsnn_seterr(EVSNN_ENOTSUP, "%s: %s holds images; convert writes event datasets", d->path, d->fmt);
     h5u_quiet();
     size_t pl = strlen(path);
-    char *tmp = malloc(pl + 32);
+    char *tmp = malloc(pl + REPLACE_TMP_EXTRA);
     if (!tmp) return evsnn_seterr(EVSNN_ENOMEM, "no memory");
-    snprintf(tmp, pl + 32, "%s.tmp%ld", path, (long)getpid());
+    replace_tmpname(tmp, pl + REPLACE_TMP_EXTRA, path); /* fits: room made for it */
     uint32_t n = d->n_sel;
     uint64_t *off = malloc(((size_t)n + 1) * sizeof *off);
     int32_t *lab = malloc(((size_t)n + 1) * sizeof *lab);
@@ -619,8 +610,8 @@ done:
     if (ge >= 0) H5Gclose(ge);
     if (gs >= 0) H5Gclose(gs);
     if (f >= 0 && H5Fclose(f) < 0 && !rc) rc = evsnn_seterr(EVSNN_EIO, "%s: closing failed", tmp);
-    if (!rc && rename(tmp, path) != 0) rc = evsnn_seterr(EVSNN_EIO, "%s: cannot rename to %s", tmp, path);
-    if (rc) unlink(tmp);
+    if (!rc) rc = replace_commit(tmp, path);
+    else replace_discard(tmp);
     free(tmp), free(off), free(lab), free(t0s), free(spl), free(bt), free(bx), free(by), free(bp);
     return rc;
 }
