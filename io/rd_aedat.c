@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "io/ds_impl.h"
+#include "io/ds_readers.h"
 #include "sim/evsnn.h"
 
 #define DVS128 128
@@ -338,35 +339,6 @@ static void a3_close(void *st) {
 }
 
 static const ds_reader a3_reader = {"aedat3", a3_events, NULL, a3_close};
-
-int ds_dec_labels_csv(const char *txt, size_t n, const char *name, ds_slice **out, size_t *n_out) {
-    *out = NULL, *n_out = 0;
-    size_t cap = 0, i = 0, line = 0;
-    while (i < n) {
-        line++;
-        char buf[160];
-        char *c = ds_line(txt, n, &i, buf, sizeof buf);
-        if (!*c) continue;
-        if (line == 1 && (*c < '0' || *c > '9')) continue; /* header row */
-        int cls, used = 0;
-        long long a, b;
-        if (sscanf(c, "%d , %lld , %lld%n", &cls, &a, &b, &used) != 3 || cls < 1 || cls > 255 || b <= a || a < 0) {
-            free(*out), *out = NULL, *n_out = 0;
-            for (char *q = c; *q; q++)
-                if (*q == '\r') *q = 0;
-            return evsnn_seterr(EVSNN_EFORMAT, "%s: line %zu: '%s', expected 'class,startTime_usec,endTime_usec' "
-                                               "with class >= 1 and start < end", name, line, c);
-        }
-        if (*n_out == cap) {
-            cap = cap ? 2 * cap : 16;
-            ds_slice *p = realloc(*out, cap * sizeof *p);
-            if (!p) return free(*out), *out = NULL, *n_out = 0, evsnn_seterr(EVSNN_ENOMEM, "no memory");
-            *out = p;
-        }
-        (*out)[(*n_out)++] = (ds_slice){cls - 1, a, b};
-    }
-    return 0;
-}
 
 /* User number from a name like ".../user07_fluorescent.aedat"; -1 if none. */
 static int user_of(const char *path) {

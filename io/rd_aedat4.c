@@ -18,6 +18,7 @@
 
 #include "io/aedat4.h"
 #include "io/ds_impl.h"
+#include "io/ds_readers.h"
 #include "sim/evsnn.h"
 
 typedef struct {
