@@ -113,6 +113,12 @@ int ds_dec_evt(const uint8_t *buf, size_t n, uint64_t base, const char *name, ds
 /* A recording's `<stem>_labels.csv` (stem: its path without the extension): rows into *sl
  * (caller frees); *n = 0 and *sl = NULL when there is none. */
 int ds_side_labels(const char *rec, ds_slice **sl, size_t *n);
+/* A sliced recording's readers (AEDAT 3.1, AEDAT 4): append the samples of recording `file`
+ * to d's table (labels, n_all, n_classes) and to the reader's arrays *file_of, *t_lo, *t_hi
+ * ([n_all] each): one sample per slice sl[ns], or (whole) one sample spanning the recording,
+ * unlabelled. with_split: d->split grows too, each new sample in `part`. 0 or EVSNN_ENOMEM. */
+int ds_add_slices(dataset *d, uint32_t file, const ds_slice *sl, size_t ns, int whole, int with_split, int part,
+                  uint32_t **file_of, int64_t **t_lo, int64_t **t_hi);
 /* IDX header: magic 00 00 <type> ndim + dims (big-endian); type 08 u8, 09 i8, 0B i16,
  * 0C i32, 0D f32, 0E f64. */
 int ds_dec_idx_header(const uint8_t *buf, size_t n, const char *name, uint32_t *ndim,

@@ -118,6 +118,33 @@ void ds_evbuf_sort(ds_evbuf *b) {
 
 /* ---------------------------------------------------------------- options */
 
+int ds_add_slices(dataset *d, uint32_t file, const ds_slice *sl, size_t ns, int whole, int with_split, int part,
+                  uint32_t **file_of, int64_t **t_lo, int64_t **t_hi) {
+    size_t add = whole ? 1 : ns, tot = d->n_all + add;
+    uint32_t *fi = realloc(*file_of, tot * sizeof *fi);
+    if (fi) *file_of = fi;
+    int64_t *lo = realloc(*t_lo, tot * sizeof *lo);
+    if (lo) *t_lo = lo;
+    int64_t *hi = realloc(*t_hi, tot * sizeof *hi);
+    if (hi) *t_hi = hi;
+    int32_t *lb = realloc(d->labels, tot * sizeof *lb);
+    if (lb) d->labels = lb;
+    int8_t *sp = with_split ? realloc(d->split, tot) : NULL;
+    if (sp) d->split = sp;
+    if (!fi || !lo || !hi || !lb || (with_split && !sp)) return evsnn_seterr(EVSNN_ENOMEM, "no memory");
+    for (size_t i = 0; i < add; i++) {
+        uint32_t k = d->n_all + (uint32_t)i;
+        fi[k] = file;
+        lo[k] = whole ? INT64_MIN : sl[i].t0;
+        hi[k] = whole ? INT64_MAX : sl[i].t1;
+        lb[k] = whole ? -1 : sl[i].label;
+        if (sp) sp[k] = (int8_t)part;
+        if (lb[k] >= 0 && (uint32_t)lb[k] + 1 > d->n_classes) d->n_classes = (uint32_t)lb[k] + 1;
+    }
+    d->n_all = (uint32_t)tot;
+    return 0;
+}
+
 /* ---------------------------------------------------------------- labels CSV */
 
 int ds_dec_labels_csv(const char *txt, size_t n, const char *name, ds_slice **out, size_t *n_out) {

@@ -382,32 +382,11 @@ static int a3_add(dataset *d, const char *aedat, const char *csv) {
     f->path = ds_strdup(aedat), f->hdr = hdr, f->size = fsize;
     if (!f->path) return free(sl), evsnn_seterr(EVSNN_ENOMEM, "no memory");
     s->n_files++;
-    size_t add = csv ? ns : 1, tot = d->n_all + add;
-    uint32_t *fi = realloc(s->file, tot * sizeof *fi);
-    if (fi) s->file = fi;
-    int64_t *lo = realloc(s->t_lo, tot * sizeof *lo);
-    if (lo) s->t_lo = lo;
-    int64_t *hi = realloc(s->t_hi, tot * sizeof *hi);
-    if (hi) s->t_hi = hi;
-    int32_t *lb = realloc(d->labels, tot * sizeof *lb);
-    if (lb) d->labels = lb;
-    int8_t *sp = realloc(d->split, tot);
-    if (sp) d->split = sp;
-    if (!fi || !lo || !hi || !lb || !sp) return free(sl), evsnn_seterr(EVSNN_ENOMEM, "no memory");
     int u = user_of(aedat);
     int part = u < 0 ? -1 : u <= 23 ? 0 : 1;
-    for (size_t i = 0; i < add; i++) {
-        uint32_t k = d->n_all + (uint32_t)i;
-        fi[k] = (uint32_t)(s->n_files - 1);
-        lo[k] = csv ? sl[i].t0 : INT64_MIN;
-        hi[k] = csv ? sl[i].t1 : INT64_MAX;
-        lb[k] = csv ? sl[i].label : -1;
-        sp[k] = (int8_t)part;
-        if (lb[k] >= 0 && (uint32_t)lb[k] + 1 > d->n_classes) d->n_classes = (uint32_t)lb[k] + 1;
-    }
-    d->n_all = (uint32_t)tot;
+    rc = ds_add_slices(d, (uint32_t)(s->n_files - 1), sl, ns, !csv, 1, part, &s->file, &s->t_lo, &s->t_hi);
     free(sl);
-    return 0;
+    return rc;
 }
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
