@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "io/replace.h"
 #include "sim/evsnn.h"
 
 extern char **environ;
@@ -94,8 +95,7 @@ int gnuplot_png(const char *png, const char *size, const char *script, const cha
         snprintf(logbuf, sizeof logbuf, "%s.log", png);
         log = logbuf;
     }
-    if (snprintf(tmp, sizeof tmp, "%s.tmp%ld.png", png, (long)getpid()) >= (int)sizeof tmp)
-        return evsnn_seterr(EVSNN_EINVAL, "%s: path too long", png);
+    if ((rc = replace_tmpname(tmp, sizeof tmp, png))) return rc;
     const int lfd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (lfd < 0) return evsnn_seterr(EVSNN_EIO, "%s: cannot write gnuplot's log %s: %s", png, log, strerror(errno));
     int in[2];
@@ -137,7 +137,7 @@ int gnuplot_png(const char *png, const char *size, const char *script, const cha
     struct stat sb;
     const int ok = WIFEXITED(st) && WEXITSTATUS(st) == 0 && stat(tmp, &sb) == 0 && sb.st_size > 0;
     if (!ok) {
-        unlink(tmp);
+        replace_discard(tmp);
         char why[600];
         first_error(log, why, sizeof why);
         if (WIFEXITED(st))
@@ -146,11 +146,7 @@ int gnuplot_png(const char *png, const char *size, const char *script, const cha
         return evsnn_seterr(EVSNN_EIO, "%s: gnuplot was ended by signal %d (its messages are in %s)", png,
                             WIFSIGNALED(st) ? WTERMSIG(st) : 0, log);
     }
-    if (rename(tmp, png)) {
-        const int e = errno;
-        unlink(tmp);
-        return evsnn_seterr(EVSNN_EIO, "%s: cannot rename the new figure into place: %s", png, strerror(e));
-    }
+    if ((rc = replace_commit(tmp, png))) return rc;
     if (stat(log, &sb) == 0 && sb.st_size == 0) unlink(log);
     return 0;
 }

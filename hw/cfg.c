@@ -5,9 +5,11 @@
 #include <string.h>
 
 #include "hw/hw.h"
+#include "io/lcfg.h"
 #include "sim/evsnn.h"
 
 #define HW_CFG_VERSION 1
+#define U32_MAX_D 4294967295.0 /* the largest uint32_t, as the getters' upper bound */
 
 void hw_energy_45nm(hw_energy *e) {
     /* 45 nm, 0.9 V figures of M. Horowitz, "Computing's energy problem (and what we can do
@@ -52,103 +54,6 @@ const char *hw_schedule_name(hw_schedule s) {
 const char *hw_overflow_name(hw_overflow o) { return o == HW_STALL ? "stall" : o == HW_DROP ? "drop" : "error"; }
 const char *hw_model_name(hw_model m) { return m == HW_MODEL_SNNDSE ? "snn-dse" : "evsnn"; }
 
-/* ---------------------------------------------------------------- parsing helpers */
-
-typedef struct {
-    const char *file;
-    int rc;
-} pctx;
-
-static int bad(pctx *p, const config_setting_t *s, const char *key, const char *fmt, const char *what) {
-    char msg[640];
-    snprintf(msg, sizeof msg, fmt, what);
-    p->rc = evsnn_seterr(EVSNN_EINVAL, "%s:%u: %s: %s", p->file, s ? config_setting_source_line(s) : 0, key, msg);
-    return p->rc;
-}
-
-/* Check every child of group g is in `allowed` (NULL-terminated). */
-static int only_keys(pctx *p, const config_setting_t *g, const char *where, const char *const *allowed) {
-    int n = config_setting_length(g);
-    for (int i = 0; i < n; i++) {
-        config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
-        const char *name = config_setting_name(s);
-        int ok = 0;
-        for (const char *const *a = allowed; *a && !ok; a++) ok = name && !strcmp(name, *a);
-        if (!ok) {
-            char key[96], list[512] = "";
-            snprintf(key, sizeof key, "%s%s%s", where, *where ? "." : "", name ? name : "?");
-            for (const char *const *a = allowed; *a; a++) {
-                strncat(list, *a, sizeof list - strlen(list) - 3);
-                if (a[1]) strncat(list, ", ", sizeof list - strlen(list) - 1);
-            }
-            return bad(p, s, key, "unknown key (expected one of: %s)", list);
-        }
-    }
-    return 0;
-}
-
-static int get_u32(pctx *p, const config_setting_t *g, const char *name, const char *where, uint32_t *v,
-                   uint32_t min, int *given) {
-    config_setting_t *s = config_setting_get_member(g, name);
-    if (!s) return 0;
-    char key[96];
-    snprintf(key, sizeof key, "%s%s%s", where, *where ? "." : "", name);
-    int t = config_setting_type(s);
-    if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64) return bad(p, s, key, "expected an integer%s", "");
-    long long x = config_setting_get_int64(s);
-    if (x < (long long)min || x > 0xffffffffLL) {
-        char m[64];
-        snprintf(m, sizeof m, "%lld is not allowed (must be >= %u)", x, min);
-        return bad(p, s, key, "%s", m);
-    }
-    *v = (uint32_t)x;
-    if (given) *given = 1;
-    return 0;
-}
-
-static int get_f64(pctx *p, const config_setting_t *g, const char *name, const char *where, double *v, double min) {
-    config_setting_t *s = config_setting_get_member(g, name);
-    if (!s) return 0;
-    char key[96];
-    snprintf(key, sizeof key, "%s%s%s", where, *where ? "." : "", name);
-    int t = config_setting_type(s);
-    if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64 && t != CONFIG_TYPE_FLOAT)
-        return bad(p, s, key, "expected a number%s", "");
-    double x = t == CONFIG_TYPE_FLOAT ? config_setting_get_float(s) : (double)config_setting_get_int64(s);
-    if (!(x >= min) || x > 1e300) {
-        char m[64];
-        snprintf(m, sizeof m, "%g is not allowed (must be >= %g)", x, min);
-        return bad(p, s, key, "%s", m);
-    }
-    *v = x;
-    return 0;
-}
-
-/* A string setting that must be one of words[]; returns its index through *v. */
-static int get_word(pctx *p, const config_setting_t *g, const char *name, const char *where, int *v,
-                    const char *const *words, int *given) {
-    config_setting_t *s = config_setting_get_member(g, name);
-    if (!s) return 0;
-    char key[96];
-    snprintf(key, sizeof key, "%s%s%s", where, *where ? "." : "", name);
-    if (config_setting_type(s) != CONFIG_TYPE_STRING) return bad(p, s, key, "expected a string%s", "");
-    const char *x = config_setting_get_string(s);
-    for (int i = 0; words[i]; i++)
-        if (!strcmp(x, words[i])) {
-            *v = i;
-            if (given) *given = 1;
-            return 0;
-        }
-    char list[256] = "";
-    for (int i = 0; words[i]; i++) {
-        strncat(list, words[i], sizeof list - strlen(list) - 3);
-        if (words[i + 1]) strncat(list, ", ", sizeof list - strlen(list) - 1);
-    }
-    char m[400];
-    snprintf(m, sizeof m, "'%s' is not one of: %s", x, list);
-    return bad(p, s, key, "%s", m);
-}
-
 /* "fp32", "fp16", "int8", "int4", "q2.30" → bits. */
 static int format_bits(const char *f, uint32_t *bits) {
     unsigned a = 0, b = 0;
@@ -172,18 +77,19 @@ static const char *const LAYER_KEYS[] = {"index", "name", "pes", "neuron_cycles"
                                          "queue_depth", "overflow", "encoder_width", "step_overhead",
                                          "weight_memory", NULL};
 
-static int parse_layer(pctx *p, const config_setting_t *g, const char *where, hw_layer_cfg *v, uint32_t *set,
+static int parse_layer(lcfg_ctx *p, const config_setting_t *g, const char *where, hw_layer_cfg *v, uint32_t *set,
                        int is_override) {
-    if (only_keys(p, g, where, is_override ? LAYER_KEYS : LAYER_KEYS + 2)) return p->rc;
+    if (lcfg_only_keys(p, g, where, is_override ? LAYER_KEYS : LAYER_KEYS + 2)) return p->rc;
     int gv[8] = {0};
     int ovf = (int)v->overflow, mem = (int)v->weight_mem;
-    if (get_u32(p, g, "pes", where, &v->pes, 1, &gv[0]) || get_u32(p, g, "neuron_cycles", where, &v->neuron_cycles, 1, &gv[1]) ||
-        get_u32(p, g, "update_cycles", where, &v->update_cycles, 0, &gv[2]) ||
-        get_u32(p, g, "queue_depth", where, &v->queue_depth, 1, &gv[3]) ||
-        get_u32(p, g, "encoder_width", where, &v->encoder_width, 1, &gv[4]) ||
-        get_u32(p, g, "step_overhead", where, &v->step_overhead, 0, &gv[5]) ||
-        get_word(p, g, "overflow", where, &ovf, OVERFLOW_WORDS, &gv[6]) ||
-        get_word(p, g, "weight_memory", where, &mem, MEM_WORDS, &gv[7]))
+    if (lcfg_get_u32(p, g, where, "pes", &v->pes, 1, U32_MAX_D, &gv[0]) ||
+        lcfg_get_u32(p, g, where, "neuron_cycles", &v->neuron_cycles, 1, U32_MAX_D, &gv[1]) ||
+        lcfg_get_u32(p, g, where, "update_cycles", &v->update_cycles, 0, U32_MAX_D, &gv[2]) ||
+        lcfg_get_u32(p, g, where, "queue_depth", &v->queue_depth, 1, U32_MAX_D, &gv[3]) ||
+        lcfg_get_u32(p, g, where, "encoder_width", &v->encoder_width, 1, U32_MAX_D, &gv[4]) ||
+        lcfg_get_u32(p, g, where, "step_overhead", &v->step_overhead, 0, U32_MAX_D, &gv[5]) ||
+        lcfg_get_word(p, g, where, "overflow", &ovf, OVERFLOW_WORDS, &gv[6]) ||
+        lcfg_get_word(p, g, where, "weight_memory", &mem, MEM_WORDS, &gv[7]))
         return p->rc;
     v->overflow = (hw_overflow)ovf;
     v->weight_mem = (hw_mem)mem;
@@ -193,21 +99,22 @@ static int parse_layer(pctx *p, const config_setting_t *g, const char *where, hw
     return 0;
 }
 
-static int parse_root(hw_cfg *c, config_t *cf, pctx *p) {
+static int parse_root(hw_cfg *c, config_t *cf, lcfg_ctx *p) {
     static const char *const ROOT[] = {"version", "model", "clock_mhz", "schedule", "formats", "allocation",
                                        "layer_default", "layers", "energy", NULL};
     config_setting_t *root = config_root_setting(cf);
-    if (only_keys(p, root, "", ROOT)) return p->rc;
+    if (lcfg_only_keys(p, root, "", ROOT)) return p->rc;
     uint32_t ver = HW_CFG_VERSION;
-    if (get_u32(p, root, "version", "", &ver, 1, NULL)) return p->rc;
+    if (lcfg_get_u32(p, root, "", "version", &ver, 1, U32_MAX_D, NULL)) return p->rc;
     if (ver > HW_CFG_VERSION)
-        return bad(p, config_setting_get_member(root, "version"), "version",
+        return lcfg_badf(p, config_setting_get_member(root, "version"), "version",
                    "config version is newer than this evsnn reads (1)%s: upgrade evsnn", "");
     static const char *const MODELS[] = {"evsnn", "snn-dse", NULL};
     static const char *const SCHED[] = {"lockstep", "pipeline-steps", "pipeline-layers", NULL};
     int model = (int)c->model, sched = (int)c->schedule;
-    if (get_word(p, root, "model", "", &model, MODELS, NULL) || get_f64(p, root, "clock_mhz", "", &c->clock_mhz, 1e-6) ||
-        get_word(p, root, "schedule", "", &sched, SCHED, NULL))
+    if (lcfg_get_word(p, root, "", "model", &model, MODELS, NULL) ||
+        lcfg_get_num(p, root, "", "clock_mhz", &c->clock_mhz, 1e-6, 1e300) ||
+        lcfg_get_word(p, root, "", "schedule", &sched, SCHED, NULL))
         return p->rc;
     c->model = (hw_model)model;
     c->schedule = (hw_schedule)sched;
@@ -215,8 +122,8 @@ static int parse_root(hw_cfg *c, config_t *cf, pctx *p) {
     config_setting_t *g;
     if ((g = config_setting_get_member(root, "formats"))) {
         static const char *const K[] = {"weight", "membrane", NULL};
-        if (!config_setting_is_group(g)) return bad(p, g, "formats", "expected a group { ... }%s", "");
-        if (only_keys(p, g, "formats", K)) return p->rc;
+        if (!config_setting_is_group(g)) return lcfg_badf(p, g, "formats", "expected a group { ... }%s", "");
+        if (lcfg_only_keys(p, g, "formats", K)) return p->rc;
         for (int i = 0; K[i]; i++) {
             config_setting_t *s = config_setting_get_member(g, K[i]);
             if (!s) continue;
@@ -225,7 +132,7 @@ static int parse_root(hw_cfg *c, config_t *cf, pctx *p) {
             const char *f = config_setting_get_string(s);
             uint32_t b;
             if (!f || format_bits(f, &b))
-                return bad(p, s, key, "expected a number format such as \"fp32\", \"int8\", \"q2.30\"%s", "");
+                return lcfg_badf(p, s, key, "expected a number format such as \"fp32\", \"int8\", \"q2.30\"%s", "");
             if (i == 0) { c->weight_bits = b; snprintf(c->weight_format, sizeof c->weight_format, "%s", f); }
             else { c->membrane_bits = b; snprintf(c->membrane_format, sizeof c->membrane_format, "%s", f); }
         }
@@ -233,44 +140,44 @@ static int parse_root(hw_cfg *c, config_t *cf, pctx *p) {
     if ((g = config_setting_get_member(root, "allocation"))) {
         static const char *const K[] = {"policy", "total_pes", "latency_target_us", NULL};
         static const char *const POL[] = {"fixed", "uniform", "proportional", "min-latency", NULL};
-        if (!config_setting_is_group(g)) return bad(p, g, "allocation", "expected a group { ... }%s", "");
+        if (!config_setting_is_group(g)) return lcfg_badf(p, g, "allocation", "expected a group { ... }%s", "");
         int pol = (int)c->alloc;
-        if (only_keys(p, g, "allocation", K) || get_word(p, g, "policy", "allocation", &pol, POL, NULL) ||
-            get_u32(p, g, "total_pes", "allocation", &c->total_pes, 1, NULL) ||
-            get_f64(p, g, "latency_target_us", "allocation", &c->latency_target_us, 0))
+        if (lcfg_only_keys(p, g, "allocation", K) || lcfg_get_word(p, g, "allocation", "policy", &pol, POL, NULL) ||
+            lcfg_get_u32(p, g, "allocation", "total_pes", &c->total_pes, 1, U32_MAX_D, NULL) ||
+            lcfg_get_num(p, g, "allocation", "latency_target_us", &c->latency_target_us, 0, 1e300))
             return p->rc;
         c->alloc = (hw_alloc)pol;
         if ((c->alloc == HW_ALLOC_UNIFORM || c->alloc == HW_ALLOC_PROPORTIONAL) && !c->total_pes)
-            return bad(p, g, "allocation.total_pes", "required (>= 1) by policy %s", POL[pol]);
+            return lcfg_badf(p, g, "allocation.total_pes", "required (>= 1) by policy %s", POL[pol]);
         if (c->alloc == HW_ALLOC_MIN_LATENCY && !(c->latency_target_us > 0))
-            return bad(p, g, "allocation.latency_target_us", "required (> 0) by policy %s", POL[pol]);
+            return lcfg_badf(p, g, "allocation.latency_target_us", "required (> 0) by policy %s", POL[pol]);
     }
     if ((g = config_setting_get_member(root, "layer_default"))) {
-        if (!config_setting_is_group(g)) return bad(p, g, "layer_default", "expected a group { ... }%s", "");
+        if (!config_setting_is_group(g)) return lcfg_badf(p, g, "layer_default", "expected a group { ... }%s", "");
         uint32_t set;
         if (parse_layer(p, g, "layer_default", &c->dflt, &set, 0)) return p->rc;
     }
     if ((g = config_setting_get_member(root, "layers"))) {
-        if (!config_setting_is_list(g)) return bad(p, g, "layers", "expected a list ( { ... }, ... )%s", "");
+        if (!config_setting_is_list(g)) return lcfg_badf(p, g, "layers", "expected a list ( { ... }, ... )%s", "");
         int n = config_setting_length(g);
-        if (n > HW_MAX_OVERRIDES) return bad(p, g, "layers", "more than %s entries", "64");
+        if (n > HW_MAX_OVERRIDES) return lcfg_badf(p, g, "layers", "more than %s entries", "64");
         for (int i = 0; i < n; i++) {
             config_setting_t *e = config_setting_get_elem(g, (unsigned)i);
             char where[32];
             snprintf(where, sizeof where, "layers[%d]", i);
-            if (!config_setting_is_group(e)) return bad(p, e, where, "expected a group { ... }%s", "");
+            if (!config_setting_is_group(e)) return lcfg_badf(p, e, where, "expected a group { ... }%s", "");
             c->over[i].index = -1;
             c->over[i].name[0] = 0;
             c->over[i].v = c->dflt;
             config_setting_t *ix = config_setting_get_member(e, "index"), *nm = config_setting_get_member(e, "name");
-            if (!ix == !nm) return bad(p, e, where, "needs exactly one of index or name%s", "");
+            if (!ix == !nm) return lcfg_badf(p, e, where, "needs exactly one of index or name%s", "");
             uint32_t idx;
             if (ix) {
-                if (get_u32(p, e, "index", where, &idx, 0, NULL)) return p->rc;
+                if (lcfg_get_u32(p, e, where, "index", &idx, 0, U32_MAX_D, NULL)) return p->rc;
                 c->over[i].index = (int)idx;
             } else {
                 const char *s = config_setting_get_string(nm);
-                if (!s || !*s || strlen(s) > 31) return bad(p, nm, where, "name must be a string of 1..31 chars%s", "");
+                if (!s || !*s || strlen(s) > 31) return lcfg_badf(p, nm, where, "name must be a string of 1..31 chars%s", "");
                 snprintf(c->over[i].name, sizeof c->over[i].name, "%s", s);
             }
             if (parse_layer(p, e, where, &c->over[i].v, &c->over[i].set, 1)) return p->rc;
@@ -281,49 +188,42 @@ static int parse_root(hw_cfg *c, config_t *cf, pctx *p) {
         static const char *const K[] = {"source", "accumulate_pj", "neuron_update_pj", "weight_read_pj",
                                         "weight_read_dram_pj", "membrane_read_pj", "membrane_write_pj",
                                         "spike_read_pj", "spike_write_pj", "encoder_cycle_pj", "static_mw", NULL};
-        if (!config_setting_is_group(g)) return bad(p, g, "energy", "expected a group { ... }%s", "");
+        if (!config_setting_is_group(g)) return lcfg_badf(p, g, "energy", "expected a group { ... }%s", "");
         hw_energy *e = &c->energy;
         double *f[] = {&e->accumulate_pj, &e->neuron_update_pj, &e->weight_read_pj, &e->weight_read_dram_pj,
                        &e->membrane_read_pj, &e->membrane_write_pj, &e->spike_read_pj, &e->spike_write_pj,
                        &e->encoder_cycle_pj, &e->static_mw};
-        if (only_keys(p, g, "energy", K)) return p->rc;
+        if (lcfg_only_keys(p, g, "energy", K)) return p->rc;
         for (int i = 0; i < 10; i++)
-            if (get_f64(p, g, K[i + 1], "energy", f[i], 0)) return p->rc;
+            if (lcfg_get_num(p, g, "energy", K[i + 1], f[i], 0, 1e300)) return p->rc;
         config_setting_t *s = config_setting_get_member(g, "source");
         if (s) {
             const char *str = config_setting_get_string(s);
-            if (!str) return bad(p, s, "energy.source", "expected a string%s", "");
+            if (!str) return lcfg_badf(p, s, "energy.source", "expected a string%s", "");
             snprintf(e->source, sizeof e->source, "%s", str);
         }
     }
     return 0;
 }
 
-static int finish(hw_cfg *c, config_t *cf, const char *name, int read_ok) {
-    pctx p = {name, 0};
-    if (!read_ok) {
-        const char *f = config_error_file(cf);
-        p.rc = evsnn_seterr(EVSNN_EINVAL, "%s:%d: %s", f ? f : name, config_error_line(cf), config_error_text(cf));
-    } else {
-        parse_root(c, cf, &p);
-    }
+/* Parse a read configuration into c and destroy it. */
+static int parse_cf(hw_cfg *c, config_t *cf, const char *name) {
+    lcfg_ctx p = {name, 0};
+    parse_root(c, cf, &p);
     config_destroy(cf);
     return p.rc;
 }
 
 int hw_cfg_load(hw_cfg *c, const char *path) {
-    FILE *fp = fopen(path, "r");
-    if (!fp) return evsnn_seterr(EVSNN_EIO, "%s: cannot open the accelerator configuration", path);
-    fclose(fp);
     config_t cf;
-    config_init(&cf);
-    return finish(c, &cf, path, config_read_file(&cf, path) == CONFIG_TRUE);
+    int rc = lcfg_load(&cf, path, "accelerator configuration");
+    return rc ? rc : parse_cf(c, &cf, path);
 }
 
 int hw_cfg_parse(hw_cfg *c, const char *text, const char *name) {
     config_t cf;
-    config_init(&cf);
-    return finish(c, &cf, name, config_read_string(&cf, text) == CONFIG_TRUE);
+    int rc = lcfg_parse(&cf, text, name);
+    return rc ? rc : parse_cf(c, &cf, name);
 }
 
 int hw_cfg_resolve(const hw_cfg *c, const net *n, hw_layer_cfg *lc) {

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "io/h5util.h"
+#include "io/replace.h"
 #include "sim/evsnn.h"
 
 static herr_t put_data(hid_t f, const char *name, hid_t type, const void *v, hsize_t n) {
@@ -16,8 +17,8 @@ static herr_t put_data(hid_t f, const char *name, hid_t type, const void *v, hsi
 
 int ckpt_save(const char *path, const ckpt *c) {
     char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    int rc = 0;
+    int rc = replace_tmpname(tmp, sizeof tmp, path);
+    if (rc) return rc;
     hid_t f;
     H5E_BEGIN_TRY { f = h5u_create(tmp); } H5E_END_TRY; /* metadata checksums (h5util.h) */
     if (f < 0) return evsnn_seterr(EVSNN_EIO, "%s: cannot create the checkpoint (temporary %s)", path, tmp);
@@ -66,14 +67,10 @@ int ckpt_save(const char *path, const ckpt *c) {
         if (e < 0) rc = -1;
     } H5E_END_TRY;
     if (rc) {
-        unlink(tmp);
+        replace_discard(tmp);
         return evsnn_seterr(EVSNN_EIO, "%s: writing the checkpoint failed (disk full?)", path);
     }
-    if (rename(tmp, path) != 0) {
-        unlink(tmp);
-        return evsnn_seterr(EVSNN_EIO, "%s: cannot rename the temporary checkpoint into place", path);
-    }
-    return 0;
+    return replace_commit(tmp, path);
 }
 
 static int get_attr(hid_t f, const char *path, const char *name, hid_t type, void *v, hssize_t n) {

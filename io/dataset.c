@@ -12,120 +12,13 @@
 #include <zlib.h>
 
 #include "io/ds_impl.h"
+#include "io/ds_readers.h"
 #include "io/transform.h"
 #include "sim/evsnn.h"
 #include "sim/rng.h"
 
 /* Where Debian's dataset-fashion-mnist package installs the full 60k/10k IDX files. */
 #define FASHION_MNIST_DIR "/usr/share/datasets/fashion-mnist/"
-
-/* ---------------------------------------------------------------- helpers */
-
-char *ds_strdup(const char *s) {
-    size_t n = strlen(s) + 1;
-    char *p = malloc(n);
-    if (p) memcpy(p, s, n);
-    return p;
-}
-
-char *ds_path_join(const char *dir, const char *name) {
-    size_t a = strlen(dir), b = strlen(name);
-    char *p = malloc(a + b + 2);
-    if (!p) return NULL;
-    memcpy(p, dir, a);
-    size_t k = a;
-    if (a && dir[a - 1] != '/') p[k++] = '/';
-    memcpy(p + k, name, b + 1);
-    return p;
-}
-
-int ds_read_file(const char *path, uint8_t **buf, size_t *n) {
-    *buf = NULL, *n = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) return evsnn_seterr(EVSNN_EIO, "%s: cannot open: %s", path, strerror(errno));
-    struct stat sb;
-    if (fstat(fileno(f), &sb) != 0) {
-        fclose(f);
-        return evsnn_seterr(EVSNN_EIO, "%s: cannot stat: %s", path, strerror(errno));
-    }
-    size_t len = (size_t)sb.st_size;
-    uint8_t *p = malloc(len ? len : 1);
-    if (!p) {
-        fclose(f);
-        return evsnn_seterr(EVSNN_ENOMEM, "%s: no memory for %zu bytes", path, len);
-    }
-    size_t got = fread(p, 1, len, f);
-    fclose(f);
-    if (got != len) {
-        free(p);
-        return evsnn_seterr(EVSNN_EIO, "%s: read %zu of %zu bytes", path, got, len);
-    }
-    *buf = p, *n = len;
-    return 0;
-}
-
-int ds_side_labels(const char *rec, ds_slice **sl, size_t *n) {
-    *sl = NULL, *n = 0;
-    size_t l = strlen(rec);
-    const char *dot = strrchr(rec, '.'), *slash = strrchr(rec, '/');
-    if (dot && (!slash || dot > slash)) l = (size_t)(dot - rec);
-    char *csv = malloc(l + 12);
-    if (!csv) return evsnn_seterr(EVSNN_ENOMEM, "no memory");
-    memcpy(csv, rec, l);
-    strcpy(csv + l, "_labels.csv");
-    int rc = 0;
-    if (access(csv, R_OK) == 0) {
-        uint8_t *txt;
-        size_t tn;
-        if (!(rc = ds_read_file(csv, &txt, &tn))) {
-            rc = ds_dec_labels_csv((const char *)txt, tn, csv, sl, n);
-            free(txt);
-        }
-    }
-    free(csv);
-    return rc;
-}
-
-int ds_evbuf_reserve(ds_evbuf *b, size_t cap) {
-    /* Always leave a buffer behind, also for cap 0: the decoders take `ev + n` of it, and an
-     * offset on a null pointer is undefined even when it is 0 (a zero-event sample). */
-    if (cap <= b->cap && b->ev) return 0;
-    size_t nc = b->cap ? b->cap : 4096;
-    while (nc < cap) nc *= 2;
-    ds_event *p = realloc(b->ev, nc * sizeof *p);
-    if (!p) return evsnn_seterr(EVSNN_ENOMEM, "no memory for %zu events", cap);
-    b->ev = p, b->cap = nc;
-    return 0;
-}
-
-void ds_evbuf_free(ds_evbuf *b) {
-    free(b->ev);
-    memset(b, 0, sizeof *b);
-}
-
-static void merge_sort(ds_event *a, ds_event *tmp, size_t n) {
-    if (n < 2) return;
-    size_t h = n / 2;
-    merge_sort(a, tmp, h);
-    merge_sort(a + h, tmp, n - h);
-    size_t i = 0, j = h, k = 0;
-    while (i < h && j < n) tmp[k++] = a[j].t < a[i].t ? a[j++] : a[i++];
-    while (i < h) tmp[k++] = a[i++];
-    while (j < n) tmp[k++] = a[j++];
-    memcpy(a, tmp, n * sizeof *a);
-}
-
-void ds_evbuf_sort(ds_evbuf *b) {
-    size_t i = 1;
-    while (i < b->n && b->ev[i].t >= b->ev[i - 1].t) i++;
-    if (i >= b->n) return;
-    ds_event *tmp = malloc(b->n * sizeof *tmp);
-    if (!tmp) return; /* left unsorted: binning does not need order; denoise degrades */
-    merge_sort(b->ev, tmp, b->n);
-    free(tmp);
-}
-
-/* ---------------------------------------------------------------- options */
 
 void ds_opts_default(ds_opts *o) {
     memset(o, 0, sizeof *o);

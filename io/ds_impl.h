@@ -1,4 +1,6 @@
-/* io/ds_impl.h — internals shared by io/dataset.c and the format readers io/rd_*.c.
+/* io/ds_impl.h — internals shared by io/dataset.c and the format readers io/rd_*.c: the
+ * dataset structure, the reader interface and the helpers of io/ds_util.c. The readers'
+ * open functions are listed in io/ds_readers.h, which only dataset.c includes.
  *
  * A reader's open function fills the dataset's sample table (n_all, labels, split flags),
  * geometry and its ops; dataset.c does detection, selection and the transforms. The
@@ -63,15 +65,6 @@ struct dataset {
     int (*values)(dataset *d, uint32_t k, float *x);
 };
 
-/* Readers: fill d (n_all, labels, split, geo, n_classes, fmt, rd, st). path is d->path. */
-int rd_idx_open(dataset *d, const char *path);
-int rd_nmnist_open(dataset *d, const char *path, int kind); /* kind: 0 single file, 1 list, 2 folder */
-int rd_aedat2_open(dataset *d, const char *path, int version); /* 1 or 2 */
-int rd_aedat3_open(dataset *d, const char *path);             /* file or folder */
-int rd_h5_open(dataset *d, const char *path);                 /* SHD/SSC, gesture, evsnn */
-int rd_svhn_open(dataset *d, const char *path);
-int rd_aedat4_open(dataset *d, const char *path);             /* file or folder of *.aedat4 */
-int rd_evt_open(dataset *d, const char *path);                /* Prophesee RAW, EVT 2.0 / 3.0 */
 
 /* From-memory decoders (fuzzed). Events are appended to out. */
 int ds_dec_nmnist(const uint8_t *buf, size_t n, const char *name, ds_evbuf *out);
@@ -120,6 +113,12 @@ int ds_dec_evt(const uint8_t *buf, size_t n, uint64_t base, const char *name, ds
 /* A recording's `<stem>_labels.csv` (stem: its path without the extension): rows into *sl
  * (caller frees); *n = 0 and *sl = NULL when there is none. */
 int ds_side_labels(const char *rec, ds_slice **sl, size_t *n);
+/* A sliced recording's readers (AEDAT 3.1, AEDAT 4): append the samples of recording `file`
+ * to d's table (labels, n_all, n_classes) and to the reader's arrays *file_of, *t_lo, *t_hi
+ * ([n_all] each): one sample per slice sl[ns], or (whole) one sample spanning the recording,
+ * unlabelled. with_split: d->split grows too, each new sample in `part`. 0 or EVSNN_ENOMEM. */
+int ds_add_slices(dataset *d, uint32_t file, const ds_slice *sl, size_t ns, int whole, int with_split, int part,
+                  uint32_t **file_of, int64_t **t_lo, int64_t **t_hi);
 /* IDX header: magic 00 00 <type> ndim + dims (big-endian); type 08 u8, 09 i8, 0B i16,
  * 0C i32, 0D f32, 0E f64. */
 int ds_dec_idx_header(const uint8_t *buf, size_t n, const char *name, uint32_t *ndim,
@@ -127,7 +126,6 @@ int ds_dec_idx_header(const uint8_t *buf, size_t n, const char *name, uint32_t *
 /* NumPy .npy header (NEP 1, versions 1.0-3.0): element type, shape, header bytes. */
 int ds_dec_npy_header(const uint8_t *buf, size_t n, const char *name, ds_elem *e, uint32_t *ndim,
                       uint64_t dims[8], size_t *hdr_len);
-int rd_npy_open(dataset *d, const char *path);
 /* Element types (io/rd_npy.c): IDX type code → type (-1 if none); one value; n values into
  * floats; integer class labels (EVSNN_EFORMAT naming `name` and the label's index). */
 int ds_elem_from_idx(uint8_t type, ds_elem *e);

@@ -114,6 +114,29 @@ hid_t h5u_group(hid_t loc, const char *name) {
     return g;
 }
 
+/* The hyperslab of rows [at, at + rows) in d's file space and a memory space of its shape;
+ * then one H5Dread or H5Dwrite. */
+static int rows_io(hid_t d, hid_t mtype, hsize_t at, hsize_t rows, hsize_t cols, void *rbuf, const void *wbuf) {
+    if (rows == 0) return 0;
+    const int rank = cols ? 2 : 1;
+    hsize_t start[2] = {at, 0}, cnt[2] = {rows, cols};
+    hid_t fs = H5Dget_space(d);
+    hid_t ms = H5Screate_simple(rank, cnt, NULL);
+    herr_t e = fs < 0 || ms < 0 ? -1 : H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, cnt, NULL);
+    if (e >= 0) e = rbuf ? H5Dread(d, mtype, ms, fs, H5P_DEFAULT, rbuf) : H5Dwrite(d, mtype, ms, fs, H5P_DEFAULT, wbuf);
+    if (ms >= 0) H5Sclose(ms);
+    if (fs >= 0) H5Sclose(fs);
+    return e < 0 ? -1 : 0;
+}
+
+int h5u_read_rows(hid_t d, hid_t mtype, hsize_t at, hsize_t rows, hsize_t cols, void *buf) {
+    return rows_io(d, mtype, at, rows, cols, buf, NULL);
+}
+
+int h5u_write_rows(hid_t d, hid_t mtype, hsize_t at, hsize_t rows, hsize_t cols, const void *buf) {
+    return rows_io(d, mtype, at, rows, cols, NULL, buf);
+}
+
 int h5u_put_data(hid_t loc, const char *name, hid_t ftype, hid_t mtype, const void *v, int rank, const hsize_t *dims) {
     hsize_t total = 1, chunk[8];
     if (rank < 1 || rank > 8) return -1;

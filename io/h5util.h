@@ -55,6 +55,13 @@ hid_t h5u_create(const char *path); /* truncating; < 0 on failure */
 hid_t h5u_group(hid_t loc, const char *name);
 /* Dataset of rank dims (row-major) stored as ftype from mtype values. 0 or -1. */
 int h5u_put_data(hid_t loc, const char *name, hid_t ftype, hid_t mtype, const void *v, int rank, const hsize_t *dims);
+/* ---- hyperslabs: a run of rows of a dataset ----
+ * Rows [at, at + rows) of dataset d, 1-D (cols 0) or 2-D [rows, cols] (all columns), read
+ * into buf / written from buf as mtype. The rows must lie inside d's current extent (an
+ * append extends it first with H5Dset_extent). rows 0 does nothing. 0 or -1. */
+int h5u_read_rows(hid_t d, hid_t mtype, hsize_t at, hsize_t rows, hsize_t cols, void *buf);
+int h5u_write_rows(hid_t d, hid_t mtype, hsize_t at, hsize_t rows, hsize_t cols, const void *buf);
+
 /* Watch the HDF5 calls of a load for damage: between begin and end, a failing HDF5 call
  * prints nothing and its error stack is looked at; damage (a metadata checksum or the
  * Fletcher-32 filter failing, a truncated file, undecodable metadata) is recorded with the

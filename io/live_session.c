@@ -52,11 +52,7 @@ struct live_core {
     uint32_t *snap_t, *snap_i, *snap_n; /* [(L+1) * SNAP_CAP], [(L+1)] */
 };
 
-uint64_t live_now_us(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
+uint64_t live_now_us(void) { return evsnn_now_us(); }
 
 live_metrics *live_core_metrics(live_core *c) { return &c->m; }
 void live_core_prometheus(const live_core *c, FILE *f) { live_metrics_prometheus(&c->m, c->n, f); }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "io/h5util.h"
+#include "io/replace.h"
 #include "sim/evsnn.h"
 
 static int put_data(hid_t loc, const char *name, const float *v, int rank, const hsize_t *dims) {
@@ -24,8 +25,9 @@ int model_save(const char *path, const net *n, const model_meta *meta) {
     h5u_quiet();
     model_meta m0 = {0};
     if (!meta) meta = &m0;
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    char tmp[4096 + REPLACE_TMP_EXTRA];
+    int rc = replace_tmpname(tmp, sizeof tmp, path);
+    if (rc) return rc;
     hid_t f = h5u_create(tmp); /* metadata checksums; datasets with Fletcher-32 (put_data) */
     if (f < 0) return evsnn_seterr(EVSNN_EIO, "%s: cannot create (directory missing or not writable?)", tmp);
     int bad = 0;
@@ -103,14 +105,10 @@ int model_save(const char *path, const net *n, const model_meta *meta) {
     if (H5Fclose(f) < 0) bad = 1;
     if (!bad) bad |= h5u_seal(tmp) != 0; /* the checksum of every byte, strings included */
     if (bad) {
-        unlink(tmp);
+        replace_discard(tmp);
         return evsnn_seterr(EVSNN_EIO, "%s: writing the model failed (disk full?)", path);
     }
-    if (rename(tmp, path) != 0) {
-        unlink(tmp);
-        return evsnn_seterr(EVSNN_EIO, "%s: cannot rename the temporary file into place", path);
-    }
-    return 0;
+    return replace_commit(tmp, path);
 }
 
 /* Read a string attribute into buf; EVSNN_EFORMAT naming the field if absent or not text. */

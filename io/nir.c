@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "io/h5util.h"
+#include "io/replace.h"
 #include "sim/evsnn.h"
 
 /* ---- building ---- */
@@ -496,8 +497,9 @@ static int put_group(hid_t loc, const char *name, const nir_param *p, uint32_t n
 
 int nir_write(const char *path, const nir_graph *g) {
     h5u_quiet();
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    char tmp[4096 + REPLACE_TMP_EXTRA];
+    int rc = replace_tmpname(tmp, sizeof tmp, path);
+    if (rc) return rc;
     hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     if (f < 0) return evsnn_seterr(EVSNN_EIO, "%s: cannot create (directory missing or not writable?)", tmp);
     int bad = 0;
@@ -535,14 +537,10 @@ int nir_write(const char *path, const nir_graph *g) {
     if (node >= 0) H5Gclose(node);
     if (H5Fclose(f) < 0) bad = 1;
     if (bad) {
-        unlink(tmp);
+        replace_discard(tmp);
         return evsnn_seterr(EVSNN_EIO, "%s: writing the NIR graph failed (disk full?)", path);
     }
-    if (rename(tmp, path) != 0) {
-        unlink(tmp);
-        return evsnn_seterr(EVSNN_EIO, "%s: cannot rename the temporary file into place", path);
-    }
-    return 0;
+    return replace_commit(tmp, path);
 }
 
 /* ---- order ---- */

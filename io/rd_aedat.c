@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "io/ds_impl.h"
+#include "io/ds_readers.h"
 #include "sim/evsnn.h"
 
 #define DVS128 128
@@ -339,35 +340,6 @@ static void a3_close(void *st) {
 
 static const ds_reader a3_reader = {"aedat3", a3_events, NULL, a3_close};
 
-int ds_dec_labels_csv(const char *txt, size_t n, const char *name, ds_slice **out, size_t *n_out) {
-    *out = NULL, *n_out = 0;
-    size_t cap = 0, i = 0, line = 0;
-    while (i < n) {
-        line++;
-        char buf[160];
-        char *c = ds_line(txt, n, &i, buf, sizeof buf);
-        if (!*c) continue;
-        if (line == 1 && (*c < '0' || *c > '9')) continue; /* header row */
-        int cls, used = 0;
-        long long a, b;
-        if (sscanf(c, "%d , %lld , %lld%n", &cls, &a, &b, &used) != 3 || cls < 1 || cls > 255 || b <= a || a < 0) {
-            free(*out), *out = NULL, *n_out = 0;
-            for (char *q = c; *q; q++)
-                if (*q == '\r') *q = 0;
-            return evsnn_seterr(EVSNN_EFORMAT, "%s: line %zu: '%s', expected 'class,startTime_usec,endTime_usec' "
-                                               "with class >= 1 and start < end", name, line, c);
-        }
-        if (*n_out == cap) {
-            cap = cap ? 2 * cap : 16;
-            ds_slice *p = realloc(*out, cap * sizeof *p);
-            if (!p) return free(*out), *out = NULL, *n_out = 0, evsnn_seterr(EVSNN_ENOMEM, "no memory");
-            *out = p;
-        }
-        (*out)[(*n_out)++] = (ds_slice){cls - 1, a, b};
-    }
-    return 0;
-}
-
 /* User number from a name like ".../user07_fluorescent.aedat"; -1 if none. */
 static int user_of(const char *path) {
     const char *b = strrchr(path, '/');
@@ -410,32 +382,11 @@ static int a3_add(dataset *d, const char *aedat, const char *csv) {
     f->path = ds_strdup(aedat), f->hdr = hdr, f->size = fsize;
     if (!f->path) return free(sl), evsnn_seterr(EVSNN_ENOMEM, "no memory");
     s->n_files++;
-    size_t add = csv ? ns : 1, tot = d->n_all + add;
-    uint32_t *fi = realloc(s->file, tot * sizeof *fi);
-    if (fi) s->file = fi;
-    int64_t *lo = realloc(s->t_lo, tot * sizeof *lo);
-    if (lo) s->t_lo = lo;
-    int64_t *hi = realloc(s->t_hi, tot * sizeof *hi);
-    if (hi) s->t_hi = hi;
-    int32_t *lb = realloc(d->labels, tot * sizeof *lb);
-    if (lb) d->labels = lb;
-    int8_t *sp = realloc(d->split, tot);
-    if (sp) d->split = sp;
-    if (!fi || !lo || !hi || !lb || !sp) return free(sl), evsnn_seterr(EVSNN_ENOMEM, "no memory");
     int u = user_of(aedat);
     int part = u < 0 ? -1 : u <= 23 ? 0 : 1;
-    for (size_t i = 0; i < add; i++) {
-        uint32_t k = d->n_all + (uint32_t)i;
-        fi[k] = (uint32_t)(s->n_files - 1);
-        lo[k] = csv ? sl[i].t0 : INT64_MIN;
-        hi[k] = csv ? sl[i].t1 : INT64_MAX;
-        lb[k] = csv ? sl[i].label : -1;
-        sp[k] = (int8_t)part;
-        if (lb[k] >= 0 && (uint32_t)lb[k] + 1 > d->n_classes) d->n_classes = (uint32_t)lb[k] + 1;
-    }
-    d->n_all = (uint32_t)tot;
+    rc = ds_add_slices(d, (uint32_t)(s->n_files - 1), sl, ns, !csv, 1, part, &s->file, &s->t_lo, &s->t_hi);
     free(sl);
-    return 0;
+    return rc;
 }
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }

@@ -18,6 +18,7 @@
 
 #include "io/aedat4.h"
 #include "io/ds_impl.h"
+#include "io/ds_readers.h"
 #include "sim/evsnn.h"
 
 typedef struct {
@@ -162,28 +163,10 @@ static int add_file(dataset *d, const char *path) {
     if (!pp) return free(sl), evsnn_seterr(EVSNN_ENOMEM, "no memory");
     s->paths = pp;
     if (!(pp[s->n_files] = ds_strdup(path))) return free(sl), evsnn_seterr(EVSNN_ENOMEM, "no memory");
-    size_t add = ns ? ns : 1, tot = d->n_all + add;
-    uint32_t *fi = realloc(s->file, tot * sizeof *fi);
-    if (fi) s->file = fi;
-    int64_t *lo = realloc(s->t_lo, tot * sizeof *lo);
-    if (lo) s->t_lo = lo;
-    int64_t *hi = realloc(s->t_hi, tot * sizeof *hi);
-    if (hi) s->t_hi = hi;
-    int32_t *lb = realloc(d->labels, tot * sizeof *lb);
-    if (lb) d->labels = lb;
-    if (!fi || !lo || !hi || !lb) return free(sl), evsnn_seterr(EVSNN_ENOMEM, "no memory");
-    for (size_t i = 0; i < add; i++) {
-        uint32_t k = d->n_all + (uint32_t)i;
-        fi[k] = (uint32_t)s->n_files;
-        lo[k] = ns ? sl[i].t0 : INT64_MIN;
-        hi[k] = ns ? sl[i].t1 : INT64_MAX;
-        lb[k] = ns ? sl[i].label : -1;
-        if (lb[k] >= 0 && (uint32_t)lb[k] + 1 > d->n_classes) d->n_classes = (uint32_t)lb[k] + 1;
-    }
-    s->n_files++;
-    d->n_all = (uint32_t)tot;
+    rc = ds_add_slices(d, (uint32_t)s->n_files, sl, ns, !ns, 0, 0, &s->file, &s->t_lo, &s->t_hi);
     free(sl);
-    return 0;
+    if (!rc) s->n_files++;
+    return rc;
 }
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 
 #include "io/ds_impl.h"
+#include "io/ds_readers.h"
 #include "sim/evsnn.h"
 
 #define EVT_HDR_MAX (1u << 20)

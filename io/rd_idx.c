@@ -16,6 +16,7 @@
 #include <zlib.h>
 
 #include "io/ds_impl.h"
+#include "io/ds_readers.h"
 #include "sim/evsnn.h"
 
 typedef struct {

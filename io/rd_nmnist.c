@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "io/ds_impl.h"
+#include "io/ds_readers.h"
 #include "sim/evsnn.h"
 
 #define NM_SIZE 34

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "io/ds_impl.h"
+#include "io/ds_readers.h"
 #include "sim/evsnn.h"
 
 /* ---------------------------------------------------------------- element types */

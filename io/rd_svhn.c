@@ -10,6 +10,7 @@
 #include <matio.h>
 
 #include "io/ds_impl.h"
+#include "io/ds_readers.h"
 #include "sim/evsnn.h"
 
 typedef struct {

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "io/lcfg.h"
+#include "io/replace.h"
 #include "sim/evsnn.h"
 #include "sim/rng.h"
 #include "sim/tpe.h"
@@ -61,70 +63,9 @@ struct study {
 
 /* ---------------------------------------------------------------- parsing */
 
-typedef struct {
-    const char *file;
-    int rc;
-} pctx;
-
-static int bad(pctx *p, const config_setting_t *s, const char *key, const char *what) {
-    p->rc = evsnn_seterr(EVSNN_EINVAL, "%s:%u: %s: %s", p->file, s ? config_setting_source_line(s) : 0, key, what);
-    return p->rc;
-}
-
 static int is_num(const config_setting_t *s) {
     int t = config_setting_type(s);
     return t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64 || t == CONFIG_TYPE_FLOAT;
-}
-
-static int only_keys(pctx *p, const config_setting_t *g, const char *where, const char *const *allowed) {
-    for (int i = 0; i < config_setting_length(g); i++) {
-        config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
-        const char *name = config_setting_name(s);
-        int ok = 0;
-        for (const char *const *a = allowed; *a && !ok; a++) ok = name && !strcmp(name, *a);
-        if (!ok) {
-            char key[128], list[512] = "";
-            snprintf(key, sizeof key, "%s%s%s", where, *where ? "." : "", name ? name : "?");
-            for (const char *const *a = allowed; *a; a++) {
-                size_t l = strlen(list);
-                snprintf(list + l, sizeof list - l, "%s%s", l ? ", " : "", *a);
-            }
-            char what[640];
-            snprintf(what, sizeof what, "unknown key; expected one of %s", list);
-            return bad(p, s, key, what);
-        }
-    }
-    return 0;
-}
-
-static int get_u32(pctx *p, const config_setting_t *g, const char *where, const char *k, uint32_t *v, double lo,
-                   double hi) {
-    config_setting_t *s = config_setting_get_member(g, k);
-    if (!s) return 0;
-    char key[128];
-    snprintf(key, sizeof key, "%s.%s", where, k);
-    if (config_setting_type(s) != CONFIG_TYPE_INT && config_setting_type(s) != CONFIG_TYPE_INT64)
-        return bad(p, s, key, "expected an integer");
-    long long x = config_setting_get_int64(s);
-    if ((double)x < lo || (double)x > hi) {
-        char w[96];
-        snprintf(w, sizeof w, "%lld is out of range [%g, %g]", x, lo, hi);
-        return bad(p, s, key, w);
-    }
-    *v = (uint32_t)x;
-    return 0;
-}
-
-static int get_str(pctx *p, const config_setting_t *g, const char *where, const char *k, char *v, size_t cap) {
-    config_setting_t *s = config_setting_get_member(g, k);
-    if (!s) return 0;
-    char key[128];
-    snprintf(key, sizeof key, "%s.%s", where, k);
-    if (config_setting_type(s) != CONFIG_TYPE_STRING) return bad(p, s, key, "expected a string");
-    const char *x = config_setting_get_string(s);
-    if (strlen(x) >= cap) return bad(p, s, key, "string too long");
-    snprintf(v, cap, "%s", x);
-    return 0;
 }
 
 /* "fixed" or "anneal:T0:TINF:A[,T0:TINF:A...]" (per spiking layer, a shorter list repeats
@@ -144,21 +85,21 @@ static int check_threshold(const char *s) {
     return n > 0 && n <= 16 ? 0 : -1;
 }
 
-static int check_value(pctx *p, const config_setting_t *e, const char *key, int ax, double v, const char *str) {
+static int check_value(lcfg_ctx *p, const config_setting_t *e, const char *key, int ax, double v, const char *str) {
     switch (ax) {
-    case AX_SLOPE: if (!(v >= 0 && isfinite(v))) return bad(p, e, key, "slope must be >= 0 (0: the surrogate's default)"); break;
-    case AX_BETA: if (!(v >= 0 && v <= 1)) return bad(p, e, key, "beta must lie in [0, 1]"); break;
-    case AX_THETA: if (!(v > 0 && isfinite(v))) return bad(p, e, key, "theta must be > 0"); break;
-    case AX_LR: if (!(v > 0 && v < 10)) return bad(p, e, key, "lr must lie in (0, 10)"); break;
-    case AX_BATCH: if (!(v >= 1 && v <= 1e6)) return bad(p, e, key, "batch must lie in [1, 1000000]"); break;
-    case AX_SEED: if (!(v >= 0 && v < 9.007199254740992e15)) return bad(p, e, key, "seed must be an integer >= 0"); break;
+    case AX_SLOPE: if (!(v >= 0 && isfinite(v))) return lcfg_bad(p, e, key, "slope must be >= 0 (0: the surrogate's default)"); break;
+    case AX_BETA: if (!(v >= 0 && v <= 1)) return lcfg_bad(p, e, key, "beta must lie in [0, 1]"); break;
+    case AX_THETA: if (!(v > 0 && isfinite(v))) return lcfg_bad(p, e, key, "theta must be > 0"); break;
+    case AX_LR: if (!(v > 0 && v < 10)) return lcfg_bad(p, e, key, "lr must lie in (0, 10)"); break;
+    case AX_BATCH: if (!(v >= 1 && v <= 1e6)) return lcfg_bad(p, e, key, "batch must lie in [1, 1000000]"); break;
+    case AX_SEED: if (!(v >= 0 && v < 9.007199254740992e15)) return lcfg_bad(p, e, key, "seed must be an integer >= 0"); break;
     case AX_THRESH:
         if (check_threshold(str))
-            return bad(p, e, key, "expected \"fixed\" or \"anneal:THETA0:THETA_INF:ALPHA[,...]\" (thresholds > 0, alpha in [0, 1])");
+            return lcfg_bad(p, e, key, "expected \"fixed\" or \"anneal:THETA0:THETA_INF:ALPHA[,...]\" (thresholds > 0, alpha in [0, 1])");
         break;
     case AX_SURR:
-        if (!*str) return bad(p, e, key, "empty surrogate name");
-        if (strlen(str) >= sizeof ((study_trial *)0)->surrogate) return bad(p, e, key, "surrogate name too long");
+        if (!*str) return lcfg_bad(p, e, key, "empty surrogate name");
+        if (strlen(str) >= sizeof ((study_trial *)0)->surrogate) return lcfg_bad(p, e, key, "surrogate name too long");
         break;
     default: break;
     }
@@ -170,23 +111,23 @@ static int is_string_axis(int ax) {
 }
 
 /* One element of an axis (list entry or a variant's scalar) into a[i] / the trial. */
-static int axis_elem(pctx *p, const config_setting_t *e, const char *key, int ax, char *s, double *v) {
+static int axis_elem(lcfg_ctx *p, const config_setting_t *e, const char *key, int ax, char *s, double *v) {
     if (is_string_axis(ax)) {
-        if (config_setting_type(e) != CONFIG_TYPE_STRING) return bad(p, e, key, "expected a string");
+        if (config_setting_type(e) != CONFIG_TYPE_STRING) return lcfg_bad(p, e, key, "expected a string");
         const char *x = config_setting_get_string(e);
-        if (strlen(x) >= STUDY_STR) return bad(p, e, key, "string too long");
+        if (strlen(x) >= STUDY_STR) return lcfg_bad(p, e, key, "string too long");
         snprintf(s, STUDY_STR, "%s", x);
         return check_value(p, e, key, ax, 0, s);
     }
     if (ax == AX_BIN) {
-        if (config_setting_type(e) != CONFIG_TYPE_BOOL) return bad(p, e, key, "expected true or false");
+        if (config_setting_type(e) != CONFIG_TYPE_BOOL) return lcfg_bad(p, e, key, "expected true or false");
         *v = config_setting_get_bool(e);
         return 0;
     }
-    if (!is_num(e)) return bad(p, e, key, "expected a number");
+    if (!is_num(e)) return lcfg_bad(p, e, key, "expected a number");
     *v = config_setting_type(e) == CONFIG_TYPE_FLOAT ? config_setting_get_float(e) : (double)config_setting_get_int64(e);
     if ((ax == AX_SEED || ax == AX_BATCH) && config_setting_type(e) == CONFIG_TYPE_FLOAT)
-        return bad(p, e, key, ax == AX_SEED ? "seed must be an integer" : "batch must be an integer");
+        return lcfg_bad(p, e, key, ax == AX_SEED ? "seed must be an integer" : "batch must be an integer");
     return check_value(p, e, key, ax, *v, NULL);
 }
 
@@ -196,19 +137,19 @@ static double num_of(const config_setting_t *s) {
 
 /* A range {kind = "float" | "log" | "int"; min; max;} (`log = true` is kind "log"): slope,
  * beta, theta and lr are continuous (float or log), batch and seed integers. */
-static int parse_range(pctx *p, axis *a, const config_setting_t *s, int ax, const char *key) {
+static int parse_range(lcfg_ctx *p, axis *a, const config_setting_t *s, int ax, const char *key) {
     const int integer = ax == AX_BATCH || ax == AX_SEED;
     if (ax != AX_SLOPE && ax != AX_BETA && ax != AX_THETA && ax != AX_LR && !integer)
-        return bad(p, s, key, "only slope, beta, theta, lr, batch and seed may be ranges {kind; min; max;}");
+        return lcfg_bad(p, s, key, "only slope, beta, theta, lr, batch and seed may be ranges {kind; min; max;}");
     static const char *const rk[] = {"kind", "min", "max", "log", NULL};
-    if (only_keys(p, s, key, rk)) return p->rc;
+    if (lcfg_only_keys(p, s, key, rk)) return p->rc;
     config_setting_t *mn = config_setting_get_member(s, "min"), *mx = config_setting_get_member(s, "max");
     config_setting_t *kd = config_setting_get_member(s, "kind"), *lg = config_setting_get_member(s, "log");
     char k2[96];
     int kind = integer ? AK_INT : AK_FLOAT;
     if (lg) {
         snprintf(k2, sizeof k2, "%s.log", key);
-        if (config_setting_type(lg) != CONFIG_TYPE_BOOL) return bad(p, lg, k2, "expected true or false");
+        if (config_setting_type(lg) != CONFIG_TYPE_BOOL) return lcfg_bad(p, lg, k2, "expected true or false");
         if (config_setting_get_bool(lg)) kind = AK_LOG;
     }
     if (kd) {
@@ -219,41 +160,41 @@ static int parse_range(pctx *p, axis *a, const config_setting_t *s, int ax, cons
             char w[200];
             snprintf(w, sizeof w, "unknown parameter kind%s%.40s%s; expected \"float\", \"log\" or \"int\" (a categorical "
                      "parameter is a list [a, b, ...])", k ? " '" : "", k ? k : "", k ? "'" : "");
-            return bad(p, kd, k2, w);
+            return lcfg_bad(p, kd, k2, w);
         }
-        if (lg && config_setting_get_bool(lg) && want != AK_LOG) return bad(p, lg, k2, "log = true contradicts this kind");
+        if (lg && config_setting_get_bool(lg) && want != AK_LOG) return lcfg_bad(p, lg, k2, "log = true contradicts this kind");
         kind = want;
     }
     if (integer != (kind == AK_INT)) {
         snprintf(k2, sizeof k2, "%s%s", key, kd ? ".kind" : ".log");
-        return bad(p, kd ? kd : lg, k2, integer ? "an integer parameter takes kind \"int\""
+        return lcfg_bad(p, kd ? kd : lg, k2, integer ? "an integer parameter takes kind \"int\""
                                                 : "a continuous parameter takes kind \"float\" or \"log\"");
     }
-    if (!mn || !mx || !is_num(mn) || !is_num(mx)) return bad(p, s, key, "a range needs numbers min and max");
+    if (!mn || !mx || !is_num(mn) || !is_num(mx)) return lcfg_bad(p, s, key, "a range needs numbers min and max");
     a->lo = num_of(mn);
     a->hi = num_of(mx);
     if (integer && (config_setting_type(mn) == CONFIG_TYPE_FLOAT || config_setting_type(mx) == CONFIG_TYPE_FLOAT))
-        return bad(p, s, key, "an integer range needs integer min and max");
+        return lcfg_bad(p, s, key, "an integer range needs integer min and max");
     if (check_value(p, mn, key, ax, a->lo, NULL) || check_value(p, mx, key, ax, a->hi, NULL)) return p->rc;
-    if (!(a->hi >= a->lo)) return bad(p, s, key, "max must be >= min");
-    if (kind == AK_LOG && !(a->lo > 0)) return bad(p, s, key, "a log range needs min > 0");
-    if (kind == AK_INT && a->hi - a->lo >= 4294967295.0) return bad(p, s, key, "an integer range spans at most 2^32 - 1 values");
+    if (!(a->hi >= a->lo)) return lcfg_bad(p, s, key, "max must be >= min");
+    if (kind == AK_LOG && !(a->lo > 0)) return lcfg_bad(p, s, key, "a log range needs min > 0");
+    if (kind == AK_INT && a->hi - a->lo >= 4294967295.0) return lcfg_bad(p, s, key, "an integer range spans at most 2^32 - 1 values");
     a->kind = kind;
     a->n = 0;
     return 0;
 }
 
-static int parse_axis(pctx *p, study *st, const config_setting_t *s, int ax) {
+static int parse_axis(lcfg_ctx *p, study *st, const config_setting_t *s, int ax) {
     axis *a = &st->ax[ax];
     char key[64];
     snprintf(key, sizeof key, "axes.%s", axis_names[ax]);
     a->declared = 1;
     if (config_setting_type(s) == CONFIG_TYPE_GROUP) return parse_range(p, a, s, ax, key);
     if (config_setting_type(s) != CONFIG_TYPE_ARRAY && config_setting_type(s) != CONFIG_TYPE_LIST)
-        return bad(p, s, key, "expected a list [a, b, ...]");
+        return lcfg_bad(p, s, key, "expected a list [a, b, ...]");
     int n = config_setting_length(s);
-    if (n < 1) return bad(p, s, key, "empty list");
-    if (n > STUDY_MAX_AXIS) return bad(p, s, key, "too many values (at most 64)");
+    if (n < 1) return lcfg_bad(p, s, key, "empty list");
+    if (n > STUDY_MAX_AXIS) return lcfg_bad(p, s, key, "too many values (at most 64)");
     a->n = (uint32_t)n;
     a->kind = AK_LIST;
     for (int i = 0; i < n; i++) {
@@ -281,55 +222,45 @@ static void set_trial_axis(study_trial *t, int ax, const char *s, double v) {
     }
 }
 
-static int get_num(pctx *p, const config_setting_t *g, const char *where, const char *k, double *v) {
-    config_setting_t *s = config_setting_get_member(g, k);
-    if (!s) return 0;
-    char key[128];
-    snprintf(key, sizeof key, "%s.%s", where, k);
-    if (!is_num(s)) return bad(p, s, key, "expected a number");
-    *v = num_of(s);
-    return 0;
-}
-
 /* A settings group named after the choice it belongs to (tpe, tradeoff, median): an error
  * where the study did not make that choice. NULL when absent or on error (p->rc). */
-static config_setting_t *choice_group(pctx *p, config_setting_t *root, const char *name, int chosen, const char *needs) {
+static config_setting_t *choice_group(lcfg_ctx *p, config_setting_t *root, const char *name, int chosen, const char *needs) {
     config_setting_t *g = config_setting_get_member(root, name);
     if (!g) return NULL;
-    if (config_setting_type(g) != CONFIG_TYPE_GROUP) { bad(p, g, name, "expected a group { ... }"); return NULL; }
+    if (config_setting_type(g) != CONFIG_TYPE_GROUP) { lcfg_bad(p, g, name, "expected a group { ... }"); return NULL; }
     if (!chosen) {
         char w[96];
         snprintf(w, sizeof w, "these settings need %s", needs);
-        bad(p, g, name, w);
+        lcfg_bad(p, g, name, w);
         return NULL;
     }
     return g;
 }
 
 /* TPE settings, the objective, pruning. */
-static int parse_search(pctx *p, study *st, config_setting_t *root) {
+static int parse_search(lcfg_ctx *p, study *st, config_setting_t *root) {
     st->tpe = tpe_defaults();
     config_setting_t *g = choice_group(p, root, "tpe", st->search == STUDY_TPE, "search = \"tpe\"");
     if (p->rc) return p->rc;
     if (g) {
         static const char *const k[] = {"gamma", "n_ei", "n_startup", "prior_weight", NULL};
-        if (only_keys(p, g, "tpe", k) || get_num(p, g, "tpe", "gamma", &st->tpe.gamma) ||
-            get_u32(p, g, "tpe", "n_ei", &st->tpe.n_ei, 1, 100000) ||
-            get_u32(p, g, "tpe", "n_startup", &st->tpe.n_startup, 0, 1e7) ||
-            get_num(p, g, "tpe", "prior_weight", &st->tpe.prior_weight))
+        if (lcfg_only_keys(p, g, "tpe", k) || lcfg_get_num(p, g, "tpe", "gamma", &st->tpe.gamma, -HUGE_VAL, HUGE_VAL) ||
+            lcfg_get_u32(p, g, "tpe", "n_ei", &st->tpe.n_ei, 1, 100000, NULL) ||
+            lcfg_get_u32(p, g, "tpe", "n_startup", &st->tpe.n_startup, 0, 1e7, NULL) ||
+            lcfg_get_num(p, g, "tpe", "prior_weight", &st->tpe.prior_weight, -HUGE_VAL, HUGE_VAL))
             return p->rc;
         if (!(st->tpe.gamma > 0 && st->tpe.gamma < 1))
-            return bad(p, config_setting_get_member(g, "gamma"), "tpe.gamma", "gamma must lie in (0, 1) (the good fraction)");
+            return lcfg_bad(p, config_setting_get_member(g, "gamma"), "tpe.gamma", "gamma must lie in (0, 1) (the good fraction)");
         if (!(st->tpe.prior_weight > 0 && isfinite(st->tpe.prior_weight)))
-            return bad(p, config_setting_get_member(g, "prior_weight"), "tpe.prior_weight", "prior_weight must be > 0");
+            return lcfg_bad(p, config_setting_get_member(g, "prior_weight"), "tpe.prior_weight", "prior_weight must be > 0");
     }
     char obj[16] = "accuracy";
-    if (get_str(p, root, "", "objective", obj, sizeof obj)) return p->rc;
+    if (lcfg_get_str(p, root, "", "objective", obj, sizeof obj)) return p->rc;
     const char *const on[] = {"accuracy", "latency", "energy", "tradeoff"};
     int oi = 0;
     while (oi < 4 && strcmp(obj, on[oi])) oi++;
     if (oi == 4)
-        return bad(p, config_setting_get_member(root, "objective"), "objective",
+        return lcfg_bad(p, config_setting_get_member(root, "objective"), "objective",
                    "expected \"accuracy\", \"latency\", \"energy\" or \"tradeoff\"");
     st->objective = (study_objective_kind)oi;
     st->weight = 0.05;
@@ -338,19 +269,19 @@ static int parse_search(pctx *p, study *st, config_setting_t *root) {
     if (g) {
         static const char *const k[] = {"cost", "weight", NULL};
         char cost[16] = "latency";
-        if (only_keys(p, g, "tradeoff", k) || get_str(p, g, "tradeoff", "cost", cost, sizeof cost) ||
-            get_num(p, g, "tradeoff", "weight", &st->weight))
+        if (lcfg_only_keys(p, g, "tradeoff", k) || lcfg_get_str(p, g, "tradeoff", "cost", cost, sizeof cost) ||
+            lcfg_get_num(p, g, "tradeoff", "weight", &st->weight, -HUGE_VAL, HUGE_VAL))
             return p->rc;
         if (strcmp(cost, "latency") && strcmp(cost, "energy"))
-            return bad(p, config_setting_get_member(g, "cost"), "tradeoff.cost", "expected \"latency\" or \"energy\"");
+            return lcfg_bad(p, config_setting_get_member(g, "cost"), "tradeoff.cost", "expected \"latency\" or \"energy\"");
         st->cost_energy = !strcmp(cost, "energy");
         if (!(st->weight >= 0 && isfinite(st->weight)))
-            return bad(p, config_setting_get_member(g, "weight"), "tradeoff.weight", "weight must be >= 0");
+            return lcfg_bad(p, config_setting_get_member(g, "weight"), "tradeoff.weight", "weight must be >= 0");
     }
     char pr[16] = "none";
-    if (get_str(p, root, "", "prune", pr, sizeof pr)) return p->rc;
+    if (lcfg_get_str(p, root, "", "prune", pr, sizeof pr)) return p->rc;
     config_setting_t *ps = config_setting_get_member(root, "prune");
-    if (strcmp(pr, "none") && strcmp(pr, "median")) return bad(p, ps, "prune", "expected \"none\" or \"median\"");
+    if (strcmp(pr, "none") && strcmp(pr, "median")) return lcfg_bad(p, ps, "prune", "expected \"none\" or \"median\"");
     study_fixed *f = &st->fx;
     f->prune = !strcmp(pr, "median");
     f->prune_warmup = 1;
@@ -359,45 +290,45 @@ static int parse_search(pctx *p, study *st, config_setting_t *root) {
     if (p->rc) return p->rc;
     if (g) {
         static const char *const k[] = {"warmup", "min_trials", NULL};
-        if (only_keys(p, g, "median", k) || get_u32(p, g, "median", "warmup", &f->prune_warmup, 0, 1e6) ||
-            get_u32(p, g, "median", "min_trials", &f->prune_min_trials, 1, 1e7))
+        if (lcfg_only_keys(p, g, "median", k) || lcfg_get_u32(p, g, "median", "warmup", &f->prune_warmup, 0, 1e6, NULL) ||
+            lcfg_get_u32(p, g, "median", "min_trials", &f->prune_min_trials, 1, 1e7, NULL))
             return p->rc;
     }
     if (f->prune && (st->objective == STUDY_OBJ_LATENCY || st->objective == STUDY_OBJ_ENERGY))
-        return bad(p, ps, "prune", "the median rule watches test accuracy: it needs objective \"accuracy\" or \"tradeoff\"");
+        return lcfg_bad(p, ps, "prune", "the median rule watches test accuracy: it needs objective \"accuracy\" or \"tradeoff\"");
     return 0;
 }
 
-static int parse_root(pctx *p, study *st, config_t *cf) {
+static int parse_root(lcfg_ctx *p, study *st, config_t *cf) {
     config_setting_t *root = config_root_setting(cf);
     static const char *const top[] = {"version", "name", "search", "budget", "seed", "train", "hw", "axes", "variants",
                                       "tpe", "objective", "tradeoff", "prune", "median", NULL};
-    if (only_keys(p, root, "", top)) return p->rc;
+    if (lcfg_only_keys(p, root, "", top)) return p->rc;
     int ver = 0;
     config_setting_t *s = config_setting_get_member(root, "version");
     if (s) {
-        if (config_setting_type(s) != CONFIG_TYPE_INT) return bad(p, s, "version", "expected an integer");
+        if (config_setting_type(s) != CONFIG_TYPE_INT) return lcfg_bad(p, s, "version", "expected an integer");
         ver = config_setting_get_int(s);
         if (ver > STUDY_VERSION) {
             p->rc = evsnn_seterr(EVSNN_EVERSION, "%s:%u: version %d: this evsnn reads study files up to version %d (update evsnn)",
                                  p->file, config_setting_source_line(s), ver, STUDY_VERSION);
             return p->rc;
         }
-        if (ver < 1) return bad(p, s, "version", "expected 1");
+        if (ver < 1) return lcfg_bad(p, s, "version", "expected 1");
     }
-    if (get_str(p, root, "", "name", st->name, sizeof st->name)) return p->rc;
+    if (lcfg_get_str(p, root, "", "name", st->name, sizeof st->name)) return p->rc;
     char search[16] = "grid";
-    if (get_str(p, root, "", "search", search, sizeof search)) return p->rc;
+    if (lcfg_get_str(p, root, "", "search", search, sizeof search)) return p->rc;
     if (!strcmp(search, "grid")) st->search = STUDY_GRID;
     else if (!strcmp(search, "random")) st->search = STUDY_RANDOM;
     else if (!strcmp(search, "tpe")) st->search = STUDY_TPE;
-    else return bad(p, config_setting_get_member(root, "search"), "search", "expected \"grid\", \"random\" or \"tpe\"");
-    if (get_u32(p, root, "", "budget", &st->budget, 0, 1e7)) return p->rc;
+    else return lcfg_bad(p, config_setting_get_member(root, "search"), "search", "expected \"grid\", \"random\" or \"tpe\"");
+    if (lcfg_get_u32(p, root, "", "budget", &st->budget, 0, 1e7, NULL)) return p->rc;
     uint32_t seed = 1;
-    if (get_u32(p, root, "", "seed", &seed, 0, 4294967295.0)) return p->rc;
+    if (lcfg_get_u32(p, root, "", "seed", &seed, 0, 4294967295.0, NULL)) return p->rc;
     st->seed = seed;
     if (st->search != STUDY_GRID && st->budget == 0)
-        return bad(p, config_setting_get_member(root, "search"), "budget",
+        return lcfg_bad(p, config_setting_get_member(root, "search"), "budget",
                    st->search == STUDY_TPE ? "TPE search needs budget > 0 (the number of trials)"
                                            : "random search needs budget > 0 (the number of trials)");
     if (parse_search(p, st, root)) return p->rc;
@@ -405,52 +336,52 @@ static int parse_root(pctx *p, study *st, config_t *cf) {
     /* fixed settings */
     study_fixed *f = &st->fx;
     if ((s = config_setting_get_member(root, "train"))) {
-        if (config_setting_type(s) != CONFIG_TYPE_GROUP) return bad(p, s, "train", "expected a group { ... }");
+        if (config_setting_type(s) != CONFIG_TYPE_GROUP) return lcfg_bad(p, s, "train", "expected a group { ... }");
         static const char *const tk[] = {"epochs", "batch", "lr", "optim", "loss", "steps", "max_train", "max_test",
                                          "encoding", "input", "test_data", "slots", "split_at", "dt_us", "cosine", NULL};
-        if (only_keys(p, s, "train", tk)) return p->rc;
-        if (get_u32(p, s, "train", "epochs", &f->epochs, 1, 1e6) || get_u32(p, s, "train", "batch", &f->batch, 1, 1e6) ||
-            get_u32(p, s, "train", "steps", &f->steps, 0, 1e7) || get_u32(p, s, "train", "max_train", &f->max_train, 0, 1e9) ||
-            get_u32(p, s, "train", "max_test", &f->max_test, 0, 1e9) ||
-            get_u32(p, s, "train", "split_at", &f->split_at, 0, 1e9) || get_u32(p, s, "train", "dt_us", &f->dt_us, 0, 1e9) || get_u32(p, s, "train", "slots", &f->slots, 1, 1024) ||
-            get_u32(p, s, "train", "cosine", &f->cosine, 0, 1e9) ||
-            get_str(p, s, "train", "optim", f->optim, sizeof f->optim) || get_str(p, s, "train", "loss", f->loss, sizeof f->loss) ||
-            get_str(p, s, "train", "encoding", f->encoding, sizeof f->encoding) ||
-            get_str(p, s, "train", "input", f->input, sizeof f->input) ||
-            get_str(p, s, "train", "test_data", f->test_data, sizeof f->test_data))
+        if (lcfg_only_keys(p, s, "train", tk)) return p->rc;
+        if (lcfg_get_u32(p, s, "train", "epochs", &f->epochs, 1, 1e6, NULL) || lcfg_get_u32(p, s, "train", "batch", &f->batch, 1, 1e6, NULL) ||
+            lcfg_get_u32(p, s, "train", "steps", &f->steps, 0, 1e7, NULL) || lcfg_get_u32(p, s, "train", "max_train", &f->max_train, 0, 1e9, NULL) ||
+            lcfg_get_u32(p, s, "train", "max_test", &f->max_test, 0, 1e9, NULL) ||
+            lcfg_get_u32(p, s, "train", "split_at", &f->split_at, 0, 1e9, NULL) || lcfg_get_u32(p, s, "train", "dt_us", &f->dt_us, 0, 1e9, NULL) || lcfg_get_u32(p, s, "train", "slots", &f->slots, 1, 1024, NULL) ||
+            lcfg_get_u32(p, s, "train", "cosine", &f->cosine, 0, 1e9, NULL) ||
+            lcfg_get_str(p, s, "train", "optim", f->optim, sizeof f->optim) || lcfg_get_str(p, s, "train", "loss", f->loss, sizeof f->loss) ||
+            lcfg_get_str(p, s, "train", "encoding", f->encoding, sizeof f->encoding) ||
+            lcfg_get_str(p, s, "train", "input", f->input, sizeof f->input) ||
+            lcfg_get_str(p, s, "train", "test_data", f->test_data, sizeof f->test_data))
             return p->rc;
         config_setting_t *lr = config_setting_get_member(s, "lr");
         if (lr) {
-            if (!is_num(lr)) return bad(p, lr, "train.lr", "expected a number");
+            if (!is_num(lr)) return lcfg_bad(p, lr, "train.lr", "expected a number");
             double v = config_setting_type(lr) == CONFIG_TYPE_FLOAT ? config_setting_get_float(lr) : (double)config_setting_get_int64(lr);
-            if (!(v > 0 && v < 10)) return bad(p, lr, "train.lr", "expected a learning rate in (0, 10)");
+            if (!(v > 0 && v < 10)) return lcfg_bad(p, lr, "train.lr", "expected a learning rate in (0, 10)");
             f->lr = (float)v;
         }
         if (strcmp(f->optim, "adam") && strcmp(f->optim, "sgd"))
-            return bad(p, config_setting_get_member(s, "optim"), "train.optim", "expected \"adam\" or \"sgd\"");
+            return lcfg_bad(p, config_setting_get_member(s, "optim"), "train.optim", "expected \"adam\" or \"sgd\"");
     }
     if ((s = config_setting_get_member(root, "hw"))) {
-        if (config_setting_type(s) != CONFIG_TYPE_GROUP) return bad(p, s, "hw", "expected a group { ... }");
+        if (config_setting_type(s) != CONFIG_TYPE_GROUP) return lcfg_bad(p, s, "hw", "expected a group { ... }");
         static const char *const hk[] = {"samples", NULL};
-        if (only_keys(p, s, "hw", hk) || get_u32(p, s, "hw", "samples", &f->hw_samples, 1, 1e6)) return p->rc;
+        if (lcfg_only_keys(p, s, "hw", hk) || lcfg_get_u32(p, s, "hw", "samples", &f->hw_samples, 1, 1e6, NULL)) return p->rc;
     }
 
     /* axes: defaults are one-element lists */
     if ((s = config_setting_get_member(root, "axes"))) {
-        if (config_setting_type(s) != CONFIG_TYPE_GROUP) return bad(p, s, "axes", "expected a group { ... }");
-        if (only_keys(p, s, "axes", axis_names)) return p->rc;
+        if (config_setting_type(s) != CONFIG_TYPE_GROUP) return lcfg_bad(p, s, "axes", "expected a group { ... }");
+        if (lcfg_only_keys(p, s, "axes", axis_names)) return p->rc;
         for (int ax = 0; ax < AX_N; ax++) {
             config_setting_t *a = config_setting_get_member(s, axis_names[ax]);
             if (a && parse_axis(p, st, a, ax)) return p->rc;
         }
     }
-    if (!st->ax[AX_ARCH].n) return bad(p, config_setting_get_member(root, "axes"), "axes.arch", "at least one architecture is required");
+    if (!st->ax[AX_ARCH].n) return lcfg_bad(p, config_setting_get_member(root, "axes"), "axes.arch", "at least one architecture is required");
     if (st->search == STUDY_GRID)
         for (int ax = 0; ax < AX_N; ax++)
             if (st->ax[ax].kind != AK_LIST) {
                 char key[64];
                 snprintf(key, sizeof key, "axes.%s", axis_names[ax]);
-                return bad(p, config_setting_get_member(config_setting_get_member(root, "axes"), axis_names[ax]), key,
+                return lcfg_bad(p, config_setting_get_member(config_setting_get_member(root, "axes"), axis_names[ax]), key,
                            "a {min; max;} range needs search = \"random\" or \"tpe\"; a grid takes a list");
             }
     /* lr and batch not given as axes are the train group's */
@@ -459,20 +390,20 @@ static int parse_root(pctx *p, study *st, config_t *cf) {
 
     /* variants: ( { name = "..."; binarize = true; theta = 1.0; ... }, ... ) */
     if ((s = config_setting_get_member(root, "variants"))) {
-        if (config_setting_type(s) != CONFIG_TYPE_LIST) return bad(p, s, "variants", "expected a list ( {...}, ... )");
+        if (config_setting_type(s) != CONFIG_TYPE_LIST) return lcfg_bad(p, s, "variants", "expected a list ( {...}, ... )");
         int n = config_setting_length(s);
-        if (n < 1 || n > STUDY_MAX_AXIS) return bad(p, s, "variants", "expected 1 to 64 variants");
+        if (n < 1 || n > STUDY_MAX_AXIS) return lcfg_bad(p, s, "variants", "expected 1 to 64 variants");
         static const char *const vk[] = {"name", "dataset", "arch", "accel", "surrogate", "slope", "beta", "theta",
                                          "threshold", "binarize", "lr", "batch", "seed", NULL};
         for (int i = 0; i < n; i++) {
             config_setting_t *g = config_setting_get_elem(s, (unsigned)i);
             char where[48];
             snprintf(where, sizeof where, "variants[%d]", i);
-            if (config_setting_type(g) != CONFIG_TYPE_GROUP) return bad(p, g, where, "expected a group { ... }");
-            if (only_keys(p, g, where, vk)) return p->rc;
+            if (config_setting_type(g) != CONFIG_TYPE_GROUP) return lcfg_bad(p, g, where, "expected a group { ... }");
+            if (lcfg_only_keys(p, g, where, vk)) return p->rc;
             variant *v = &st->var[i];
             snprintf(v->name, sizeof v->name, "v%d", i);
-            if (get_str(p, g, where, "name", v->name, sizeof v->name)) return p->rc;
+            if (lcfg_get_str(p, g, where, "name", v->name, sizeof v->name)) return p->rc;
             for (int ax = 0; ax < AX_N; ax++) {
                 config_setting_t *e = config_setting_get_member(g, axis_names[ax]);
                 if (!e) continue;
@@ -489,7 +420,7 @@ static int parse_root(pctx *p, study *st, config_t *cf) {
     if (f->prune && f->epochs > STUDY_MAX_EPOCHS) {
         char w[96];
         snprintf(w, sizeof w, "the median rule keeps accuracies of up to %d epochs", STUDY_MAX_EPOCHS);
-        return bad(p, config_setting_get_member(config_setting_get_member(root, "train"), "epochs"), "train.epochs", w);
+        return lcfg_bad(p, config_setting_get_member(config_setting_get_member(root, "train"), "epochs"), "train.epochs", w);
     }
     st->key_lr = st->ax[AX_LR].declared;
     st->key_batch = st->ax[AX_BATCH].declared;
@@ -536,7 +467,7 @@ static void count_trials(study *st) {
     st->n_trials = (uint32_t)n;
 }
 
-static study *finish(study *st, config_t *cf, pctx *p, int *err) {
+static study *finish(study *st, config_t *cf, lcfg_ctx *p, int *err) {
     if (p->rc) {
         *err = p->rc;
         config_destroy(cf);
@@ -550,7 +481,7 @@ static study *finish(study *st, config_t *cf, pctx *p, int *err) {
 }
 
 static study *parse_cf(config_t *cf, const char *name, const char *dir, int *err) {
-    pctx p = {name, 0};
+    lcfg_ctx p = {name, 0};
     study *st = calloc(1, sizeof *st);
     if (!st) {
         config_destroy(cf);
@@ -565,30 +496,13 @@ static study *parse_cf(config_t *cf, const char *name, const char *dir, int *err
 
 study *study_parse(const char *text, const char *name, int *err) {
     config_t cf;
-    config_init(&cf);
-    if (config_read_string(&cf, text) != CONFIG_TRUE) {
-        *err = evsnn_seterr(EVSNN_EINVAL, "%s:%d: %s", name, config_error_line(&cf), config_error_text(&cf));
-        config_destroy(&cf);
-        return NULL;
-    }
+    if ((*err = lcfg_parse(&cf, text, name))) return NULL;
     return parse_cf(&cf, name, "", err);
 }
 
 study *study_load(const char *path, int *err) {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        *err = evsnn_seterr(EVSNN_EIO, "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
     config_t cf;
-    config_init(&cf);
-    int ok = config_read(&cf, f) == CONFIG_TRUE;
-    fclose(f);
-    if (!ok) {
-        *err = evsnn_seterr(EVSNN_EINVAL, "%s:%d: %s", path, config_error_line(&cf), config_error_text(&cf));
-        config_destroy(&cf);
-        return NULL;
-    }
+    if ((*err = lcfg_load(&cf, path, "study"))) return NULL;
     /* The study file's directory, absolute: relative accelerator configs are resolved against
      * it alone, whatever the working directory is now or when the sweep is resumed. */
     char dir[STUDY_STR] = ".", *abs = NULL;
@@ -1046,19 +960,10 @@ static void csv_field(FILE *f, const ccol *c, const study_row *r) {
     }
 }
 
-/* The temporary name is fixed, not per process: only one writer owns a study directory
- * (rank 0), and a run killed mid-write leaves a file the resumed run overwrites and renames
- * instead of one that stays behind forever. */
-static int write_atomic_begin(const char *path, char *tmp, size_t cap, FILE **f) {
-    snprintf(tmp, cap, "%s.tmp", path);
-    if (!(*f = fopen(tmp, "w"))) return evsnn_seterr(EVSNN_EIO, "%s: cannot write: %s", tmp, strerror(errno));
-    return 0;
-}
-
 int study_write_csv(const char *path, const study_row *rows, uint32_t n) {
     char tmp[1200];
     FILE *f;
-    int rc = write_atomic_begin(path, tmp, sizeof tmp, &f);
+    int rc = replace_fopen(path, tmp, sizeof tmp, &f);
     if (rc) return rc;
     ccol c[MAX_COLS];
     const int nc = table_cols(c);
@@ -1072,17 +977,7 @@ int study_write_csv(const char *path, const study_row *rows, uint32_t n) {
         }
         fputc('\n', f);
     }
-    if (fflush(f) || ferror(f) || fsync(fileno(f))) {
-        fclose(f);
-        unlink(tmp);
-        return evsnn_seterr(EVSNN_EIO, "%s: write failed: %s", tmp, strerror(errno));
-    }
-    fclose(f);
-    if (rename(tmp, path)) {
-        unlink(tmp);
-        return evsnn_seterr(EVSNN_EIO, "%s: cannot rename into place: %s", path, strerror(errno));
-    }
-    return 0;
+    return replace_fclose(f, tmp, path, 0);
 }
 
 /* Split one CSV line (RFC 4180 quoting, no embedded newlines) into at most cap fields,
@@ -1259,7 +1154,12 @@ int study_write_h5(const char *path, const study_row *rows, uint32_t n) {
         return evsnn_seterr(EVSNN_ENOMEM, "%s: no memory", path);
     }
     char tmp[1200];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path); /* fixed name: see write_atomic_begin */
+    int rc = replace_tmpname(tmp, sizeof tmp, path);
+    if (rc) {
+        free(sbuf);
+        free(dbuf);
+        return rc;
+    }
     hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     int bad = f < 0;
     hid_t g = bad ? -1 : H5Gcreate2(f, "trials", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
@@ -1360,12 +1260,8 @@ int study_write_h5(const char *path, const study_row *rows, uint32_t n) {
     free(sbuf);
     free(dbuf);
     if (bad) {
-        unlink(tmp);
+        replace_discard(tmp);
         return evsnn_seterr(EVSNN_EIO, "%s: cannot write the HDF5 table", tmp);
     }
-    if (rename(tmp, path)) {
-        unlink(tmp);
-        return evsnn_seterr(EVSNN_EIO, "%s: cannot rename into place: %s", path, strerror(errno));
-    }
-    return 0;
+    return replace_commit(tmp, path);
 }

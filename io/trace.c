@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "io/h5util.h"
+#include "io/replace.h"
 #include "sim/evsnn.h"
 
 #define FORMAT_NAME "evsnn-trace"
@@ -93,20 +94,10 @@ static int create_ext(hid_t loc, const char *name, hid_t type, hsize_t cols, hsi
 static int append(hid_t loc, const char *name, hid_t mtype, hsize_t at, hsize_t rows, hsize_t cols,
                   const void *data) {
     if (rows == 0) return 0;
-    int rank = cols ? 2 : 1;
     hid_t d = H5Dopen2(loc, name, H5P_DEFAULT);
     if (d < 0) return -1;
-    hsize_t ext[2] = {at + rows, cols}, start[2] = {at, 0}, cnt[2] = {rows, cols};
-    int rc = -1;
-    if (H5Dset_extent(d, ext) >= 0) {
-        hid_t fs = H5Dget_space(d);
-        hid_t ms = H5Screate_simple(rank, cnt, NULL);
-        if (H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, cnt, NULL) >= 0 &&
-            H5Dwrite(d, mtype, ms, fs, H5P_DEFAULT, data) >= 0)
-            rc = 0;
-        H5Sclose(ms);
-        H5Sclose(fs);
-    }
+    hsize_t ext[2] = {at + rows, cols};
+    int rc = H5Dset_extent(d, ext) >= 0 ? h5u_write_rows(d, mtype, at, rows, cols, data) : -1;
     H5Dclose(d);
     return rc;
 }
@@ -195,7 +186,7 @@ trace_writer *trace_create(const char *path, const net *n, uint32_t T, int *err)
     w->n_layers = n->n_layers;
     w->n_trains = n->n_layers + 1;
     w->path = strdup(path);
-    w->tmp = malloc(strlen(path) + 16);
+    w->tmp = calloc(strlen(path) + REPLACE_TMP_EXTRA, 1);
     w->nch = calloc(w->n_trains, sizeof *w->nch);
     w->nnz = calloc(w->n_trains, sizeof *w->nnz);
     w->group = calloc(w->n_trains, sizeof *w->group);
@@ -205,18 +196,7 @@ trace_writer *trace_create(const char *path, const net *n, uint32_t T, int *err)
         trace_abort(w);
         return NULL;
     }
-    /* mkstemp gives a unique name next to the target (same filesystem, so rename is atomic). */
-    sprintf(w->tmp, "%s.tmp-XXXXXX", path);
-    int fd = mkstemp(w->tmp);
-    if (fd < 0) {
-        *err = evsnn_seterr(EVSNN_EIO, "%s: cannot create a temporary file beside it", path);
-        w->tmp[0] = 0;
-        trace_abort(w);
-        return NULL;
-    }
-    /* mkstemp makes the file 0600; a finished trace is an ordinary readable file */
-    fchmod(fd, 0644);
-    close(fd);
+    replace_tmpname(w->tmp, strlen(path) + REPLACE_TMP_EXTRA, path); /* fits: room made for it */
     w->file = H5Fcreate(w->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     if (w->file < 0) {
         *err = evsnn_seterr(EVSNN_EIO, "%s: cannot create HDF5 file", w->tmp);
@@ -345,7 +325,7 @@ void trace_set_dt(trace_writer *w, uint32_t dt_us) {
 void trace_abort(trace_writer *w) {
     if (!w) return;
     if (w->file >= 0) H5Fclose(w->file);
-    if (w->tmp && w->tmp[0]) unlink(w->tmp);
+    if (w->tmp) replace_discard(w->tmp);
     writer_free(w);
 }
 
@@ -358,8 +338,7 @@ int trace_close(trace_writer *w) {
     herr_t c = H5Fclose(w->file);
     w->file = -1;
     if (!rc && c < 0) rc = evsnn_seterr(EVSNN_EIO, "%s: cannot close", w->tmp);
-    if (!rc && rename(w->tmp, w->path) != 0)
-        rc = evsnn_seterr(EVSNN_EIO, "%s: cannot rename the finished trace onto it", w->path);
+    if (!rc) rc = replace_commit(w->tmp, w->path);
     if (rc) { trace_abort(w); return rc; }
     writer_free(w);
     return 0;
@@ -583,14 +562,8 @@ static int read_slab(hid_t loc, const char *name, hid_t mtype, hsize_t at, hsize
     hsize_t dims[2] = {0, 0};
     int rc = -1;
     if (H5Sget_simple_extent_ndims(fs) == rank && H5Sget_simple_extent_dims(fs, dims, NULL) == rank &&
-        at + cnt <= dims[0] && (!cols || dims[1] == cols)) {
-        hsize_t start[2] = {at, 0}, c[2] = {cnt, cols};
-        hid_t ms = H5Screate_simple(rank, c, NULL);
-        if (H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, c, NULL) >= 0 &&
-            H5Dread(d, mtype, ms, fs, H5P_DEFAULT, buf) >= 0)
-            rc = 0;
-        H5Sclose(ms);
-    }
+        at + cnt <= dims[0] && (!cols || dims[1] == cols))
+        rc = h5u_read_rows(d, mtype, at, cnt, cols, buf);
     H5Sclose(fs);
     H5Dclose(d);
     return rc;
@@ -683,16 +656,9 @@ int trace_read(trace_reader *r, uint32_t i, spk_train *input, spk_train *layers,
 
 int trace_write_series(const char *path, double clock_mhz, const trace_series *s, uint32_t n_layers) {
     h5u_quiet();
-    char *tmp = malloc(strlen(path) + 16);
+    char *tmp = malloc(strlen(path) + REPLACE_TMP_EXTRA);
     if (!tmp) return evsnn_seterr(EVSNN_ENOMEM, "series: no memory");
-    sprintf(tmp, "%s.tmp-XXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        free(tmp);
-        return evsnn_seterr(EVSNN_EIO, "%s: cannot create a temporary file beside it", path);
-    }
-    fchmod(fd, 0644);
-    close(fd);
+    replace_tmpname(tmp, strlen(path) + REPLACE_TMP_EXTRA, path); /* fits: room made for it */
     hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     int rc = f < 0 ? -1 : 0;
     if (!rc)
@@ -714,12 +680,12 @@ int trace_write_series(const char *path, double clock_mhz, const trace_series *s
         H5Gclose(g);
     }
     if (f >= 0 && H5Fclose(f) < 0) rc = -1;
-    if (!rc && rename(tmp, path) != 0) rc = -1;
     if (rc) {
-        unlink(tmp);
+        replace_discard(tmp);
         free(tmp);
         return evsnn_seterr(EVSNN_EIO, "%s: cannot write the time-series file", path);
     }
+    rc = replace_commit(tmp, path);
     free(tmp);
-    return 0;
+    return rc;
 }

@@ -6,8 +6,8 @@
  * (layer kinds and tensor shapes, no parameters). hw/ needs nothing else: the timing model
  * is trace-driven and never reaches into the engine.
  *
- * Writing: trace_create, trace_add per sample, trace_close. Data go to "<path>.tmp-XXXXXX"
- * which trace_close renames onto path, so a failed or interrupted run never leaves a
+ * Writing: trace_create, trace_add per sample, trace_close. Data go to "<path>.tmp.<pid>"
+ * (io/replace.h), which trace_close renames onto path, so a failed or interrupted run never leaves a
  * half-written trace; trace_abort (or trace_close failing) removes the temporary file.
  * Reading: trace_open checks the format name and version (a newer version fails with
  * EVSNN_EVERSION and a hint) and trace_read validates every train it returns.
@@ -40,8 +40,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sim/engine.h"
 #include "sim/net.h"
+#include "sim/result.h"
 #include "sim/spk.h"
 
 #define TRACE_VERSION 2 /* 2: named groups, /net/layers fields, units; version 1 still read */

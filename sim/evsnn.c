@@ -50,8 +50,18 @@ void evsnn_clearerr(void) {
     errcode = 0;
 }
 
-double evsnn_now_s(void) {
+static struct timespec now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts;
+}
+
+double evsnn_now_s(void) {
+    const struct timespec ts = now();
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+uint64_t evsnn_now_us(void) {
+    const struct timespec ts = now();
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }

@@ -9,6 +9,7 @@
 #define EVSNN_H
 
 #include <stdarg.h>
+#include <stdint.h>
 
 enum {
     EVSNN_OK = 0,
@@ -38,8 +39,9 @@ const char *evsnn_errmsg(void);
 /* Clear the calling thread's message. */
 void evsnn_clearerr(void);
 
-/* Wall clock for measured durations (CLOCK_MONOTONIC), seconds: the one clock of the
- * commands and benchmarks. */
+/* Wall clock for measured durations (CLOCK_MONOTONIC): the one clock of the commands,
+ * the benchmarks and the live server, in seconds or in whole microseconds. */
 double evsnn_now_s(void);
+uint64_t evsnn_now_us(void);
 
 #endif

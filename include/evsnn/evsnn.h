@@ -11,7 +11,7 @@
  * upper case (NET_DENSE, DS_SPLIT_TEST, EVSNN_EINVAL, ...). The list is checked against the
  * symbols libevsnn.so exports by tests/test_install.sh; a new module adds its prefix here.
  *
- * Reserved prefixes: a4_ bn_ bwd_ ckpt_ comm_ conv_ ds_ evq_ evsnn_ h5u_ hw_ lif_ live_ loss_ matvec_ model_ net_ nir_ optim_ pool_ rd_ ref_ rng_ scatter_ sg_ sim_ spk_ study_ sum_ synth_ task_ tf_ tpe_ trace_ train_ trainer_
+ * Reserved prefixes: a4_ bn_ bwd_ ckpt_ comm_ conv_ ds_ evq_ evsnn_ h5u_ hw_ lcfg_ lif_ live_ loss_ matvec_ model_ net_ nir_ optim_ pool_ rd_ ref_ replace_ rng_ scatter_ sg_ sim_ spk_ study_ sum_ synth_ task_ tf_ tpe_ trace_ train_ trainer_
  * Reserved names: transpose
  * (a kernel without a module prefix yet; it is to move under one)
  *
