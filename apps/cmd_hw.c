@@ -253,16 +253,11 @@ static int run_dse(hw_machine *m, const samples *S, uint32_t max_pes, const char
         if (full) {
             for (uint32_t l = 0; l < L && !rc; l++) rc = hw_set_pes(m, l, 1u << idx[l]);
         }
-        double lat = 0;
-        double *cyc = calloc(L, sizeof *cyc);
-        for (uint32_t i = 0; i < S->N && !rc; i++) {
-            hw_sample s;
-            rc = hw_run(m, &S->in[i], S->lp[i], HW_JUMP, 0, &s);
-            if (rc) break;
-            lat += (double)s.latency;
-            for (uint32_t l = 0; l < L; l++) cyc[l] += (double)s.l[l].cycles;
-            hw_sample_free(&s);
-        }
+        hw_cycle_sum sum = {.L = L, .cyc = calloc(L, sizeof *sum.cyc)};
+        double *cyc = sum.cyc;
+        rc = cyc ? hw_replay(m, S->in, S->lp, S->N, HW_JUMP, NULL, NULL, 0, hw_cycle_sum_add, &sum)
+                 : evsnn_seterr(EVSNN_ENOMEM, "no memory");
+        const double lat = sum.lat;
         if (rc) { free(cyc); break; }
         if (np == cap) {
             cap = cap ? cap * 2 : 256;
@@ -568,17 +563,10 @@ int cmd_hw(int argc, char **argv) {
     hw_sample first = {0};
     double t0 = evsnn_now_s();
     uint64_t simc = 0;
-    for (uint32_t i = 0; i < S.N && !rc; i++) {
-        hw_sample s;
-        int rec = i == 0 && (series || plot);
-        rc = hw_run(m, &S.in[i], S.lp[i], mode, rec, &s);
-        if (rc) break;
-        simc += s.sim_cycles;
-        rc = hw_report_add(rep, &s);
-        if (i == 0) first = s;
-        else hw_sample_free(&s);
-    }
+    rc = rep ? hw_replay(m, S.in, S.lp, S.N, mode, rep, &first, series || plot, NULL, NULL)
+             : evsnn_seterr(EVSNN_ENOMEM, "hw report: no memory");
     double secs = evsnn_now_s() - t0;
+    if (rep) hw_report_means(rep, NULL, NULL, &simc);
     const net *n = hw_machine_net(m);
     if (!rc && series) {
         trace_series *ts = calloc(n->n_layers, sizeof *ts);

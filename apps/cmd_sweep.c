@@ -135,8 +135,31 @@ static int trial_cfg(const study_fixed *fx, const study_trial *t, int threads, t
     return 0;
 }
 
+/* Per-layer mean cycles, added up sample by sample as (cycles / N). */
+typedef struct {
+    study_row *row;
+    uint32_t N, L;
+} layer_mean;
+static void add_layer_cycles(void *ctx, uint32_t i, const hw_sample *hs) {
+    const layer_mean *a = ctx;
+    (void)i;
+    for (uint32_t l = 0; l < a->L && l < STUDY_MAX_LAYERS; l++) a->row->layer_cycles[l] += (double)hs->l[l].cycles / a->N;
+}
+
+/* Membrane trace of the output layer on test sample 0 (the temporal-coding figure):
+ * one line per step: t θ u_0 .. u_{C-1}. */
+static void write_mem(FILE *mem, const net *n, const sim_result *r0, uint32_t label, uint32_t T) {
+    const uint32_t C = net_n_out(n), L = n->n_layers;
+    fprintf(mem, "# step theta u_0..u_%u (output layer, test sample 0, label %u)\n", C - 1, label);
+    for (uint32_t k = 0; k < T; k++) {
+        fprintf(mem, "%u %.6g", k, (double)n->layers[L - 1].nc.theta);
+        for (uint32_t j = 0; j < C; j++) fprintf(mem, " %.6g", (double)r0->mem[L - 1][(size_t)k * C + j]);
+        fputc('\n', mem);
+    }
+}
+
 /* Accelerator model over the first N test samples: the engine records every layer's
- * output, hw replays them. Figures are means over the samples. */
+ * output, hw replays them (hw_replay). Figures are means over the samples. */
 static int trial_hw(const study_trial *t, net *n, const tdata *te, uint32_t N, study_row *row, FILE *mem) {
     hw_cfg cfg;
     hw_cfg_default(&cfg);
@@ -148,49 +171,27 @@ static int trial_hw(const study_trial *t, net *n, const tdata *te, uint32_t N, s
     sim_result *res = calloc(N, sizeof *res);
     spk_train *in = calloc(N, sizeof *in);
     const spk_train **lp = calloc(N, sizeof *lp);
-    spk_train *ly = calloc((size_t)N * L, sizeof *ly);
     hw_machine *m = NULL;
-    sim *s = NULL;
-    if (!res || !in || !lp || !ly) { rc = evsnn_seterr(EVSNN_ENOMEM, "accelerator model: no memory"); goto out; }
-    if (!(s = sim_create(n, T, &rc))) goto out;
+    hw_report *rep = NULL;
+    if (!res || !in || !lp) { rc = evsnn_seterr(EVSNN_ENOMEM, "accelerator model: no memory"); goto out; }
     for (uint32_t i = 0; i < N && !rc; i++) {
-        if ((rc = sim_result_init(&res[i], n, T, i == 0 ? SIM_RECORD_MEM : 0))) break;
-        if ((rc = sim_run(s, &te->in[i], &res[i]))) break;
+        rc = sim_result_init(&res[i], n, T, i == 0 ? SIM_RECORD_MEM : 0);
+        lp[i] = res[i].out;
         /* Direct-coded (static) inputs have no input spikes for the encoder: an empty train. */
+        if (rc) break;
         if (te->in[i].train) rc = spk_copy(&in[i], te->in[i].train);
         else if (!(rc = spk_init(&in[i], T, n->n_in, 0))) rc = spk_close(&in[i], 0);
-        for (uint32_t l = 0; l < L; l++) {
-            ly[(size_t)i * L + l] = res[i].out[l];
-            memset(&res[i].out[l], 0, sizeof res[i].out[l]);
-        }
-        lp[i] = ly + (size_t)i * L;
     }
-    /* Membrane trace of the output layer on test sample 0 (the temporal-coding figure):
-     * one line per step: t θ u_0 .. u_{C-1}. */
-    if (!rc && mem && res[0].mem && res[0].mem[L - 1]) {
-        const uint32_t C = net_n_out(n);
-        fprintf(mem, "# step theta u_0..u_%u (output layer, test sample 0, label %u)\n", C - 1, te->y[0]);
-        for (uint32_t k = 0; k < T; k++) {
-            fprintf(mem, "%u %.6g", k, (double)n->layers[L - 1].nc.theta);
-            for (uint32_t j = 0; j < C; j++) fprintf(mem, " %.6g", (double)res[0].mem[L - 1][(size_t)k * C + j]);
-            fputc('\n', mem);
-        }
-    }
+    if (!rc) rc = sim_run_batch(n, te->in, N, res, 1); /* one thread: the trial's own */
+    if (!rc && mem && res[0].mem && res[0].mem[L - 1]) write_mem(mem, n, &res[0], te->y[0], T);
     if (rc) goto out;
     if (!(m = hw_create(&cfg, n, T, &rc))) goto out;
     if ((rc = hw_allocate(m, in, lp, N))) goto out;
-    double lat = 0, epj = 0;
-    for (uint32_t i = 0; i < N && !rc; i++) {
-        hw_sample hs;
-        if ((rc = hw_run(m, &in[i], lp[i], HW_JUMP, 0, &hs))) break;
-        lat += (double)hs.latency;
-        epj += hw_sample_energy_pj(m, &hs);
-        for (uint32_t l = 0; l < L && l < STUDY_MAX_LAYERS; l++) row->layer_cycles[l] += (double)hs.l[l].cycles / N;
-        hw_sample_free(&hs);
-    }
-    if (rc) goto out;
-    lat /= N;
-    epj /= N;
+    if (!(rep = hw_report_create(m))) { rc = evsnn_seterr(EVSNN_ENOMEM, "accelerator model: no memory"); goto out; }
+    layer_mean lm = {.row = row, .N = N, .L = L};
+    if ((rc = hw_replay(m, in, lp, N, HW_JUMP, rep, NULL, 0, add_layer_cycles, &lm))) goto out;
+    double lat, epj;
+    hw_report_means(rep, &lat, &epj, NULL);
     const double mhz = hw_machine_cfg(m)->clock_mhz, lat_s = lat / (mhz * 1e6);
     row->cycles = lat;
     row->latency_us = lat / mhz;
@@ -199,15 +200,13 @@ static int trial_hw(const study_trial *t, net *n, const tdata *te, uint32_t N, s
     const double watts = lat_s > 0 ? epj * 1e-12 / lat_s : 0;
     row->fps_per_w = watts > 0 ? row->fps / watts : 0;
 out:
+    hw_report_free(rep);
     hw_free(m);
-    sim_free(s);
     for (uint32_t i = 0; res && i < N; i++) sim_result_deinit(&res[i]);
     for (uint32_t i = 0; in && i < N; i++) spk_deinit(&in[i]);
-    for (size_t k = 0; ly && k < (size_t)N * L; k++) spk_deinit(&ly[k]);
     free(res);
     free(in);
     free(lp);
-    free(ly);
     return rc;
 }
 
