@@ -212,14 +212,55 @@ out:
 
 /* The test part through the trained network, B samples at a time, into *ev. */
 static int evaluate(trainer *tr, const tdata *te, const char *name, uint32_t B, train_stats *ev, service_fn svc, void *arg) {
-    memset(ev, 0, sizeof *ev);
-    for (uint32_t i = 0; i < te->n; i += B) {
-        const uint32_t k = te->n - i < B ? te->n - i : B;
-        int rc = trainer_eval(tr, te->in + i, te->y + i, NULL, k, ev, NULL);
-        if (rc) return rc;
-        if (svc) svc(arg);
-    }
-    return ev->n ? 0 : evsnn_seterr(EVSNN_EINVAL, "data '%s': no test samples", name);
+    const train_samples d = tdata_samples(te);
+    int rc = trainer_evaluate(tr, &d, B, ev, svc, arg);
+    return rc ? rc : ev->n ? 0 : evsnn_seterr(EVSNN_EINVAL, "data '%s': no test samples", name);
+}
+
+/* The fit loop's reports in a trial: the series line per step, the median rule per epoch. */
+typedef struct {
+    const study *s;
+    const study_fixed *fx;
+    const study_trial *t;
+    const double *med;
+    const net *n;
+    trainer *tr;
+    const tdata *te;
+    uint32_t B;
+    FILE *series;
+    service_fn svc;
+    void *arg;
+    study_row *row;
+    train_stats *ev;
+    uint64_t step;
+    double last_loss;
+} trial_fit;
+
+static int trial_step(void *ctx, uint64_t ep, uint32_t b, uint32_t nb, const train_stats *bs, const train_stats *so_far, double s) {
+    trial_fit *f = ctx;
+    (void)b, (void)nb, (void)so_far, (void)s;
+    fprintf(f->series, "%llu %u %.6g", (unsigned long long)++f->step, (unsigned)ep + 1, bs->loss);
+    for (uint32_t l = 0; l < f->n->n_layers; l++)
+        if (f->n->layers[l].kind != NET_POOL) fprintf(f->series, " %.6g", (double)f->n->layers[l].nc.theta);
+    fputc('\n', f->series);
+    if (f->svc) f->svc(f->arg);
+    return 0;
+}
+
+/* 1 when the median rule stops the trial after this epoch. */
+static int trial_epoch(void *ctx, uint64_t ep0, const train_stats *st, double train_s) {
+    trial_fit *f = ctx;
+    (void)train_s;
+    const uint32_t ep = (uint32_t)ep0 + 1;
+    f->last_loss = st->n ? st->loss / st->n : 0;
+    /* the per-epoch report of the median rule (the last epoch's is the final evaluation) */
+    if (!f->fx->prune || ep >= f->fx->epochs || ep > STUDY_MAX_EPOCHS) return 0;
+    int rc = evaluate(f->tr, f->te, f->t->dataset, f->B, f->ev, f->svc, f->arg);
+    if (rc) return rc;
+    const double acc = (double)f->ev->correct / f->ev->n;
+    f->row->epoch_acc[ep - 1] = acc;
+    f->row->n_curve = ep;
+    return study_prune_stop(f->s, f->med, ep, acc) ? 1 : 0;
 }
 
 /* Train → evaluate → accelerator model. Fills row (status OK, or PRUNED when the median
@@ -246,8 +287,6 @@ static int trial_body(const study *s, const study_trial *t, const double *med, i
     dopt.encoding = fx->encoding[0] ? fx->encoding : NULL;
     dopt.seed = t->seed;
     trainer *tr = NULL;
-    uint32_t *perm = NULL, *blab = NULL;
-    sim_input *bin = NULL;
     train_cfg c;
     train_stats ev;
     int pruned = 0;
@@ -261,47 +300,17 @@ static int trial_body(const study *s, const study_trial *t, const double *med, i
     if ((rc = trial_cfg(fx, t, threads, &c))) goto out;
     if (!(tr = trainer_create(n, &c, tr_d.T > te_d.T ? tr_d.T : te_d.T, &rc))) goto out;
     const uint32_t B = t->batch ? t->batch : fx->batch;
-    perm = malloc(tr_d.n * sizeof *perm);
-    bin = malloc(B * sizeof *bin);
-    blab = malloc(B * sizeof *blab);
-    if (!perm || !bin || !blab) { rc = evsnn_seterr(EVSNN_ENOMEM, "training: no memory"); goto out; }
     fprintf(fs[0], "# step epoch loss theta_0..theta_L (spiking layers, after the step)\n");
     const double t0 = evsnn_now_s();
-    double last_loss = 0;
-    uint64_t step = 0;
-    uint32_t ep = 0;
-    while (ep < fx->epochs && !rc && !pruned) {
-        trainer_shuffle(tr, perm, tr_d.n);
-        double el = 0;
-        uint32_t en = 0;
-        for (uint32_t lo = 0; lo < tr_d.n && !rc; lo += B) {
-            const uint32_t k = tr_d.n - lo < B ? tr_d.n - lo : B;
-            for (uint32_t j = 0; j < k; j++) {
-                bin[j] = tr_d.in[perm[lo + j]];
-                blab[j] = tr_d.y[perm[lo + j]];
-            }
-            train_stats bs;
-            memset(&bs, 0, sizeof bs);
-            if ((rc = trainer_step(tr, bin, blab, NULL, k, &bs))) break;
-            el += bs.loss * k;
-            en += k;
-            fprintf(fs[0], "%llu %u %.6g", (unsigned long long)++step, ep + 1, bs.loss);
-            for (uint32_t l = 0; l < n->n_layers; l++)
-                if (n->layers[l].kind != NET_POOL) fprintf(fs[0], " %.6g", (double)n->layers[l].nc.theta);
-            fputc('\n', fs[0]);
-            if (svc) svc(arg);
-        }
-        last_loss = en ? el / en : 0;
-        ep++;
-        /* the per-epoch report of the median rule (the last epoch's is the final evaluation) */
-        if (!rc && fx->prune && ep < fx->epochs && ep <= STUDY_MAX_EPOCHS) {
-            if ((rc = evaluate(tr, &te_d, t->dataset, B, &ev, svc, arg))) break;
-            const double acc = (double)ev.correct / ev.n;
-            row->epoch_acc[ep - 1] = acc;
-            row->n_curve = ep;
-            pruned = study_prune_stop(s, med, ep, acc);
-        }
-    }
+    trial_fit f = {.s = s, .fx = fx, .t = t, .med = med, .n = n, .tr = tr, .te = &te_d, .B = B, .series = fs[0],
+                   .svc = svc, .arg = arg, .row = row, .ev = &ev};
+    const train_samples d = tdata_samples(&tr_d);
+    const train_fit_opts fo = {.epochs = fx->epochs, .batch = B, .nranks = 1, .step = trial_step, .epoch = trial_epoch, .ctx = &f};
+    train_fit_stop stop;
+    rc = trainer_fit(tr, &d, &fo, &stop);
+    if (rc > 0) pruned = 1, rc = 0;
+    const uint32_t ep = (uint32_t)stop.epochs_done;
+    const double last_loss = f.last_loss;
     if (rc) goto out;
     row->epochs = ep;
     row->train_s = evsnn_now_s() - t0;
@@ -333,9 +342,6 @@ static int trial_body(const study *s, const study_trial *t, const double *med, i
         rc = trial_hw(t, n, &te_d, fx->hw_samples, row, fs[2]);
     }
 out:
-    free(perm);
-    free(bin);
-    free(blab);
     trainer_free(tr);
     tdata_free(&tr_d);
     tdata_free(&te_d);

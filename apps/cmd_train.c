@@ -154,13 +154,8 @@ static json_t *thresholds_json(const net *n) {
 
 /* Evaluate a split: accuracy, mean loss, firing statistics. */
 static int evaluate(trainer *tr, const tdata *d, uint32_t B, train_stats *st) {
-    memset(st, 0, sizeof *st);
-    for (uint32_t i = 0; i < d->n; i += B) {
-        const uint32_t nb = d->n - i < B ? d->n - i : B;
-        int rc = trainer_eval(tr, d->in + i, d->y + i, NULL, nb, st, NULL);
-        if (rc) return rc;
-    }
-    return 0;
+    const train_samples it = tdata_samples(d);
+    return trainer_evaluate(tr, &it, B, st, NULL, NULL);
 }
 
 static int save_ckpt(const char *path, trainer *tr, const net *n, uint64_t epoch, uint32_t T, const train_cfg *c,
@@ -326,6 +321,69 @@ static int init_from_data(trainer *tr, const net *n, const tdata *d, float targe
             fprintf(stderr, "evsnn train: --data-init %s: mean current %.4g, per-channel std %.4g (threshold %.4g) on %u samples; "
                     "biases set for a mean of %.4g\n", n->layers[l].name, (double)rep.mean[l], (double)rep.std[l],
                     (double)rep.theta[l], m, (double)(target * rep.theta[l]));
+    return 0;
+}
+
+/* What the fit loop's reports need in `evsnn train`. */
+typedef struct {
+    trainer *tr;
+    const net *n;
+    const tdata *te;
+    uint32_t B, T, rank, n_train;
+    const outputs *o;
+    double epochs;
+    int progress, status;
+    const char *ckpt_path, *config;
+    const train_cfg *c;
+    const netcli *nc;
+} train_run;
+
+/* The progress line on a terminal, after every step. */
+static int train_progress(void *ctx, uint64_t ep, uint32_t bi, uint32_t nb, const train_stats *bs, const train_stats *st,
+                          double el) {
+    const train_run *r = ctx;
+    (void)bs;
+    const double sps = st->n / (el > 0 ? el : 1e-9);
+    const double left = ((double)(r->epochs - (double)ep) * r->n_train - st->n) / sps;
+    fprintf(stderr, "\repoch %llu/%.0f  batch %u/%u  loss %.4f  acc %5.1f%%  %.0f samples/s  ETA %.0fs   ",
+            (unsigned long long)ep + 1, r->epochs, bi + 1, nb, st->loss / st->n, 100.0 * st->correct / st->n, sps, left);
+    return 0;
+}
+
+/* After every epoch: evaluate, the epoch's JSON line, the checkpoint. A failure sets the
+ * exit status and stops the run. */
+static int train_epoch(void *ctx, uint64_t ep, const train_stats *st, double train_s) {
+    train_run *r = ctx;
+    const net *n = r->n;
+    train_stats ev;
+    if (evaluate(r->tr, r->te, r->B, &ev)) {
+        fprintf(stderr, "evsnn train: %s\n", evsnn_errmsg());
+        return r->status = 2;
+    }
+    if (r->progress) fputc('\n', stderr);
+    json_t *line = json_object(), *rates = json_array(), *silent = json_array();
+    jset(line, "epoch", jint((long long)ep + 1));
+    jset(line, "step", jint((long long)trainer_optim(r->tr)->t));
+    jset(line, "train_loss", jnum(st->loss / st->n));
+    jset(line, "train_acc", jnum((double)st->correct / st->n));
+    jset(line, "test_loss", ev.n ? jnum(ev.loss / ev.n) : json_null()); /* null: no test data */
+    jset(line, "test_acc", ev.n ? jnum((double)ev.correct / ev.n) : json_null());
+    jset(line, "lr", jnum(st->lr));
+    jset(line, "train_s", jnum(train_s));
+    jset(line, "samples_per_s", jnum(st->n / (train_s > 0 ? train_s : 1e-9)));
+    jset(line, "thresholds", thresholds_json(n));
+    for (uint32_t l = 0; l < n->n_layers; l++) {
+        json_array_append_new(rates, ev.neurons[l] ? jnum((double)ev.spikes[l] / ((double)ev.neurons[l] * r->T)) : json_null());
+        json_array_append_new(silent, ev.neurons[l] ? jnum((double)ev.silent[l] / (double)ev.neurons[l]) : json_null());
+    }
+    jset(line, "test_rates", rates);
+    jset(line, "test_silent", silent);
+    if (r->rank == 0) emit(r->o, line);
+    else json_decref(line);
+    if (r->ckpt_path && save_ckpt(r->ckpt_path, r->tr, n, ep + 1, r->T, r->c, r->nc, r->config)) {
+        fprintf(stderr, "evsnn train: %s\n", evsnn_errmsg());
+        return r->status = 1;
+    }
     return 0;
 }
 
@@ -518,7 +576,6 @@ int cmd_train(int argc, char **argv) {
     memset(&te_d, 0, sizeof te_d);
     trainer *tr = NULL;
     outputs o = {0};
-    uint32_t *perm = NULL;
     if (log_path && !(o.log = fopen(log_path, "a"))) {
         fprintf(stderr, "evsnn train: --log %s: %s\n", log_path, strerror(errno));
         status = 2;
@@ -553,87 +610,27 @@ int cmd_train(int argc, char **argv) {
         status = 2;
         goto done;
     }
-    if (!(perm = malloc(tr_d.n * sizeof *perm))) { fprintf(stderr, "evsnn train: out of memory\n"); status = 1; goto done; }
-    sim_input *bin = malloc(B * sizeof *bin);
-    uint32_t *blab = malloc(B * sizeof *blab);
-    if (!bin || !blab) { free(bin); free(blab); fprintf(stderr, "evsnn train: out of memory\n"); status = 1; goto done; }
-    const int progress = !quiet && isatty(2);
-    const uint32_t nb = (tr_d.n + B - 1) / B;
+    train_run run = {.tr = tr, .n = n, .te = &te_d, .B = B, .T = T, .o = &o, .rank = rank, .epochs = epochs,
+                     .n_train = tr_d.n, .progress = !quiet && isatty(2), .ckpt_path = ckpt_path, .c = &c, .nc = &nc,
+                     .config = config};
     const double t_start = evsnn_now_s();
-    for (uint64_t ep = epoch0; ep < (uint64_t)epochs; ep++) {
-        const double t0 = evsnn_now_s();
-        trainer_shuffle(tr, perm, tr_d.n);
-        train_stats st;
-        memset(&st, 0, sizeof st);
-        for (uint32_t bi = 0; bi < nb; bi++) {
-            const uint32_t lo = bi * B, k = tr_d.n - lo < B ? tr_d.n - lo : B;
-            for (uint32_t j = 0; j < k; j++) {
-                bin[j] = tr_d.in[perm[lo + j]];
-                blab[j] = tr_d.y[perm[lo + j]];
-            }
-            train_stats bs;
-            memset(&bs, 0, sizeof bs);
-            const uint32_t s0 = (uint32_t)((uint64_t)k * rank / nranks), s1 = (uint32_t)((uint64_t)k * (rank + 1) / nranks);
-            int rc = trainer_step(tr, bin + s0, blab + s0, NULL, s1 - s0, &bs);
-            if (rc) {
-                fprintf(stderr, "%sevsnn train: epoch %llu, batch %u: %s%s\n", progress ? "\n" : "", (unsigned long long)ep + 1,
-                        bi + 1, evsnn_errmsg(), ckpt_path ? " (the last checkpoint is kept)" : "");
-                status = rc == EVSNN_ENOMEM ? 1 : 2;
-                free(bin); free(blab);
-                goto done;
-            }
-            /* bs.loss is the mean over the whole (global) batch; bs.correct counts this
-             * rank's shard only: sum it over the ranks, so the epoch figures are the batch's */
-            uint64_t correct = bs.correct;
-            if (nranks > 1 && comm_allreduce_sum_u64(&correct, 1)) {
-                fprintf(stderr, "evsnn train: %s\n", evsnn_errmsg());
-                status = 1;
-                free(bin); free(blab);
-                goto done;
-            }
-            st.loss += bs.loss * k;
-            st.n += k;
-            st.correct += (uint32_t)correct;
-            st.lr = bs.lr;
-            if (progress) {
-                const double el = evsnn_now_s() - t0, sps = st.n / (el > 0 ? el : 1e-9);
-                const double left = ((double)(epochs - (double)ep) * tr_d.n - st.n) / sps;
-                fprintf(stderr, "\repoch %llu/%.0f  batch %u/%u  loss %.4f  acc %5.1f%%  %.0f samples/s  ETA %.0fs   ",
-                        (unsigned long long)ep + 1, epochs, bi + 1, nb, st.loss / st.n, 100.0 * st.correct / st.n, sps, left);
-            }
-        }
-        const double train_s = evsnn_now_s() - t0;
-        train_stats ev;
-        if (evaluate(tr, &te_d, B, &ev)) { fprintf(stderr, "evsnn train: %s\n", evsnn_errmsg()); status = 2; free(bin); free(blab); goto done; }
-        if (progress) fputc('\n', stderr);
-        json_t *line = json_object(), *rates = json_array(), *silent = json_array();
-        jset(line, "epoch", jint((long long)ep + 1));
-        jset(line, "step", jint((long long)trainer_optim(tr)->t));
-        jset(line, "train_loss", jnum(st.loss / st.n));
-        jset(line, "train_acc", jnum((double)st.correct / st.n));
-        jset(line, "test_loss", ev.n ? jnum(ev.loss / ev.n) : json_null()); /* null: no test data */
-        jset(line, "test_acc", ev.n ? jnum((double)ev.correct / ev.n) : json_null());
-        jset(line, "lr", jnum(st.lr));
-        jset(line, "train_s", jnum(train_s));
-        jset(line, "samples_per_s", jnum(st.n / (train_s > 0 ? train_s : 1e-9)));
-        jset(line, "thresholds", thresholds_json(n));
-        for (uint32_t l = 0; l < n->n_layers; l++) {
-            json_array_append_new(rates, ev.neurons[l] ? jnum((double)ev.spikes[l] / ((double)ev.neurons[l] * T)) : json_null());
-            json_array_append_new(silent, ev.neurons[l] ? jnum((double)ev.silent[l] / (double)ev.neurons[l]) : json_null());
-        }
-        jset(line, "test_rates", rates);
-        jset(line, "test_silent", silent);
-        if (rank == 0) emit(&o, line);
-        else json_decref(line);
-        if (ckpt_path && save_ckpt(ckpt_path, tr, n, ep + 1, T, &c, &nc, config)) {
+    const train_samples d = tdata_samples(&tr_d);
+    const train_fit_opts fo = {.epoch0 = epoch0, .epochs = (uint64_t)epochs, .batch = B, .rank = rank, .nranks = nranks,
+                               .step = run.progress ? train_progress : NULL, .epoch = train_epoch, .ctx = &run};
+    train_fit_stop stop;
+    int rc = trainer_fit(tr, &d, &fo, &stop);
+    if (rc && !run.status) { /* the step (or the sum over ranks) failed, not a report */
+        if (stop.reduce) {
             fprintf(stderr, "evsnn train: %s\n", evsnn_errmsg());
-            status = 1;
-            free(bin); free(blab);
-            goto done;
+            run.status = 1;
+        } else {
+            fprintf(stderr, "%sevsnn train: epoch %llu, batch %u: %s%s\n", run.progress ? "\n" : "",
+                    (unsigned long long)stop.epoch + 1, stop.batch + 1, evsnn_errmsg(),
+                    ckpt_path ? " (the last checkpoint is kept)" : "");
+            run.status = rc == EVSNN_ENOMEM ? 1 : 2;
         }
     }
-    free(bin);
-    free(blab);
+    if ((status = run.status)) goto done;
     model_meta meta = {.binarized = c.binarize, .steps = T, .pool_on = nc.o.pool_on, .spool = nc.o.spool,
                        .same_pad = nc.o.same_pad};
     snprintf(meta.dataset, sizeof meta.dataset, "%s", data);
@@ -665,7 +662,6 @@ int cmd_train(int argc, char **argv) {
     }
 done:
     if (o.log) fclose(o.log);
-    free(perm);
     trainer_free(tr);
     tdata_free(&tr_d);
     tdata_free(&te_d);
