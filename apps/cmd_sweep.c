@@ -98,10 +98,10 @@ static net *trial_net(const study_fixed *fx, const study_trial *t, int *err) {
     netcli_init(&nc);
     nc.arch = t->arch;
     nc.input = fx->input[0] ? fx->input : NULL;
-    char b[32], th[32];
-    snprintf(b, sizeof b, "%.9g", (double)t->beta);
-    snprintf(th, sizeof th, "%.9g", (double)t->theta);
-    if ((*err = netcli_parse(&nc, NETCLI_BETA, b)) < 0 || (*err = netcli_parse(&nc, NETCLI_THRESHOLD, th)) < 0) return NULL;
+    nc.beta[0] = t->beta; /* one value: every spiking layer */
+    nc.n_beta = 1;
+    nc.theta[0] = t->theta;
+    nc.n_theta = 1;
     return netcli_build(&nc, err);
 }
 
@@ -118,19 +118,14 @@ static int trial_cfg(const study_fixed *fx, const study_trial *t, int threads, t
     c->slots = fx->slots;
     c->threads = threads;
     c->seed = t->seed;
-    if (strncmp(t->threshold, "anneal:", 7) == 0) {
-        /* per spiking layer, comma-separated (checked by the study parser) */
-        const char *p = t->threshold + 7;
-        c->n_tha = 0;
-        while (*p && c->n_tha < TRAIN_MAX_LAYERS) {
-            const uint32_t k = c->n_tha;
-            if (sscanf(p, "%f:%f:%f", &c->tha_theta0[k], &c->tha_theta_inf[k], &c->tha_alpha[k]) != 3)
-                return evsnn_seterr(EVSNN_EINVAL, "threshold '%s': expected anneal:THETA0:THETA_INF:ALPHA[,...]", t->threshold);
-            c->n_tha++;
-            p = strchr(p, ',');
-            if (!p) break;
-            p++;
+    if (strncmp(t->threshold, "anneal:", 7) == 0) { /* per spiking layer (checked by the study parser) */
+        train_tha tha;
+        if (train_tha_parse(t->threshold + 7, &tha)) {
+            char why[256];
+            snprintf(why, sizeof why, "%s", evsnn_errmsg());
+            return evsnn_seterr(EVSNN_EINVAL, "threshold '%s': %s", t->threshold, why);
         }
+        train_cfg_set_tha(c, &tha);
     }
     return 0;
 }

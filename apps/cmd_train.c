@@ -107,27 +107,15 @@ static int num(const char *opt, const char *s, double lo, double hi, double *v) 
     return 0;
 }
 
-/* "T0:TINF:A[,T0:TINF:A...]" */
+/* --tha T0:TINF:A[,...] (sim/tha.h) */
 static int parse_tha(const char *s, train_cfg *c) {
-    char buf[512];
-    snprintf(buf, sizeof buf, "%s", s);
-    char *save = NULL;
-    c->n_tha = 0;
-    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        float a, b, al;
-        char extra;
-        if (c->n_tha >= TRAIN_MAX_LAYERS || sscanf(tok, "%f:%f:%f%c", &a, &b, &al, &extra) != 3 || !(a > 0) || !(b > 0) ||
-            !(al >= 0 && al <= 1)) {
-            fprintf(stderr, "evsnn train: --tha '%s': item '%s' is not THETA0:THETA_INF:ALPHA with thresholds > 0 and "
-                            "alpha in [0, 1]\n", s, tok);
-            return -1;
-        }
-        c->tha_theta0[c->n_tha] = a;
-        c->tha_theta_inf[c->n_tha] = b;
-        c->tha_alpha[c->n_tha] = al;
-        c->n_tha++;
+    train_tha t;
+    if (train_tha_parse(s, &t)) {
+        fprintf(stderr, "evsnn train: --tha '%s': %s\n", s, evsnn_errmsg());
+        return -1;
     }
-    return c->n_tha ? 0 : -1;
+    train_cfg_set_tha(c, &t);
+    return 0;
 }
 
 typedef struct {

@@ -25,8 +25,8 @@
 #include "net.h"
 #include "optim.h"
 #include "rng.h"
+#include "tha.h"
 
-#define TRAIN_MAX_LAYERS 16
 #define TRAIN_HIST_BINS 8
 
 typedef enum { LOSS_MSE_COUNT, LOSS_CE_COUNT, LOSS_CE_RATE, LOSS_MEM_MSE } loss_kind;
@@ -61,6 +61,9 @@ typedef struct {
      * one-process run up to the order of the sum. 0: alone (sweeps run trials this way). */
     int data_parallel;
 } train_cfg;
+
+/* Threshold annealing from a parsed spec (sim/tha.h): n_tha and the three arrays. */
+void train_cfg_set_tha(train_cfg *c, const train_tha *t);
 
 train_cfg train_defaults(void); /* fast_sigmoid k=25, mse_count 0.8/0.2, Adam lr 1e-3 */
 
