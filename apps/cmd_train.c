@@ -375,40 +375,55 @@ static int train_epoch(void *ctx, uint64_t ep, const train_stats *st, double tra
     return 0;
 }
 
-int cmd_train(int argc, char **argv) {
-    enum { O_DATA = 2000, O_STEPS, O_EPOCHS, O_BATCH, O_OPTIM, O_LR, O_MOM, O_WD, O_COS, O_ETAMIN, O_GCLIP, O_WCLIP,
-           O_SURR, O_LOSS, O_CR, O_IR, O_BIN, O_LCLAMP, O_DROPOUT, O_THA, O_CENTRE, O_SEED, O_THREADS, O_SLOTS, O_CKPT,
-           O_RESUME, O_LOG, O_QUIET, O_TEST, O_SPLITAT, O_MAXTR, O_MAXTE, O_ENC, O_DT, O_TRACE, O_RECORD, O_DS, O_DINIT };
-    static const struct option opts[] = {NETCLI_OPTIONS,
-        {"data", required_argument, 0, O_DATA}, {"steps", required_argument, 0, O_STEPS},
-        {"epochs", required_argument, 0, O_EPOCHS}, {"batch", required_argument, 0, O_BATCH},
-        {"optim", required_argument, 0, O_OPTIM}, {"lr", required_argument, 0, O_LR},
-        {"momentum", required_argument, 0, O_MOM}, {"weight-decay", required_argument, 0, O_WD},
-        {"cosine", required_argument, 0, O_COS}, {"eta-min", required_argument, 0, O_ETAMIN},
-        {"grad-clip", required_argument, 0, O_GCLIP}, {"weight-clip", required_argument, 0, O_WCLIP},
-        {"surrogate", required_argument, 0, O_SURR}, {"loss", required_argument, 0, O_LOSS},
-        {"correct-rate", required_argument, 0, O_CR}, {"incorrect-rate", required_argument, 0, O_IR},
-        {"binarize", no_argument, 0, O_BIN}, {"latent-clamp", required_argument, 0, O_LCLAMP},
-        {"dropout", required_argument, 0, O_DROPOUT},
-        {"tha", required_argument, 0, O_THA}, {"tha-centre", required_argument, 0, O_CENTRE},
-        {"seed", required_argument, 0, O_SEED}, {"threads", required_argument, 0, O_THREADS},
-        {"slots", required_argument, 0, O_SLOTS}, {"output", required_argument, 0, 'o'},
-        {"checkpoint", required_argument, 0, O_CKPT}, {"resume", required_argument, 0, O_RESUME},
-        {"log", required_argument, 0, O_LOG}, {"quiet", no_argument, 0, O_QUIET},
-        {"test-data", required_argument, 0, O_TEST}, {"split-at", required_argument, 0, O_SPLITAT},
-        {"train-count", required_argument, 0, O_MAXTR}, {"test-count", required_argument, 0, O_MAXTE},
-        /* the names of earlier releases, kept as aliases */
-        {"max-train", required_argument, 0, O_MAXTR}, {"max-test", required_argument, 0, O_MAXTE},
-        {"encoding", required_argument, 0, O_ENC}, {"dt-us", required_argument, 0, O_DT},
-        {"trace", required_argument, 0, O_TRACE}, {"record", required_argument, 0, O_RECORD},
-        {"data-init", required_argument, 0, O_DINIT},
-        /* dataset transforms, as 'evsnn data' and 'evsnn run' take them (cmd_data_opt) */
-        {"bins", required_argument, 0, O_DS}, {"window-us", required_argument, 0, O_DS},
-        {"downsample", required_argument, 0, O_DS}, {"pool", required_argument, 0, O_DS},
-        {"polarity", required_argument, 0, O_DS}, {"denoise-us", required_argument, 0, O_DS},
-        {"unit-factor", required_argument, 0, O_DS}, {"gain", required_argument, 0, O_DS},
-        {"labels", required_argument, 0, O_DS}, {"format", required_argument, 0, O_DS},
-        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+/* What the command line says (train_parse). */
+typedef struct {
+    netcli nc;
+    train_cfg c;
+    tdata_opts dopt;
+    ds_opts dso;
+    const char *trace_path, *data, *out, *ckpt_path, *resume, *log_path;
+    double lr, epochs, batch, steps, seed, data_init;
+    int quiet, opt_set;
+    char config[1024]; /* the options, recorded in checkpoints */
+} train_args;
+
+/* The options into *A: -1 to go on, else the exit status (help: 0, bad usage: 2). */
+/* The command's options (the network's first, apps/netcli.h). */
+enum { O_DATA = 2000, O_STEPS, O_EPOCHS, O_BATCH, O_OPTIM, O_LR, O_MOM, O_WD, O_COS, O_ETAMIN, O_GCLIP, O_WCLIP,
+       O_SURR, O_LOSS, O_CR, O_IR, O_BIN, O_LCLAMP, O_DROPOUT, O_THA, O_CENTRE, O_SEED, O_THREADS, O_SLOTS, O_CKPT,
+       O_RESUME, O_LOG, O_QUIET, O_TEST, O_SPLITAT, O_MAXTR, O_MAXTE, O_ENC, O_DT, O_TRACE, O_RECORD, O_DS, O_DINIT };
+static const struct option opts[] = {NETCLI_OPTIONS,
+    {"data", required_argument, 0, O_DATA}, {"steps", required_argument, 0, O_STEPS},
+    {"epochs", required_argument, 0, O_EPOCHS}, {"batch", required_argument, 0, O_BATCH},
+    {"optim", required_argument, 0, O_OPTIM}, {"lr", required_argument, 0, O_LR},
+    {"momentum", required_argument, 0, O_MOM}, {"weight-decay", required_argument, 0, O_WD},
+    {"cosine", required_argument, 0, O_COS}, {"eta-min", required_argument, 0, O_ETAMIN},
+    {"grad-clip", required_argument, 0, O_GCLIP}, {"weight-clip", required_argument, 0, O_WCLIP},
+    {"surrogate", required_argument, 0, O_SURR}, {"loss", required_argument, 0, O_LOSS},
+    {"correct-rate", required_argument, 0, O_CR}, {"incorrect-rate", required_argument, 0, O_IR},
+    {"binarize", no_argument, 0, O_BIN}, {"latent-clamp", required_argument, 0, O_LCLAMP},
+    {"dropout", required_argument, 0, O_DROPOUT},
+    {"tha", required_argument, 0, O_THA}, {"tha-centre", required_argument, 0, O_CENTRE},
+    {"seed", required_argument, 0, O_SEED}, {"threads", required_argument, 0, O_THREADS},
+    {"slots", required_argument, 0, O_SLOTS}, {"output", required_argument, 0, 'o'},
+    {"checkpoint", required_argument, 0, O_CKPT}, {"resume", required_argument, 0, O_RESUME},
+    {"log", required_argument, 0, O_LOG}, {"quiet", no_argument, 0, O_QUIET},
+    {"test-data", required_argument, 0, O_TEST}, {"split-at", required_argument, 0, O_SPLITAT},
+    {"train-count", required_argument, 0, O_MAXTR}, {"test-count", required_argument, 0, O_MAXTE},
+    /* the names of earlier releases, kept as aliases */
+    {"max-train", required_argument, 0, O_MAXTR}, {"max-test", required_argument, 0, O_MAXTE},
+    {"encoding", required_argument, 0, O_ENC}, {"dt-us", required_argument, 0, O_DT},
+    {"trace", required_argument, 0, O_TRACE}, {"record", required_argument, 0, O_RECORD},
+    {"data-init", required_argument, 0, O_DINIT},
+    /* dataset transforms, as 'evsnn data' and 'evsnn run' take them (cmd_data_opt) */
+    {"bins", required_argument, 0, O_DS}, {"window-us", required_argument, 0, O_DS},
+    {"downsample", required_argument, 0, O_DS}, {"pool", required_argument, 0, O_DS},
+    {"polarity", required_argument, 0, O_DS}, {"denoise-us", required_argument, 0, O_DS},
+    {"unit-factor", required_argument, 0, O_DS}, {"gain", required_argument, 0, O_DS},
+    {"labels", required_argument, 0, O_DS}, {"format", required_argument, 0, O_DS},
+    {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+
+static int train_parse(int argc, char **argv, train_args *A) {
     netcli nc;
     netcli_init(&nc);
     train_cfg c = train_defaults();
@@ -528,6 +543,77 @@ int cmd_train(int argc, char **argv) {
         }
     }
     if (optind < argc) { fprintf(stderr, "evsnn train: unexpected argument '%s'\n", argv[optind]); return 2; }
+    A->nc = nc;
+    A->c = c;
+    A->dopt = dopt;
+    A->dso = dso;
+    A->trace_path = trace_path;
+    A->data = data;
+    A->out = out;
+    A->ckpt_path = ckpt_path;
+    A->resume = resume;
+    A->log_path = log_path;
+    A->lr = lr;
+    A->epochs = epochs;
+    A->batch = batch;
+    A->steps = steps;
+    A->seed = seed;
+    A->data_init = data_init;
+    A->quiet = quiet;
+    A->opt_set = opt_set;
+    memcpy(A->config, config, sizeof config);
+    return -1;
+}
+
+/* The model file and the closing JSON line (rank 0). 0 or the exit status. */
+static int train_finish(const net *n, trainer *tr, const train_cfg *c, const netcli *nc, const char *data, const char *out,
+                        uint32_t T, uint32_t rank, uint32_t nranks, double epochs, double t_start) {
+    model_meta meta = {.binarized = c->binarize, .steps = T, .pool_on = nc->o.pool_on, .spool = nc->o.spool,
+                       .same_pad = nc->o.same_pad};
+    snprintf(meta.dataset, sizeof meta.dataset, "%s", data);
+    if (rank == 0 && model_save(out, n, &meta)) { fprintf(stderr, "evsnn train: %s\n", evsnn_errmsg()); return 1; }
+    /* Model memory: binarized weights take one bit each, everything else 32. */
+    uint64_t bits = 0;
+    for (uint32_t l = 0; l < n->n_layers; l++) {
+        const net_layer *L = &n->layers[l];
+        bits += (uint64_t)L->n_w * (c->binarize ? 1 : 32) + (uint64_t)(L->b ? L->n_b : 0) * 32;
+    }
+    double ar_s = 0;
+    uint64_t ar_calls = 0;
+    comm_stats(&ar_s, &ar_calls, NULL);
+    if (rank == 0) {
+        json_t *fin = json_object();
+        jset(fin, "done", json_true());
+        jset(fin, "model", jstr(out));
+        if (nranks > 1) {
+            jset(fin, "ranks", jint(nranks));
+            jset(fin, "allreduce_s", jnum(ar_s));
+            jset(fin, "allreduce_calls", jint((long long)ar_calls));
+        }
+        jset(fin, "epochs", jnum(epochs));
+        jset(fin, "steps", jint((long long)trainer_optim(tr)->t));
+        jset(fin, "seconds", jnum(evsnn_now_s() - t_start));
+        jset(fin, "binarized", json_boolean(c->binarize));
+        jset(fin, "model_bits", jint((long long)bits));
+        jprint(stdout, fin);
+    }
+    return 0;
+}
+
+int cmd_train(int argc, char **argv) {
+    train_args A;
+    int prc = train_parse(argc, argv, &A);
+    if (prc >= 0) return prc;
+    netcli nc = A.nc;
+    train_cfg c = A.c;
+    tdata_opts dopt = A.dopt;
+    ds_opts dso = A.dso;
+    dopt.base = &dso;
+    const char *trace_path = A.trace_path, *data = A.data, *out = A.out, *ckpt_path = A.ckpt_path, *resume = A.resume,
+               *log_path = A.log_path;
+    double lr = A.lr, epochs = A.epochs, batch = A.batch, steps = A.steps, data_init = A.data_init, seed = A.seed;
+    int quiet = A.quiet, opt_set = A.opt_set;
+    const char *config = A.config;
     /* Defaults that make `evsnn train --data synth` a complete command; each is said. */
     char def_arch[64];
     if (!nc.arch && !strncmp(data, "synth", 5) && (data[5] == 0 || data[5] == ':')) {
@@ -619,35 +705,7 @@ int cmd_train(int argc, char **argv) {
         }
     }
     if ((status = run.status)) goto done;
-    model_meta meta = {.binarized = c.binarize, .steps = T, .pool_on = nc.o.pool_on, .spool = nc.o.spool,
-                       .same_pad = nc.o.same_pad};
-    snprintf(meta.dataset, sizeof meta.dataset, "%s", data);
-    if (rank == 0 && model_save(out, n, &meta)) { fprintf(stderr, "evsnn train: %s\n", evsnn_errmsg()); status = 1; goto done; }
-    /* Model memory: binarized weights take one bit each, everything else 32. */
-    uint64_t bits = 0;
-    for (uint32_t l = 0; l < n->n_layers; l++) {
-        const net_layer *L = &n->layers[l];
-        bits += (uint64_t)L->n_w * (c.binarize ? 1 : 32) + (uint64_t)(L->b ? L->n_b : 0) * 32;
-    }
-    double ar_s = 0;
-    uint64_t ar_calls = 0;
-    comm_stats(&ar_s, &ar_calls, NULL);
-    if (rank == 0) {
-        json_t *fin = json_object();
-        jset(fin, "done", json_true());
-        jset(fin, "model", jstr(out));
-        if (nranks > 1) {
-            jset(fin, "ranks", jint(nranks));
-            jset(fin, "allreduce_s", jnum(ar_s));
-            jset(fin, "allreduce_calls", jint((long long)ar_calls));
-        }
-        jset(fin, "epochs", jnum(epochs));
-        jset(fin, "steps", jint((long long)trainer_optim(tr)->t));
-        jset(fin, "seconds", jnum(evsnn_now_s() - t_start));
-        jset(fin, "binarized", json_boolean(c.binarize));
-        jset(fin, "model_bits", jint((long long)bits));
-        jprint(stdout, fin);
-    }
+    status = train_finish(n, tr, &c, &nc, data, out, T, rank, nranks, epochs, t_start);
 done:
     if (o.log) fclose(o.log);
     trainer_free(tr);
