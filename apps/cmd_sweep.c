@@ -615,7 +615,97 @@ static int mkdir_p(const char *d) {
     return mkdir(buf, 0755) && errno != EEXIST ? -1 : 0;
 }
 
-int cmd_sweep(int argc, char **argv) {
+/* --list: the trials' ids and keys (TPE: the random start only), one JSON line each. */
+static void list_trials(const study *s, uint32_t N) {
+    const int tpe = study_search_kind(s) == STUDY_TPE;
+    /* TPE: only the first trials are known before any result (the random start) */
+    uint32_t NL = N;
+    if (tpe && NL > study_tpe_startup(s)) NL = study_tpe_startup(s);
+    if (tpe)
+        fprintf(stderr, "evsnn sweep: %s: trials 0..%u are random draws; the other %u are proposed from results\n",
+                study_name(s), NL ? NL - 1 : 0, N - NL);
+    for (uint32_t i = 0; i < NL; i++) {
+        study_trial t;
+        study_trial_get(s, i, &t);
+        json_t *o = json_object();
+        jset(o, "trial", jint(i));
+        jset(o, "key", jstr(t.key));
+        jprint(stdout, o);
+    }
+}
+
+/* Resume: keep rows of csv whose id and settings still match the study (TPE: whose
+ * settings lie in its search space); the search then continues from them. Failed rows are
+ * run again with retry. The trials left go to M->todo. 0 (*kept set) or an error. */
+static int resume_rows(master *M, const char *csv, int retry, uint32_t *kept_out) {
+    study_row *old = NULL;
+    uint32_t n_old = 0, kept = 0;
+    const study *s = M->s;
+    const uint32_t N = M->n_trials;
+    if (study_read_csv(csv, &old, &n_old)) {
+        return -1;
+    }
+    for (uint32_t i = 0; i < n_old; i++) {
+        const study_row *r = &old[i];
+        study_trial t;
+        if (r->t.id >= N || M->rows[r->t.id].status != STUDY_PENDING || study_trial_check(s, r->t.id, &r->t, &t)) continue;
+        if (r->status == STUDY_FAILED && retry) { /* rerun with the same settings */
+            M->rows[r->t.id].t = t;
+            M->known[r->t.id] = 1;
+            continue;
+        }
+        M->rows[r->t.id] = *r;
+        M->rows[r->t.id].t = t;
+        M->rows[r->t.id].objective = study_objective(s, &M->rows[r->t.id]); /* the study's objective now */
+        kept++;
+    }
+    free(old);
+    for (uint32_t i = 0; i < N; i++)
+        if (M->rows[i].status == STUDY_PENDING) M->todo[M->n_todo++] = i;
+    *kept_out = kept;
+    return 0;
+}
+
+/* The closing line: what ran, failed and was skipped, and the best trial by the objective. */
+static void print_done(const master *M, const study *s, uint32_t N, int size, const char *csv) {
+    json_t *o = json_object();
+    jset(o, "done", json_true());
+    jset(o, "study", jstr(study_name(s)));
+    jset(o, "trials", jint(N));
+    jset(o, "ran", jint(M->done));
+    jset(o, "failed", jint(M->failed));
+    jset(o, "skipped", jint(N - M->n_todo));
+    jset(o, "ranks", jint(size));
+    jset(o, "seconds", jnum(evsnn_now_s() - M->t_start));
+    jset(o, "pruned", jint(M->pruned));
+    /* the best ok trial of the whole table by the objective (ties: the lower id) */
+    const int mx = study_maximize(s);
+    uint32_t best = N;
+    for (uint32_t i = 0; i < N; i++) {
+        const double v = M->rows[i].status == STUDY_OK ? M->rows[i].objective : NAN;
+        if (!isnan(v) && (best == N || (mx ? v > M->rows[best].objective : v < M->rows[best].objective))) best = i;
+    }
+    jset(o, "objective", jstr(study_objective_name(s)));
+    if (best < N) {
+        json_t *b = json_object();
+        jset(b, "trial", jint(best));
+        jset(b, "value", jnum(M->rows[best].objective));
+        jset(b, "key", jstr(M->rows[best].t.key));
+        jset(o, "best", b);
+    } else jset(o, "best", json_null());
+    jset(o, "table", jstr(csv));
+    jprint(stdout, o);
+}
+
+/* What the command line says (sweep_parse). */
+typedef struct {
+    const char *dir, *file;
+    long budget, threads;
+    int retry, list, quiet, search;
+} sweep_args;
+
+/* The options into *A: -1 to go on, else the exit status (help: 0, bad usage: 2). */
+static int sweep_parse(int argc, char **argv, sweep_args *A) {
     enum { O_BUDGET = 1, O_RETRY, O_THREADS, O_LIST, O_QUIET, O_SEARCH };
     static const struct option opts[] = {{"output", required_argument, 0, 'o'}, {"budget", required_argument, 0, O_BUDGET},
                                          {"retry-failed", no_argument, 0, O_RETRY}, {"threads", required_argument, 0, O_THREADS},
@@ -668,8 +758,20 @@ int cmd_sweep(int argc, char **argv) {
         fprintf(stderr, "evsnn sweep: -o DIR is required\n");
         return 2;
     }
+    *A = (sweep_args){.dir = dir, .file = argv[optind], .budget = budget, .threads = threads, .retry = retry, .list = list,
+                      .quiet = quiet, .search = search};
+    return -1;
+}
+
+int cmd_sweep(int argc, char **argv) {
+    sweep_args A;
+    int prc = sweep_parse(argc, argv, &A);
+    if (prc >= 0) return prc;
+    const char *dir = A.dir;
+    long budget = A.budget, threads = A.threads;
+    const int retry = A.retry, list = A.list, quiet = A.quiet, search = A.search;
     int err;
-    study *s = study_load(argv[optind], &err);
+    study *s = study_load(A.file, &err);
     if (!s) {
         fprintf(stderr, "evsnn sweep: %s\n", evsnn_errmsg());
         return 2;
@@ -682,21 +784,7 @@ int cmd_sweep(int argc, char **argv) {
     uint32_t N = study_n_trials(s);
     if (budget && (uint32_t)budget < N) N = (uint32_t)budget;
     if (list) {
-        const int tpe = study_search_kind(s) == STUDY_TPE;
-        /* TPE: only the first trials are known before any result (the random start) */
-        uint32_t NL = N;
-        if (tpe && NL > study_tpe_startup(s)) NL = study_tpe_startup(s);
-        if (tpe)
-            fprintf(stderr, "evsnn sweep: %s: trials 0..%u are random draws; the other %u are proposed from results\n",
-                    study_name(s), NL ? NL - 1 : 0, N - NL);
-        for (uint32_t i = 0; i < NL; i++) {
-            study_trial t;
-            study_trial_get(s, i, &t);
-            json_t *o = json_object();
-            jset(o, "trial", jint(i));
-            jset(o, "key", jstr(t.key));
-            jprint(stdout, o);
-        }
+        list_trials(s, N);
         study_free(s);
         return 0;
     }
@@ -747,30 +835,12 @@ int cmd_sweep(int argc, char **argv) {
      * lie in its search space); the search then continues from them. */
     char csv[4096];
     snprintf(csv, sizeof csv, "%s/study.csv", dir);
-    study_row *old = NULL;
-    uint32_t n_old = 0, kept = 0;
-    if (study_read_csv(csv, &old, &n_old)) {
+    uint32_t kept = 0;
+    if (resume_rows(&M, csv, retry, &kept)) {
         fprintf(stderr, "evsnn sweep: %s\n", evsnn_errmsg());
         status = 2;
         goto stop_workers;
     }
-    for (uint32_t i = 0; i < n_old; i++) {
-        const study_row *r = &old[i];
-        study_trial t;
-        if (r->t.id >= N || M.rows[r->t.id].status != STUDY_PENDING || study_trial_check(s, r->t.id, &r->t, &t)) continue;
-        if (r->status == STUDY_FAILED && retry) { /* rerun with the same settings */
-            M.rows[r->t.id].t = t;
-            M.known[r->t.id] = 1;
-            continue;
-        }
-        M.rows[r->t.id] = *r;
-        M.rows[r->t.id].t = t;
-        M.rows[r->t.id].objective = study_objective(s, &M.rows[r->t.id]); /* the study's objective now */
-        kept++;
-    }
-    free(old);
-    for (uint32_t i = 0; i < N; i++)
-        if (M.rows[i].status == STUDY_PENDING) M.todo[M.n_todo++] = i;
     if (!quiet)
         fprintf(stderr, "evsnn sweep: %s: %u trials, %u done before, %u to run on %d rank%s\n", study_name(s), N, kept,
                 M.n_todo, size, size > 1 ? "s" : "");
@@ -804,35 +874,7 @@ stop_workers:
         }
     }
     if (!status && M.io_rc) status = 1;
-    if (!status) {
-        json_t *o = json_object();
-        jset(o, "done", json_true());
-        jset(o, "study", jstr(study_name(s)));
-        jset(o, "trials", jint(N));
-        jset(o, "ran", jint(M.done));
-        jset(o, "failed", jint(M.failed));
-        jset(o, "skipped", jint(N - M.n_todo));
-        jset(o, "ranks", jint(size));
-        jset(o, "seconds", jnum(evsnn_now_s() - M.t_start));
-        jset(o, "pruned", jint(M.pruned));
-        /* the best ok trial of the whole table by the objective (ties: the lower id) */
-        const int mx = study_maximize(s);
-        uint32_t best = N;
-        for (uint32_t i = 0; i < N; i++) {
-            const double v = M.rows[i].status == STUDY_OK ? M.rows[i].objective : NAN;
-            if (!isnan(v) && (best == N || (mx ? v > M.rows[best].objective : v < M.rows[best].objective))) best = i;
-        }
-        jset(o, "objective", jstr(study_objective_name(s)));
-        if (best < N) {
-            json_t *b = json_object();
-            jset(b, "trial", jint(best));
-            jset(b, "value", jnum(M.rows[best].objective));
-            jset(b, "key", jstr(M.rows[best].t.key));
-            jset(o, "best", b);
-        } else jset(o, "best", json_null());
-        jset(o, "table", jstr(csv));
-        jprint(stdout, o);
-    }
+    if (!status) print_done(&M, s, N, size, csv);
     free(M.msg);
     free(M.rows);
     free(M.known);
