@@ -134,25 +134,14 @@ static json_t *jnum_(double v) { return isfinite(v) ? json_real(v) : json_null()
 static json_t *jint_(uint64_t v) { return json_integer((json_int_t)v); }
 static void put(json_t *o, const char *k, json_t *v) { json_object_set_new(o, k, v ? v : json_null()); }
 static json_t *shape3(uint32_t a, uint32_t b, uint32_t c) { return json_pack("[III]", (json_int_t)a, (json_int_t)b, (json_int_t)c); }
-/* A string that may hold any bytes (a path): as it is when UTF-8, else null. */
-static json_t *jstr_(const char *s) {
-    json_t *j = json_string(s);
-    return j ? j : json_null();
-}
 
-/* doc + "\n" to f; releases doc. */
-static void put_line(FILE *f, json_t *doc) {
-    if (doc) json_dumpf(doc, f, LIVE_JSON_FLAGS);
-    fputc('\n', f);
-    json_decref(doc);
-}
 
 void live_core_model_json(const live_core *c, FILE *f) {
     const net *n = c->n;
     static const char *kinds[] = {"dense", "conv", "pool"};
     json_t *o = json_object(), *ls = json_array();
-    put(o, "model", c->model_path[0] ? jstr_(c->model_path) : json_null());
-    put(o, "arch", jstr_(n->arch));
+    put(o, "model", c->model_path[0] ? live_json_str(c->model_path) : json_null());
+    put(o, "arch", live_json_str(n->arch));
     put(o, "input", shape3(n->in_c, n->in_h, n->in_w));
     put(o, "classes", jint_(c->n_out));
     put(o, "steps", jint_(c->T));
@@ -163,14 +152,14 @@ void live_core_model_json(const live_core *c, FILE *f) {
     for (uint32_t l = 0; l < n->n_layers; l++) {
         const net_layer *L = &n->layers[l];
         json_t *y = json_object();
-        put(y, "name", jstr_(L->name));
+        put(y, "name", live_json_str(L->name));
         put(y, "kind", json_string(kinds[L->kind]));
         put(y, "shape", shape3(L->out_c, L->out_h, L->out_w));
         put(y, "neurons", jint_(L->n_out));
         json_array_append_new(ls, y);
     }
     put(o, "layers", ls);
-    put_line(f, o);
+    live_json_line(f, o);
 }
 
 void live_core_live_json(const live_core *c, FILE *f) {
@@ -198,7 +187,7 @@ void live_core_live_json(const live_core *c, FILE *f) {
             last = m->rate_last[l - 1];
         }
         json_t *y = json_object(), *sp = json_array();
-        put(y, "name", jstr_(name));
+        put(y, "name", live_json_str(name));
         put(y, "n", jint_(size));
         put(y, "rate", jnum_(rate));
         put(y, "rate_last", jnum_(last));
@@ -217,21 +206,21 @@ void live_core_live_json(const live_core *c, FILE *f) {
         json_array_append_new(ls, y);
     }
     put(o, "layers", ls);
-    put_line(f, o);
+    live_json_line(f, o);
 }
 
 void live_core_greeting(const live_core *c, FILE *f) {
     json_t *o = json_object();
     put(o, "evsnn", json_string("live"));
     put(o, "protocol", jint_(LIVE_VERSION));
-    put(o, "model", c->model_path[0] ? jstr_(c->model_path) : json_null());
-    put(o, "arch", jstr_(c->n->arch));
+    put(o, "model", c->model_path[0] ? live_json_str(c->model_path) : json_null());
+    put(o, "arch", live_json_str(c->n->arch));
     put(o, "input", shape3(c->n->in_c, c->n->in_h, c->n->in_w));
     put(o, "classes", jint_(c->n_out));
     put(o, "steps", jint_(c->T));
     put(o, "dt_us", jint_(c->o.dt_us));
     put(o, "window_cap", jint_(c->o.window_cap));
-    put_line(f, o);
+    live_json_line(f, o);
 }
 
 

@@ -74,6 +74,12 @@ int live_core_window(live_core *c, const live_window *w, const char **line, size
 size_t live_error_line(char *buf, size_t cap, const char *reason);
 /* {key:value}\n as JSON to f (the HTTP status and error bodies). */
 void live_status_line(FILE *f, const char *key, const char *value);
+/* The JSON every live line is written with (compact, reals to the last digit): doc and a
+ * newline to f, doc released; a string that may hold any bytes (a path) as a JSON string
+ * when it is UTF-8, else null. */
+struct json_t;
+void live_json_line(FILE *f, struct json_t *doc);
+struct json_t *live_json_str(const char *s);
 void live_core_prometheus(const live_core *c, FILE *f); /* /metrics */
 
 /* ---- one stream ---- */

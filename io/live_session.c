@@ -30,14 +30,12 @@ uint64_t live_now_us(void) {
 
 /* JSON through jansson. */
 static void put(json_t *o, const char *k, json_t *v) { json_object_set_new(o, k, v ? v : json_null()); }
-/* A string that may hold any bytes (a path): as it is when UTF-8, else null. */
-static json_t *jstr_(const char *s) {
+json_t *live_json_str(const char *s) {
     json_t *j = json_string(s);
     return j ? j : json_null();
 }
 
-/* doc + "\n" to f; releases doc. */
-static void put_line(FILE *f, json_t *doc) {
+void live_json_line(FILE *f, json_t *doc) {
     if (doc) json_dumpf(doc, f, LIVE_JSON_FLAGS);
     fputc('\n', f);
     json_decref(doc);
@@ -45,8 +43,8 @@ static void put_line(FILE *f, json_t *doc) {
 
 void live_status_line(FILE *f, const char *key, const char *value) {
     json_t *o = json_object();
-    put(o, key, jstr_(value));
-    put_line(f, o);
+    put(o, key, live_json_str(value));
+    live_json_line(f, o);
 }
 
 size_t live_error_line(char *buf, size_t cap, const char *reason) {
