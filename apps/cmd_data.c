@@ -376,6 +376,93 @@ static const char *base_name(const char *p) {
  * (time × unit), an image, or with --binned the transformed train: event data as frames
  * summed over groups of steps (one panel per group), unit data as a step × channel raster,
  * direct-coded images as the injected current. */
+/* An image sample as gnuplot commands into sc (*mp: the buffer it used, the caller frees). */
+static int show_image(dataset *d, uint32_t idx, const char *path, const char *fmt, gp_text *sc, double **mp, char *title,
+                      size_t tcap, int *label, const char **picture) {
+    int rc;
+    uint32_t c, h, w;
+    ds_shape(d, &c, &h, &w);
+    const int u8 = !strcmp(ds_value_type(d), "uint8");
+    const uint8_t *pix = NULL;
+    const float *x = NULL;
+    rc = u8 ? ds_image(d, idx, &pix, label) : ds_values(d, idx, &x, label);
+    if (rc) return rc;
+    if (u8 && c == 3) { /* colour image */
+        gp_printf(sc, "$img << EOD\n");
+        for (uint32_t y = 0; y < h; y++, gp_printf(sc, "\n"))
+            for (uint32_t xx = 0; xx < w; xx++) {
+                const size_t at = (size_t)y * w + xx, pl = (size_t)w * h;
+                gp_printf(sc, "%u %u %u %u %u\n", xx, y, pix[at], pix[at + pl], pix[at + 2 * pl]);
+            }
+        gp_printf(sc, "EOD\n");
+        frame_axes(sc, w, h, "pixel", 0);
+        gp_printf(sc, "plot $img using 1:2:3:4:5 with rgbimage\n");
+    } else {
+        /* one channel (the first of several for real-valued arrays) */
+        double *m = *mp = calloc((size_t)w * h, sizeof *m);
+        if (!m) return evsnn_seterr(EVSNN_ENOMEM, "no memory");
+        double lo = INFINITY, hi = -INFINITY;
+        for (size_t j = 0; j < (size_t)w * h; j++) {
+            m[j] = u8 ? pix[j] : x[j];
+            if (m[j] < lo) lo = m[j];
+            if (m[j] > hi) hi = m[j];
+        }
+        frame_block(sc, "img", m, w, h);
+        frame_axes(sc, w, h, h == 1 ? "feature" : "pixel", 0);
+        char cbl[96];
+        if (u8) snprintf(cbl, sizeof cbl, "pixel value (0-255)");
+        else snprintf(cbl, sizeof cbl, "%s value%s", ds_value_type(d), c > 1 ? ", channel 0" : "");
+        if (u8) frame_palette(sc, 0, 255, 0, cbl);
+        else frame_palette(sc, lo, hi, lo < 0 && hi > 0, cbl);
+        gp_printf(sc, "plot $img using 1:2:3 with image\n");
+    }
+    *picture = "image";
+    snprintf(title, tcap, "%s: sample %u (%s, %u×%u×%u %s)", base_name(path), idx, fmt, c, h, w,
+             ds_value_type(d));
+    return 0;
+}
+
+/* A binned event sample as frames: gnuplot commands into sc (*mp: the buffer it used, the
+ * caller frees). */
+static int show_frames(const ds_sample *s, uint32_t c, uint32_t h, uint32_t w, const ds_opts *ro, int y_up, const char *path,
+                       uint32_t idx, gp_text *sc, double **mp, char *title, size_t tcap, const char **picture,
+                       uint32_t *size_w, uint32_t *size_h) {
+    /* Event frames after the transforms, summed over groups of steps: one panel each,
+     * so the binning (dt, window, downsampling, polarity) is what the picture shows. */
+    const uint32_t P = s->T < 8 ? s->T : 8, per = (s->T + P - 1) / P;
+    double *m = *mp = calloc((size_t)P * h * w, sizeof *m);
+    if (!m) return evsnn_seterr(EVSNN_ENOMEM, "no memory");
+    double lo = 0, hi = 0;
+    for (uint32_t t = 0; t < s->T; t++)
+        for (uint32_t k = s->train.off[t]; k < s->train.off[t + 1]; k++) {
+            const uint32_t ch = s->train.idx[k], cc = ch / (h * w), r = ch % (h * w);
+            double *v = &m[(size_t)(t / per) * h * w + r];
+            *v += (c == 2 && cc == 0 ? -1.0 : 1.0) * spk_val(&s->train, k);
+            lo = *v < lo ? *v : lo, hi = *v > hi ? *v : hi;
+        }
+    for (uint32_t p = 0; p < P; p++) {
+        char nm[16];
+        snprintf(nm, sizeof nm, "p%u", p);
+        frame_block(sc, nm, m + (size_t)p * h * w, w, h);
+    }
+    gp_printf(sc, "set multiplot layout %u,%u margins 0.05,0.88,0.1,0.88 spacing 0.06,0.16\n", P > 4 ? 2 : 1,
+              P > 4 ? (P + 1) / 2 : P);
+    gp_printf(sc, "set colorbox user origin screen 0.92,0.25 size screen 0.015,0.5\n");
+    frame_axes(sc, w, h, "input", y_up);
+    frame_palette(sc, lo, hi, c == 2, c == 2 ? "ON minus OFF events" : "events");
+    for (uint32_t p = 0; p < P; p++) {
+        const uint32_t a = p * per, b2 = (p + 1) * per < s->T ? (p + 1) * per : s->T;
+        gp_printf(sc, "set title 'steps %u-%u (%.1f-%.1f ms)'\n%s\nplot $p%u using 1:2:3 with image\n", a, b2 - 1,
+                  a * ro->dt_us / 1000.0, b2 * ro->dt_us / 1000.0, p == P - 1 ? "set colorbox" : "unset colorbox", p);
+    }
+    gp_printf(sc, "unset multiplot\n");
+    *picture = "binned-frames";
+    *size_w = 1200, *size_h = P > 4 ? 720 : 420;
+    snprintf(title, tcap, "%s: sample %u, binned to %u steps of %u µs on %u×%u×%u (%u events)", base_name(path),
+             idx, s->T, ro->dt_us, c, h, w, s->train.nnz);
+    return 0;
+}
+
 static int data_show(const char *path, const ds_opts *o, uint32_t idx, const char *out, int binned) {
     dataset *d;
     int rc = open_or_fail(&d, path, o);
@@ -393,45 +480,7 @@ static int data_show(const char *path, const ds_opts *o, uint32_t idx, const cha
     double *m = NULL;
     if ((rc = gnuplot_check_name(path, path))) goto bad;
     if (g.kind == DS_KIND_IMAGE && !binned) {
-        uint32_t c, h, w;
-        ds_shape(d, &c, &h, &w);
-        const int u8 = !strcmp(ds_value_type(d), "uint8");
-        const uint8_t *pix = NULL;
-        const float *x = NULL;
-        rc = u8 ? ds_image(d, idx, &pix, &label) : ds_values(d, idx, &x, &label);
-        if (rc) goto bad;
-        if (u8 && c == 3) { /* colour image */
-            gp_printf(&sc, "$img << EOD\n");
-            for (uint32_t y = 0; y < h; y++, gp_printf(&sc, "\n"))
-                for (uint32_t xx = 0; xx < w; xx++) {
-                    const size_t at = (size_t)y * w + xx, pl = (size_t)w * h;
-                    gp_printf(&sc, "%u %u %u %u %u\n", xx, y, pix[at], pix[at + pl], pix[at + 2 * pl]);
-                }
-            gp_printf(&sc, "EOD\n");
-            frame_axes(&sc, w, h, "pixel", 0);
-            gp_printf(&sc, "plot $img using 1:2:3:4:5 with rgbimage\n");
-        } else {
-            /* one channel (the first of several for real-valued arrays) */
-            m = calloc((size_t)w * h, sizeof *m);
-            if (!m) { rc = evsnn_seterr(EVSNN_ENOMEM, "no memory"); goto bad; }
-            double lo = INFINITY, hi = -INFINITY;
-            for (size_t j = 0; j < (size_t)w * h; j++) {
-                m[j] = u8 ? pix[j] : x[j];
-                if (m[j] < lo) lo = m[j];
-                if (m[j] > hi) hi = m[j];
-            }
-            frame_block(&sc, "img", m, w, h);
-            frame_axes(&sc, w, h, h == 1 ? "feature" : "pixel", 0);
-            char cbl[96];
-            if (u8) snprintf(cbl, sizeof cbl, "pixel value (0-255)");
-            else snprintf(cbl, sizeof cbl, "%s value%s", ds_value_type(d), c > 1 ? ", channel 0" : "");
-            if (u8) frame_palette(&sc, 0, 255, 0, cbl);
-            else frame_palette(&sc, lo, hi, lo < 0 && hi > 0, cbl);
-            gp_printf(&sc, "plot $img using 1:2:3 with image\n");
-        }
-        picture = "image";
-        snprintf(title, sizeof title, "%s: sample %u (%s, %u×%u×%u %s)", base_name(path), idx, fmt, c, h, w,
-                 ds_value_type(d));
+        if ((rc = show_image(d, idx, path, fmt, &sc, &m, title, sizeof title, &label, &picture))) goto bad;
     } else if (!binned) {
         const ds_event *ev;
         size_t n;
@@ -497,39 +546,8 @@ static int data_show(const char *path, const ds_opts *o, uint32_t idx, const cha
             snprintf(title, sizeof title, "%s: sample %u, binned: %u steps × %u channels, %u events", base_name(path), idx,
                      s.T, s.train.n, s.train.nnz);
         } else {
-            /* Event frames after the transforms, summed over groups of steps: one panel each,
-             * so the binning (dt, window, downsampling, polarity) is what the picture shows. */
-            const uint32_t P = s.T < 8 ? s.T : 8, per = (s.T + P - 1) / P;
-            m = calloc((size_t)P * h * w, sizeof *m);
-            if (!m) { ds_sample_deinit(&s); rc = evsnn_seterr(EVSNN_ENOMEM, "no memory"); goto bad; }
-            double lo = 0, hi = 0;
-            for (uint32_t t = 0; t < s.T; t++)
-                for (uint32_t k = s.train.off[t]; k < s.train.off[t + 1]; k++) {
-                    const uint32_t ch = s.train.idx[k], cc = ch / (h * w), r = ch % (h * w);
-                    double *v = &m[(size_t)(t / per) * h * w + r];
-                    *v += (c == 2 && cc == 0 ? -1.0 : 1.0) * spk_val(&s.train, k);
-                    lo = *v < lo ? *v : lo, hi = *v > hi ? *v : hi;
-                }
-            for (uint32_t p = 0; p < P; p++) {
-                char nm[16];
-                snprintf(nm, sizeof nm, "p%u", p);
-                frame_block(&sc, nm, m + (size_t)p * h * w, w, h);
-            }
-            gp_printf(&sc, "set multiplot layout %u,%u margins 0.05,0.88,0.1,0.88 spacing 0.06,0.16\n", P > 4 ? 2 : 1,
-                      P > 4 ? (P + 1) / 2 : P);
-            gp_printf(&sc, "set colorbox user origin screen 0.92,0.25 size screen 0.015,0.5\n");
-            frame_axes(&sc, w, h, "input", y_up);
-            frame_palette(&sc, lo, hi, c == 2, c == 2 ? "ON minus OFF events" : "events");
-            for (uint32_t p = 0; p < P; p++) {
-                const uint32_t a = p * per, b2 = (p + 1) * per < s.T ? (p + 1) * per : s.T;
-                gp_printf(&sc, "set title 'steps %u-%u (%.1f-%.1f ms)'\n%s\nplot $p%u using 1:2:3 with image\n", a, b2 - 1,
-                          a * ro->dt_us / 1000.0, b2 * ro->dt_us / 1000.0, p == P - 1 ? "set colorbox" : "unset colorbox", p);
-            }
-            gp_printf(&sc, "unset multiplot\n");
-            picture = "binned-frames";
-            size_w = 1200, size_h = P > 4 ? 720 : 420;
-            snprintf(title, sizeof title, "%s: sample %u, binned to %u steps of %u µs on %u×%u×%u (%u events)", base_name(path),
-                     idx, s.T, ro->dt_us, c, h, w, s.train.nnz);
+            rc = show_frames(&s, c, h, w, ro, y_up, path, idx, &sc, &m, title, sizeof title, &picture, &size_w, &size_h);
+            if (rc) { ds_sample_deinit(&s); goto bad; }
         }
         ds_sample_deinit(&s);
     }

@@ -253,16 +253,11 @@ static int run_dse(hw_machine *m, const samples *S, uint32_t max_pes, const char
         if (full) {
             for (uint32_t l = 0; l < L && !rc; l++) rc = hw_set_pes(m, l, 1u << idx[l]);
         }
-        double lat = 0;
-        double *cyc = calloc(L, sizeof *cyc);
-        for (uint32_t i = 0; i < S->N && !rc; i++) {
-            hw_sample s;
-            rc = hw_run(m, &S->in[i], S->lp[i], HW_JUMP, 0, &s);
-            if (rc) break;
-            lat += (double)s.latency;
-            for (uint32_t l = 0; l < L; l++) cyc[l] += (double)s.l[l].cycles;
-            hw_sample_free(&s);
-        }
+        hw_cycle_sum sum = {.L = L, .cyc = calloc(L, sizeof *sum.cyc)};
+        double *cyc = sum.cyc;
+        rc = cyc ? hw_replay(m, S->in, S->lp, S->N, HW_JUMP, NULL, NULL, 0, hw_cycle_sum_add, &sum)
+                 : evsnn_seterr(EVSNN_ENOMEM, "no memory");
+        const double lat = sum.lat;
         if (rc) { free(cyc); break; }
         if (np == cap) {
             cap = cap ? cap * 2 : 256;
@@ -407,21 +402,118 @@ static int engine_samples(const net *n, uint32_t T, uint32_t N, double rate, uin
 
 /* ---------------------------------------------------------------- command */
 
+/* The engine path: the network from --model or --arch, its samples (Bernoulli inputs or
+ * the first of a dataset) through the engine into *S (and the --record trace). -1 to go on
+ * (*rc: the engine's result), else the exit status; *en: the network (the caller frees). */
+static int engine_path(const char *model, netcli *nc, unsigned long long init_seed, long steps, long nsamp,
+                       const char *data, double rate, unsigned long long seed, const char *record, net **en_out,
+                       uint32_t *T_out, samples *S, int *rc_out) {
+    int err = 0, rc;
+    uint32_t T;
+    net *en;
+    model_meta meta = {0};
+    en = model ? netcli_fold(netcli_load_model(model, &meta, "evsnn hw", &err), &meta, "evsnn hw", &err)
+               : netcli_build(nc, &err);
+    if (!en) { fprintf(stderr, "evsnn: %s\n", evsnn_errmsg()); return 2; }
+    if (!model) net_init_params(en, init_seed);
+    T = steps ? (uint32_t)steps : meta.steps ? meta.steps : 20;
+    uint32_t N = nsamp ? (uint32_t)nsamp : 16;
+    dataset *ds = NULL;
+    if (data) {
+        ds_opts o;
+        ds_opts_default(&o);
+        o.T = T;
+        ds = ds_open(data, &o, &err);
+        uint32_t c = 0, h = 0, w = 0;
+        if (ds) ds_shape(ds, &c, &h, &w);
+        if (ds && c * h * w != en->n_in) {
+            err = evsnn_seterr(EVSNN_ESHAPE, "%s: samples are %ux%ux%u, the network takes %ux%ux%u", data, c, h, w,
+                               en->in_c, en->in_h, en->in_w);
+            ds_free(ds);
+            ds = NULL;
+        }
+        if (!ds) { fprintf(stderr, "evsnn: %s\n", evsnn_errmsg()); net_free(en); return 2; }
+        T = ds_steps(ds);
+        if (ds_len(ds) < N) N = ds_len(ds);
+    }
+    rc = engine_samples(en, T, N, rate, seed, record, ds, S);
+    ds_free(ds);
+    if (rc == EVSNN_EIO) { fprintf(stderr, "evsnn: %s\n", evsnn_errmsg()); samples_free(S); net_free(en); return 2; }
+    *en_out = en;
+    *T_out = T;
+    *rc_out = rc;
+    return -1;
+}
+
+/* The summary: one JSON object, the run's settings then hw_report_json. 0 or an error. */
+static int print_hw(const hw_report *rep, const net *n, const char *trace, const char *source, const char *accel,
+                    hw_run_mode mode, const char *data, double rate, unsigned long long seed, const char *series,
+                    const char *plot, double secs, uint64_t simc) {
+    int rc = 0;
+    json_t *o = json_object();
+    jset(o, "cmd", jstr("hw"));
+    jset(o, trace ? "trace" : "network", jstr(source));
+    jset(o, "accel", accel ? jstr(accel) : json_null()); /* null: the built-in configuration */
+    jset(o, "arch", jstr(n->arch));
+    jset(o, "mode", jstr(mode == HW_JUMP ? "jump" : "per-cycle"));
+    if (data) jset(o, "inputs", jstr("dataset"));
+    else if (!trace) {
+        jset(o, "inputs", jstr("bernoulli"));
+        jset(o, "input_rate", jnum(rate));
+        jset(o, "seed", jint((long long)seed));
+    }
+    if (series) jset(o, "series", jstr(series));
+    if (plot) {
+        char png[4200];
+        json_t *pl = json_array();
+        snprintf(png, sizeof png, "%s-occupancy.png", plot);
+        json_array_append_new(pl, jstr(png));
+        snprintf(png, sizeof png, "%s-latency.png", plot);
+        json_array_append_new(pl, jstr(png));
+        jset(o, "plots", pl);
+    }
+    jset(o, "sim_seconds", jnum(secs));
+    jset(o, "sim_cycles_per_s", jnum(secs > 0 ? simc / secs : NAN));
+    json_t *rj = hw_report_json(rep);
+    if (!rj) rc = EVSNN_ENOMEM, json_decref(o);
+    else {
+        json_object_update(o, rj);
+        json_decref(rj);
+        if (jprint(stdout, o)) rc = evsnn_seterr(EVSNN_EIO, "stdout: write failed");
+    }
+    return rc;
+}
+
+/* The command's options (the network's first, apps/netcli.h). */
+static const struct option opts[] = {
+    NETCLI_OPTIONS,
+    {"input-rate", required_argument, 0, 'r'}, {"steps", required_argument, 0, 'T'},
+    {"seed", required_argument, 0, 'e'}, {"init-seed", required_argument, 0, 'i'},
+    {"record", required_argument, 0, 'R'},
+    {"trace", required_argument, 0, 't'}, {"accel", required_argument, 0, 'a'},
+    {"mode", required_argument, 0, 'm'},  {"count", required_argument, 0, 'n'},
+    {"samples", required_argument, 0, 'n'}, /* the older name of --count */
+    {"pes", required_argument, 0, 'p'},   {"schedule", required_argument, 0, 's'},
+    {"series", required_argument, 0, 'S'}, {"plot", required_argument, 0, 'P'},
+    {"max-pes", required_argument, 0, 'M'}, {"model", required_argument, 0, 'D'},
+    {"data", required_argument, 0, 'd'},  {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+
+/* --accel (or the built-in configuration) and --schedule into *cfg; 0, or -1 with the
+ * message printed. */
+static int load_cfg(const char *accel, const char *sched, hw_cfg *cfg) {
+    hw_cfg_default(cfg);
+    if (accel && hw_cfg_load(cfg, accel)) { fprintf(stderr, "evsnn: %s\n", evsnn_errmsg()); return -1; }
+    if (!sched) return 0;
+    if (!strcmp(sched, "lockstep")) cfg->schedule = HW_LOCKSTEP;
+    else if (!strcmp(sched, "pipeline-steps")) cfg->schedule = HW_PIPE_STEPS;
+    else if (!strcmp(sched, "pipeline-layers")) cfg->schedule = HW_PIPE_LAYERS;
+    else { fprintf(stderr, "evsnn hw: --schedule '%s': expected lockstep, pipeline-steps or pipeline-layers\n", sched); return -1; }
+    return 0;
+}
+
 int cmd_hw(int argc, char **argv) {
     int dse = argc > 1 && !strcmp(argv[1], "dse");
     if (dse) { argc--; argv++; }
-    static const struct option opts[] = {
-        NETCLI_OPTIONS,
-        {"input-rate", required_argument, 0, 'r'}, {"steps", required_argument, 0, 'T'},
-        {"seed", required_argument, 0, 'e'}, {"init-seed", required_argument, 0, 'i'},
-        {"record", required_argument, 0, 'R'},
-        {"trace", required_argument, 0, 't'}, {"accel", required_argument, 0, 'a'},
-        {"mode", required_argument, 0, 'm'},  {"count", required_argument, 0, 'n'},
-        {"samples", required_argument, 0, 'n'}, /* the older name of --count */
-        {"pes", required_argument, 0, 'p'},   {"schedule", required_argument, 0, 's'},
-        {"series", required_argument, 0, 'S'}, {"plot", required_argument, 0, 'P'},
-        {"max-pes", required_argument, 0, 'M'}, {"model", required_argument, 0, 'D'},
-        {"data", required_argument, 0, 'd'},  {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     const char *trace = NULL, *accel = NULL, *series = NULL, *plot = NULL, *model = NULL, *sched = NULL;
     const char *record = NULL, *data = NULL;
     hw_run_mode mode = HW_JUMP;
@@ -488,15 +580,8 @@ int cmd_hw(int argc, char **argv) {
         return 2;
     }
     hw_cfg cfg;
-    hw_cfg_default(&cfg);
-    int rc = accel ? hw_cfg_load(&cfg, accel) : 0;
-    if (rc) { fprintf(stderr, "evsnn: %s\n", evsnn_errmsg()); return 2; }
-    if (sched) {
-        if (!strcmp(sched, "lockstep")) cfg.schedule = HW_LOCKSTEP;
-        else if (!strcmp(sched, "pipeline-steps")) cfg.schedule = HW_PIPE_STEPS;
-        else if (!strcmp(sched, "pipeline-layers")) cfg.schedule = HW_PIPE_LAYERS;
-        else { fprintf(stderr, "evsnn hw: --schedule '%s': expected lockstep, pipeline-steps or pipeline-layers\n", sched); return 2; }
-    }
+    if (load_cfg(accel, sched, &cfg)) return 2;
+    int rc = 0;
     int err = 0;
     trace_reader *tr = NULL;
     net *en = NULL;
@@ -511,35 +596,9 @@ int cmd_hw(int argc, char **argv) {
         shape = trace_net(tr);
         T = trace_T(tr);
     } else {
-        model_meta meta = {0};
-        en = model ? netcli_fold(netcli_load_model(model, &meta, "evsnn hw", &err), &meta, "evsnn hw", &err)
-                   : netcli_build(&nc, &err);
-        if (!en) { fprintf(stderr, "evsnn: %s\n", evsnn_errmsg()); return 2; }
-        if (!model) net_init_params(en, init_seed);
-        T = steps ? (uint32_t)steps : meta.steps ? meta.steps : 20;
-        uint32_t N = nsamp ? (uint32_t)nsamp : 16;
-        dataset *ds = NULL;
-        if (data) {
-            ds_opts o;
-            ds_opts_default(&o);
-            o.T = T;
-            ds = ds_open(data, &o, &err);
-            uint32_t c = 0, h = 0, w = 0;
-            if (ds) ds_shape(ds, &c, &h, &w);
-            if (ds && c * h * w != en->n_in) {
-                err = evsnn_seterr(EVSNN_ESHAPE, "%s: samples are %ux%ux%u, the network takes %ux%ux%u", data, c, h, w,
-                                   en->in_c, en->in_h, en->in_w);
-                ds_free(ds);
-                ds = NULL;
-            }
-            if (!ds) { fprintf(stderr, "evsnn: %s\n", evsnn_errmsg()); net_free(en); return 2; }
-            T = ds_steps(ds);
-            if (ds_len(ds) < N) N = ds_len(ds);
-        }
-        rc = engine_samples(en, T, N, rate, seed, record, ds, &S);
-        ds_free(ds);
+        int erc = engine_path(model, &nc, init_seed, steps, nsamp, data, rate, seed, record, &en, &T, &S, &rc);
+        if (erc >= 0) return erc;
         shape = en;
-        if (rc == EVSNN_EIO) { fprintf(stderr, "evsnn: %s\n", evsnn_errmsg()); samples_free(&S); net_free(en); return 2; }
     }
     hw_machine *m = NULL;
     if (!rc) m = hw_create(&cfg, shape, T, &rc);
@@ -568,17 +627,10 @@ int cmd_hw(int argc, char **argv) {
     hw_sample first = {0};
     double t0 = evsnn_now_s();
     uint64_t simc = 0;
-    for (uint32_t i = 0; i < S.N && !rc; i++) {
-        hw_sample s;
-        int rec = i == 0 && (series || plot);
-        rc = hw_run(m, &S.in[i], S.lp[i], mode, rec, &s);
-        if (rc) break;
-        simc += s.sim_cycles;
-        rc = hw_report_add(rep, &s);
-        if (i == 0) first = s;
-        else hw_sample_free(&s);
-    }
+    rc = rep ? hw_replay(m, S.in, S.lp, S.N, mode, rep, &first, series || plot, NULL, NULL)
+             : evsnn_seterr(EVSNN_ENOMEM, "hw report: no memory");
     double secs = evsnn_now_s() - t0;
+    if (rep) hw_report_means(rep, NULL, NULL, &simc);
     const net *n = hw_machine_net(m);
     if (!rc && series) {
         trace_series *ts = calloc(n->n_layers, sizeof *ts);
@@ -594,39 +646,7 @@ int cmd_hw(int argc, char **argv) {
     }
     int plot_failed = 0; /* a figure gnuplot could not draw is a runtime failure (exit 1) */
     if (!rc && plot) plot_failed = (rc = plots(plot, &first, rep, n, cfg.clock_mhz)) != 0;
-    if (!rc) {
-        json_t *o = json_object();
-        jset(o, "cmd", jstr("hw"));
-        jset(o, trace ? "trace" : "network", jstr(source));
-        jset(o, "accel", accel ? jstr(accel) : json_null()); /* null: the built-in configuration */
-        jset(o, "arch", jstr(n->arch));
-        jset(o, "mode", jstr(mode == HW_JUMP ? "jump" : "per-cycle"));
-        if (data) jset(o, "inputs", jstr("dataset"));
-        else if (!trace) {
-            jset(o, "inputs", jstr("bernoulli"));
-            jset(o, "input_rate", jnum(rate));
-            jset(o, "seed", jint((long long)seed));
-        }
-        if (series) jset(o, "series", jstr(series));
-        if (plot) {
-            char png[4200];
-            json_t *pl = json_array();
-            snprintf(png, sizeof png, "%s-occupancy.png", plot);
-            json_array_append_new(pl, jstr(png));
-            snprintf(png, sizeof png, "%s-latency.png", plot);
-            json_array_append_new(pl, jstr(png));
-            jset(o, "plots", pl);
-        }
-        jset(o, "sim_seconds", jnum(secs));
-        jset(o, "sim_cycles_per_s", jnum(secs > 0 ? simc / secs : NAN));
-        json_t *rj = hw_report_json(rep);
-        if (!rj) rc = EVSNN_ENOMEM, json_decref(o);
-        else {
-            json_object_update(o, rj);
-            json_decref(rj);
-            if (jprint(stdout, o)) rc = evsnn_seterr(EVSNN_EIO, "stdout: write failed");
-        }
-    }
+    if (!rc) rc = print_hw(rep, n, trace, source, accel, mode, data, rate, seed, series, plot, secs, simc);
     if (rc) fprintf(stderr, "evsnn: %s\n", evsnn_errmsg());
     hw_sample_free(&first);
     hw_report_free(rep);

@@ -289,6 +289,48 @@ static int replay_aedat4(const char *path, const char *to, double speed, int qui
     return status;
 }
 
+/* One sample's events [origin, end) as batches of frames at stream time base + (t − origin):
+ * up to BATCH events a batch whose offsets fit 32 bits (real time: batches of ≤ 1 ms, sent
+ * when due at `speed`). *last: the stream time of the last event sent; *sent counts them.
+ * 0, or 1 when the connection was lost. */
+static int send_sample(int fd, uint8_t *buf, const ds_event *ev, size_t ne, int64_t origin, int64_t end, uint64_t base,
+                       int kind, double speed, double t_start, const volatile int *failed, uint64_t *last_out,
+                       uint64_t *sent_out) {
+    uint64_t last = 0, sent = *sent_out;
+    size_t e = 0;
+    while (e < ne && !*failed) {
+        /* one batch: up to BATCH events whose offsets from the batch base fit 32 bits */
+        uint32_t cnt = 0;
+        size_t hdr = LIVE_HDR + LIVE_BATCH_HDR;
+        uint64_t bt0 = 0;
+        for (; e < ne && cnt < BATCH; e++) {
+            if (ev[e].t < origin || ev[e].t >= end) continue; /* outside the sample, as offline */
+            uint64_t t = base + (uint64_t)(ev[e].t - origin);
+            if (!cnt) bt0 = t;
+            if (t - bt0 > UINT32_MAX) break;
+            if (kind == LIVE_KIND_UNIT) live_put_unit(buf + hdr + (size_t)cnt * 8, (uint32_t)(t - bt0), ev[e].x);
+            else live_put_xyp(buf + hdr + (size_t)cnt * 8, (uint32_t)(t - bt0), ev[e].x, ev[e].y, ev[e].p);
+            cnt++;
+            last = t;
+            if (speed > 0 && t - bt0 >= 1000) { e++; break; } /* real time: batches of ≤ 1 ms */
+        }
+        if (!cnt) continue;
+        live_put_batch_hdr(buf, kind == LIVE_KIND_UNIT ? LIVE_UNIT : LIVE_XYP, bt0, cnt);
+        if (speed > 0) {
+            double due = t_start + (double)bt0 * 1e-6 / speed, wait = due - evsnn_now_s();
+            if (wait > 0) {
+                struct timespec ts = {(time_t)wait, (long)((wait - (double)(time_t)wait) * 1e9)};
+                nanosleep(&ts, NULL);
+            }
+        }
+        if (live_send_all(fd, buf, hdr + (size_t)cnt * 8)) { *sent_out = sent; return 1; }
+        sent += cnt;
+    }
+    *last_out = last;
+    *sent_out = sent;
+    return 0;
+}
+
 int cmd_replay(int argc, char **argv) {
     static const struct option opts[] = {{"to", required_argument, 0, 't'},     {"speed", required_argument, 0, 's'},
                                          {"split", required_argument, 0, 0},    {"first", required_argument, 0, 0},
@@ -378,35 +420,7 @@ int cmd_replay(int argc, char **argv) {
         size_t k = live_put_window(buf, base, i);
         if (live_send_all(fd, buf, k)) { status = 1; break; }
         uint64_t last = 0;
-        size_t e = 0;
-        while (e < ne && !rs.failed) {
-            /* one batch: up to BATCH events whose offsets from the batch base fit 32 bits */
-            uint32_t cnt = 0;
-            size_t hdr = LIVE_HDR + LIVE_BATCH_HDR;
-            uint64_t bt0 = 0;
-            for (; e < ne && cnt < BATCH; e++) {
-                if (ev[e].t < origin || ev[e].t >= end) continue; /* outside the sample, as offline */
-                uint64_t t = base + (uint64_t)(ev[e].t - origin);
-                if (!cnt) bt0 = t;
-                if (t - bt0 > UINT32_MAX) break;
-                if (h.kind == LIVE_KIND_UNIT) live_put_unit(buf + hdr + (size_t)cnt * 8, (uint32_t)(t - bt0), ev[e].x);
-                else live_put_xyp(buf + hdr + (size_t)cnt * 8, (uint32_t)(t - bt0), ev[e].x, ev[e].y, ev[e].p);
-                cnt++;
-                last = t;
-                if (speed > 0 && t - bt0 >= 1000) { e++; break; } /* real time: batches of ≤ 1 ms */
-            }
-            if (!cnt) continue;
-            live_put_batch_hdr(buf, h.kind == LIVE_KIND_UNIT ? LIVE_UNIT : LIVE_XYP, bt0, cnt);
-            if (speed > 0) {
-                double due = t_start + (double)bt0 * 1e-6 / speed, wait = due - evsnn_now_s();
-                if (wait > 0) {
-                    struct timespec ts = {(time_t)wait, (long)((wait - (double)(time_t)wait) * 1e9)};
-                    nanosleep(&ts, NULL);
-                }
-            }
-            if (live_send_all(fd, buf, hdr + (size_t)cnt * 8)) { status = 1; break; }
-            sent += cnt;
-        }
+        status = send_sample(fd, buf, ev, ne, origin, end, base, h.kind, speed, t_start, &rs.failed, &last, &sent);
         if (status) break;
         if (live_send_all(fd, buf, live_put_empty(buf, LIVE_FLUSH))) { status = 1; break; }
         uint64_t span = (uint64_t)T * ro->dt_us;

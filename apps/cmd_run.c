@@ -180,37 +180,84 @@ static void run_estimate(mem_budget *mb, const net *n, uint32_t T, uint32_t B, u
     else mem_add(mb, "inputs", B * 4.0 * ((double)T + 1));
 }
 
-int cmd_run(int argc, char **argv) {
-    static const struct option opts[] = {NETCLI_OPTIONS,
-                                         {"model", required_argument, 0, OPT_MODEL},
-                                         {"input-rate", required_argument, 0, OPT_RATE},
-                                         {"encoding", required_argument, 0, OPT_ENC},
-                                         {"steps", required_argument, 0, OPT_STEPS},
-                                         {"batch", required_argument, 0, OPT_BATCH},
-                                         {"seed", required_argument, 0, OPT_SEED},
-                                         {"init-seed", required_argument, 0, OPT_INIT_SEED},
-                                         {"threads", required_argument, 0, OPT_THREADS},
-                                         {"per-sample", no_argument, 0, OPT_PER_SAMPLE},
-                                         {"record", required_argument, 0, OPT_RECORD},
-                                         {"data", required_argument, 0, OPT_DATA},
-                                         /* dataset options (cmd_data_opt) */
-                                         {"split", required_argument, 0, OPT_DS},
-                                         {"first", required_argument, 0, OPT_DS},
-                                         {"count", required_argument, 0, OPT_DS},
-                                         {"dt-us", required_argument, 0, OPT_DS},
-                                         {"bins", required_argument, 0, OPT_DS},
-                                         {"window-us", required_argument, 0, OPT_DS},
-                                         {"downsample", required_argument, 0, OPT_DS},
-                                         {"pool", required_argument, 0, OPT_DS},
-                                         {"polarity", required_argument, 0, OPT_DS},
-                                         {"denoise-us", required_argument, 0, OPT_DS},
-                                         {"unit-factor", required_argument, 0, OPT_DS},
-                                         {"gain", required_argument, 0, OPT_DS},
-                                         {"labels", required_argument, 0, OPT_DS},
-                                         {"format", required_argument, 0, OPT_DS},
-                                         {"max-memory", required_argument, 0, OPT_MAXMEM},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
+/* The command's options (the network's first, apps/netcli.h). */
+static const struct option opts[] = {NETCLI_OPTIONS,
+                                     {"model", required_argument, 0, OPT_MODEL},
+                                     {"input-rate", required_argument, 0, OPT_RATE},
+                                     {"encoding", required_argument, 0, OPT_ENC},
+                                     {"steps", required_argument, 0, OPT_STEPS},
+                                     {"batch", required_argument, 0, OPT_BATCH},
+                                     {"seed", required_argument, 0, OPT_SEED},
+                                     {"init-seed", required_argument, 0, OPT_INIT_SEED},
+                                     {"threads", required_argument, 0, OPT_THREADS},
+                                     {"per-sample", no_argument, 0, OPT_PER_SAMPLE},
+                                     {"record", required_argument, 0, OPT_RECORD},
+                                     {"data", required_argument, 0, OPT_DATA},
+                                     /* dataset options (cmd_data_opt) */
+                                     {"split", required_argument, 0, OPT_DS},
+                                     {"first", required_argument, 0, OPT_DS},
+                                     {"count", required_argument, 0, OPT_DS},
+                                     {"dt-us", required_argument, 0, OPT_DS},
+                                     {"bins", required_argument, 0, OPT_DS},
+                                     {"window-us", required_argument, 0, OPT_DS},
+                                     {"downsample", required_argument, 0, OPT_DS},
+                                     {"pool", required_argument, 0, OPT_DS},
+                                     {"polarity", required_argument, 0, OPT_DS},
+                                     {"denoise-us", required_argument, 0, OPT_DS},
+                                     {"unit-factor", required_argument, 0, OPT_DS},
+                                     {"gain", required_argument, 0, OPT_DS},
+                                     {"labels", required_argument, 0, OPT_DS},
+                                     {"format", required_argument, 0, OPT_DS},
+                                     {"max-memory", required_argument, 0, OPT_MAXMEM},
+                                     {"help", no_argument, 0, 'h'},
+                                     {0, 0, 0, 0}};
+
+/* Inputs of samples done .. done+nb before the clock starts. Synthetic sample i draws from
+ * stream i of the seed; dataset samples decode serially (readers are not thread-safe).
+ * 0, or the exit status (message printed). */
+static int fill_inputs(dataset *ds, ds_sample *dss, spk_train *trains, float *xs, sim_input *in, int *labels, const net *n,
+                       int direct, double rate, unsigned long seed, uint32_t T, uint32_t done, uint32_t nb, run_tot *tot) {
+    run_tot R = *tot;
+    for (uint32_t b = 0; b < nb; b++) {
+        uint32_t i = done + b;
+        labels[b] = -1;
+        if (ds) {
+            if (ds_get(ds, i, &dss[b])) { fprintf(stderr, "evsnn run: %s\n", evsnn_errmsg()); return 2; }
+            labels[b] = dss[b].label;
+            in[b] = dss[b].static_x ? (sim_input){.static_x = dss[b].static_x, .T = dss[b].T}
+                                    : (sim_input){.train = &dss[b].train, .T = dss[b].T};
+            if (!dss[b].static_x) R.in_events += dss[b].train.nnz;
+        } else if (direct) {
+            synth_uniform(xs + (size_t)b * n->n_in, n->n_in, rng_stream(seed, i));
+            in[b] = (sim_input){.static_x = xs + (size_t)b * n->n_in, .T = T};
+        } else {
+            spk_deinit(&trains[b]);
+            if (synth_bernoulli(&trains[b], T, n->n_in, rate, rng_stream(seed, i))) {
+                fprintf(stderr, "evsnn run: %s\n", evsnn_errmsg());
+                *tot = R;
+                return 1;
+            }
+            R.in_events += trains[b].nnz;
+            in[b] = (sim_input){.train = &trains[b], .T = T};
+        }
+    }
+    *tot = R;
+    return 0;
+}
+
+/* What the command line says (run_parse). */
+typedef struct {
+    netcli nc;
+    ds_opts dso;
+    const char *model, *record, *data;
+    double rate;
+    int per_sample, direct;
+    unsigned long steps, batch, threads, seed, init_seed;
+    mem_budget mb;
+} run_args;
+
+/* The options into *A: -1 to go on, else the exit status (help: 0, bad usage: 2). */
+static int run_parse(int argc, char **argv, run_args *A) {
     netcli nc;
     netcli_init(&nc);
     ds_opts dso;
@@ -279,6 +326,23 @@ int cmd_run(int argc, char **argv) {
             return 2;
         }
     }
+    *A = (run_args){.nc = nc, .dso = dso, .model = model, .record = record, .data = data, .rate = rate,
+                    .per_sample = per_sample, .direct = direct, .steps = steps, .batch = batch, .threads = threads,
+                    .seed = seed, .init_seed = init_seed, .mb = mb};
+    return -1;
+}
+
+int cmd_run(int argc, char **argv) {
+    run_args A;
+    int prc = run_parse(argc, argv, &A);
+    if (prc >= 0) return prc;
+    netcli nc = A.nc;
+    ds_opts dso = A.dso;
+    const char *model = A.model, *record = A.record, *data = A.data;
+    const double rate = A.rate;
+    const int per_sample = A.per_sample, direct = A.direct;
+    unsigned long steps = A.steps, batch = A.batch, threads = A.threads, seed = A.seed, init_seed = A.init_seed;
+    mem_budget mb = A.mb;
     int err;
     net *n;
     model_meta meta = {0};
@@ -361,31 +425,8 @@ int cmd_run(int argc, char **argv) {
             t_shown = t;
         }
         uint32_t nb = total - done < B ? total - done : B;
-        /* Inputs before the clock starts. Synthetic sample i draws from stream i of the seed;
-         * dataset samples decode serially (readers are not thread-safe). */
-        for (uint32_t b = 0; b < nb; b++) {
-            uint32_t i = done + b;
-            labels[b] = -1;
-            if (ds) {
-                if (ds_get(ds, i, &dss[b])) { fprintf(stderr, "evsnn run: %s\n", evsnn_errmsg()); status = 2; goto out; }
-                labels[b] = dss[b].label;
-                in[b] = dss[b].static_x ? (sim_input){.static_x = dss[b].static_x, .T = dss[b].T}
-                                        : (sim_input){.train = &dss[b].train, .T = dss[b].T};
-                if (!dss[b].static_x) R.in_events += dss[b].train.nnz;
-            } else if (direct) {
-                synth_uniform(xs + (size_t)b * n->n_in, n->n_in, rng_stream(seed, i));
-                in[b] = (sim_input){.static_x = xs + (size_t)b * n->n_in, .T = T};
-            } else {
-                spk_deinit(&trains[b]);
-                if (synth_bernoulli(&trains[b], T, n->n_in, rate, rng_stream(seed, i))) {
-                    fprintf(stderr, "evsnn run: %s\n", evsnn_errmsg());
-                    status = 1;
-                    goto out;
-                }
-                R.in_events += trains[b].nnz;
-                in[b] = (sim_input){.train = &trains[b], .T = T};
-            }
-        }
+        /* Inputs before the clock starts (fill_inputs). */
+        if ((status = fill_inputs(ds, dss, trains, xs, in, labels, n, direct, rate, seed, T, done, nb, &R))) goto out;
         double t0 = evsnn_now_s();
         if (sim_run_batch(n, in, nb, res, (int)threads)) {
             fprintf(stderr, "evsnn run: %s\n", evsnn_errmsg());

@@ -98,10 +98,10 @@ static net *trial_net(const study_fixed *fx, const study_trial *t, int *err) {
     netcli_init(&nc);
     nc.arch = t->arch;
     nc.input = fx->input[0] ? fx->input : NULL;
-    char b[32], th[32];
-    snprintf(b, sizeof b, "%.9g", (double)t->beta);
-    snprintf(th, sizeof th, "%.9g", (double)t->theta);
-    if ((*err = netcli_parse(&nc, NETCLI_BETA, b)) < 0 || (*err = netcli_parse(&nc, NETCLI_THRESHOLD, th)) < 0) return NULL;
+    nc.beta[0] = t->beta; /* one value: every spiking layer */
+    nc.n_beta = 1;
+    nc.theta[0] = t->theta;
+    nc.n_theta = 1;
     return netcli_build(&nc, err);
 }
 
@@ -118,25 +118,43 @@ static int trial_cfg(const study_fixed *fx, const study_trial *t, int threads, t
     c->slots = fx->slots;
     c->threads = threads;
     c->seed = t->seed;
-    if (strncmp(t->threshold, "anneal:", 7) == 0) {
-        /* per spiking layer, comma-separated (checked by the study parser) */
-        const char *p = t->threshold + 7;
-        c->n_tha = 0;
-        while (*p && c->n_tha < TRAIN_MAX_LAYERS) {
-            const uint32_t k = c->n_tha;
-            if (sscanf(p, "%f:%f:%f", &c->tha_theta0[k], &c->tha_theta_inf[k], &c->tha_alpha[k]) != 3)
-                return evsnn_seterr(EVSNN_EINVAL, "threshold '%s': expected anneal:THETA0:THETA_INF:ALPHA[,...]", t->threshold);
-            c->n_tha++;
-            p = strchr(p, ',');
-            if (!p) break;
-            p++;
+    if (strncmp(t->threshold, "anneal:", 7) == 0) { /* per spiking layer (checked by the study parser) */
+        train_tha tha;
+        if (train_tha_parse(t->threshold + 7, &tha)) {
+            char why[256];
+            snprintf(why, sizeof why, "%s", evsnn_errmsg());
+            return evsnn_seterr(EVSNN_EINVAL, "threshold '%s': %s", t->threshold, why);
         }
+        train_cfg_set_tha(c, &tha);
     }
     return 0;
 }
 
+/* Per-layer mean cycles, added up sample by sample as (cycles / N). */
+typedef struct {
+    study_row *row;
+    uint32_t N, L;
+} layer_mean;
+static void add_layer_cycles(void *ctx, uint32_t i, const hw_sample *hs) {
+    const layer_mean *a = ctx;
+    (void)i;
+    for (uint32_t l = 0; l < a->L && l < STUDY_MAX_LAYERS; l++) a->row->layer_cycles[l] += (double)hs->l[l].cycles / a->N;
+}
+
+/* Membrane trace of the output layer on test sample 0 (the temporal-coding figure):
+ * one line per step: t θ u_0 .. u_{C-1}. */
+static void write_mem(FILE *mem, const net *n, const sim_result *r0, uint32_t label, uint32_t T) {
+    const uint32_t C = net_n_out(n), L = n->n_layers;
+    fprintf(mem, "# step theta u_0..u_%u (output layer, test sample 0, label %u)\n", C - 1, label);
+    for (uint32_t k = 0; k < T; k++) {
+        fprintf(mem, "%u %.6g", k, (double)n->layers[L - 1].nc.theta);
+        for (uint32_t j = 0; j < C; j++) fprintf(mem, " %.6g", (double)r0->mem[L - 1][(size_t)k * C + j]);
+        fputc('\n', mem);
+    }
+}
+
 /* Accelerator model over the first N test samples: the engine records every layer's
- * output, hw replays them. Figures are means over the samples. */
+ * output, hw replays them (hw_replay). Figures are means over the samples. */
 static int trial_hw(const study_trial *t, net *n, const tdata *te, uint32_t N, study_row *row, FILE *mem) {
     hw_cfg cfg;
     hw_cfg_default(&cfg);
@@ -148,49 +166,27 @@ static int trial_hw(const study_trial *t, net *n, const tdata *te, uint32_t N, s
     sim_result *res = calloc(N, sizeof *res);
     spk_train *in = calloc(N, sizeof *in);
     const spk_train **lp = calloc(N, sizeof *lp);
-    spk_train *ly = calloc((size_t)N * L, sizeof *ly);
     hw_machine *m = NULL;
-    sim *s = NULL;
-    if (!res || !in || !lp || !ly) { rc = evsnn_seterr(EVSNN_ENOMEM, "accelerator model: no memory"); goto out; }
-    if (!(s = sim_create(n, T, &rc))) goto out;
+    hw_report *rep = NULL;
+    if (!res || !in || !lp) { rc = evsnn_seterr(EVSNN_ENOMEM, "accelerator model: no memory"); goto out; }
     for (uint32_t i = 0; i < N && !rc; i++) {
-        if ((rc = sim_result_init(&res[i], n, T, i == 0 ? SIM_RECORD_MEM : 0))) break;
-        if ((rc = sim_run(s, &te->in[i], &res[i]))) break;
+        rc = sim_result_init(&res[i], n, T, i == 0 ? SIM_RECORD_MEM : 0);
+        lp[i] = res[i].out;
         /* Direct-coded (static) inputs have no input spikes for the encoder: an empty train. */
+        if (rc) break;
         if (te->in[i].train) rc = spk_copy(&in[i], te->in[i].train);
         else if (!(rc = spk_init(&in[i], T, n->n_in, 0))) rc = spk_close(&in[i], 0);
-        for (uint32_t l = 0; l < L; l++) {
-            ly[(size_t)i * L + l] = res[i].out[l];
-            memset(&res[i].out[l], 0, sizeof res[i].out[l]);
-        }
-        lp[i] = ly + (size_t)i * L;
     }
-    /* Membrane trace of the output layer on test sample 0 (the temporal-coding figure):
-     * one line per step: t θ u_0 .. u_{C-1}. */
-    if (!rc && mem && res[0].mem && res[0].mem[L - 1]) {
-        const uint32_t C = net_n_out(n);
-        fprintf(mem, "# step theta u_0..u_%u (output layer, test sample 0, label %u)\n", C - 1, te->y[0]);
-        for (uint32_t k = 0; k < T; k++) {
-            fprintf(mem, "%u %.6g", k, (double)n->layers[L - 1].nc.theta);
-            for (uint32_t j = 0; j < C; j++) fprintf(mem, " %.6g", (double)res[0].mem[L - 1][(size_t)k * C + j]);
-            fputc('\n', mem);
-        }
-    }
+    if (!rc) rc = sim_run_batch(n, te->in, N, res, 1); /* one thread: the trial's own */
+    if (!rc && mem && res[0].mem && res[0].mem[L - 1]) write_mem(mem, n, &res[0], te->y[0], T);
     if (rc) goto out;
     if (!(m = hw_create(&cfg, n, T, &rc))) goto out;
     if ((rc = hw_allocate(m, in, lp, N))) goto out;
-    double lat = 0, epj = 0;
-    for (uint32_t i = 0; i < N && !rc; i++) {
-        hw_sample hs;
-        if ((rc = hw_run(m, &in[i], lp[i], HW_JUMP, 0, &hs))) break;
-        lat += (double)hs.latency;
-        epj += hw_sample_energy_pj(m, &hs);
-        for (uint32_t l = 0; l < L && l < STUDY_MAX_LAYERS; l++) row->layer_cycles[l] += (double)hs.l[l].cycles / N;
-        hw_sample_free(&hs);
-    }
-    if (rc) goto out;
-    lat /= N;
-    epj /= N;
+    if (!(rep = hw_report_create(m))) { rc = evsnn_seterr(EVSNN_ENOMEM, "accelerator model: no memory"); goto out; }
+    layer_mean lm = {.row = row, .N = N, .L = L};
+    if ((rc = hw_replay(m, in, lp, N, HW_JUMP, rep, NULL, 0, add_layer_cycles, &lm))) goto out;
+    double lat, epj;
+    hw_report_means(rep, &lat, &epj, NULL);
     const double mhz = hw_machine_cfg(m)->clock_mhz, lat_s = lat / (mhz * 1e6);
     row->cycles = lat;
     row->latency_us = lat / mhz;
@@ -199,28 +195,67 @@ static int trial_hw(const study_trial *t, net *n, const tdata *te, uint32_t N, s
     const double watts = lat_s > 0 ? epj * 1e-12 / lat_s : 0;
     row->fps_per_w = watts > 0 ? row->fps / watts : 0;
 out:
+    hw_report_free(rep);
     hw_free(m);
-    sim_free(s);
     for (uint32_t i = 0; res && i < N; i++) sim_result_deinit(&res[i]);
     for (uint32_t i = 0; in && i < N; i++) spk_deinit(&in[i]);
-    for (size_t k = 0; ly && k < (size_t)N * L; k++) spk_deinit(&ly[k]);
     free(res);
     free(in);
     free(lp);
-    free(ly);
     return rc;
 }
 
 /* The test part through the trained network, B samples at a time, into *ev. */
 static int evaluate(trainer *tr, const tdata *te, const char *name, uint32_t B, train_stats *ev, service_fn svc, void *arg) {
-    memset(ev, 0, sizeof *ev);
-    for (uint32_t i = 0; i < te->n; i += B) {
-        const uint32_t k = te->n - i < B ? te->n - i : B;
-        int rc = trainer_eval(tr, te->in + i, te->y + i, NULL, k, ev, NULL);
-        if (rc) return rc;
-        if (svc) svc(arg);
-    }
-    return ev->n ? 0 : evsnn_seterr(EVSNN_EINVAL, "data '%s': no test samples", name);
+    const train_samples d = tdata_samples(te);
+    int rc = trainer_evaluate(tr, &d, B, ev, svc, arg);
+    return rc ? rc : ev->n ? 0 : evsnn_seterr(EVSNN_EINVAL, "data '%s': no test samples", name);
+}
+
+/* The fit loop's reports in a trial: the series line per step, the median rule per epoch. */
+typedef struct {
+    const study *s;
+    const study_fixed *fx;
+    const study_trial *t;
+    const double *med;
+    const net *n;
+    trainer *tr;
+    const tdata *te;
+    uint32_t B;
+    FILE *series;
+    service_fn svc;
+    void *arg;
+    study_row *row;
+    train_stats *ev;
+    uint64_t step;
+    double last_loss;
+} trial_fit;
+
+static int trial_step(void *ctx, uint64_t ep, uint32_t b, uint32_t nb, const train_stats *bs, const train_stats *so_far, double s) {
+    trial_fit *f = ctx;
+    (void)b, (void)nb, (void)so_far, (void)s;
+    fprintf(f->series, "%llu %u %.6g", (unsigned long long)++f->step, (unsigned)ep + 1, bs->loss);
+    for (uint32_t l = 0; l < f->n->n_layers; l++)
+        if (f->n->layers[l].kind != NET_POOL) fprintf(f->series, " %.6g", (double)f->n->layers[l].nc.theta);
+    fputc('\n', f->series);
+    if (f->svc) f->svc(f->arg);
+    return 0;
+}
+
+/* 1 when the median rule stops the trial after this epoch. */
+static int trial_epoch(void *ctx, uint64_t ep0, const train_stats *st, double train_s) {
+    trial_fit *f = ctx;
+    (void)train_s;
+    const uint32_t ep = (uint32_t)ep0 + 1;
+    f->last_loss = st->n ? st->loss / st->n : 0;
+    /* the per-epoch report of the median rule (the last epoch's is the final evaluation) */
+    if (!f->fx->prune || ep >= f->fx->epochs || ep > STUDY_MAX_EPOCHS) return 0;
+    int rc = evaluate(f->tr, f->te, f->t->dataset, f->B, f->ev, f->svc, f->arg);
+    if (rc) return rc;
+    const double acc = (double)f->ev->correct / f->ev->n;
+    f->row->epoch_acc[ep - 1] = acc;
+    f->row->n_curve = ep;
+    return study_prune_stop(f->s, f->med, ep, acc) ? 1 : 0;
 }
 
 /* Train → evaluate → accelerator model. Fills row (status OK, or PRUNED when the median
@@ -247,8 +282,6 @@ static int trial_body(const study *s, const study_trial *t, const double *med, i
     dopt.encoding = fx->encoding[0] ? fx->encoding : NULL;
     dopt.seed = t->seed;
     trainer *tr = NULL;
-    uint32_t *perm = NULL, *blab = NULL;
-    sim_input *bin = NULL;
     train_cfg c;
     train_stats ev;
     int pruned = 0;
@@ -262,47 +295,17 @@ static int trial_body(const study *s, const study_trial *t, const double *med, i
     if ((rc = trial_cfg(fx, t, threads, &c))) goto out;
     if (!(tr = trainer_create(n, &c, tr_d.T > te_d.T ? tr_d.T : te_d.T, &rc))) goto out;
     const uint32_t B = t->batch ? t->batch : fx->batch;
-    perm = malloc(tr_d.n * sizeof *perm);
-    bin = malloc(B * sizeof *bin);
-    blab = malloc(B * sizeof *blab);
-    if (!perm || !bin || !blab) { rc = evsnn_seterr(EVSNN_ENOMEM, "training: no memory"); goto out; }
     fprintf(fs[0], "# step epoch loss theta_0..theta_L (spiking layers, after the step)\n");
     const double t0 = evsnn_now_s();
-    double last_loss = 0;
-    uint64_t step = 0;
-    uint32_t ep = 0;
-    while (ep < fx->epochs && !rc && !pruned) {
-        trainer_shuffle(tr, perm, tr_d.n);
-        double el = 0;
-        uint32_t en = 0;
-        for (uint32_t lo = 0; lo < tr_d.n && !rc; lo += B) {
-            const uint32_t k = tr_d.n - lo < B ? tr_d.n - lo : B;
-            for (uint32_t j = 0; j < k; j++) {
-                bin[j] = tr_d.in[perm[lo + j]];
-                blab[j] = tr_d.y[perm[lo + j]];
-            }
-            train_stats bs;
-            memset(&bs, 0, sizeof bs);
-            if ((rc = trainer_step(tr, bin, blab, NULL, k, &bs))) break;
-            el += bs.loss * k;
-            en += k;
-            fprintf(fs[0], "%llu %u %.6g", (unsigned long long)++step, ep + 1, bs.loss);
-            for (uint32_t l = 0; l < n->n_layers; l++)
-                if (n->layers[l].kind != NET_POOL) fprintf(fs[0], " %.6g", (double)n->layers[l].nc.theta);
-            fputc('\n', fs[0]);
-            if (svc) svc(arg);
-        }
-        last_loss = en ? el / en : 0;
-        ep++;
-        /* the per-epoch report of the median rule (the last epoch's is the final evaluation) */
-        if (!rc && fx->prune && ep < fx->epochs && ep <= STUDY_MAX_EPOCHS) {
-            if ((rc = evaluate(tr, &te_d, t->dataset, B, &ev, svc, arg))) break;
-            const double acc = (double)ev.correct / ev.n;
-            row->epoch_acc[ep - 1] = acc;
-            row->n_curve = ep;
-            pruned = study_prune_stop(s, med, ep, acc);
-        }
-    }
+    trial_fit f = {.s = s, .fx = fx, .t = t, .med = med, .n = n, .tr = tr, .te = &te_d, .B = B, .series = fs[0],
+                   .svc = svc, .arg = arg, .row = row, .ev = &ev};
+    const train_samples d = tdata_samples(&tr_d);
+    const train_fit_opts fo = {.epochs = fx->epochs, .batch = B, .nranks = 1, .step = trial_step, .epoch = trial_epoch, .ctx = &f};
+    train_fit_stop stop;
+    rc = trainer_fit(tr, &d, &fo, &stop);
+    if (rc > 0) pruned = 1, rc = 0;
+    const uint32_t ep = (uint32_t)stop.epochs_done;
+    const double last_loss = f.last_loss;
     if (rc) goto out;
     row->epochs = ep;
     row->train_s = evsnn_now_s() - t0;
@@ -334,9 +337,6 @@ static int trial_body(const study *s, const study_trial *t, const double *med, i
         rc = trial_hw(t, n, &te_d, fx->hw_samples, row, fs[2]);
     }
 out:
-    free(perm);
-    free(bin);
-    free(blab);
     trainer_free(tr);
     tdata_free(&tr_d);
     tdata_free(&te_d);
@@ -615,7 +615,97 @@ static int mkdir_p(const char *d) {
     return mkdir(buf, 0755) && errno != EEXIST ? -1 : 0;
 }
 
-int cmd_sweep(int argc, char **argv) {
+/* --list: the trials' ids and keys (TPE: the random start only), one JSON line each. */
+static void list_trials(const study *s, uint32_t N) {
+    const int tpe = study_search_kind(s) == STUDY_TPE;
+    /* TPE: only the first trials are known before any result (the random start) */
+    uint32_t NL = N;
+    if (tpe && NL > study_tpe_startup(s)) NL = study_tpe_startup(s);
+    if (tpe)
+        fprintf(stderr, "evsnn sweep: %s: trials 0..%u are random draws; the other %u are proposed from results\n",
+                study_name(s), NL ? NL - 1 : 0, N - NL);
+    for (uint32_t i = 0; i < NL; i++) {
+        study_trial t;
+        study_trial_get(s, i, &t);
+        json_t *o = json_object();
+        jset(o, "trial", jint(i));
+        jset(o, "key", jstr(t.key));
+        jprint(stdout, o);
+    }
+}
+
+/* Resume: keep rows of csv whose id and settings still match the study (TPE: whose
+ * settings lie in its search space); the search then continues from them. Failed rows are
+ * run again with retry. The trials left go to M->todo. 0 (*kept set) or an error. */
+static int resume_rows(master *M, const char *csv, int retry, uint32_t *kept_out) {
+    study_row *old = NULL;
+    uint32_t n_old = 0, kept = 0;
+    const study *s = M->s;
+    const uint32_t N = M->n_trials;
+    if (study_read_csv(csv, &old, &n_old)) {
+        return -1;
+    }
+    for (uint32_t i = 0; i < n_old; i++) {
+        const study_row *r = &old[i];
+        study_trial t;
+        if (r->t.id >= N || M->rows[r->t.id].status != STUDY_PENDING || study_trial_check(s, r->t.id, &r->t, &t)) continue;
+        if (r->status == STUDY_FAILED && retry) { /* rerun with the same settings */
+            M->rows[r->t.id].t = t;
+            M->known[r->t.id] = 1;
+            continue;
+        }
+        M->rows[r->t.id] = *r;
+        M->rows[r->t.id].t = t;
+        M->rows[r->t.id].objective = study_objective(s, &M->rows[r->t.id]); /* the study's objective now */
+        kept++;
+    }
+    free(old);
+    for (uint32_t i = 0; i < N; i++)
+        if (M->rows[i].status == STUDY_PENDING) M->todo[M->n_todo++] = i;
+    *kept_out = kept;
+    return 0;
+}
+
+/* The closing line: what ran, failed and was skipped, and the best trial by the objective. */
+static void print_done(const master *M, const study *s, uint32_t N, int size, const char *csv) {
+    json_t *o = json_object();
+    jset(o, "done", json_true());
+    jset(o, "study", jstr(study_name(s)));
+    jset(o, "trials", jint(N));
+    jset(o, "ran", jint(M->done));
+    jset(o, "failed", jint(M->failed));
+    jset(o, "skipped", jint(N - M->n_todo));
+    jset(o, "ranks", jint(size));
+    jset(o, "seconds", jnum(evsnn_now_s() - M->t_start));
+    jset(o, "pruned", jint(M->pruned));
+    /* the best ok trial of the whole table by the objective (ties: the lower id) */
+    const int mx = study_maximize(s);
+    uint32_t best = N;
+    for (uint32_t i = 0; i < N; i++) {
+        const double v = M->rows[i].status == STUDY_OK ? M->rows[i].objective : NAN;
+        if (!isnan(v) && (best == N || (mx ? v > M->rows[best].objective : v < M->rows[best].objective))) best = i;
+    }
+    jset(o, "objective", jstr(study_objective_name(s)));
+    if (best < N) {
+        json_t *b = json_object();
+        jset(b, "trial", jint(best));
+        jset(b, "value", jnum(M->rows[best].objective));
+        jset(b, "key", jstr(M->rows[best].t.key));
+        jset(o, "best", b);
+    } else jset(o, "best", json_null());
+    jset(o, "table", jstr(csv));
+    jprint(stdout, o);
+}
+
+/* What the command line says (sweep_parse). */
+typedef struct {
+    const char *dir, *file;
+    long budget, threads;
+    int retry, list, quiet, search;
+} sweep_args;
+
+/* The options into *A: -1 to go on, else the exit status (help: 0, bad usage: 2). */
+static int sweep_parse(int argc, char **argv, sweep_args *A) {
     enum { O_BUDGET = 1, O_RETRY, O_THREADS, O_LIST, O_QUIET, O_SEARCH };
     static const struct option opts[] = {{"output", required_argument, 0, 'o'}, {"budget", required_argument, 0, O_BUDGET},
                                          {"retry-failed", no_argument, 0, O_RETRY}, {"threads", required_argument, 0, O_THREADS},
@@ -668,8 +758,20 @@ int cmd_sweep(int argc, char **argv) {
         fprintf(stderr, "evsnn sweep: -o DIR is required\n");
         return 2;
     }
+    *A = (sweep_args){.dir = dir, .file = argv[optind], .budget = budget, .threads = threads, .retry = retry, .list = list,
+                      .quiet = quiet, .search = search};
+    return -1;
+}
+
+int cmd_sweep(int argc, char **argv) {
+    sweep_args A;
+    int prc = sweep_parse(argc, argv, &A);
+    if (prc >= 0) return prc;
+    const char *dir = A.dir;
+    long budget = A.budget, threads = A.threads;
+    const int retry = A.retry, list = A.list, quiet = A.quiet, search = A.search;
     int err;
-    study *s = study_load(argv[optind], &err);
+    study *s = study_load(A.file, &err);
     if (!s) {
         fprintf(stderr, "evsnn sweep: %s\n", evsnn_errmsg());
         return 2;
@@ -682,21 +784,7 @@ int cmd_sweep(int argc, char **argv) {
     uint32_t N = study_n_trials(s);
     if (budget && (uint32_t)budget < N) N = (uint32_t)budget;
     if (list) {
-        const int tpe = study_search_kind(s) == STUDY_TPE;
-        /* TPE: only the first trials are known before any result (the random start) */
-        uint32_t NL = N;
-        if (tpe && NL > study_tpe_startup(s)) NL = study_tpe_startup(s);
-        if (tpe)
-            fprintf(stderr, "evsnn sweep: %s: trials 0..%u are random draws; the other %u are proposed from results\n",
-                    study_name(s), NL ? NL - 1 : 0, N - NL);
-        for (uint32_t i = 0; i < NL; i++) {
-            study_trial t;
-            study_trial_get(s, i, &t);
-            json_t *o = json_object();
-            jset(o, "trial", jint(i));
-            jset(o, "key", jstr(t.key));
-            jprint(stdout, o);
-        }
+        list_trials(s, N);
         study_free(s);
         return 0;
     }
@@ -747,30 +835,12 @@ int cmd_sweep(int argc, char **argv) {
      * lie in its search space); the search then continues from them. */
     char csv[4096];
     snprintf(csv, sizeof csv, "%s/study.csv", dir);
-    study_row *old = NULL;
-    uint32_t n_old = 0, kept = 0;
-    if (study_read_csv(csv, &old, &n_old)) {
+    uint32_t kept = 0;
+    if (resume_rows(&M, csv, retry, &kept)) {
         fprintf(stderr, "evsnn sweep: %s\n", evsnn_errmsg());
         status = 2;
         goto stop_workers;
     }
-    for (uint32_t i = 0; i < n_old; i++) {
-        const study_row *r = &old[i];
-        study_trial t;
-        if (r->t.id >= N || M.rows[r->t.id].status != STUDY_PENDING || study_trial_check(s, r->t.id, &r->t, &t)) continue;
-        if (r->status == STUDY_FAILED && retry) { /* rerun with the same settings */
-            M.rows[r->t.id].t = t;
-            M.known[r->t.id] = 1;
-            continue;
-        }
-        M.rows[r->t.id] = *r;
-        M.rows[r->t.id].t = t;
-        M.rows[r->t.id].objective = study_objective(s, &M.rows[r->t.id]); /* the study's objective now */
-        kept++;
-    }
-    free(old);
-    for (uint32_t i = 0; i < N; i++)
-        if (M.rows[i].status == STUDY_PENDING) M.todo[M.n_todo++] = i;
     if (!quiet)
         fprintf(stderr, "evsnn sweep: %s: %u trials, %u done before, %u to run on %d rank%s\n", study_name(s), N, kept,
                 M.n_todo, size, size > 1 ? "s" : "");
@@ -804,35 +874,7 @@ stop_workers:
         }
     }
     if (!status && M.io_rc) status = 1;
-    if (!status) {
-        json_t *o = json_object();
-        jset(o, "done", json_true());
-        jset(o, "study", jstr(study_name(s)));
-        jset(o, "trials", jint(N));
-        jset(o, "ran", jint(M.done));
-        jset(o, "failed", jint(M.failed));
-        jset(o, "skipped", jint(N - M.n_todo));
-        jset(o, "ranks", jint(size));
-        jset(o, "seconds", jnum(evsnn_now_s() - M.t_start));
-        jset(o, "pruned", jint(M.pruned));
-        /* the best ok trial of the whole table by the objective (ties: the lower id) */
-        const int mx = study_maximize(s);
-        uint32_t best = N;
-        for (uint32_t i = 0; i < N; i++) {
-            const double v = M.rows[i].status == STUDY_OK ? M.rows[i].objective : NAN;
-            if (!isnan(v) && (best == N || (mx ? v > M.rows[best].objective : v < M.rows[best].objective))) best = i;
-        }
-        jset(o, "objective", jstr(study_objective_name(s)));
-        if (best < N) {
-            json_t *b = json_object();
-            jset(b, "trial", jint(best));
-            jset(b, "value", jnum(M.rows[best].objective));
-            jset(b, "key", jstr(M.rows[best].t.key));
-            jset(o, "best", b);
-        } else jset(o, "best", json_null());
-        jset(o, "table", jstr(csv));
-        jprint(stdout, o);
-    }
+    if (!status) print_done(&M, s, N, size, csv);
     free(M.msg);
     free(M.rows);
     free(M.known);

@@ -107,27 +107,15 @@ static int num(const char *opt, const char *s, double lo, double hi, double *v) 
     return 0;
 }
 
-/* "T0:TINF:A[,T0:TINF:A...]" */
+/* --tha T0:TINF:A[,...] (sim/tha.h) */
 static int parse_tha(const char *s, train_cfg *c) {
-    char buf[512];
-    snprintf(buf, sizeof buf, "%s", s);
-    char *save = NULL;
-    c->n_tha = 0;
-    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        float a, b, al;
-        char extra;
-        if (c->n_tha >= TRAIN_MAX_LAYERS || sscanf(tok, "%f:%f:%f%c", &a, &b, &al, &extra) != 3 || !(a > 0) || !(b > 0) ||
-            !(al >= 0 && al <= 1)) {
-            fprintf(stderr, "evsnn train: --tha '%s': item '%s' is not THETA0:THETA_INF:ALPHA with thresholds > 0 and "
-                            "alpha in [0, 1]\n", s, tok);
-            return -1;
-        }
-        c->tha_theta0[c->n_tha] = a;
-        c->tha_theta_inf[c->n_tha] = b;
-        c->tha_alpha[c->n_tha] = al;
-        c->n_tha++;
+    train_tha t;
+    if (train_tha_parse(s, &t)) {
+        fprintf(stderr, "evsnn train: --tha '%s': %s\n", s, evsnn_errmsg());
+        return -1;
     }
-    return c->n_tha ? 0 : -1;
+    train_cfg_set_tha(c, &t);
+    return 0;
 }
 
 typedef struct {
@@ -154,13 +142,8 @@ static json_t *thresholds_json(const net *n) {
 
 /* Evaluate a split: accuracy, mean loss, firing statistics. */
 static int evaluate(trainer *tr, const tdata *d, uint32_t B, train_stats *st) {
-    memset(st, 0, sizeof *st);
-    for (uint32_t i = 0; i < d->n; i += B) {
-        const uint32_t nb = d->n - i < B ? d->n - i : B;
-        int rc = trainer_eval(tr, d->in + i, d->y + i, NULL, nb, st, NULL);
-        if (rc) return rc;
-    }
-    return 0;
+    const train_samples it = tdata_samples(d);
+    return trainer_evaluate(tr, &it, B, st, NULL, NULL);
 }
 
 static int save_ckpt(const char *path, trainer *tr, const net *n, uint64_t epoch, uint32_t T, const train_cfg *c,
@@ -329,40 +312,118 @@ static int init_from_data(trainer *tr, const net *n, const tdata *d, float targe
     return 0;
 }
 
-int cmd_train(int argc, char **argv) {
-    enum { O_DATA = 2000, O_STEPS, O_EPOCHS, O_BATCH, O_OPTIM, O_LR, O_MOM, O_WD, O_COS, O_ETAMIN, O_GCLIP, O_WCLIP,
-           O_SURR, O_LOSS, O_CR, O_IR, O_BIN, O_LCLAMP, O_DROPOUT, O_THA, O_CENTRE, O_SEED, O_THREADS, O_SLOTS, O_CKPT,
-           O_RESUME, O_LOG, O_QUIET, O_TEST, O_SPLITAT, O_MAXTR, O_MAXTE, O_ENC, O_DT, O_TRACE, O_RECORD, O_DS, O_DINIT };
-    static const struct option opts[] = {NETCLI_OPTIONS,
-        {"data", required_argument, 0, O_DATA}, {"steps", required_argument, 0, O_STEPS},
-        {"epochs", required_argument, 0, O_EPOCHS}, {"batch", required_argument, 0, O_BATCH},
-        {"optim", required_argument, 0, O_OPTIM}, {"lr", required_argument, 0, O_LR},
-        {"momentum", required_argument, 0, O_MOM}, {"weight-decay", required_argument, 0, O_WD},
-        {"cosine", required_argument, 0, O_COS}, {"eta-min", required_argument, 0, O_ETAMIN},
-        {"grad-clip", required_argument, 0, O_GCLIP}, {"weight-clip", required_argument, 0, O_WCLIP},
-        {"surrogate", required_argument, 0, O_SURR}, {"loss", required_argument, 0, O_LOSS},
-        {"correct-rate", required_argument, 0, O_CR}, {"incorrect-rate", required_argument, 0, O_IR},
-        {"binarize", no_argument, 0, O_BIN}, {"latent-clamp", required_argument, 0, O_LCLAMP},
-        {"dropout", required_argument, 0, O_DROPOUT},
-        {"tha", required_argument, 0, O_THA}, {"tha-centre", required_argument, 0, O_CENTRE},
-        {"seed", required_argument, 0, O_SEED}, {"threads", required_argument, 0, O_THREADS},
-        {"slots", required_argument, 0, O_SLOTS}, {"output", required_argument, 0, 'o'},
-        {"checkpoint", required_argument, 0, O_CKPT}, {"resume", required_argument, 0, O_RESUME},
-        {"log", required_argument, 0, O_LOG}, {"quiet", no_argument, 0, O_QUIET},
-        {"test-data", required_argument, 0, O_TEST}, {"split-at", required_argument, 0, O_SPLITAT},
-        {"train-count", required_argument, 0, O_MAXTR}, {"test-count", required_argument, 0, O_MAXTE},
-        /* the names of earlier releases, kept as aliases */
-        {"max-train", required_argument, 0, O_MAXTR}, {"max-test", required_argument, 0, O_MAXTE},
-        {"encoding", required_argument, 0, O_ENC}, {"dt-us", required_argument, 0, O_DT},
-        {"trace", required_argument, 0, O_TRACE}, {"record", required_argument, 0, O_RECORD},
-        {"data-init", required_argument, 0, O_DINIT},
-        /* dataset transforms, as 'evsnn data' and 'evsnn run' take them (cmd_data_opt) */
-        {"bins", required_argument, 0, O_DS}, {"window-us", required_argument, 0, O_DS},
-        {"downsample", required_argument, 0, O_DS}, {"pool", required_argument, 0, O_DS},
-        {"polarity", required_argument, 0, O_DS}, {"denoise-us", required_argument, 0, O_DS},
-        {"unit-factor", required_argument, 0, O_DS}, {"gain", required_argument, 0, O_DS},
-        {"labels", required_argument, 0, O_DS}, {"format", required_argument, 0, O_DS},
-        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+/* What the fit loop's reports need in `evsnn train`. */
+typedef struct {
+    trainer *tr;
+    const net *n;
+    const tdata *te;
+    uint32_t B, T, rank, n_train;
+    const outputs *o;
+    double epochs;
+    int progress, status;
+    const char *ckpt_path, *config;
+    const train_cfg *c;
+    const netcli *nc;
+} train_run;
+
+/* The progress line on a terminal, after every step. */
+static int train_progress(void *ctx, uint64_t ep, uint32_t bi, uint32_t nb, const train_stats *bs, const train_stats *st,
+                          double el) {
+    const train_run *r = ctx;
+    (void)bs;
+    const double sps = st->n / (el > 0 ? el : 1e-9);
+    const double left = ((double)(r->epochs - (double)ep) * r->n_train - st->n) / sps;
+    fprintf(stderr, "\repoch %llu/%.0f  batch %u/%u  loss %.4f  acc %5.1f%%  %.0f samples/s  ETA %.0fs   ",
+            (unsigned long long)ep + 1, r->epochs, bi + 1, nb, st->loss / st->n, 100.0 * st->correct / st->n, sps, left);
+    return 0;
+}
+
+/* After every epoch: evaluate, the epoch's JSON line, the checkpoint. A failure sets the
+ * exit status and stops the run. */
+static int train_epoch(void *ctx, uint64_t ep, const train_stats *st, double train_s) {
+    train_run *r = ctx;
+    const net *n = r->n;
+    train_stats ev;
+    if (evaluate(r->tr, r->te, r->B, &ev)) {
+        fprintf(stderr, "evsnn train: %s\n", evsnn_errmsg());
+        return r->status = 2;
+    }
+    if (r->progress) fputc('\n', stderr);
+    json_t *line = json_object(), *rates = json_array(), *silent = json_array();
+    jset(line, "epoch", jint((long long)ep + 1));
+    jset(line, "step", jint((long long)trainer_optim(r->tr)->t));
+    jset(line, "train_loss", jnum(st->loss / st->n));
+    jset(line, "train_acc", jnum((double)st->correct / st->n));
+    jset(line, "test_loss", ev.n ? jnum(ev.loss / ev.n) : json_null()); /* null: no test data */
+    jset(line, "test_acc", ev.n ? jnum((double)ev.correct / ev.n) : json_null());
+    jset(line, "lr", jnum(st->lr));
+    jset(line, "train_s", jnum(train_s));
+    jset(line, "samples_per_s", jnum(st->n / (train_s > 0 ? train_s : 1e-9)));
+    jset(line, "thresholds", thresholds_json(n));
+    for (uint32_t l = 0; l < n->n_layers; l++) {
+        json_array_append_new(rates, ev.neurons[l] ? jnum((double)ev.spikes[l] / ((double)ev.neurons[l] * r->T)) : json_null());
+        json_array_append_new(silent, ev.neurons[l] ? jnum((double)ev.silent[l] / (double)ev.neurons[l]) : json_null());
+    }
+    jset(line, "test_rates", rates);
+    jset(line, "test_silent", silent);
+    if (r->rank == 0) emit(r->o, line);
+    else json_decref(line);
+    if (r->ckpt_path && save_ckpt(r->ckpt_path, r->tr, n, ep + 1, r->T, r->c, r->nc, r->config)) {
+        fprintf(stderr, "evsnn train: %s\n", evsnn_errmsg());
+        return r->status = 1;
+    }
+    return 0;
+}
+
+/* What the command line says (train_parse). */
+typedef struct {
+    netcli nc;
+    train_cfg c;
+    tdata_opts dopt;
+    ds_opts dso;
+    const char *trace_path, *data, *out, *ckpt_path, *resume, *log_path;
+    double lr, epochs, batch, steps, seed, data_init;
+    int quiet, opt_set;
+    char config[1024]; /* the options, recorded in checkpoints */
+} train_args;
+
+/* The options into *A: -1 to go on, else the exit status (help: 0, bad usage: 2). */
+/* The command's options (the network's first, apps/netcli.h). */
+enum { O_DATA = 2000, O_STEPS, O_EPOCHS, O_BATCH, O_OPTIM, O_LR, O_MOM, O_WD, O_COS, O_ETAMIN, O_GCLIP, O_WCLIP,
+       O_SURR, O_LOSS, O_CR, O_IR, O_BIN, O_LCLAMP, O_DROPOUT, O_THA, O_CENTRE, O_SEED, O_THREADS, O_SLOTS, O_CKPT,
+       O_RESUME, O_LOG, O_QUIET, O_TEST, O_SPLITAT, O_MAXTR, O_MAXTE, O_ENC, O_DT, O_TRACE, O_RECORD, O_DS, O_DINIT };
+static const struct option opts[] = {NETCLI_OPTIONS,
+    {"data", required_argument, 0, O_DATA}, {"steps", required_argument, 0, O_STEPS},
+    {"epochs", required_argument, 0, O_EPOCHS}, {"batch", required_argument, 0, O_BATCH},
+    {"optim", required_argument, 0, O_OPTIM}, {"lr", required_argument, 0, O_LR},
+    {"momentum", required_argument, 0, O_MOM}, {"weight-decay", required_argument, 0, O_WD},
+    {"cosine", required_argument, 0, O_COS}, {"eta-min", required_argument, 0, O_ETAMIN},
+    {"grad-clip", required_argument, 0, O_GCLIP}, {"weight-clip", required_argument, 0, O_WCLIP},
+    {"surrogate", required_argument, 0, O_SURR}, {"loss", required_argument, 0, O_LOSS},
+    {"correct-rate", required_argument, 0, O_CR}, {"incorrect-rate", required_argument, 0, O_IR},
+    {"binarize", no_argument, 0, O_BIN}, {"latent-clamp", required_argument, 0, O_LCLAMP},
+    {"dropout", required_argument, 0, O_DROPOUT},
+    {"tha", required_argument, 0, O_THA}, {"tha-centre", required_argument, 0, O_CENTRE},
+    {"seed", required_argument, 0, O_SEED}, {"threads", required_argument, 0, O_THREADS},
+    {"slots", required_argument, 0, O_SLOTS}, {"output", required_argument, 0, 'o'},
+    {"checkpoint", required_argument, 0, O_CKPT}, {"resume", required_argument, 0, O_RESUME},
+    {"log", required_argument, 0, O_LOG}, {"quiet", no_argument, 0, O_QUIET},
+    {"test-data", required_argument, 0, O_TEST}, {"split-at", required_argument, 0, O_SPLITAT},
+    {"train-count", required_argument, 0, O_MAXTR}, {"test-count", required_argument, 0, O_MAXTE},
+    /* the names of earlier releases, kept as aliases */
+    {"max-train", required_argument, 0, O_MAXTR}, {"max-test", required_argument, 0, O_MAXTE},
+    {"encoding", required_argument, 0, O_ENC}, {"dt-us", required_argument, 0, O_DT},
+    {"trace", required_argument, 0, O_TRACE}, {"record", required_argument, 0, O_RECORD},
+    {"data-init", required_argument, 0, O_DINIT},
+    /* dataset transforms, as 'evsnn data' and 'evsnn run' take them (cmd_data_opt) */
+    {"bins", required_argument, 0, O_DS}, {"window-us", required_argument, 0, O_DS},
+    {"downsample", required_argument, 0, O_DS}, {"pool", required_argument, 0, O_DS},
+    {"polarity", required_argument, 0, O_DS}, {"denoise-us", required_argument, 0, O_DS},
+    {"unit-factor", required_argument, 0, O_DS}, {"gain", required_argument, 0, O_DS},
+    {"labels", required_argument, 0, O_DS}, {"format", required_argument, 0, O_DS},
+    {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+
+static int train_parse(int argc, char **argv, train_args *A) {
     netcli nc;
     netcli_init(&nc);
     train_cfg c = train_defaults();
@@ -482,6 +543,77 @@ int cmd_train(int argc, char **argv) {
         }
     }
     if (optind < argc) { fprintf(stderr, "evsnn train: unexpected argument '%s'\n", argv[optind]); return 2; }
+    A->nc = nc;
+    A->c = c;
+    A->dopt = dopt;
+    A->dso = dso;
+    A->trace_path = trace_path;
+    A->data = data;
+    A->out = out;
+    A->ckpt_path = ckpt_path;
+    A->resume = resume;
+    A->log_path = log_path;
+    A->lr = lr;
+    A->epochs = epochs;
+    A->batch = batch;
+    A->steps = steps;
+    A->seed = seed;
+    A->data_init = data_init;
+    A->quiet = quiet;
+    A->opt_set = opt_set;
+    memcpy(A->config, config, sizeof config);
+    return -1;
+}
+
+/* The model file and the closing JSON line (rank 0). 0 or the exit status. */
+static int train_finish(const net *n, trainer *tr, const train_cfg *c, const netcli *nc, const char *data, const char *out,
+                        uint32_t T, uint32_t rank, uint32_t nranks, double epochs, double t_start) {
+    model_meta meta = {.binarized = c->binarize, .steps = T, .pool_on = nc->o.pool_on, .spool = nc->o.spool,
+                       .same_pad = nc->o.same_pad};
+    snprintf(meta.dataset, sizeof meta.dataset, "%s", data);
+    if (rank == 0 && model_save(out, n, &meta)) { fprintf(stderr, "evsnn train: %s\n", evsnn_errmsg()); return 1; }
+    /* Model memory: binarized weights take one bit each, everything else 32. */
+    uint64_t bits = 0;
+    for (uint32_t l = 0; l < n->n_layers; l++) {
+        const net_layer *L = &n->layers[l];
+        bits += (uint64_t)L->n_w * (c->binarize ? 1 : 32) + (uint64_t)(L->b ? L->n_b : 0) * 32;
+    }
+    double ar_s = 0;
+    uint64_t ar_calls = 0;
+    comm_stats(&ar_s, &ar_calls, NULL);
+    if (rank == 0) {
+        json_t *fin = json_object();
+        jset(fin, "done", json_true());
+        jset(fin, "model", jstr(out));
+        if (nranks > 1) {
+            jset(fin, "ranks", jint(nranks));
+            jset(fin, "allreduce_s", jnum(ar_s));
+            jset(fin, "allreduce_calls", jint((long long)ar_calls));
+        }
+        jset(fin, "epochs", jnum(epochs));
+        jset(fin, "steps", jint((long long)trainer_optim(tr)->t));
+        jset(fin, "seconds", jnum(evsnn_now_s() - t_start));
+        jset(fin, "binarized", json_boolean(c->binarize));
+        jset(fin, "model_bits", jint((long long)bits));
+        jprint(stdout, fin);
+    }
+    return 0;
+}
+
+int cmd_train(int argc, char **argv) {
+    train_args A;
+    int prc = train_parse(argc, argv, &A);
+    if (prc >= 0) return prc;
+    netcli nc = A.nc;
+    train_cfg c = A.c;
+    tdata_opts dopt = A.dopt;
+    ds_opts dso = A.dso;
+    dopt.base = &dso;
+    const char *trace_path = A.trace_path, *data = A.data, *out = A.out, *ckpt_path = A.ckpt_path, *resume = A.resume,
+               *log_path = A.log_path;
+    double lr = A.lr, epochs = A.epochs, batch = A.batch, steps = A.steps, data_init = A.data_init, seed = A.seed;
+    int quiet = A.quiet, opt_set = A.opt_set;
+    const char *config = A.config;
     /* Defaults that make `evsnn train --data synth` a complete command; each is said. */
     char def_arch[64];
     if (!nc.arch && !strncmp(data, "synth", 5) && (data[5] == 0 || data[5] == ':')) {
@@ -518,7 +650,6 @@ int cmd_train(int argc, char **argv) {
     memset(&te_d, 0, sizeof te_d);
     trainer *tr = NULL;
     outputs o = {0};
-    uint32_t *perm = NULL;
     if (log_path && !(o.log = fopen(log_path, "a"))) {
         fprintf(stderr, "evsnn train: --log %s: %s\n", log_path, strerror(errno));
         status = 2;
@@ -553,119 +684,30 @@ int cmd_train(int argc, char **argv) {
         status = 2;
         goto done;
     }
-    if (!(perm = malloc(tr_d.n * sizeof *perm))) { fprintf(stderr, "evsnn train: out of memory\n"); status = 1; goto done; }
-    sim_input *bin = malloc(B * sizeof *bin);
-    uint32_t *blab = malloc(B * sizeof *blab);
-    if (!bin || !blab) { free(bin); free(blab); fprintf(stderr, "evsnn train: out of memory\n"); status = 1; goto done; }
-    const int progress = !quiet && isatty(2);
-    const uint32_t nb = (tr_d.n + B - 1) / B;
+    train_run run = {.tr = tr, .n = n, .te = &te_d, .B = B, .T = T, .o = &o, .rank = rank, .epochs = epochs,
+                     .n_train = tr_d.n, .progress = !quiet && isatty(2), .ckpt_path = ckpt_path, .c = &c, .nc = &nc,
+                     .config = config};
     const double t_start = evsnn_now_s();
-    for (uint64_t ep = epoch0; ep < (uint64_t)epochs; ep++) {
-        const double t0 = evsnn_now_s();
-        trainer_shuffle(tr, perm, tr_d.n);
-        train_stats st;
-        memset(&st, 0, sizeof st);
-        for (uint32_t bi = 0; bi < nb; bi++) {
-            const uint32_t lo = bi * B, k = tr_d.n - lo < B ? tr_d.n - lo : B;
-            for (uint32_t j = 0; j < k; j++) {
-                bin[j] = tr_d.in[perm[lo + j]];
-                blab[j] = tr_d.y[perm[lo + j]];
-            }
-            train_stats bs;
-            memset(&bs, 0, sizeof bs);
-            const uint32_t s0 = (uint32_t)((uint64_t)k * rank / nranks), s1 = (uint32_t)((uint64_t)k * (rank + 1) / nranks);
-            int rc = trainer_step(tr, bin + s0, blab + s0, NULL, s1 - s0, &bs);
-            if (rc) {
-                fprintf(stderr, "%sevsnn train: epoch %llu, batch %u: %s%s\n", progress ? "\n" : "", (unsigned long long)ep + 1,
-                        bi + 1, evsnn_errmsg(), ckpt_path ? " (the last checkpoint is kept)" : "");
-                status = rc == EVSNN_ENOMEM ? 1 : 2;
-                free(bin); free(blab);
-                goto done;
-            }
-            /* bs.loss is the mean over the whole (global) batch; bs.correct counts this
-             * rank's shard only: sum it over the ranks, so the epoch figures are the batch's */
-            uint64_t correct = bs.correct;
-            if (nranks > 1 && comm_allreduce_sum_u64(&correct, 1)) {
-                fprintf(stderr, "evsnn train: %s\n", evsnn_errmsg());
-                status = 1;
-                free(bin); free(blab);
-                goto done;
-            }
-            st.loss += bs.loss * k;
-            st.n += k;
-            st.correct += (uint32_t)correct;
-            st.lr = bs.lr;
-            if (progress) {
-                const double el = evsnn_now_s() - t0, sps = st.n / (el > 0 ? el : 1e-9);
-                const double left = ((double)(epochs - (double)ep) * tr_d.n - st.n) / sps;
-                fprintf(stderr, "\repoch %llu/%.0f  batch %u/%u  loss %.4f  acc %5.1f%%  %.0f samples/s  ETA %.0fs   ",
-                        (unsigned long long)ep + 1, epochs, bi + 1, nb, st.loss / st.n, 100.0 * st.correct / st.n, sps, left);
-            }
-        }
-        const double train_s = evsnn_now_s() - t0;
-        train_stats ev;
-        if (evaluate(tr, &te_d, B, &ev)) { fprintf(stderr, "evsnn train: %s\n", evsnn_errmsg()); status = 2; free(bin); free(blab); goto done; }
-        if (progress) fputc('\n', stderr);
-        json_t *line = json_object(), *rates = json_array(), *silent = json_array();
-        jset(line, "epoch", jint((long long)ep + 1));
-        jset(line, "step", jint((long long)trainer_optim(tr)->t));
-        jset(line, "train_loss", jnum(st.loss / st.n));
-        jset(line, "train_acc", jnum((double)st.correct / st.n));
-        jset(line, "test_loss", ev.n ? jnum(ev.loss / ev.n) : json_null()); /* null: no test data */
-        jset(line, "test_acc", ev.n ? jnum((double)ev.correct / ev.n) : json_null());
-        jset(line, "lr", jnum(st.lr));
-        jset(line, "train_s", jnum(train_s));
-        jset(line, "samples_per_s", jnum(st.n / (train_s > 0 ? train_s : 1e-9)));
-        jset(line, "thresholds", thresholds_json(n));
-        for (uint32_t l = 0; l < n->n_layers; l++) {
-            json_array_append_new(rates, ev.neurons[l] ? jnum((double)ev.spikes[l] / ((double)ev.neurons[l] * T)) : json_null());
-            json_array_append_new(silent, ev.neurons[l] ? jnum((double)ev.silent[l] / (double)ev.neurons[l]) : json_null());
-        }
-        jset(line, "test_rates", rates);
-        jset(line, "test_silent", silent);
-        if (rank == 0) emit(&o, line);
-        else json_decref(line);
-        if (ckpt_path && save_ckpt(ckpt_path, tr, n, ep + 1, T, &c, &nc, config)) {
+    const train_samples d = tdata_samples(&tr_d);
+    const train_fit_opts fo = {.epoch0 = epoch0, .epochs = (uint64_t)epochs, .batch = B, .rank = rank, .nranks = nranks,
+                               .step = run.progress ? train_progress : NULL, .epoch = train_epoch, .ctx = &run};
+    train_fit_stop stop;
+    int rc = trainer_fit(tr, &d, &fo, &stop);
+    if (rc && !run.status) { /* the step (or the sum over ranks) failed, not a report */
+        if (stop.reduce) {
             fprintf(stderr, "evsnn train: %s\n", evsnn_errmsg());
-            status = 1;
-            free(bin); free(blab);
-            goto done;
+            run.status = 1;
+        } else {
+            fprintf(stderr, "%sevsnn train: epoch %llu, batch %u: %s%s\n", run.progress ? "\n" : "",
+                    (unsigned long long)stop.epoch + 1, stop.batch + 1, evsnn_errmsg(),
+                    ckpt_path ? " (the last checkpoint is kept)" : "");
+            run.status = rc == EVSNN_ENOMEM ? 1 : 2;
         }
     }
-    free(bin);
-    free(blab);
-    model_meta meta = {.binarized = c.binarize, .steps = T, .pool_on = nc.o.pool_on, .spool = nc.o.spool,
-                       .same_pad = nc.o.same_pad};
-    snprintf(meta.dataset, sizeof meta.dataset, "%s", data);
-    if (rank == 0 && model_save(out, n, &meta)) { fprintf(stderr, "evsnn train: %s\n", evsnn_errmsg()); status = 1; goto done; }
-    /* Model memory: binarized weights take one bit each, everything else 32. */
-    uint64_t bits = 0;
-    for (uint32_t l = 0; l < n->n_layers; l++) {
-        const net_layer *L = &n->layers[l];
-        bits += (uint64_t)L->n_w * (c.binarize ? 1 : 32) + (uint64_t)(L->b ? L->n_b : 0) * 32;
-    }
-    double ar_s = 0;
-    uint64_t ar_calls = 0;
-    comm_stats(&ar_s, &ar_calls, NULL);
-    if (rank == 0) {
-        json_t *fin = json_object();
-        jset(fin, "done", json_true());
-        jset(fin, "model", jstr(out));
-        if (nranks > 1) {
-            jset(fin, "ranks", jint(nranks));
-            jset(fin, "allreduce_s", jnum(ar_s));
-            jset(fin, "allreduce_calls", jint((long long)ar_calls));
-        }
-        jset(fin, "epochs", jnum(epochs));
-        jset(fin, "steps", jint((long long)trainer_optim(tr)->t));
-        jset(fin, "seconds", jnum(evsnn_now_s() - t_start));
-        jset(fin, "binarized", json_boolean(c.binarize));
-        jset(fin, "model_bits", jint((long long)bits));
-        jprint(stdout, fin);
-    }
+    if ((status = run.status)) goto done;
+    status = train_finish(n, tr, &c, &nc, data, out, T, rank, nranks, epochs, t_start);
 done:
     if (o.log) fclose(o.log);
-    free(perm);
     trainer_free(tr);
     tdata_free(&tr_d);
     tdata_free(&te_d);

@@ -137,3 +137,12 @@ void tdata_free(tdata *d) {
     free(d->in);
     memset(d, 0, sizeof *d);
 }
+
+static int tdata_get(void *ctx, uint32_t i, sim_input *in, uint32_t *label) {
+    const tdata *d = ctx;
+    *in = d->in[i];
+    *label = d->y[i];
+    return 0;
+}
+
+train_samples tdata_samples(const tdata *d) { return (train_samples){.n = d->n, .get = tdata_get, .ctx = (void *)d}; }

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "sim/engine.h"
+#include "sim/train.h"
 
 typedef struct {
     uint32_t n, T, classes, n_in;
@@ -40,5 +41,7 @@ typedef struct {
  * message set (shape mismatch: EVSNN_ESHAPE naming both shapes). */
 int tdata_load(tdata *train, tdata *test, const tdata_opts *o, uint32_t n_in);
 void tdata_free(tdata *d); /* safe on a zeroed struct */
+/* The loaded samples as the fit loop's iterator (sim/train.h); d must outlive it. */
+train_samples tdata_samples(const tdata *d);
 
 #endif

@@ -204,6 +204,28 @@ struct json_t *hw_report_json(const hw_report *r);
  * sample [T], change points of the last recorded sample (pts [m,2]). */
 const uint64_t *hw_report_hist(const hw_report *r, uint32_t layer, uint32_t *depth);
 double hw_report_mean_layer_cycles(const hw_report *r, uint32_t layer);
+/* Means per sample of latency (cycles) and energy (pJ), and the cycles simulated in all;
+ * 0 before the first sample. Any pointer may be NULL. */
+void hw_report_means(const hw_report *r, double *latency_cycles, double *energy_pj, uint64_t *sim_cycles);
+
+/* ---- replay: samples → machine → report ----
+ * The one loop every caller uses (evsnn hw, the sweep's accelerator figures, the live
+ * windows): sample i is the input train in[i] and the layer trains layers[i][0 .. n_layers),
+ * as the engine recorded them (sim_result.out) or a trace holds them. Each sample is run
+ * in `mode` and added to rep (NULL: not summed); first != NULL keeps sample 0's result
+ * there (run with record = record_first; the caller frees it with hw_sample_free); each,
+ * if given, sees every sample after it was added. Stops at the first failure (its code). */
+typedef void (*hw_replay_fn)(void *ctx, uint32_t i, const hw_sample *s);
+int hw_replay(hw_machine *m, const spk_train *in, const spk_train *const *layers, uint32_t N, hw_run_mode mode,
+              hw_report *rep, hw_sample *first, int record_first, hw_replay_fn each, void *ctx);
+/* An hw_replay_fn that sums latency and per-layer cycles (cyc[L], zeroed by the caller)
+ * without a report: the PE allocation and design-space searches, which replay the same
+ * samples many times. */
+typedef struct {
+    uint32_t L;
+    double lat, *cyc;
+} hw_cycle_sum;
+void hw_cycle_sum_add(void *ctx, uint32_t i, const hw_sample *s);
 uint64_t hw_report_latency_pct(const hw_report *r, double pct);
 
 #endif

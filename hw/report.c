@@ -99,6 +99,14 @@ const uint64_t *hw_report_hist(const hw_report *r, uint32_t layer, uint32_t *dep
     return r->l[layer].hist;
 }
 
+void hw_report_means(const hw_report *r, double *latency_cycles, double *energy_pj, uint64_t *sim_cycles) {
+    double lat = 0;
+    for (uint32_t i = 0; i < r->n; i++) lat += (double)r->lat[i];
+    if (latency_cycles) *latency_cycles = r->n ? lat / r->n : 0.0;
+    if (energy_pj) *energy_pj = r->n ? r->energy_pj / r->n : 0.0;
+    if (sim_cycles) *sim_cycles = r->sim_cycles;
+}
+
 double hw_report_mean_layer_cycles(const hw_report *r, uint32_t layer) {
     return r->n && layer < r->L ? (double)r->l[layer].cycles / r->n : 0.0;
 }
@@ -149,11 +157,9 @@ json_t *hw_report_json(const hw_report *r) {
     const net *n = hw_machine_net(r->m);
     const hw_layer_cfg *lc = hw_layers(r->m);
     double N = r->n, mhz = c->clock_mhz;
-    double lat = 0;
-    for (uint32_t i = 0; i < r->n; i++) lat += (double)r->lat[i];
-    lat /= N;
+    double lat, e_pj;
+    hw_report_means(r, &lat, &e_pj, NULL);              /* per sample */
     double bott = r->bottleneck / N;
-    double e_pj = r->energy_pj / N;                     /* per sample */
     double lat_s = lat / (mhz * 1e6);
     double power_w = lat_s > 0 ? e_pj * 1e-12 / lat_s : NAN;
     double fps = lat > 0 ? mhz * 1e6 / lat : NAN;
@@ -236,16 +242,10 @@ json_t *hw_report_json(const hw_report *r) {
 
 static double mean_latency(hw_machine *m, const spk_train *in, const spk_train *const *ly, uint32_t N, int *rc,
                            double *layer_cyc, uint32_t L) {
-    double sum = 0;
     for (uint32_t l = 0; l < L; l++) layer_cyc[l] = 0;
-    for (uint32_t i = 0; i < N; i++) {
-        hw_sample s;
-        if ((*rc = hw_run(m, &in[i], ly[i], HW_JUMP, 0, &s))) return 0;
-        sum += (double)s.latency;
-        for (uint32_t l = 0; l < L; l++) layer_cyc[l] += (double)s.l[l].cycles;
-        hw_sample_free(&s);
-    }
-    return sum / N;
+    hw_cycle_sum sum = {.L = L, .cyc = layer_cyc};
+    if ((*rc = hw_replay(m, in, ly, N, HW_JUMP, NULL, NULL, 0, hw_cycle_sum_add, &sum))) return 0;
+    return sum.lat / N;
 }
 
 /* Largest useful PE count of a layer: one PE per neuron (dense) or output channel (conv). */

@@ -3,6 +3,8 @@
  * Three layers, each usable alone:
  *   live_core     the network, one engine workspace, the metrics and the live snapshot;
  *                 runs one window (a T-step input train) and formats its result line.
+ *                 It composes engine and accelerator model, so it lives above io, in
+ *                 hw/live.c; io/ sees it only through the functions below.
  *   live_session  one stream's state machine, independent of sockets: fed bytes in any
  *                 chunking, it detects the protocol (evsnn frames, io/live_frame.h, an
  *                 AEDAT 2.0 byte stream starting with "#!AER-DAT2.0", or an AEDAT 4.0
@@ -38,18 +40,46 @@ typedef struct {
     const char *model_path; /* for /v1/model and the greeting */
 } live_core_opts;
 
+/* The live core is implemented above io, in hw/live.c (window → engine → accelerator
+ * model → metrics and result line); it is declared here because the session and the server
+ * take it. io/ calls it only through these functions. */
 typedef struct live_core live_core;
 
 live_core *live_core_create(const net *n, const live_core_opts *o, int *err); /* n is borrowed */
 void live_core_free(live_core *c);
 live_metrics *live_core_metrics(live_core *c);
+const net *live_core_net(const live_core *c);
+const live_core_opts *live_core_options(const live_core *c); /* defaults filled in */
 /* JSON documents of the HTTP endpoints (one object, newline-terminated). */
 void live_core_model_json(const live_core *c, FILE *f);
 void live_core_live_json(const live_core *c, FILE *f);
+void live_core_greeting(const live_core *c, FILE *f); /* what live_session_greeting sends */
+/* One closed window of a stream: its pending events in arrival order (step < steps,
+ * channel < the network's inputs) and what its result line reports. */
+typedef struct {
+    const uint32_t *step, *ch;
+    uint32_t n;                /* events */
+    uint64_t index;            /* the stream's window number */
+    uint32_t tag;              /* WINDOW frame's tag, else the window number */
+    uint64_t dropped;          /* events dropped from this window */
+    uint64_t t_start_us;
+    uint32_t dt_us;
+    uint64_t last_wall_us;     /* arrival (monotonic µs) of the last event, for latency */
+} live_window;
+/* Run the window: engine, accelerator model (when configured), metrics, the live snapshot.
+ * *line, *len: its JSON result line, '\n'-terminated, in the core's buffer (valid until the
+ * next window; *len 0 when no memory was left to format it). 0 or a negative EVSNN_E*. */
+int live_core_window(live_core *c, const live_window *w, const char **line, size_t *len);
 /* {"error":reason}\n as JSON into buf[cap]; its length, or 0 if it does not fit. */
 size_t live_error_line(char *buf, size_t cap, const char *reason);
 /* {key:value}\n as JSON to f (the HTTP status and error bodies). */
 void live_status_line(FILE *f, const char *key, const char *value);
+/* The JSON every live line is written with (compact, reals to the last digit): doc and a
+ * newline to f, doc released; a string that may hold any bytes (a path) as a JSON string
+ * when it is UTF-8, else null. */
+struct json_t;
+void live_json_line(FILE *f, struct json_t *doc);
+struct json_t *live_json_str(const char *s);
 void live_core_prometheus(const live_core *c, FILE *f); /* /metrics */
 
 /* ---- one stream ---- */

@@ -16,6 +16,7 @@
 #include "io/replace.h"
 #include "sim/evsnn.h"
 #include "sim/rng.h"
+#include "sim/tha.h"
 #include "sim/tpe.h"
 
 /* Axes in grid order (the last varies fastest). lr and batch came later than the others;
@@ -72,17 +73,8 @@ static int is_num(const config_setting_t *s) {
  * its last) with thresholds > 0, alpha in [0, 1]. */
 static int check_threshold(const char *s) {
     if (!strcmp(s, "fixed")) return 0;
-    if (strncmp(s, "anneal:", 7)) return -1;
-    char buf[STUDY_STR];
-    snprintf(buf, sizeof buf, "%s", s + 7);
-    char *save = NULL;
-    int n = 0;
-    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save), n++) {
-        float a, b, c;
-        char extra;
-        if (sscanf(tok, "%f:%f:%f%c", &a, &b, &c, &extra) != 3 || !(a > 0) || !(b > 0) || !(c >= 0 && c <= 1)) return -1;
-    }
-    return n > 0 && n <= 16 ? 0 : -1;
+    train_tha t;
+    return strncmp(s, "anneal:", 7) || train_tha_parse(s + 7, &t) ? -1 : 0;
 }
 
 static int check_value(lcfg_ctx *p, const config_setting_t *e, const char *key, int ax, double v, const char *str) {

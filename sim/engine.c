@@ -364,48 +364,274 @@ static int emit(sim *s, spk_train *out, layer_stats *st, uint32_t t, uint32_t ns
     return spk_push_step(out, t, s->ids, ns);
 }
 
+/* The lazy LIF update of one neuron at step t, written once for both paths (all-neuron
+ * step 2a, touched neurons step 5): decay from its last update (step `last`) to t−1 with the
+ * bias b_drift, then one step of current I and bias b_step (sim/README.md), the reset taken
+ * from the membrane before the input (DESIGN §2). Returns the new membrane. */
+static inline float lif_touch(const layer_rt *rt, float u, int32_t last, uint32_t t, float b_drift, float I, float b_step,
+                              float beta, float th, int reset, int cmp) {
+    uint32_t d = (uint32_t)((int32_t)t - last);
+    float up = d == 1 ? u : drift(rt, u, b_drift, d - 1);
+    int R = lif_above(up, th, cmp);
+    return lif_next(up, I, b_step, R, beta, th, reset);
+}
+
+/* One spiking layer's run: what the step functions below share. */
+typedef struct {
+    sim *s;
+    uint32_t l, n, T;
+    const net_layer *L;
+    const layer_rt *rt;
+    const float *static_x;
+    uint8_t *arg;         /* max-pool argmax record [T, n] or NULL */
+    layer_stats *st;
+    uint64_t fan, dseed;
+    float pdrop;          /* > 0: dropout on this layer's currents */
+    int all_current;      /* every neuron's last update is step t−1 (true at t = 0) */
+    int sched_valid;      /* calendar holds every neuron's next due step */
+    int acc_dirty;        /* acc[] still holds an all-neuron step's currents */
+} spiking;
+
+/* 0. Sample start: every neuron at rest at step −1; bias-driven first crossings from the
+ *    per-layer table go into the calendar. */
+static int spiking_start(spiking *r) {
+    sim *s = r->s;
+    const uint32_t n = r->n, hw = r->L->out_h * r->L->out_w;
+    for (uint32_t i = 0; i < n; i++) { s->u[i] = 0.0f; s->last[i] = -1; s->sched[i] = -1; }
+    memset(s->fired, 0, n);
+    memset(s->mark, 0, n * sizeof *s->mark);
+    memset(s->acc, 0, n * sizeof *s->acc); /* the previous layer or sample may leave currents here */
+    evq_clear(&s->q);
+    for (uint32_t c = 0; c < r->L->out_c; c++) {
+        int32_t fc = r->rt->first_cross[c];
+        if (fc < 0 || (uint32_t)fc >= r->T) continue;
+        for (uint32_t i = c * hw; i < (c + 1) * hw; i++) {
+            s->sched[i] = fc;
+            if (evq_push(&s->q, (uint32_t)fc, i)) return EVSNN_ENOMEM;
+        }
+    }
+    r->all_current = 1;
+    r->sched_valid = 1;
+    r->acc_dirty = 0;
+    return 0;
+}
+
+/* 2a. All-neuron step: every neuron receives current (a dense row touches all of them), so
+ *     update them all with the vectorised kernel. Returns the number of spikes (in ids). */
+static uint32_t spiking_all(spiking *r, uint32_t t, const uint32_t *ev, const float *evv, uint32_t nev) {
+    sim *s = r->s;
+    const net_layer *L = r->L;
+    const layer_rt *rt = r->rt;
+    const uint32_t n = r->n, l = r->l;
+    const float beta = L->nc.beta, theta = L->nc.theta, pdrop = r->pdrop;
+    const float *thn = rt->theta_n; /* per-neuron thresholds (BN folded), or NULL */
+    const int reset = (int)L->nc.reset, cmp = (int)L->nc.cmp;
+    const uint64_t dseed = r->dseed;
+    float *u = s->u, *acc = s->acc;
+    const int32_t *last = s->last;
+    uint8_t *arg = r->arg;
+    layer_stats *st = r->st;
+    uint32_t ns = 0;
+    const float *cur;
+    if (r->static_x) {
+        cur = s->scur;
+        if (arg && t > 0) memcpy(arg + (size_t)t * n, arg, n); /* the same windows every step */
+    } else if (L->kind == NET_DENSE) {
+        memset(acc, 0, n * sizeof *acc);
+        scatter_dense(acc, L->w, ev, evv, nev, n);
+        st->syn_events += (uint64_t)nev * n;
+        cur = acc;
+        r->acc_dirty = 1;
+    } else {
+        /* many events: each target sums its own in registers; few: each event adds its footprint */
+        st->syn_events += conv_pull_pays(&rt->g, nev) ? conv_pull(s->cl, rt->kpt, &rt->pl, ev, evv, nev, s->pull)
+                                                      : conv_scatter(s->cl, rt->kpt, &rt->pl, ev, evv, nev);
+        conv_gather(acc, arg ? arg + (size_t)t * n : NULL, s->cl, L, &rt->g); /* every neuron's current */
+        cur = acc;
+        r->acc_dirty = 1;
+    }
+    float step_scale = rt->scale;
+    const float *step_bias = rt->bias_n;
+    if (pdrop > 0.0f) {
+        /* Dropout: the whole current, bias included, times the mask (into acc). */
+        for (uint32_t i = 0; i < n; i++) {
+            float c = (rt->scale == 1.0f ? cur[i] : cur[i] * rt->scale) + (rt->bias_n ? rt->bias_n[i] : 0.0f);
+            acc[i] = c * sim_dropout_scale(dseed, l, t, i, pdrop);
+        }
+        cur = acc;
+        r->acc_dirty = 1;
+        step_scale = 1.0f;
+        step_bias = NULL;
+    }
+    if (r->all_current && thn && step_bias) {
+        ns = lif_step_all_th(u, s->spk, cur, step_scale, step_bias, thn, n, beta, reset, cmp);
+    } else if (r->all_current && !thn) {
+        ns = lif_step_all(u, s->spk, cur, step_scale, step_bias, n, beta, theta, reset, cmp);
+    } else {
+        for (uint32_t i = 0; i < n; i++) {
+            const float th = thn ? thn[i] : theta;
+            float b = rt->bias_n ? rt->bias_n[i] : 0.0f;
+            float I = step_scale == 1.0f ? cur[i] : cur[i] * step_scale;
+            u[i] = lif_touch(rt, u[i], last[i], t, b, I, step_bias ? b : 0.0f, beta, th, reset, cmp);
+            s->spk[i] = (uint8_t)lif_above(u[i], th, cmp);
+            ns += s->spk[i];
+        }
+    }
+    r->all_current = 1;
+    r->sched_valid = 0; /* schedules were not maintained during all-neuron steps */
+    st->neuron_updates += n;
+    if (ns) lif_collect(s->ids, s->spk, n);
+    return ns;
+}
+
+/* 2b. Leaving all-neuron steps: materialise last[] and rebuild the calendar (one pass over
+ *     the layer, paid once per switch). */
+static int spiking_resume_sparse(spiking *r, uint32_t t) {
+    sim *s = r->s;
+    const layer_rt *rt = r->rt;
+    const uint32_t n = r->n;
+    if (r->all_current && t > 0) {
+        for (uint32_t i = 0; i < n; i++) s->last[i] = (int32_t)t - 1;
+    }
+    r->all_current = 0;
+    if (r->acc_dirty) { memset(s->acc, 0, n * sizeof *s->acc); r->acc_dirty = 0; } /* sparse steps need acc = 0 */
+    if (!r->sched_valid) {
+        evq_clear(&s->q);
+        for (uint32_t i = 0; i < n; i++) {
+            float b = rt->bias_n ? rt->bias_n[i] : 0.0f;
+            /* last[i] = t − 1 here, so the next due step is ≥ t */
+            int32_t nd = next_due(rt, &r->L->nc, rt->theta_n ? rt->theta_n[i] : r->L->nc.theta, s->u[i], b, t - 1, r->T);
+            s->sched[i] = nd;
+            if (nd >= 0 && evq_push(&s->q, (uint32_t)nd, i)) return EVSNN_ENOMEM;
+        }
+        r->sched_valid = 1;
+    }
+    return 0;
+}
+
+/* 3. Scatter a conv step's input events into the channels-last currents and mark the
+ *    neurons they reach (every channel of each target position); their currents into acc
+ *    (neuron order), clearing cl. Returns the number of touched neurons. */
+static uint32_t spiking_scatter_conv(spiking *r, uint32_t t, const uint32_t *ev, const float *evv, uint32_t nev, uint8_t *at) {
+    sim *s = r->s;
+    const net_layer *L = r->L;
+    const layer_rt *rt = r->rt;
+    float *acc = s->acc;
+    const uint32_t stamp = t + 1;
+    uint32_t nt = 0;
+    const uint32_t C = L->out_c, tw = L->out_w, thw = L->out_h * L->out_w;
+    const uint32_t pk = L->pool == POOL_MAX ? L->pool_k : 1; /* full-res rows per neuron row */
+    for (uint32_t e = 0; e < nev; e++) {
+        const uint64_t got = conv_scatter(s->cl, rt->kpt, &rt->pl, ev + e, evv ? evv + e : NULL, 1);
+        if (!got) continue;
+        r->st->syn_events += got;
+        /* The targets reached (the scatter's own spans), in neuron rows and columns. */
+        uint32_t ci, y, x;
+        conv_decode(&rt->pl, ev[e], &ci, &y, &x);
+        const conv_span *sy = &rt->pl.ys[y], *sx = &rt->pl.xs[x];
+        for (uint32_t ty = sy->t0 / pk; ty <= (sy->t1 - 1) / pk; ty++)
+            for (uint32_t tx = sx->t0 / pk; tx <= (sx->t1 - 1) / pk; tx++)
+                for (uint32_t co = 0; co < C; co++) {
+                    uint32_t j = co * thw + ty * tw + tx;
+                    if (s->mark[j] != stamp) { s->mark[j] = stamp; s->touched[nt++] = j; }
+                }
+    }
+    for (uint32_t q = 0; q < nt; q++) {
+        const uint32_t j = s->touched[q];
+        if (L->pool == POOL_MAX) {
+            const uint8_t a = max_window(acc, s->cl, L, j);
+            if (at) at[j] = a;
+        }
+        else {
+            float *c = &s->cl[(size_t)(j % thw) * C + j / thw];
+            acc[j] = *c;
+            *c = 0.0f;
+        }
+    }
+    return nt;
+}
+
+/* 2b–5. Sparse step: scatter, the calendar's due neurons, update the touched ones. Spikes
+ * into ids (sorted), their number into *ns. */
+static int spiking_sparse(spiking *r, uint32_t t, const uint32_t *ev, const float *evv, uint32_t nev, uint32_t *ns_out) {
+    int rc = spiking_resume_sparse(r, t);
+    if (rc) return rc;
+    sim *s = r->s;
+    const net_layer *L = r->L;
+    const layer_rt *rt = r->rt;
+    const neuron_cfg *nc = &L->nc;
+    const uint32_t n = r->n, T = r->T;
+    const float beta = nc->beta, theta = nc->theta;
+    const float *thn = rt->theta_n;
+    const int reset = (int)nc->reset, cmp = (int)nc->cmp;
+    float *u = s->u, *acc = s->acc;
+    int32_t *last = s->last, *sched = s->sched;
+    uint32_t nt = 0, ns = 0;
+    const uint32_t stamp = t + 1;
+    /* Max pooling: untouched windows hold zeros, whose first element is the maximum. */
+    uint8_t *at = r->arg ? r->arg + (size_t)t * n : NULL;
+    if (at) memset(at, 0, n);
+    if (L->kind == NET_CONV && nev) nt = spiking_scatter_conv(r, t, ev, evv, nev, at);
+    /* 4. Neurons due from the calendar (pending resets, bias-driven crossings). */
+    uint32_t ndue;
+    const uint32_t *due = evq_due(&s->q, t, &ndue);
+    for (uint32_t q = 0; q < ndue; q++) {
+        uint32_t j = due[q];
+        if (sched[j] != (int32_t)t || s->mark[j] == stamp) continue; /* stale or already in */
+        s->mark[j] = stamp;
+        s->touched[nt++] = j;
+    }
+    /* 5. Update the touched neurons: lazy decay to t−1, one LIF step, reschedule. */
+    for (uint32_t q = 0; q < nt; q++) {
+        uint32_t j = s->touched[q];
+        const float th = thn ? thn[j] : theta;
+        float b = rt->bias_n ? rt->bias_n[j] : 0.0f;
+        float I = rt->scale == 1.0f ? acc[j] : acc[j] * rt->scale;
+        acc[j] = 0.0f;
+        float un = lif_touch(rt, u[j], last[j], t, b, I, b, beta, th, reset, cmp);
+        u[j] = un;
+        last[j] = (int32_t)t;
+        if (lif_above(un, th, cmp)) s->ids[ns++] = j;
+        int32_t nd = next_due(rt, nc, th, un, b, t, T);
+        sched[j] = nd;
+        if (nd >= 0 && evq_push(&s->q, (uint32_t)nd, j)) return EVSNN_ENOMEM;
+    }
+    r->st->neuron_updates += nt;
+    if (ns > 1) qsort(s->ids, ns, sizeof *s->ids, cmp_u32);
+    *ns_out = ns;
+    return 0;
+}
+
+/* 7. Optional membrane record (tests, training): the lazy value of every neuron at t. */
+static void spiking_record(const spiking *r, uint32_t t, float *mem) {
+    const sim *s = r->s;
+    const layer_rt *rt = r->rt;
+    const uint32_t n = r->n;
+    float *m = mem + (size_t)t * n;
+    if (r->all_current) memcpy(m, s->u, n * sizeof *m);
+    else
+        for (uint32_t i = 0; i < n; i++) {
+            uint32_t d = (uint32_t)((int32_t)t - s->last[i]);
+            m[i] = d == 0 ? s->u[i] : drift(rt, s->u[i], rt->bias_n ? rt->bias_n[i] : 0.0f, d);
+        }
+}
+
 /* One spiking layer (dense or conv) over all T steps. Step numbers refer to sim/README.md. */
 static int run_spiking(sim *s, uint32_t l, const spk_train *in, const float *static_x, uint32_t T,
                        spk_train *out, layer_stats *st, float *mem, uint8_t *arg, uint64_t dseed) {
     const net_layer *L = &s->n->layers[l];
-    const layer_rt *rt = &s->rt[l];
-    const neuron_cfg *nc = &L->nc;
-    const uint32_t n = L->n_out, hw = L->out_h * L->out_w;
-    const float beta = nc->beta, theta = nc->theta;
-    const float *thn = rt->theta_n; /* per-neuron thresholds (BN folded), or NULL */
-    const int reset = (int)nc->reset, cmp = (int)nc->cmp;
-    float *u = s->u, *acc = s->acc;
-    int32_t *last = s->last, *sched = s->sched;
-    const conv_geom *geom = &rt->g;
-    const uint64_t fan = L->kind == NET_CONV ? (uint64_t)L->out_c * L->k * L->k : n;
-    const float pdrop = dseed && s->drop ? s->drop[l] : 0.0f; /* > 0: dropout on this layer's currents */
-
-    /* 0. Sample start: every neuron at rest at step −1; bias-driven first crossings from the
-     *    per-layer table go into the calendar. */
-    for (uint32_t i = 0; i < n; i++) { u[i] = 0.0f; last[i] = -1; sched[i] = -1; }
-    memset(s->fired, 0, n);
-    memset(s->mark, 0, n * sizeof *s->mark);
-    memset(acc, 0, n * sizeof *acc); /* the previous layer or sample may leave currents here */
-    evq_clear(&s->q);
-    for (uint32_t c = 0; c < L->out_c; c++) {
-        int32_t fc = rt->first_cross[c];
-        if (fc < 0 || (uint32_t)fc >= T) continue;
-        for (uint32_t i = c * hw; i < (c + 1) * hw; i++) {
-            sched[i] = fc;
-            if (evq_push(&s->q, (uint32_t)fc, i)) return EVSNN_ENOMEM;
-        }
-    }
-    int all_current = 1;   /* every neuron's last update is step t−1 (true at t = 0) */
-    int sched_valid = 1;   /* calendar holds every neuron's next due step */
-    int acc_dirty = 0;     /* acc[] still holds an all-neuron step's currents */
-
+    const uint32_t n = L->n_out;
+    spiking r = {.s = s, .l = l, .n = n, .T = T, .L = L, .rt = &s->rt[l], .static_x = static_x, .arg = arg, .st = st,
+                 .fan = L->kind == NET_CONV ? (uint64_t)L->out_c * L->k * L->k : n, .dseed = dseed,
+                 .pdrop = dseed && s->drop ? s->drop[l] : 0.0f};
+    int rc = spiking_start(&r);
+    if (rc) return rc;
     /* 1. Static input: currents computed once. */
     if (static_x) {
-        uint64_t syn = static_currents(s, L, rt, static_x, arg);
+        uint64_t syn = static_currents(s, L, r.rt, static_x, arg);
         if (syn == UINT64_MAX) return evsnn_seterr(EVSNN_ENOMEM, "engine: no memory");
         st->syn_events += syn;
     }
-
     for (uint32_t t = 0; t < T; t++) {
         const uint32_t *ev = NULL;
         const float *evv = NULL;
@@ -417,168 +643,16 @@ static int run_spiking(sim *s, uint32_t l, const spk_train *in, const float *sta
         }
         st->in_events += nev;
         uint32_t ns = 0;
-
         /* A conv step whose footprints cover the layer anyway is cheaper as an all-neuron
          * step (no marking); both paths give the same floats. */
         int conv_all = L->kind == NET_CONV && nev &&
                        (s->conv_policy == SIM_CONV_ALL ||
-                        (s->conv_policy == SIM_CONV_AUTO && (uint64_t)nev * fan >= n / 2));
-        if (static_x || (L->kind == NET_DENSE && nev > 0) || conv_all || pdrop > 0.0f) {
-            /* 2a. All-neuron step: every neuron receives current (a dense row touches all
-             *     of them), so update them all with the vectorised kernel. */
-            const float *cur;
-            if (static_x) {
-                cur = s->scur;
-                if (arg && t > 0) memcpy(arg + (size_t)t * n, arg, n); /* the same windows every step */
-            } else if (L->kind == NET_DENSE) {
-                memset(acc, 0, n * sizeof *acc);
-                scatter_dense(acc, L->w, ev, evv, nev, n);
-                st->syn_events += (uint64_t)nev * n;
-                cur = acc;
-                acc_dirty = 1;
-            } else {
-                /* many events: each target sums its own in registers; few: each event adds its footprint */
-                st->syn_events += conv_pull_pays(geom, nev) ? conv_pull(s->cl, rt->kpt, &rt->pl, ev, evv, nev, s->pull)
-                                                            : conv_scatter(s->cl, rt->kpt, &rt->pl, ev, evv, nev);
-                conv_gather(acc, arg ? arg + (size_t)t * n : NULL, s->cl, L, geom); /* every neuron's current */
-                cur = acc;
-                acc_dirty = 1;
-            }
-            float step_scale = rt->scale;
-            const float *step_bias = rt->bias_n;
-            if (pdrop > 0.0f) {
-                /* Dropout: the whole current, bias included, times the mask (into acc). */
-                for (uint32_t i = 0; i < n; i++) {
-                    float c = (rt->scale == 1.0f ? cur[i] : cur[i] * rt->scale) + (rt->bias_n ? rt->bias_n[i] : 0.0f);
-                    acc[i] = c * sim_dropout_scale(dseed, l, t, i, pdrop);
-                }
-                cur = acc;
-                acc_dirty = 1;
-                step_scale = 1.0f;
-                step_bias = NULL;
-            }
-            if (all_current && thn && step_bias) {
-                ns = lif_step_all_th(u, s->spk, cur, step_scale, step_bias, thn, n, beta, reset, cmp);
-            } else if (all_current && !thn) {
-                ns = lif_step_all(u, s->spk, cur, step_scale, step_bias, n, beta, theta, reset, cmp);
-            } else {
-                for (uint32_t i = 0; i < n; i++) {
-                    const float th = thn ? thn[i] : theta;
-                    uint32_t d = (uint32_t)((int32_t)t - last[i]);
-                    float b = rt->bias_n ? rt->bias_n[i] : 0.0f;
-                    float up = d == 1 ? u[i] : drift(rt, u[i], b, d - 1);
-                    int R = lif_above(up, th, cmp);
-                    float I = step_scale == 1.0f ? cur[i] : cur[i] * step_scale;
-                    u[i] = lif_next(up, I, step_bias ? b : 0.0f, R, beta, th, reset);
-                    s->spk[i] = (uint8_t)lif_above(u[i], th, cmp);
-                    ns += s->spk[i];
-                }
-            }
-            all_current = 1;
-            sched_valid = 0; /* schedules were not maintained during all-neuron steps */
-            st->neuron_updates += n;
-            if (ns) lif_collect(s->ids, s->spk, n);
-        } else {
-            /* 2b. Sparse step. Leaving all-neuron steps: materialise last[] and rebuild the
-             *     calendar (one pass over the layer, paid once per switch). */
-            if (all_current && t > 0) {
-                for (uint32_t i = 0; i < n; i++) last[i] = (int32_t)t - 1;
-            }
-            all_current = 0;
-            if (acc_dirty) { memset(acc, 0, n * sizeof *acc); acc_dirty = 0; } /* sparse steps need acc = 0 */
-            if (!sched_valid) {
-                evq_clear(&s->q);
-                for (uint32_t i = 0; i < n; i++) {
-                    float b = rt->bias_n ? rt->bias_n[i] : 0.0f;
-                    /* last[i] = t − 1 here, so the next due step is ≥ t */
-                    int32_t nd = next_due(rt, nc, thn ? thn[i] : theta, u[i], b, t - 1, T);
-                    sched[i] = nd;
-                    if (nd >= 0 && evq_push(&s->q, (uint32_t)nd, i)) return EVSNN_ENOMEM;
-                }
-                sched_valid = 1;
-            }
-            uint32_t nt = 0;
-            const uint32_t stamp = t + 1;
-            /* 3. Scatter the input events into the channels-last currents and mark the
-             *    neurons they reach (every channel of each target position). */
-            /* Max pooling: untouched windows hold zeros, whose first element is the maximum. */
-            uint8_t *at = arg ? arg + (size_t)t * n : NULL;
-            if (at) memset(at, 0, n);
-            if (L->kind == NET_CONV && nev) {
-                const uint32_t C = L->out_c, tw = L->out_w, thw = L->out_h * L->out_w;
-                const uint32_t pk = L->pool == POOL_MAX ? L->pool_k : 1; /* full-res rows per neuron row */
-                for (uint32_t e = 0; e < nev; e++) {
-                    const uint64_t got = conv_scatter(s->cl, rt->kpt, &rt->pl, ev + e, evv ? evv + e : NULL, 1);
-                    if (!got) continue;
-                    st->syn_events += got;
-                    /* The targets reached (the scatter's own spans), in neuron rows and columns. */
-                    uint32_t ci, y, x;
-                    conv_decode(&rt->pl, ev[e], &ci, &y, &x);
-                    const conv_span *sy = &rt->pl.ys[y], *sx = &rt->pl.xs[x];
-                    for (uint32_t ty = sy->t0 / pk; ty <= (sy->t1 - 1) / pk; ty++)
-                        for (uint32_t tx = sx->t0 / pk; tx <= (sx->t1 - 1) / pk; tx++)
-                            for (uint32_t co = 0; co < C; co++) {
-                                uint32_t j = co * thw + ty * tw + tx;
-                                if (s->mark[j] != stamp) { s->mark[j] = stamp; s->touched[nt++] = j; }
-                            }
-                }
-                /* Their currents into acc (neuron order), clearing cl. */
-                for (uint32_t q = 0; q < nt; q++) {
-                    const uint32_t j = s->touched[q];
-                    if (L->pool == POOL_MAX) {
-                        const uint8_t a = max_window(acc, s->cl, L, j);
-                        if (at) at[j] = a;
-                    }
-                    else {
-                        float *c = &s->cl[(size_t)(j % thw) * C + j / thw];
-                        acc[j] = *c;
-                        *c = 0.0f;
-                    }
-                }
-            }
-            /* 4. Neurons due from the calendar (pending resets, bias-driven crossings). */
-            uint32_t ndue;
-            const uint32_t *due = evq_due(&s->q, t, &ndue);
-            for (uint32_t q = 0; q < ndue; q++) {
-                uint32_t j = due[q];
-                if (sched[j] != (int32_t)t || s->mark[j] == stamp) continue; /* stale or already in */
-                s->mark[j] = stamp;
-                s->touched[nt++] = j;
-            }
-            /* 5. Update the touched neurons: lazy decay to t−1, one LIF step, reschedule. */
-            for (uint32_t q = 0; q < nt; q++) {
-                uint32_t j = s->touched[q];
-                const float th = thn ? thn[j] : theta;
-                uint32_t d = (uint32_t)((int32_t)t - last[j]);
-                float b = rt->bias_n ? rt->bias_n[j] : 0.0f;
-                float up = d == 1 ? u[j] : drift(rt, u[j], b, d - 1);
-                int R = lif_above(up, th, cmp);
-                float I = rt->scale == 1.0f ? acc[j] : acc[j] * rt->scale;
-                acc[j] = 0.0f;
-                float un = lif_next(up, I, b, R, beta, th, reset);
-                u[j] = un;
-                last[j] = (int32_t)t;
-                if (lif_above(un, th, cmp)) s->ids[ns++] = j;
-                int32_t nd = next_due(rt, nc, th, un, b, t, T);
-                sched[j] = nd;
-                if (nd >= 0 && evq_push(&s->q, (uint32_t)nd, j)) return EVSNN_ENOMEM;
-            }
-            st->neuron_updates += nt;
-            if (ns > 1) qsort(s->ids, ns, sizeof *s->ids, cmp_u32);
-        }
+                        (s->conv_policy == SIM_CONV_AUTO && (uint64_t)nev * r.fan >= n / 2));
+        if (static_x || (L->kind == NET_DENSE && nev > 0) || conv_all || r.pdrop > 0.0f) ns = spiking_all(&r, t, ev, evv, nev);
+        else if ((rc = spiking_sparse(&r, t, ev, evv, nev, &ns))) return rc;
         /* 6. Emit this step's spikes, sorted by channel. */
-        int rc = emit(s, out, st, t, ns);
-        if (rc) return rc;
-        /* 7. Optional membrane record (tests, training): the lazy value of every neuron. */
-        if (mem) {
-            float *m = mem + (size_t)t * n;
-            if (all_current) memcpy(m, u, n * sizeof *m);
-            else
-                for (uint32_t i = 0; i < n; i++) {
-                    uint32_t d = (uint32_t)((int32_t)t - last[i]);
-                    m[i] = d == 0 ? u[i] : drift(rt, u[i], rt->bias_n ? rt->bias_n[i] : 0.0f, d);
-                }
-        }
+        if ((rc = emit(s, out, st, t, ns))) return rc;
+        if (mem) spiking_record(&r, t, mem);
     }
     uint32_t silent = 0;
     for (uint32_t i = 0; i < n; i++) silent += !s->fired[i];

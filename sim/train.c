@@ -66,6 +66,15 @@ struct trainer {
     rng *r;
 };
 
+void train_cfg_set_tha(train_cfg *c, const train_tha *t) {
+    c->n_tha = t->n;
+    for (uint32_t l = 0; l < t->n; l++) {
+        c->tha_theta0[l] = t->theta0[l];
+        c->tha_theta_inf[l] = t->theta_inf[l];
+        c->tha_alpha[l] = t->alpha[l];
+    }
+}
+
 train_cfg train_defaults(void) {
     train_cfg c;
     memset(&c, 0, sizeof c);

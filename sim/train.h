@@ -25,8 +25,8 @@
 #include "net.h"
 #include "optim.h"
 #include "rng.h"
+#include "tha.h"
 
-#define TRAIN_MAX_LAYERS 16
 #define TRAIN_HIST_BINS 8
 
 typedef enum { LOSS_MSE_COUNT, LOSS_CE_COUNT, LOSS_CE_RATE, LOSS_MEM_MSE } loss_kind;
@@ -61,6 +61,9 @@ typedef struct {
      * one-process run up to the order of the sum. 0: alone (sweeps run trials this way). */
     int data_parallel;
 } train_cfg;
+
+/* Threshold annealing from a parsed spec (sim/tha.h): n_tha and the three arrays. */
+void train_cfg_set_tha(train_cfg *c, const train_tha *t);
 
 train_cfg train_defaults(void); /* fast_sigmoid k=25, mse_count 0.8/0.2, Adam lr 1e-3 */
 
@@ -117,6 +120,50 @@ int trainer_data_init(trainer *tr, const sim_input *in, uint32_t B, float target
 
 /* Fisher–Yates permutation of 0..len−1 from the trainer's generator. */
 void trainer_shuffle(trainer *tr, uint32_t *perm, uint32_t len);
+
+/* ---- the fit loop: shuffle, batch, shard, step, evaluate (sim/fit.c) ----
+ * sim does no file I/O: samples come through an iterator, filled by whoever loaded them
+ * (apps/traindata.c from a dataset). get(ctx, i, in, label): sample i of n, 0 or an error. */
+typedef struct {
+    uint32_t n;
+    int (*get)(void *ctx, uint32_t i, sim_input *in, uint32_t *label);
+    void *ctx;
+} train_samples;
+
+/* One training run, the loop `evsnn train` and `evsnn sweep` share. Epochs epoch0 ..
+ * epochs − 1; each: trainer_shuffle, then minibatches of `batch` in the shuffled order.
+ * Data-parallel (train_cfg.data_parallel, under MPI): rank r of nranks steps on the slice
+ * [k·r/P, k·(r+1)/P) of every minibatch of k, and the batch's right predictions are summed
+ * over the ranks (comm_allreduce_sum_u64), so the epoch's figures are the whole batch's.
+ * Reports: step(ctx, epoch, b, nb, batch, epoch_so_far, epoch_s) after every step (b of nb
+ * minibatches; epoch_so_far: loss summed as loss·k, n, correct, lr; epoch_s: seconds since
+ * the epoch began); epoch(ctx, epoch, figures, train_s) after every epoch's steps (train_s:
+ * its seconds). A callback's non-zero return stops the run and is returned (negative: an
+ * error; positive: a stop such as pruning). Either may be NULL. */
+typedef struct {
+    uint64_t epoch0, epochs;
+    uint32_t batch;
+    uint32_t rank, nranks; /* 0, 1 when alone */
+    int (*step)(void *ctx, uint64_t epoch, uint32_t b, uint32_t nb, const train_stats *batch, const train_stats *epoch_so_far,
+                double epoch_s);
+    int (*epoch)(void *ctx, uint64_t epoch, const train_stats *figures, double train_s);
+    void *ctx;
+} train_fit_opts;
+
+/* Where a run stopped: epochs finished, and for a failed step its epoch and minibatch
+ * (reduce: 1 when the failure was the sum over ranks, not the step itself). */
+typedef struct {
+    uint64_t epochs_done, epoch;
+    uint32_t batch;
+    int reduce;
+} train_fit_stop;
+
+/* 0, a callback's return value, or a negative EVSNN_E* (step, sum over ranks, no memory). */
+int trainer_fit(trainer *tr, const train_samples *d, const train_fit_opts *o, train_fit_stop *stop);
+
+/* Forward over all samples of d in minibatches of B (trainer_eval), figures accumulated
+ * into st (zeroed first). each(ctx), if given, runs after every minibatch. */
+int trainer_evaluate(trainer *tr, const train_samples *d, uint32_t B, train_stats *st, void (*each)(void *), void *ctx);
 
 /* State for checkpoints: latent parameters [n_params] (the network's own params when not
  * binarized), the optimizer (moments, step count), the shuffling generator. After writing
