@@ -26,6 +26,7 @@
 #include "apps/netcli.h"
 #include "apps/traindata.h"
 #include "hw/hw.h"
+#include "io/replace.h"
 #include "io/study.h"
 #include "sim/comm.h"
 #include "sim/evsnn.h"
@@ -396,12 +397,11 @@ static int write_side(const char *dir, uint32_t id, const trial_out *o) {
     for (int i = 0; i < 3; i++) {
         char p[4096], tmp[4200];
         snprintf(p, sizeof p, "%s/trials/%04u.%s", dir, id, side_ext[i]);
-        snprintf(tmp, sizeof tmp, "%s.tmp", p);
-        FILE *f = fopen(tmp, "w");
-        if (!f) return evsnn_seterr(EVSNN_EIO, "%s: cannot write: %s", tmp, strerror(errno));
-        if (o->len[i]) fwrite(o->txt[i], 1, o->len[i], f);
-        int bad = ferror(f);
-        if (fclose(f) || bad || rename(tmp, p)) return evsnn_seterr(EVSNN_EIO, "%s: cannot write", p);
+        FILE *f;
+        int rc = replace_fopen(p, tmp, sizeof tmp, &f);
+        if (rc) return rc;
+        const int bad = o->len[i] && fwrite(o->txt[i], 1, o->len[i], f) != o->len[i];
+        if ((rc = replace_fclose(f, tmp, p, bad))) return rc;
     }
     return 0;
 }
