@@ -99,21 +99,31 @@ static int next_result(FILE *f, char **line, size_t *cap, int *first, json_t **d
     return 0;
 }
 
-/* Reads result lines while the main thread sends (the server must never wait on us). */
-static void *reader(void *arg) {
-    reader_state *r = arg;
-    FILE *f = fdopen(dup(r->fd), "r");
-    if (!f) return NULL;
+/* Every result line of the stream on fd (a duplicate of it is read) to on(line, ctx) until
+ * it returns nonzero or the stream ends: 0, or -1 after an error line (copied into err) or
+ * when the stream cannot be read. The reader threads run this while the main thread sends
+ * (the server must never wait on us). */
+static int each_result(int fd, int (*on)(const json_t *o, void *ctx), void *ctx, char *err, size_t errcap) {
+    FILE *f = fdopen(dup(fd), "r");
+    if (!f) return snprintf(err, errcap, "cannot read the server's lines: %s", strerror(errno)), -1;
     char *line = NULL;
     size_t cap = 0;
-    int first = 1, k;
+    int first = 1, k = 0, stop = 0;
     json_t *o = NULL;
-    while ((k = next_result(f, &line, &cap, &first, &o, r->error, sizeof r->error)) > 0) {
-        const double tag = field(o, "tag");
-        if (tag < 0 || tag >= r->n) {
-            json_decref(o);
-            continue;
-        }
+    while (!stop && (k = next_result(f, &line, &cap, &first, &o, err, errcap)) > 0) {
+        stop = on(o, ctx);
+        json_decref(o);
+    }
+    free(line);
+    fclose(f);
+    return k < 0 ? -1 : 0;
+}
+
+/* One sample's result line (by its tag); 1 when all samples have come back. */
+static int on_sample(const json_t *o, void *arg) {
+    reader_state *r = arg;
+    const double tag = field(o, "tag");
+    if (tag >= 0 && tag < r->n) {
         uint32_t i = (uint32_t)tag;
         int cls = (int)field(o, "class");
         r->cls[i] = cls;
@@ -133,12 +143,13 @@ static void *reader(void *arg) {
             jset(p, "latency_us", json_incref(json_object_get(o, "latency_us")));
             jprint(stdout, p);
         }
-        json_decref(o);
-        if (r->got == r->n) break;
     }
-    if (k < 0) r->failed = 1;
-    free(line);
-    fclose(f);
+    return r->got == r->n;
+}
+
+static void *reader(void *arg) {
+    reader_state *r = arg;
+    if (each_result(r->fd, on_sample, r, r->error, sizeof r->error)) r->failed = 1;
     return NULL;
 }
 
@@ -174,27 +185,21 @@ typedef struct {
     char error[512];
 } window_reader;
 
+static int on_window(const json_t *o, void *arg) {
+    window_reader *r = arg;
+    if (field(o, "window") >= 0) {
+        r->windows++;
+        r->lat_sum += (uint64_t)fmax(0, field(o, "latency_us"));
+        r->binned += (uint64_t)fmax(0, field(o, "events"));
+        r->dropped += (uint64_t)fmax(0, field(o, "dropped"));
+        if (!r->quiet) jprint(stdout, json_incref((json_t *)o));
+    }
+    return 0;
+}
+
 static void *read_windows(void *arg) {
     window_reader *r = arg;
-    FILE *f = fdopen(dup(r->fd), "r");
-    if (!f) return NULL;
-    char *line = NULL;
-    size_t cap = 0;
-    int first = 1, k;
-    json_t *o = NULL;
-    while ((k = next_result(f, &line, &cap, &first, &o, r->error, sizeof r->error)) > 0) {
-        if (field(o, "window") >= 0) {
-            r->windows++;
-            r->lat_sum += (uint64_t)fmax(0, field(o, "latency_us"));
-            r->binned += (uint64_t)fmax(0, field(o, "events"));
-            r->dropped += (uint64_t)fmax(0, field(o, "dropped"));
-            if (!r->quiet) jprint(stdout, json_incref(o));
-        }
-        json_decref(o);
-    }
-    if (k < 0) r->failed = 1;
-    free(line);
-    fclose(f);
+    if (each_result(r->fd, on_window, r, r->error, sizeof r->error)) r->failed = 1;
     return NULL;
 }
 

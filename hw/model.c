@@ -67,6 +67,19 @@ static inline uint32_t chunk_of(const lparams *d, uint32_t a) {
 
 /* ---------------------------------------------------------------- machine */
 
+/* v[i]: how many of a k-tap window's taps put an input at i (of n) inside an output of
+ * out positions with padding pad, along one axis. */
+static void taps_inside(uint8_t *v, uint32_t n, uint32_t k, uint32_t pad, uint32_t out) {
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t c = 0;
+        for (uint32_t t = 0; t < k; t++) {
+            const int64_t o = (int64_t)i + pad - t;
+            c += o >= 0 && o < (int64_t)out;
+        }
+        v[i] = (uint8_t)c;
+    }
+}
+
 hw_machine *hw_create(const hw_cfg *c, const net *shape, uint32_t T, int *err) {
     int dummy;
     if (!err) err = &dummy;
@@ -114,22 +127,8 @@ hw_machine *hw_create(const hw_cfg *c, const net *shape, uint32_t T, int *err) {
             m->vx[l] = malloc(y->in_w);
             if (!m->vy[l] || !m->vx[l]) { *err = evsnn_seterr(EVSNN_ENOMEM, "hw: no memory"); hw_free(m); return NULL; }
             /* taps of the K×K window that land inside the conv output for an input at y (x) */
-            for (uint32_t i = 0; i < y->in_h; i++) {
-                uint32_t v = 0;
-                for (uint32_t ky = 0; ky < y->k; ky++) {
-                    int64_t o = (int64_t)i + y->pad - ky;
-                    v += o >= 0 && o < (int64_t)y->conv_h;
-                }
-                m->vy[l][i] = (uint8_t)v;
-            }
-            for (uint32_t i = 0; i < y->in_w; i++) {
-                uint32_t v = 0;
-                for (uint32_t kx = 0; kx < y->k; kx++) {
-                    int64_t o = (int64_t)i + y->pad - kx;
-                    v += o >= 0 && o < (int64_t)y->conv_w;
-                }
-                m->vx[l][i] = (uint8_t)v;
-            }
+            taps_inside(m->vy[l], y->in_h, y->k, y->pad, y->conv_h);
+            taps_inside(m->vx[l], y->in_w, y->k, y->pad, y->conv_w);
         }
         derive(y, &m->lc[l], &m->lp[l]);
         /* per-address tables: the hot loops then do no division */

@@ -141,6 +141,10 @@ int ds_idx_labels(const char *path, int32_t *lab, uint32_t n, uint32_t *n_classe
 /* Helpers. */
 int ds_read_file(const char *path, uint8_t **buf, size_t *n); /* whole file */
 char *ds_strdup(const char *s);
+/* Room for one more element in the growing array *arr (void * to a T *) of n elements of
+ * size bytes and capacity *cap: doubles it (from first) when n == *cap. 0, or EVSNN_ENOMEM
+ * with the array untouched. */
+int ds_grow(void *arr, size_t *cap, size_t n, size_t size, size_t first);
 char *ds_path_join(const char *dir, const char *name);
 
 /* Text lists (labels CSV, sample lists): copy the line that starts at *i (up to '\n',

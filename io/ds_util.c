@@ -12,6 +12,18 @@
 #include "io/ds_impl.h"
 #include "sim/evsnn.h"
 
+int ds_grow(void *arr, size_t *cap, size_t n, size_t size, size_t first) {
+    if (n < *cap) return 0;
+    const size_t nc = *cap ? 2 * *cap : first;
+    if (nc < *cap || nc > SIZE_MAX / size) return evsnn_seterr(EVSNN_ENOMEM, "no memory");
+    void *old, *p;
+    memcpy(&old, arr, sizeof old); /* arr points at a T *: read and write it as bytes */
+    if (!(p = realloc(old, nc * size))) return evsnn_seterr(EVSNN_ENOMEM, "no memory");
+    memcpy(arr, &p, sizeof p);
+    *cap = nc;
+    return 0;
+}
+
 char *ds_strdup(const char *s) {
     size_t n = strlen(s) + 1;
     char *p = malloc(n);

@@ -265,15 +265,7 @@ static int a3_index(a3_file *f) {
             break;
         }
         if (type == 1 && num > 0 && esize >= 8) {
-            if (f->n_pk == cap) {
-                cap = cap ? 2 * cap : 256;
-                a3_packet *p = realloc(f->pk, cap * sizeof *p);
-                if (!p) {
-                    rc = evsnn_seterr(EVSNN_ENOMEM, "no memory");
-                    break;
-                }
-                f->pk = p;
-            }
+            if ((rc = ds_grow(&f->pk, &cap, f->n_pk, sizeof *f->pk, 256))) break;
             f->pk[f->n_pk].off = off;
             f->pk[f->n_pk].t = (int64_t)ovf << 31 | (int64_t)(le32(h + 32) & 0x7FFFFFFF);
             f->n_pk++;

@@ -190,12 +190,7 @@ int rd_aedat4_open(dataset *d, const char *path) {
     struct dirent *e;
     while ((e = readdir(dir)) && !rc) {
         if (!is_aedat4_name(e->d_name)) continue;
-        if (n == cap) {
-            cap = cap ? 2 * cap : 64;
-            char **p = realloc(names, cap * sizeof *p);
-            if (!p) rc = evsnn_seterr(EVSNN_ENOMEM, "no memory");
-            else names = p;
-        }
+        rc = ds_grow(&names, &cap, n, sizeof *names, 64);
         if (!rc && !(names[n++] = ds_path_join(path, e->d_name))) rc = evsnn_seterr(EVSNN_ENOMEM, "no memory");
     }
     closedir(dir);

@@ -251,15 +251,7 @@ static int evt_pass(dataset *d, size_t from, int64_t t_lo, int64_t t_hi, ds_evbu
     while (!rc && off < r->size) {
         if (!record && s.have_time && s.t >= t_hi) break; /* later words are later in time */
         if (record) {
-            if (r->n_ck == cap) {
-                cap = cap ? 2 * cap : 64;
-                evt_ckpt *c = realloc(r->ck, cap * sizeof *c);
-                if (!c) {
-                    rc = evsnn_seterr(EVSNN_ENOMEM, "no memory");
-                    break;
-                }
-                r->ck = c;
-            }
+            if ((rc = ds_grow(&r->ck, &cap, r->n_ck, sizeof *r->ck, 64))) break;
             r->ck[r->n_ck++] = (evt_ckpt){off, s};
         }
         size_t want = r->size - off < EVT_CHUNK ? (size_t)(r->size - off) : EVT_CHUNK;
