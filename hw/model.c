@@ -193,6 +193,18 @@ static int push_pt(hw_layer_res *R, uint64_t cyc, uint32_t occ) {
     return 0;
 }
 
+/* One cycle's queue occupancy: its histogram bin, the maximum, and a series point when it
+ * changed (recording). 0, or EVSNN_ENOMEM. */
+static inline int count_occ(hw_layer_res *R, uint32_t occ, uint32_t *last, int record, uint64_t cyc) {
+    R->hist[occ]++;
+    if (occ > R->occ_max) R->occ_max = occ;
+    if (occ != *last) {
+        if (record && push_pt(R, cyc, occ)) return EVSNN_ENOMEM;
+        *last = occ;
+    }
+    return 0;
+}
+
 /* Operations of one accepted input spike at address a. */
 static inline void spike_ops(const hw_machine *m, uint32_t l, uint32_t a, hw_ops *o) {
     const net_layer *y = &m->shape.layers[l];
@@ -289,12 +301,7 @@ static int step_per_cycle(hw_machine *m, uint32_t l, uint32_t t, const uint32_t 
                 break;
             }
         }
-        hist[occ]++;
-        if (occ > R->occ_max) R->occ_max = occ;
-        if (occ != last) {
-            if (record && push_pt(R, t0 + cyc, occ)) return EVSNN_ENOMEM;
-            last = occ;
-        }
+        if (count_occ(R, occ, &last, record, t0 + cyc)) return EVSNN_ENOMEM;
         cyc++;
         if (enc == ENC_DONE && occ == 0 && pe_rem == 0) break;
     }
@@ -455,12 +462,7 @@ static int fc_rtl_step(hw_machine *m, uint32_t l, uint32_t t, uint32_t s, uint64
                 break;
             }
             uint32_t occ = cnt < depth ? cnt : depth;
-            hist[occ]++;
-            if (occ > R->occ_max) R->occ_max = occ;
-            if (occ != last) {
-                if (record && push_pt(R, t0 + cyc, occ)) return EVSNN_ENOMEM;
-                last = occ;
-            }
+            if (count_occ(R, occ, &last, record, t0 + cyc)) return EVSNN_ENOMEM;
             cyc++;
         }
     } else {
