@@ -4,7 +4,7 @@
  *   seed000_fig1_slope.png        accuracy and FPS/W against the surrogate's slope, one
  *                                 curve per surrogate (means over the other axes)
  *   seed000_fig2_accuracy.png     β × θ heat map of accuracy (means over the other axes)
- *   seed000_fig2_latency.png      β × θ heat map of accelerator latency (µs)
+ *   seed000_fig2_latency.png      β × θ heat map of accelerator latency (ms)
  *   seed004_fig4_membrane.png     output-layer membrane traces on a test sample with the
  *                                 threshold, one panel per variant / threshold mode
  *   seed004_fig5_activity.png     per-layer distribution of spike counts per neuron, with
@@ -244,10 +244,13 @@ static int fig2(ctx *c) {
                  "set xlabel 'beta (membrane decay per step, dimensionless)'\nset ylabel 'theta (firing threshold, dimensionless)'\n"
                  "set xtics (%s)\nset ytics (%s)\n"
                  "set xrange [-0.5:%u.5]\nset yrange [-0.5:%u.5]\nset cblabel '%s'\nset palette %s\n"
-                 "plot %s using 1:2:3 with image notitle, '' using 1:2:(sprintf('%%.3g',$3)) with labels notitle\n",
+                 /* each cell's value on an opaque white box, readable on any colour */
+                 "set style textbox opaque fillcolor 'white' noborder\n"
+                 "plot %s using 1:2:($3/%s) with image notitle, '' using 1:2:(sprintf('%%.1f',$3/%s)) with labels boxed notitle\n",
                  which ? "Accelerator latency" : "Test accuracy", xt, yt, nb - 1, nt - 1,
-                 which ? "accelerator latency per sample (µs)" : "test accuracy (%)",
-                 which ? "rgbformulae 21,22,23" : "rgbformulae 33,13,10", gnuplot_path(q, sizeof q, path));
+                 which ? "accelerator latency per sample (ms)" : "test accuracy (%)",
+                 which ? "rgbformulae 21,22,23" : "rgbformulae 33,13,10", gnuplot_path(q, sizeof q, path),
+                 which ? "1000." : "1.", which ? "1000." : "1.");
         int rc = run_gnuplot(c, name, sc);
         if (rc) return rc;
     }
