@@ -78,8 +78,10 @@ typedef struct {
 
 /* Axes in grid order (the last varies fastest). lr and batch came later than the others;
  * they sit before seed so that a study's seeds of one setting stay side by side. */
-enum { STUDY_AX_DATASET, STUDY_AX_ARCH, STUDY_AX_ACCEL, STUDY_AX_SURR, STUDY_AX_SLOPE, STUDY_AX_BETA, STUDY_AX_THETA, STUDY_AX_THRESH,
-       STUDY_AX_BIN, STUDY_AX_LR, STUDY_AX_BATCH, STUDY_AX_SEED, STUDY_AX_N };
+enum {
+    STUDY_AX_DATASET, STUDY_AX_ARCH, STUDY_AX_ACCEL, STUDY_AX_SURR, STUDY_AX_SLOPE, STUDY_AX_BETA, STUDY_AX_THETA,
+    STUDY_AX_THRESH, STUDY_AX_BIN, STUDY_AX_LR, STUDY_AX_BATCH, STUDY_AX_SEED, STUDY_AX_N
+};
 
 /* An axis is a list (categorical in a TPE study) or a range of one kind. */
 enum { STUDY_AK_LIST, STUDY_AK_FLOAT, STUDY_AK_LOG, STUDY_AK_INT };
@@ -100,6 +102,7 @@ typedef struct {
     study_trial t;
 } study_variant;
 
+/* Filled by the parser (io/study.c), read by the search (sim/search.c). */
 typedef struct study study;
 struct study {
     char name[64];
