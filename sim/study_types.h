@@ -3,14 +3,13 @@
  * trial's settings, the settings every trial shares, a result row, and the study itself
  * (its axes and variants) as the parser fills it and the search reads it.
  *
- * Types only (and the one setter both sides need): no I/O, no search code, so io/ includes
- * this header and no algorithm module. Callers outside io/study.c and sim/search.c go
+ * Types only, and the one setter both sides need (sim/study_types.c): no I/O, no search
+ * code, so io/ includes this header and no algorithm module. Callers outside io/study.c and sim/search.c go
  * through the accessors of io/study.h and leave struct study's fields alone. */
 #ifndef EVSNN_SIM_STUDY_TYPES_H
 #define EVSNN_SIM_STUDY_TYPES_H
 
 #include <stdint.h>
-#include <stdio.h>
 
 #include "tpe_cfg.h"
 
@@ -124,21 +123,6 @@ struct study {
 
 /* Set axis ax (STUDY_AX_*) of t: the string s for dataset, arch, accel, surrogate and
  * threshold, the number v for the others. */
-static inline void study_trial_set_axis(study_trial *t, int ax, const char *s, double v) {
-    switch (ax) {
-    case STUDY_AX_DATASET: snprintf(t->dataset, sizeof t->dataset, "%s", s); break;
-    case STUDY_AX_ARCH: snprintf(t->arch, sizeof t->arch, "%s", s); break;
-    case STUDY_AX_ACCEL: snprintf(t->accel, sizeof t->accel, "%s", s); break;
-    case STUDY_AX_SURR: snprintf(t->surrogate, sizeof t->surrogate, "%s", s); break;
-    case STUDY_AX_SLOPE: t->slope = (float)v; break;
-    case STUDY_AX_BETA: t->beta = (float)v; break;
-    case STUDY_AX_THETA: t->theta = (float)v; break;
-    case STUDY_AX_THRESH: snprintf(t->threshold, sizeof t->threshold, "%s", s); break;
-    case STUDY_AX_BIN: t->binarize = v != 0; break;
-    case STUDY_AX_LR: t->lr = (float)v; break;
-    case STUDY_AX_BATCH: t->batch = (uint32_t)v; break;
-    case STUDY_AX_SEED: t->seed = (uint64_t)v; break;
-    }
-}
+void study_trial_set_axis(study_trial *t, int ax, const char *s, double v);
 
 #endif
