@@ -30,6 +30,7 @@
 #include "io/study.h"
 #include "sim/comm.h"
 #include "sim/evsnn.h"
+#include "sim/search.h"
 #include "sim/train.h"
 
 static const char *usage_text =

@@ -1,5 +1,5 @@
-/* io/study.c — study files (libconfig), trial expansion and proposals (grid, random, TPE
- * through sim/tpe.h), objectives and the median rule, result tables (CSV, HDF5). */
+/* io/study.c — study files (libconfig) and result tables (CSV, HDF5). The trials, TPE
+ * proposals, objectives and the median rule over what it parses are sim/search.c. */
 #include "io/study.h"
 
 #include <errno.h>
@@ -15,52 +15,11 @@
 #include "io/lcfg.h"
 #include "io/replace.h"
 #include "sim/evsnn.h"
-#include "sim/rng.h"
 #include "sim/tha.h"
-#include "sim/tpe.h"
 
-/* Axes in grid order (the last varies fastest). lr and batch came later than the others;
- * they sit before seed so that a study's seeds of one setting stay side by side. */
-enum { AX_DATASET, AX_ARCH, AX_ACCEL, AX_SURR, AX_SLOPE, AX_BETA, AX_THETA, AX_THRESH, AX_BIN, AX_LR, AX_BATCH, AX_SEED, AX_N };
-static const char *const axis_names[AX_N + 1] = {"dataset", "arch", "accel", "surrogate", "slope", "beta", "theta",
-                                                 "threshold", "binarize", "lr", "batch", "seed", NULL};
-
-/* An axis is a list (categorical in a TPE study) or a range of one kind. */
-enum { AK_LIST, AK_FLOAT, AK_LOG, AK_INT };
-
-typedef struct {
-    uint32_t n;                       /* list length (0 for a range) */
-    char s[STUDY_MAX_AXIS][STUDY_STR];/* string axes */
-    double v[STUDY_MAX_AXIS];         /* numeric axes (binarize 0/1, seed) */
-    int kind;                         /* AK_* */
-    int declared;                     /* given in the study file (lr, batch: then in the key) */
-    double lo, hi;                    /* ranges */
-} axis;
-
-/* A variant overrides some settings; mask bit i = axis i given. */
-typedef struct {
-    char name[48];
-    uint32_t mask;
-    study_trial t;
-} variant;
-
-struct study {
-    char name[64];
-    char dir[STUDY_STR];              /* directory of the study file (relative accel paths) */
-    study_search search;
-    uint32_t budget;
-    uint64_t seed;
-    tpe_cfg tpe;
-    study_objective_kind objective;
-    int cost_energy;                  /* trade-off cost: 0 latency_us, 1 energy_uj */
-    double weight;                    /* trade-off weight */
-    int key_lr, key_batch;            /* lr / batch in the key: an axis or a variant sets them */
-    study_fixed fx;
-    axis ax[AX_N];
-    uint32_t n_var;
-    variant var[STUDY_MAX_AXIS];
-    uint32_t n_trials;
-};
+/* The axes' names in the study file, in grid order (STUDY_AX_*, sim/study_types.h). */
+static const char *const axis_names[STUDY_AX_N + 1] = {"dataset", "arch", "accel", "surrogate", "slope", "beta",
+                                                       "theta", "threshold", "binarize", "lr", "batch", "seed", NULL};
 
 /* ---------------------------------------------------------------- parsing */
 
@@ -79,17 +38,17 @@ static int check_threshold(const char *s) {
 
 static int check_value(lcfg_ctx *p, const config_setting_t *e, const char *key, int ax, double v, const char *str) {
     switch (ax) {
-    case AX_SLOPE: if (!(v >= 0 && isfinite(v))) return lcfg_bad(p, e, key, "slope must be >= 0 (0: the surrogate's default)"); break;
-    case AX_BETA: if (!(v >= 0 && v <= 1)) return lcfg_bad(p, e, key, "beta must lie in [0, 1]"); break;
-    case AX_THETA: if (!(v > 0 && isfinite(v))) return lcfg_bad(p, e, key, "theta must be > 0"); break;
-    case AX_LR: if (!(v > 0 && v < 10)) return lcfg_bad(p, e, key, "lr must lie in (0, 10)"); break;
-    case AX_BATCH: if (!(v >= 1 && v <= 1e6)) return lcfg_bad(p, e, key, "batch must lie in [1, 1000000]"); break;
-    case AX_SEED: if (!(v >= 0 && v < 9.007199254740992e15)) return lcfg_bad(p, e, key, "seed must be an integer >= 0"); break;
-    case AX_THRESH:
+    case STUDY_AX_SLOPE: if (!(v >= 0 && isfinite(v))) return lcfg_bad(p, e, key, "slope must be >= 0 (0: the surrogate's default)"); break;
+    case STUDY_AX_BETA: if (!(v >= 0 && v <= 1)) return lcfg_bad(p, e, key, "beta must lie in [0, 1]"); break;
+    case STUDY_AX_THETA: if (!(v > 0 && isfinite(v))) return lcfg_bad(p, e, key, "theta must be > 0"); break;
+    case STUDY_AX_LR: if (!(v > 0 && v < 10)) return lcfg_bad(p, e, key, "lr must lie in (0, 10)"); break;
+    case STUDY_AX_BATCH: if (!(v >= 1 && v <= 1e6)) return lcfg_bad(p, e, key, "batch must lie in [1, 1000000]"); break;
+    case STUDY_AX_SEED: if (!(v >= 0 && v < 9.007199254740992e15)) return lcfg_bad(p, e, key, "seed must be an integer >= 0"); break;
+    case STUDY_AX_THRESH:
         if (check_threshold(str))
             return lcfg_bad(p, e, key, "expected \"fixed\" or \"anneal:THETA0:THETA_INF:ALPHA[,...]\" (thresholds > 0, alpha in [0, 1])");
         break;
-    case AX_SURR:
+    case STUDY_AX_SURR:
         if (!*str) return lcfg_bad(p, e, key, "empty surrogate name");
         if (strlen(str) >= sizeof ((study_trial *)0)->surrogate) return lcfg_bad(p, e, key, "surrogate name too long");
         break;
@@ -99,7 +58,7 @@ static int check_value(lcfg_ctx *p, const config_setting_t *e, const char *key, 
 }
 
 static int is_string_axis(int ax) {
-    return ax == AX_DATASET || ax == AX_ARCH || ax == AX_ACCEL || ax == AX_SURR || ax == AX_THRESH;
+    return ax == STUDY_AX_DATASET || ax == STUDY_AX_ARCH || ax == STUDY_AX_ACCEL || ax == STUDY_AX_SURR || ax == STUDY_AX_THRESH;
 }
 
 /* One element of an axis (list entry or a variant's scalar) into a[i] / the trial. */
@@ -111,15 +70,15 @@ static int axis_elem(lcfg_ctx *p, const config_setting_t *e, const char *key, in
         snprintf(s, STUDY_STR, "%s", x);
         return check_value(p, e, key, ax, 0, s);
     }
-    if (ax == AX_BIN) {
+    if (ax == STUDY_AX_BIN) {
         if (config_setting_type(e) != CONFIG_TYPE_BOOL) return lcfg_bad(p, e, key, "expected true or false");
         *v = config_setting_get_bool(e);
         return 0;
     }
     if (!is_num(e)) return lcfg_bad(p, e, key, "expected a number");
     *v = config_setting_type(e) == CONFIG_TYPE_FLOAT ? config_setting_get_float(e) : (double)config_setting_get_int64(e);
-    if ((ax == AX_SEED || ax == AX_BATCH) && config_setting_type(e) == CONFIG_TYPE_FLOAT)
-        return lcfg_bad(p, e, key, ax == AX_SEED ? "seed must be an integer" : "batch must be an integer");
+    if ((ax == STUDY_AX_SEED || ax == STUDY_AX_BATCH) && config_setting_type(e) == CONFIG_TYPE_FLOAT)
+        return lcfg_bad(p, e, key, ax == STUDY_AX_SEED ? "seed must be an integer" : "batch must be an integer");
     return check_value(p, e, key, ax, *v, NULL);
 }
 
@@ -129,35 +88,35 @@ static double num_of(const config_setting_t *s) {
 
 /* A range {kind = "float" | "log" | "int"; min; max;} (`log = true` is kind "log"): slope,
  * beta, theta and lr are continuous (float or log), batch and seed integers. */
-static int parse_range(lcfg_ctx *p, axis *a, const config_setting_t *s, int ax, const char *key) {
-    const int integer = ax == AX_BATCH || ax == AX_SEED;
-    if (ax != AX_SLOPE && ax != AX_BETA && ax != AX_THETA && ax != AX_LR && !integer)
+static int parse_range(lcfg_ctx *p, study_axis *a, const config_setting_t *s, int ax, const char *key) {
+    const int integer = ax == STUDY_AX_BATCH || ax == STUDY_AX_SEED;
+    if (ax != STUDY_AX_SLOPE && ax != STUDY_AX_BETA && ax != STUDY_AX_THETA && ax != STUDY_AX_LR && !integer)
         return lcfg_bad(p, s, key, "only slope, beta, theta, lr, batch and seed may be ranges {kind; min; max;}");
     static const char *const rk[] = {"kind", "min", "max", "log", NULL};
     if (lcfg_only_keys(p, s, key, rk)) return p->rc;
     config_setting_t *mn = config_setting_get_member(s, "min"), *mx = config_setting_get_member(s, "max");
     config_setting_t *kd = config_setting_get_member(s, "kind"), *lg = config_setting_get_member(s, "log");
     char k2[96];
-    int kind = integer ? AK_INT : AK_FLOAT;
+    int kind = integer ? STUDY_AK_INT : STUDY_AK_FLOAT;
     if (lg) {
         snprintf(k2, sizeof k2, "%s.log", key);
         if (config_setting_type(lg) != CONFIG_TYPE_BOOL) return lcfg_bad(p, lg, k2, "expected true or false");
-        if (config_setting_get_bool(lg)) kind = AK_LOG;
+        if (config_setting_get_bool(lg)) kind = STUDY_AK_LOG;
     }
     if (kd) {
         snprintf(k2, sizeof k2, "%s.kind", key);
         const char *k = config_setting_type(kd) == CONFIG_TYPE_STRING ? config_setting_get_string(kd) : NULL;
-        const int want = !k ? -1 : !strcmp(k, "float") ? AK_FLOAT : !strcmp(k, "log") ? AK_LOG : !strcmp(k, "int") ? AK_INT : -1;
+        const int want = !k ? -1 : !strcmp(k, "float") ? STUDY_AK_FLOAT : !strcmp(k, "log") ? STUDY_AK_LOG : !strcmp(k, "int") ? STUDY_AK_INT : -1;
         if (want < 0) {
             char w[200];
             snprintf(w, sizeof w, "unknown parameter kind%s%.40s%s; expected \"float\", \"log\" or \"int\" (a categorical "
                      "parameter is a list [a, b, ...])", k ? " '" : "", k ? k : "", k ? "'" : "");
             return lcfg_bad(p, kd, k2, w);
         }
-        if (lg && config_setting_get_bool(lg) && want != AK_LOG) return lcfg_bad(p, lg, k2, "log = true contradicts this kind");
+        if (lg && config_setting_get_bool(lg) && want != STUDY_AK_LOG) return lcfg_bad(p, lg, k2, "log = true contradicts this kind");
         kind = want;
     }
-    if (integer != (kind == AK_INT)) {
+    if (integer != (kind == STUDY_AK_INT)) {
         snprintf(k2, sizeof k2, "%s%s", key, kd ? ".kind" : ".log");
         return lcfg_bad(p, kd ? kd : lg, k2, integer ? "an integer parameter takes kind \"int\""
                                                 : "a continuous parameter takes kind \"float\" or \"log\"");
@@ -169,15 +128,15 @@ static int parse_range(lcfg_ctx *p, axis *a, const config_setting_t *s, int ax, 
         return lcfg_bad(p, s, key, "an integer range needs integer min and max");
     if (check_value(p, mn, key, ax, a->lo, NULL) || check_value(p, mx, key, ax, a->hi, NULL)) return p->rc;
     if (!(a->hi >= a->lo)) return lcfg_bad(p, s, key, "max must be >= min");
-    if (kind == AK_LOG && !(a->lo > 0)) return lcfg_bad(p, s, key, "a log range needs min > 0");
-    if (kind == AK_INT && a->hi - a->lo >= 4294967295.0) return lcfg_bad(p, s, key, "an integer range spans at most 2^32 - 1 values");
+    if (kind == STUDY_AK_LOG && !(a->lo > 0)) return lcfg_bad(p, s, key, "a log range needs min > 0");
+    if (kind == STUDY_AK_INT && a->hi - a->lo >= 4294967295.0) return lcfg_bad(p, s, key, "an integer range spans at most 2^32 - 1 values");
     a->kind = kind;
     a->n = 0;
     return 0;
 }
 
 static int parse_axis(lcfg_ctx *p, study *st, const config_setting_t *s, int ax) {
-    axis *a = &st->ax[ax];
+    study_axis *a = &st->ax[ax];
     char key[64];
     snprintf(key, sizeof key, "axes.%s", axis_names[ax]);
     a->declared = 1;
@@ -188,30 +147,13 @@ static int parse_axis(lcfg_ctx *p, study *st, const config_setting_t *s, int ax)
     if (n < 1) return lcfg_bad(p, s, key, "empty list");
     if (n > STUDY_MAX_AXIS) return lcfg_bad(p, s, key, "too many values (at most 64)");
     a->n = (uint32_t)n;
-    a->kind = AK_LIST;
+    a->kind = STUDY_AK_LIST;
     for (int i = 0; i < n; i++) {
         char k2[80];
         snprintf(k2, sizeof k2, "%s[%d]", key, i);
         if (axis_elem(p, config_setting_get_elem(s, (unsigned)i), k2, ax, a->s[i], &a->v[i])) return p->rc;
     }
     return 0;
-}
-
-static void set_trial_axis(study_trial *t, int ax, const char *s, double v) {
-    switch (ax) {
-    case AX_DATASET: snprintf(t->dataset, sizeof t->dataset, "%s", s); break;
-    case AX_ARCH: snprintf(t->arch, sizeof t->arch, "%s", s); break;
-    case AX_ACCEL: snprintf(t->accel, sizeof t->accel, "%s", s); break;
-    case AX_SURR: snprintf(t->surrogate, sizeof t->surrogate, "%s", s); break;
-    case AX_SLOPE: t->slope = (float)v; break;
-    case AX_BETA: t->beta = (float)v; break;
-    case AX_THETA: t->theta = (float)v; break;
-    case AX_THRESH: snprintf(t->threshold, sizeof t->threshold, "%s", s); break;
-    case AX_BIN: t->binarize = v != 0; break;
-    case AX_LR: t->lr = (float)v; break;
-    case AX_BATCH: t->batch = (uint32_t)v; break;
-    case AX_SEED: t->seed = (uint64_t)v; break;
-    }
 }
 
 /* A settings group named after the choice it belongs to (tpe, tradeoff, median): an error
@@ -231,7 +173,7 @@ static config_setting_t *choice_group(lcfg_ctx *p, config_setting_t *root, const
 
 /* TPE settings, the objective, pruning. */
 static int parse_search(lcfg_ctx *p, study *st, config_setting_t *root) {
-    st->tpe = tpe_defaults();
+    st->tpe = (tpe_cfg)TPE_CFG_DEFAULTS;
     config_setting_t *g = choice_group(p, root, "tpe", st->search == STUDY_TPE, "search = \"tpe\"");
     if (p->rc) return p->rc;
     if (g) {
@@ -362,23 +304,23 @@ static int parse_root(lcfg_ctx *p, study *st, config_t *cf) {
     if ((s = config_setting_get_member(root, "axes"))) {
         if (config_setting_type(s) != CONFIG_TYPE_GROUP) return lcfg_bad(p, s, "axes", "expected a group { ... }");
         if (lcfg_only_keys(p, s, "axes", axis_names)) return p->rc;
-        for (int ax = 0; ax < AX_N; ax++) {
+        for (int ax = 0; ax < STUDY_AX_N; ax++) {
             config_setting_t *a = config_setting_get_member(s, axis_names[ax]);
             if (a && parse_axis(p, st, a, ax)) return p->rc;
         }
     }
-    if (!st->ax[AX_ARCH].n) return lcfg_bad(p, config_setting_get_member(root, "axes"), "axes.arch", "at least one architecture is required");
+    if (!st->ax[STUDY_AX_ARCH].n) return lcfg_bad(p, config_setting_get_member(root, "axes"), "axes.arch", "at least one architecture is required");
     if (st->search == STUDY_GRID)
-        for (int ax = 0; ax < AX_N; ax++)
-            if (st->ax[ax].kind != AK_LIST) {
+        for (int ax = 0; ax < STUDY_AX_N; ax++)
+            if (st->ax[ax].kind != STUDY_AK_LIST) {
                 char key[64];
                 snprintf(key, sizeof key, "axes.%s", axis_names[ax]);
                 return lcfg_bad(p, config_setting_get_member(config_setting_get_member(root, "axes"), axis_names[ax]), key,
                            "a {min; max;} range needs search = \"random\" or \"tpe\"; a grid takes a list");
             }
     /* lr and batch not given as axes are the train group's */
-    if (!st->ax[AX_LR].declared) st->ax[AX_LR].v[0] = f->lr;
-    if (!st->ax[AX_BATCH].declared) st->ax[AX_BATCH].v[0] = f->batch;
+    if (!st->ax[STUDY_AX_LR].declared) st->ax[STUDY_AX_LR].v[0] = f->lr;
+    if (!st->ax[STUDY_AX_BATCH].declared) st->ax[STUDY_AX_BATCH].v[0] = f->batch;
 
     /* variants: ( { name = "..."; binarize = true; theta = 1.0; ... }, ... ) */
     if ((s = config_setting_get_member(root, "variants"))) {
@@ -393,17 +335,17 @@ static int parse_root(lcfg_ctx *p, study *st, config_t *cf) {
             snprintf(where, sizeof where, "variants[%d]", i);
             if (config_setting_type(g) != CONFIG_TYPE_GROUP) return lcfg_bad(p, g, where, "expected a group { ... }");
             if (lcfg_only_keys(p, g, where, vk)) return p->rc;
-            variant *v = &st->var[i];
+            study_variant *v = &st->var[i];
             snprintf(v->name, sizeof v->name, "v%d", i);
             if (lcfg_get_str(p, g, where, "name", v->name, sizeof v->name)) return p->rc;
-            for (int ax = 0; ax < AX_N; ax++) {
+            for (int ax = 0; ax < STUDY_AX_N; ax++) {
                 config_setting_t *e = config_setting_get_member(g, axis_names[ax]);
                 if (!e) continue;
                 char key[96], sv[STUDY_STR] = "";
                 double dv = 0;
                 snprintf(key, sizeof key, "%s.%s", where, axis_names[ax]);
                 if (axis_elem(p, e, key, ax, sv, &dv)) return p->rc;
-                set_trial_axis(&v->t, ax, sv, dv);
+                study_trial_set_axis(&v->t, ax, sv, dv);
                 v->mask |= 1u << ax;
             }
         }
@@ -414,11 +356,11 @@ static int parse_root(lcfg_ctx *p, study *st, config_t *cf) {
         snprintf(w, sizeof w, "the median rule keeps accuracies of up to %d epochs", STUDY_MAX_EPOCHS);
         return lcfg_bad(p, config_setting_get_member(config_setting_get_member(root, "train"), "epochs"), "train.epochs", w);
     }
-    st->key_lr = st->ax[AX_LR].declared;
-    st->key_batch = st->ax[AX_BATCH].declared;
+    st->key_lr = st->ax[STUDY_AX_LR].declared;
+    st->key_batch = st->ax[STUDY_AX_BATCH].declared;
     for (uint32_t i = 0; i < st->n_var; i++) {
-        st->key_lr |= (st->var[i].mask >> AX_LR) & 1;
-        st->key_batch |= (st->var[i].mask >> AX_BATCH) & 1;
+        st->key_lr |= (st->var[i].mask >> STUDY_AX_LR) & 1;
+        st->key_batch |= (st->var[i].mask >> STUDY_AX_BATCH) & 1;
     }
     (void)ver;
     return 0;
@@ -437,10 +379,10 @@ static void defaults(study *st) {
     snprintf(f->optim, sizeof f->optim, "adam");
     snprintf(f->loss, sizeof f->loss, "mse_count");
     snprintf(f->encoding, sizeof f->encoding, "direct");
-    const char *ds[AX_N] = {"synth", "", "", "fast_sigmoid", NULL, NULL, NULL, "fixed", NULL, NULL, NULL, NULL};
-    const double dv[AX_N] = {0, 0, 0, 0, 0, 0.95, 1.0, 0, 0, 1e-3, 32, 1}; /* lr, batch: the train group's (parse_root) */
-    for (int ax = 0; ax < AX_N; ax++) {
-        if (ax == AX_ARCH) continue;
+    const char *ds[STUDY_AX_N] = {"synth", "", "", "fast_sigmoid", NULL, NULL, NULL, "fixed", NULL, NULL, NULL, NULL};
+    const double dv[STUDY_AX_N] = {0, 0, 0, 0, 0, 0.95, 1.0, 0, 0, 1e-3, 32, 1}; /* lr, batch: the train group's (parse_root) */
+    for (int ax = 0; ax < STUDY_AX_N; ax++) {
+        if (ax == STUDY_AX_ARCH) continue;
         st->ax[ax].n = 1;
         if (ds[ax]) snprintf(st->ax[ax].s[0], STUDY_STR, "%s", ds[ax]);
         st->ax[ax].v[0] = dv[ax];
@@ -453,7 +395,7 @@ static void count_trials(study *st) {
         return;
     }
     uint64_t n = st->n_var ? st->n_var : 1;
-    for (int ax = 0; ax < AX_N && n < (1u << 30); ax++) n *= st->ax[ax].n;
+    for (int ax = 0; ax < STUDY_AX_N && n < (1u << 30); ax++) n *= st->ax[ax].n;
     if (n > (1u << 30)) n = 1u << 30;
     if (st->budget && st->budget < n) n = st->budget;
     st->n_trials = (uint32_t)n;
@@ -525,334 +467,6 @@ int study_set_search(study *s, study_search search) {
         return evsnn_seterr(EVSNN_EINVAL, "study %s: only a random or TPE study changes to random or TPE search", s->name);
     s->search = search;
     return 0;
-}
-
-/* ---------------------------------------------------------------- trials */
-
-/* An axis as a search parameter: a list is categorical over its entries. */
-static tpe_param axis_param(const axis *a) {
-    tpe_param q = {TPE_CAT, 0, 0, a->n};
-    if (a->kind != AK_LIST) {
-        q.kind = a->kind == AK_LOG ? TPE_LOG : a->kind == AK_INT ? TPE_INT : TPE_FLOAT;
-        q.lo = a->lo;
-        q.hi = a->hi;
-        q.n_cat = 0;
-    }
-    return q;
-}
-
-/* Set axis ax of t from a parameter value: a list's index, or the number. */
-static void axis_set(study_trial *t, const axis *a, int ax, double x) {
-    if (a->kind == AK_LIST) set_trial_axis(t, ax, a->s[(uint32_t)x], a->v[(uint32_t)x]);
-    else set_trial_axis(t, ax, "", x);
-}
-
-/* Axis ax varies in variant vi's search: a range or a list of several, not overridden. */
-static int searched(const study *s, uint32_t vi, int ax) {
-    const axis *a = &s->ax[ax];
-    return (a->kind != AK_LIST || a->n > 1) && !(s->n_var && ((s->var[vi].mask >> ax) & 1));
-}
-
-/* Trial id of the grid or the random draws, or (x non-NULL, TPE) with the searched axes of
- * its variant set from the parameter values x, in axis order. */
-static int trial_at(const study *s, uint32_t id, const double *x, study_trial *t) {
-    if (id >= s->n_trials) return evsnn_seterr(EVSNN_ERANGE, "trial %u: the study has %u trials", id, s->n_trials);
-    memset(t, 0, sizeof *t);
-    t->id = id;
-    uint32_t vi = 0;
-    if (x) {
-        vi = s->n_var ? id % s->n_var : 0;
-        uint32_t j = 0;
-        for (int ax = 0; ax < AX_N; ax++)
-            if (searched(s, vi, ax)) axis_set(t, &s->ax[ax], ax, x[j++]);
-            else set_trial_axis(t, ax, s->ax[ax].s[0], s->ax[ax].v[0]);
-    } else if (s->search == STUDY_GRID) {
-        uint64_t k = id;
-        if (s->n_var) {
-            vi = (uint32_t)(k % s->n_var);
-            k /= s->n_var;
-        }
-        for (int ax = AX_N - 1; ax >= 0; ax--) {
-            const axis *a = &s->ax[ax];
-            const uint32_t i = (uint32_t)(k % a->n);
-            k /= a->n;
-            set_trial_axis(t, ax, a->s[i], a->v[i]);
-        }
-    } else {
-        /* Random search, and a TPE study's first trials: every axis drawn from its list or
-         * range in axis order; a TPE study assigns variants in turn instead of drawing them. */
-        rng *r = rng_create(rng_stream(s->seed, id));
-        if (!r) return evsnn_seterr(EVSNN_ENOMEM, "trial %u: no memory", id);
-        for (int ax = 0; ax < AX_N; ax++) {
-            const tpe_param q = axis_param(&s->ax[ax]);
-            double v;
-            tpe_draw_prior(&q, 1, r, &v);
-            axis_set(t, &s->ax[ax], ax, v);
-        }
-        if (s->n_var) vi = s->search == STUDY_TPE ? id % s->n_var : rng_below(r, s->n_var);
-        rng_free(r);
-    }
-    if (s->n_var) {
-        const variant *v = &s->var[vi];
-        snprintf(t->variant, sizeof t->variant, "%s", v->name);
-        for (int ax = 0; ax < AX_N; ax++)
-            if (v->mask & (1u << ax)) {
-                const study_trial *o = &v->t;
-                switch (ax) {
-                case AX_DATASET: snprintf(t->dataset, sizeof t->dataset, "%s", o->dataset); break;
-                case AX_ARCH: snprintf(t->arch, sizeof t->arch, "%s", o->arch); break;
-                case AX_ACCEL: snprintf(t->accel, sizeof t->accel, "%s", o->accel); break;
-                case AX_SURR: snprintf(t->surrogate, sizeof t->surrogate, "%s", o->surrogate); break;
-                case AX_SLOPE: t->slope = o->slope; break;
-                case AX_BETA: t->beta = o->beta; break;
-                case AX_THETA: t->theta = o->theta; break;
-                case AX_THRESH: snprintf(t->threshold, sizeof t->threshold, "%s", o->threshold); break;
-                case AX_BIN: t->binarize = o->binarize; break;
-                case AX_LR: t->lr = o->lr; break;
-                case AX_BATCH: t->batch = o->batch; break;
-                case AX_SEED: t->seed = o->seed; break;
-                }
-            }
-    }
-    /* Relative accelerator configs are relative to the study file only (sim/STUDY.md), never
-     * looked up in the working directory; the resolved absolute path goes into the key. */
-    if (t->accel[0] && t->accel[0] != '/' && s->dir[0]) {
-        char buf[2 * STUDY_STR + 2];
-        snprintf(buf, sizeof buf, "%s/%s", s->dir, t->accel);
-        if (strlen(buf) >= sizeof t->accel)
-            return evsnn_seterr(EVSNN_ERANGE, "trial %u: accel '%s' resolved against the study file's directory is "
-                                              "longer than %zu characters", id, t->accel, sizeof t->accel - 1);
-        memcpy(t->accel, buf, strlen(buf) + 1);
-    }
-    snprintf(t->key, sizeof t->key, "variant=%s;dataset=%s;arch=%s;accel=%s;surrogate=%s;slope=%.9g;beta=%.9g;theta=%.9g;"
-             "threshold=%s;binarize=%d;seed=%llu",
-             t->variant, t->dataset, t->arch, t->accel, t->surrogate, (double)t->slope, (double)t->beta, (double)t->theta,
-             t->threshold, t->binarize, (unsigned long long)t->seed);
-    /* lr and batch only where the study varies them, so that the keys of studies written
-     * before they were axes stay what they were */
-    size_t kl = strlen(t->key);
-    if (s->key_lr) kl += (size_t)snprintf(t->key + kl, sizeof t->key - kl, ";lr=%.9g", (double)t->lr);
-    if (s->key_batch && kl < sizeof t->key) snprintf(t->key + kl, sizeof t->key - kl, ";batch=%u", t->batch);
-    return 0;
-}
-
-int study_trial_get(const study *s, uint32_t id, study_trial *t) { return trial_at(s, id, NULL, t); }
-
-/* ---------------------------------------------------------------- TPE proposals */
-
-/* Search decisions read the values the table holds (9 significant digits), so that a run
- * resumed from the table decides exactly as the run that wrote it. */
-static double r9(double x) {
-    char b[40];
-    snprintf(b, sizeof b, "%.9g", x);
-    return strtod(b, NULL);
-}
-
-static double trial_num(const study_trial *t, int ax) {
-    switch (ax) {
-    case AX_SLOPE: return t->slope;
-    case AX_BETA: return t->beta;
-    case AX_THETA: return t->theta;
-    case AX_BIN: return t->binarize;
-    case AX_LR: return t->lr;
-    case AX_BATCH: return t->batch;
-    case AX_SEED: return (double)t->seed;
-    default: return NAN;
-    }
-}
-
-static const char *trial_str(const study_trial *t, int ax) {
-    switch (ax) {
-    case AX_DATASET: return t->dataset;
-    case AX_ARCH: return t->arch;
-    case AX_ACCEL: return t->accel;
-    case AX_SURR: return t->surrogate;
-    case AX_THRESH: return t->threshold;
-    default: return NULL;
-    }
-}
-
-/* Axis ax of t as a search parameter value; -1 when t's value is not on the axis. A trial's
- * accel is the resolved path: an entry matches as written or below the study's directory. */
-static int axis_coord(const study *s, int ax, const study_trial *t, double *x) {
-    const axis *a = &s->ax[ax];
-    const double v = trial_num(t, ax);
-    if (a->kind != AK_LIST) {
-        const int fl = a->kind != AK_INT; /* float fields hold the bounds rounded to float */
-        if (!(v >= (fl ? (double)(float)a->lo : a->lo) && v <= (fl ? (double)(float)a->hi : a->hi))) return -1;
-        *x = v;
-        return 0;
-    }
-    const char *str = trial_str(t, ax);
-    for (uint32_t i = 0; i < a->n; i++) {
-        int eq;
-        if (str) {
-            const size_t dl = strlen(s->dir);
-            eq = !strcmp(str, a->s[i]) || (ax == AX_ACCEL && dl && !strncmp(str, s->dir, dl) && str[dl] == '/' &&
-                                           !strcmp(str + dl + 1, a->s[i]));
-        } else if (ax == AX_SLOPE || ax == AX_BETA || ax == AX_THETA || ax == AX_LR) {
-            eq = v == (double)(float)a->v[i];
-        } else {
-            eq = v == a->v[i];
-        }
-        if (eq) {
-            *x = i;
-            return 0;
-        }
-    }
-    return -1;
-}
-
-static uint32_t variant_of(const study *s, uint32_t id) { return s->n_var ? id % s->n_var : 0; }
-
-/* The searched parameter values of t for variant vi (x[n_par]); -1 when t is not of that
- * variant or a value lies outside its axis. */
-static int trial_coords(const study *s, uint32_t vi, const study_trial *t, double *x) {
-    if (s->n_var && strcmp(t->variant, s->var[vi].name)) return -1;
-    uint32_t j = 0;
-    for (int ax = 0; ax < AX_N; ax++)
-        if (searched(s, vi, ax) && axis_coord(s, ax, t, &x[j++])) return -1;
-    return 0;
-}
-
-int study_trial_check(const study *s, uint32_t id, const study_trial *row_t, study_trial *t) {
-    int rc;
-    if (s->search != STUDY_TPE) {
-        rc = study_trial_get(s, id, t);
-    } else {
-        double x[AX_N];
-        if (id >= s->n_trials) return evsnn_seterr(EVSNN_ERANGE, "trial %u: the study has %u trials", id, s->n_trials);
-        if (trial_coords(s, variant_of(s, id), row_t, x))
-            return evsnn_seterr(EVSNN_EINVAL, "trial %u: its settings are not in the study's search space", id);
-        rc = trial_at(s, id, x, t);
-    }
-    if (rc) return rc;
-    if (strcmp(t->key, row_t->key)) return evsnn_seterr(EVSNN_EINVAL, "trial %u: the study's settings changed", id);
-    return 0;
-}
-
-double study_objective(const study *s, const study_row *r) {
-    if (r->status != STUDY_OK) return NAN;
-    const double acc = r9(r->accuracy), cost = r9(s->cost_energy ? r->energy_uj : r->latency_us);
-    switch (s->objective) {
-    case STUDY_OBJ_ACCURACY: return acc;
-    case STUDY_OBJ_LATENCY: return r9(r->latency_us);
-    case STUDY_OBJ_ENERGY: return r9(r->energy_uj);
-    case STUDY_OBJ_TRADEOFF: return cost > 0 && isfinite(cost) ? acc - s->weight * log(cost) : NAN;
-    }
-    return NAN;
-}
-
-int study_maximize(const study *s) { return s->objective == STUDY_OBJ_ACCURACY || s->objective == STUDY_OBJ_TRADEOFF; }
-
-const char *study_objective_name(const study *s) {
-    static const char *const n[] = {"accuracy", "latency", "energy", "tradeoff"};
-    return n[s->objective];
-}
-
-/* An observation's place in the ranking (best first): class 0 ok, 1 pruned, 2 failed (and
- * ok without an objective), 3 running; then a, b within the class; then the trial id. */
-typedef struct {
-    int cls;
-    double a, b;
-    uint32_t id, k;
-} ranked;
-
-static int cmp_ranked(const void *x, const void *y) {
-    const ranked *p = x, *q = y;
-    if (p->cls != q->cls) return p->cls - q->cls;
-    if (p->a != q->a) return p->a < q->a ? -1 : 1;
-    if (p->b != q->b) return p->b < q->b ? -1 : 1;
-    return p->id < q->id ? -1 : p->id > q->id;
-}
-
-static ranked rank_row(const study *s, const study_row *r, uint32_t k) {
-    ranked o = {2, 0, 0, r->t.id, k};
-    const double obj = study_objective(s, r);
-    if (r->status == STUDY_OK && !isnan(obj)) {
-        o.cls = 0;
-        o.a = study_maximize(s) ? -obj : obj;
-    } else if (r->status == STUDY_PRUNED) {
-        o.cls = 1;
-        o.a = -(double)r->n_curve;
-        o.b = r->n_curve ? -r9(r->epoch_acc[r->n_curve - 1]) : 0;
-        if (isnan(o.b)) o.b = 0;
-    }
-    return o;
-}
-
-int study_propose(const study *s, uint32_t id, const study_row *done, uint32_t n_done, const study_trial *pending,
-                  uint32_t n_pending, study_trial *t) {
-    if (s->search != STUDY_TPE) return study_trial_get(s, id, t);
-    if (id >= s->n_trials) return evsnn_seterr(EVSNN_ERANGE, "trial %u: the study has %u trials", id, s->n_trials);
-    const uint32_t vi = variant_of(s, id);
-    tpe_param q[AX_N];
-    uint32_t np = 0;
-    for (int ax = 0; ax < AX_N; ax++)
-        if (searched(s, vi, ax)) q[np++] = axis_param(&s->ax[ax]);
-    const size_t cap = (size_t)n_done + n_pending + 1;
-    double *x = malloc(cap * (np ? np : 1) * sizeof *x), *loss = malloc(cap * sizeof *loss), *ox = NULL;
-    ranked *o = malloc(cap * sizeof *o);
-    int rc = 0;
-    if (!x || !loss || !o) { rc = evsnn_seterr(EVSNN_ENOMEM, "trial %u: no memory for the TPE proposal", id); goto out; }
-    uint32_t n = 0, n_fin = 0;
-    for (uint32_t i = 0; i < n_done; i++) {
-        const study_row *r = &done[i];
-        if (r->status == STUDY_PENDING || r->t.id == id || trial_coords(s, vi, &r->t, x + (size_t)n * np)) continue;
-        o[n] = rank_row(s, r, n);
-        n++;
-        n_fin++;
-    }
-    if (n_fin < s->tpe.n_startup) { rc = trial_at(s, id, NULL, t); goto out; }
-    for (uint32_t i = 0; i < n_pending; i++) {
-        if (pending[i].id == id || trial_coords(s, vi, &pending[i], x + (size_t)n * np)) continue;
-        o[n] = (ranked){3, 0, 0, pending[i].id, n};
-        n++;
-    }
-    /* tpe_fit sorts by loss with ties in the given order: give it each observation's rank */
-    qsort(o, n, sizeof *o, cmp_ranked);
-    for (uint32_t i = 0; i < n; i++) loss[o[i].k] = i;
-    tpe_model *m = tpe_fit(&s->tpe, q, np, x, loss, n, &rc);
-    rng *g = m ? rng_create(rng_stream(s->seed, id)) : NULL;
-    if (m && !g) rc = evsnn_seterr(EVSNN_ENOMEM, "trial %u: no memory", id);
-    if (g && !(ox = malloc((np ? np : 1) * sizeof *ox))) rc = evsnn_seterr(EVSNN_ENOMEM, "trial %u: no memory", id);
-    if (ox) {
-        tpe_propose(m, g, ox, NULL);
-        rc = trial_at(s, id, ox, t);
-    }
-    rng_free(g);
-    tpe_free(m);
-out:
-    free(x);
-    free(loss);
-    free(o);
-    free(ox);
-    return rc;
-}
-
-/* ---------------------------------------------------------------- pruning */
-
-void study_prune_medians(const study *s, const study_trial *t, const study_row *rows, uint32_t n, double *med) {
-    for (uint32_t e = 0; e < STUDY_MAX_EPOCHS; e++) med[e] = NAN;
-    if (!s->fx.prune) return;
-    double *v = malloc((n ? n : 1) * sizeof *v);
-    if (!v) return; /* without memory, no stop: the trial runs to the end */
-    for (uint32_t e = 0; e < STUDY_MAX_EPOCHS && e < s->fx.epochs; e++) {
-        uint32_t k = 0;
-        for (uint32_t i = 0; i < n; i++) {
-            const study_row *r = &rows[i];
-            if (r->status == STUDY_OK && r->t.id != t->id && r->n_curve > e && !strcmp(r->t.variant, t->variant))
-                v[k++] = r9(r->epoch_acc[e]);
-        }
-        if (k >= s->fx.prune_min_trials) med[e] = tpe_median(v, k);
-    }
-    free(v);
-}
-
-int study_prune_stop(const study *s, const double *med, uint32_t epoch, double acc) {
-    const study_fixed *f = &s->fx;
-    return f->prune && epoch > f->prune_warmup && epoch < f->epochs && epoch <= STUDY_MAX_EPOCHS &&
-           !isnan(med[epoch - 1]) && r9(acc) < med[epoch - 1];
 }
 
 /* ---------------------------------------------------------------- CSV */

@@ -25,7 +25,7 @@ struct tpe_model {
 };
 
 tpe_cfg tpe_defaults(void) {
-    tpe_cfg c = {0.25, 24, 10, 1.0};
+    tpe_cfg c = TPE_CFG_DEFAULTS;
     return c;
 }
 

@@ -31,6 +31,7 @@
 #include <stdint.h>
 
 #include "rng.h"
+#include "tpe_cfg.h"
 
 typedef enum { TPE_FLOAT, TPE_LOG, TPE_INT, TPE_CAT } tpe_kind;
 
@@ -40,14 +41,8 @@ typedef struct {
     uint32_t n_cat; /* CAT: number of choices (>= 1); a value is a choice's index */
 } tpe_param;
 
-typedef struct {
-    double gamma;        /* good fraction of the observations, in (0, 1) */
-    uint32_t n_ei;       /* candidates drawn from l per proposal, >= 1 */
-    uint32_t n_startup;  /* the caller draws from the prior until this many trials finished */
-    double prior_weight; /* weight of the prior component in l and g, > 0 */
-} tpe_cfg;
-
-/* γ 0.25, n_ei 24, n_startup 10, prior weight 1 (sim/STUDY.md says where they come from). */
+/* The settings (tpe_cfg, sim/tpe_cfg.h) at TPE_CFG_DEFAULTS: γ 0.25, n_ei 24, n_startup 10,
+ * prior weight 1. */
 tpe_cfg tpe_defaults(void);
 
 /* A fitted pair of estimators per parameter. */

@@ -8,6 +8,7 @@
 
 #include "io/study.h"
 #include "sim/evsnn.h"
+#include "sim/search.h"
 #include "tests/fuzz_libconfig.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

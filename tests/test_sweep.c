@@ -1,9 +1,10 @@
-/* tests/test_sweep.c — study files and result tables (io/study.h): grid order and size,
- * seeded random search (integer ranges too), variants, errors naming line and key (TPE
- * settings, parameter kinds, objectives, pruning), objectives and the median rule by hand,
- * CSV round trip and quoting (pruned rows, per-epoch accuracies), an older table read by
- * column name, the HDF5 table read back through the HDF5 library, and comm.h's one-rank
- * world. The TPE sampler itself: tests/test_tpe.c. */
+/* tests/test_sweep.c — study files and result tables (io/study.h) and their trials
+ * (sim/search.h): grid order and size, seeded random search (integer ranges too),
+ * variants, errors naming line and key (TPE settings, parameter kinds, objectives,
+ * pruning), objectives and the median rule by hand, CSV round trip and quoting (pruned
+ * rows, per-epoch accuracies), an older table read by column name, the HDF5 table read
+ * back through the HDF5 library, and comm.h's one-rank world. The TPE sampler itself:
+ * tests/test_tpe.c. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +20,7 @@
 #include "io/study.h"
 #include "sim/comm.h"
 #include "sim/evsnn.h"
+#include "sim/search.h"
 #include "tests/h5read.h"
 #include "tests/testutil.h"
 

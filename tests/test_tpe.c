@@ -1,4 +1,4 @@
-/* tests/test_tpe.c — the TPE sampler (sim/tpe.h) and TPE studies (io/study.h):
+/* tests/test_tpe.c — the TPE sampler (sim/tpe.h) and TPE studies (io/study.h, sim/search.h):
  *   * Parzen densities of every kind against hand computations on tiny 1-D cases, the good
  *     / bad split, and the chosen candidate against l/g recomputed here from the formulas;
  *   * the ranking of finished, pruned, failed and running trials in a TPE study;
@@ -20,6 +20,7 @@
 
 #include "io/study.h"
 #include "sim/evsnn.h"
+#include "sim/search.h"
 #include "sim/rng.h"
 #include "sim/tpe.h"
 
