@@ -212,6 +212,9 @@ fuzz-long: deps
 
 FUZZERS := $(FUZZ_SRC:tests/%.c=$(BUILD)/tests/%)
 FUZZ_SECONDS ?= 10
+# libFuzzer's -seed: 0 lets it pick one (a new path each run); CI fixes it, so that its
+# short pass is the same on every run and a failure it reports can be replayed.
+FUZZ_SEED ?= 0
 # fuzz_specs also reads the dataset options through the command's own parser (cmd_data.o).
 FUZZ_APP_OBJ := $(BUILD)/apps/cmd_data.o $(BUILD)/apps/json.o $(BUILD)/apps/gnuplot.o
 $(BUILD)/tests/fuzz_%: tests/fuzz_%.c $(FUZZ_APP_OBJ) $(LIB)
@@ -222,7 +225,7 @@ fuzz-run: $(FUZZERS)
 	@for f in $(FUZZERS); do echo "fuzz: $$f ($(FUZZ_SECONDS) s)"; \
 	  mkdir -p $(BUILD)/corpus/$$(basename $$f); \
 	  log=$(BUILD)/corpus/$$(basename $$f).log; \
-	  if ! ASAN_OPTIONS=suppressions=tests/asan.supp LSAN_OPTIONS=suppressions=tests/lsan.supp $$f -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
+	  if ! ASAN_OPTIONS=suppressions=tests/asan.supp LSAN_OPTIONS=suppressions=tests/lsan.supp $$f -max_total_time=$(FUZZ_SECONDS) -seed=$(FUZZ_SEED) -rss_limit_mb=2048 \
 	       -artifact_prefix=$(BUILD)/corpus/ $(BUILD)/corpus/$$(basename $$f) tests/corpus/$$(basename $$f) >$$log 2>&1; \
 	  then tail -n 40 $$log; echo "fuzz: $$f FAILED (log: $$log)"; exit 1; fi; tail -n 1 $$log; done
 

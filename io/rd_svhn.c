@@ -58,6 +58,10 @@ int rd_svhn_open(dataset *d, const char *path) {
         s->x->dims[1] == 0 || s->x->dims[0] > 4096 || s->x->dims[1] > 4096)
         return evsnn_seterr(EVSNN_EFORMAT, "%s: variable X: rank %d class %d, expected uint8 [H,W,3,N]", path,
                             s->x->rank, (int)s->x->class_type);
+    /* libmatio reads a complex variable's slab through {Re, Im} pointers it takes from the
+     * caller's buffer: refuse it before any read. */
+    if (s->x->isComplex)
+        return evsnn_seterr(EVSNN_EFORMAT, "%s: variable X is complex, expected real uint8 [H,W,3,N]", path);
     size_t n = s->x->dims[3];
     /* N comes from the file's header: bound it by the bytes the file can hold (deflate packs
      * at most 1032:1) before allocating anything per image. */

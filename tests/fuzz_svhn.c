@@ -1,7 +1,8 @@
 /* tests/fuzz_svhn.c — libFuzzer harness: SVHN .mat files (MATLAB 5 through libmatio; a
  * v7.3 file is HDF5 behind a 512-byte header) mutated at the byte level, opened by
  * format detection and read sample by sample. Seed: tests/corpus/fuzz_svhn/svhn.mat
- * (X uint8 [32, 32, 3, 2], y double [2, 1], written with matio in the published layout). */
+ * (X uint8 [32, 32, 3, 2], y double [2, 1], written with matio in the published layout) and
+ * complex.mat (the same with a complex X, which the reader refuses: it crashed libmatio). */
 #include <hdf5.h>
 #include <stdint.h>
 #include <stdio.h>

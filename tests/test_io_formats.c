@@ -452,6 +452,28 @@ static void test_svhn(void **state) {
     check_svhn(tpath("svhn_z.mat"));
 }
 
+/* A complex X: libmatio reads a complex variable's slab into {Re, Im} pointers taken from
+ * the caller's buffer, so the reader must refuse it at open (a crash before it did). */
+static void test_svhn_complex(void **state) {
+    (void)state;
+    size_t dims[4] = {32, 32, 3, 1}, ydims[2] = {1, 1};
+    uint8_t *re = calloc(3072, 1), *im = calloc(3072, 1);
+    double y = 1;
+    mat_complex_split_t z = {re, im};
+    mat_t *m = Mat_CreateVer(tpath("svhn_c.mat"), NULL, MAT_FT_MAT5);
+    assert_non_null(m);
+    matvar_t *v = Mat_VarCreate("X", MAT_C_UINT8, MAT_T_UINT8, 4, dims, &z, MAT_F_COMPLEX);
+    Mat_VarWrite(m, v, MAT_COMPRESSION_NONE), Mat_VarFree(v);
+    v = Mat_VarCreate("y", MAT_C_DOUBLE, MAT_T_DOUBLE, 2, ydims, &y, 0);
+    Mat_VarWrite(m, v, MAT_COMPRESSION_NONE), Mat_VarFree(v);
+    Mat_Close(m);
+    free(re), free(im);
+    int err = 0;
+    assert_null(ds_open(tpath("svhn_c.mat"), NULL, &err));
+    assert_int_equal(err, EVSNN_EFORMAT);
+    assert_non_null(strstr(evsnn_errmsg(), "complex"));
+}
+
 /* ---------------------------------------------------------------- N-MNIST + corrupt input */
 
 static void write_bytes(const char *path, const uint8_t *b, size_t n) {
@@ -660,7 +682,7 @@ int main(void) {
         cmocka_unit_test(test_shd_bad_unit),     cmocka_unit_test(test_aedat3_file),
         cmocka_unit_test(test_aedat3_folder),    cmocka_unit_test(test_aedat3_truncated),
         cmocka_unit_test(test_gesture_h5),       cmocka_unit_test(test_evfile_roundtrip),
-        cmocka_unit_test(test_evfile_version),   cmocka_unit_test(test_svhn),
+        cmocka_unit_test(test_evfile_version),   cmocka_unit_test(test_svhn), cmocka_unit_test(test_svhn_complex),
         cmocka_unit_test(test_nmnist_overflow),  cmocka_unit_test(test_nmnist_corrupt),
         cmocka_unit_test(test_aedat2_corrupt),   cmocka_unit_test(test_idx_truncated),
         cmocka_unit_test(test_h5_truncated),     cmocka_unit_test(test_idx_gzip_integrity),
