@@ -54,6 +54,9 @@ static const char *usage_text =
     "  --momentum M        SGD momentum (default 0)\n"
     "  --weight-decay WD   L2 weight decay (default 0)\n"
     "  --cosine T0[,MULT]  cosine annealing with warm restarts, T0 iterations (default off)\n"
+    "  --cosine-anneal T   cosine annealing without restarts (PyTorch's CosineAnnealingLR,\n"
+    "                      T_max = T iterations, stepped on past T: lr rises back over the\n"
+    "                      next T; seed 004's published code)\n"
     "  --eta-min LR        the schedule's floor (default 0)\n"
     "  --grad-clip N       clip the gradient's L2 norm to N (default off)\n"
     "  --weight-clip C     clamp parameters to [-C, C] before each step (default off)\n"
@@ -80,6 +83,9 @@ static const char *usage_text =
     "                      membrane, T x N floats) | sparse (spike trains only; the backward\n"
     "                      rebuilds the membranes layer by layer, same gradients up to rounding)\n"
     "  --seed S            seed of the initialisation and of the shuffling (default 1)\n"
+    "  --init I            pytorch (default: U(+-1/sqrt(fan_in)), nn.Linear / nn.Conv2d) |\n"
+    "                      glorot (U(+-sqrt(1.5/(fan_in+fan_out))), biases 0: seed 004's\n"
+    "                      published binarized layers)\n"
     "  --threads N         threads (default: all cores); results do not depend on N\n"
     "  --slots K           gradient partial sums per batch (default 2); results depend on K\n"
     "output:\n"
@@ -383,7 +389,7 @@ typedef struct {
     ds_opts dso;
     const char *trace_path, *data, *out, *ckpt_path, *resume, *log_path;
     double lr, epochs, batch, steps, seed, data_init;
-    int quiet, opt_set;
+    int quiet, opt_set, glorot;
     char config[1024]; /* the options, recorded in checkpoints */
 } train_args;
 
@@ -391,7 +397,7 @@ typedef struct {
 /* The command's options (the network's first, apps/netcli.h). */
 enum { O_DATA = 2000, O_STEPS, O_EPOCHS, O_BATCH, O_OPTIM, O_LR, O_MOM, O_WD, O_COS, O_ETAMIN, O_GCLIP, O_WCLIP,
        O_SURR, O_LOSS, O_CR, O_IR, O_BIN, O_LCLAMP, O_DROPOUT, O_THA, O_CENTRE, O_SEED, O_THREADS, O_SLOTS, O_CKPT,
-       O_RESUME, O_LOG, O_QUIET, O_TEST, O_SPLITAT, O_MAXTR, O_MAXTE, O_ENC, O_DT, O_TRACE, O_RECORD, O_DS, O_DINIT };
+       O_RESUME, O_LOG, O_QUIET, O_TEST, O_SPLITAT, O_MAXTR, O_MAXTE, O_ENC, O_DT, O_TRACE, O_RECORD, O_DS, O_DINIT, O_COSA, O_INIT };
 static const struct option opts[] = {NETCLI_OPTIONS,
     {"data", required_argument, 0, O_DATA}, {"steps", required_argument, 0, O_STEPS},
     {"epochs", required_argument, 0, O_EPOCHS}, {"batch", required_argument, 0, O_BATCH},
@@ -414,7 +420,8 @@ static const struct option opts[] = {NETCLI_OPTIONS,
     {"max-train", required_argument, 0, O_MAXTR}, {"max-test", required_argument, 0, O_MAXTE},
     {"encoding", required_argument, 0, O_ENC}, {"dt-us", required_argument, 0, O_DT},
     {"trace", required_argument, 0, O_TRACE}, {"record", required_argument, 0, O_RECORD},
-    {"data-init", required_argument, 0, O_DINIT},
+    {"data-init", required_argument, 0, O_DINIT}, {"cosine-anneal", required_argument, 0, O_COSA},
+    {"init", required_argument, 0, O_INIT},
     /* dataset transforms, as 'evsnn data' and 'evsnn run' take them (cmd_data_opt) */
     {"bins", required_argument, 0, O_DS}, {"window-us", required_argument, 0, O_DS},
     {"downsample", required_argument, 0, O_DS}, {"pool", required_argument, 0, O_DS},
@@ -435,7 +442,7 @@ static int train_parse(int argc, char **argv, train_args *A) {
     const char *trace_path = NULL;
     const char *data = "synth", *out = NULL, *ckpt_path = NULL, *resume = NULL, *log_path = NULL;
     double v, lr = -1, epochs = 5, batch = 32, steps = 0, seed = 1;
-    int quiet = 0, opt_set = 0;
+    int quiet = 0, opt_set = 0, glorot = 0;
     double data_init = NAN; /* --data-init: target mean current / θ (NaN: off) */
     char config[1024] = "";
     size_t clen = 0;
@@ -493,10 +500,36 @@ static int train_parse(int argc, char **argv, train_args *A) {
                 fprintf(stderr, "evsnn train: --cosine '%s': expected T0[,MULT] with positive integers\n", optarg);
                 return 2;
             }
+            if (c.opt.cos_continue) {
+                fprintf(stderr, "evsnn train: --cosine and --cosine-anneal exclude each other\n");
+                return 2;
+            }
             c.opt.cos_T0 = t0;
             c.opt.cos_Tmult = mult;
             break;
         }
+        case O_COSA: {
+            unsigned t0 = 0;
+            char extra;
+            if (sscanf(optarg, "%u%c", &t0, &extra) != 1 || t0 == 0) {
+                fprintf(stderr, "evsnn train: --cosine-anneal '%s': expected a positive integer (iterations)\n", optarg);
+                return 2;
+            }
+            if (c.opt.cos_T0 && !c.opt.cos_continue) {
+                fprintf(stderr, "evsnn train: --cosine and --cosine-anneal exclude each other\n");
+                return 2;
+            }
+            c.opt.cos_T0 = t0, c.opt.cos_Tmult = 1, c.opt.cos_continue = 1;
+            break;
+        }
+        case O_INIT:
+            if (!strcmp(optarg, "pytorch")) glorot = 0;
+            else if (!strcmp(optarg, "glorot")) glorot = 1;
+            else {
+                fprintf(stderr, "evsnn train: --init '%s': expected pytorch or glorot\n", optarg);
+                return 2;
+            }
+            break;
         case O_ETAMIN: if (num("eta-min", optarg, 0, 1e6, &v)) return 2; c.opt.eta_min = (float)v; break;
         case O_GCLIP: if (num("grad-clip", optarg, 1e-12, 1e12, &v)) return 2; c.grad_clip = (float)v; break;
         case O_WCLIP: if (num("weight-clip", optarg, 1e-12, 1e12, &v)) return 2; c.weight_clip = (float)v; break;
@@ -561,6 +594,7 @@ static int train_parse(int argc, char **argv, train_args *A) {
     A->data_init = data_init;
     A->quiet = quiet;
     A->opt_set = opt_set;
+    A->glorot = glorot;
     memcpy(A->config, config, sizeof config);
     return -1;
 }
@@ -644,7 +678,8 @@ int cmd_train(int argc, char **argv) {
     int err, status = 0;
     net *n = netcli_build(&nc, &err);
     if (!n) { fprintf(stderr, "evsnn train: %s\n", evsnn_errmsg()); return 2; }
-    net_init_params(n, c.seed);
+    if (A.glorot) net_init_glorot(n, c.seed);
+    else net_init_params(n, c.seed);
     tdata tr_d, te_d;
     memset(&tr_d, 0, sizeof tr_d);
     memset(&te_d, 0, sizeof te_d);

@@ -355,6 +355,22 @@ void net_init_params(net *n, uint64_t seed) {
     rng_free(r);
 }
 
+void net_init_glorot(net *n, uint64_t seed) {
+    rng *r = rng_create(seed);
+    if (!r) return;
+    for (uint32_t i = 0; i < n->n_layers; i++) {
+        net_layer *L = &n->layers[i];
+        if (L->kind == NET_POOL) continue;
+        const double kk = L->kind == NET_DENSE ? 1.0 : (double)L->k * L->k;
+        const double fan_in = L->kind == NET_DENSE ? (double)L->n_in : L->in_c * kk,
+                     fan_out = L->kind == NET_DENSE ? (double)L->n_out : L->out_c * kk;
+        const double bound = sqrt(1.5 / (fan_in + fan_out));
+        for (size_t j = 0; j < L->n_w; j++) L->w[j] = (float)rng_uniform_range(r, -bound, bound);
+        for (size_t j = 0; j < L->n_b; j++) L->b[j] = 0.0f;
+    }
+    rng_free(r);
+}
+
 void net_describe(const net *n, char *buf, size_t len) {
     size_t u = 0;
     u += (size_t)snprintf(buf + u, u < len ? len - u : 0, "input %ux%ux%u", n->in_c, n->in_h, n->in_w);

@@ -130,6 +130,11 @@ int net_check_neuron(const neuron_cfg *nc, const char *where);
  * for weights and biases of nn.Linear and nn.Conv2d), seeded. */
 void net_init_params(net *n, uint64_t seed);
 
+/* Glorot (Xavier) uniform as seed 004's published BinaryConnect layers reset theirs:
+ * U(−a, a) with a = √(1.5 / (fan_in + fan_out)), fan_in = in_c·k² and fan_out = out_c·k² for
+ * a conv, n_in and n_out for a dense layer; biases zero. Seeded like net_init_params. */
+void net_init_glorot(net *n, uint64_t seed);
+
 /* Number of spiking layers (those with neurons). */
 uint32_t net_n_spiking(const net *n);
 

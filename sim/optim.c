@@ -53,7 +53,7 @@ float optim_lr(const optim *o) {
     const opt_cfg *c = &o->c;
     if (c->cos_T0 == 0) return c->lr;
     uint64_t Tcur = o->t, Ti = c->cos_T0;
-    while (Tcur >= Ti) { /* walk the restarts; periods grow geometrically, so this is short */
+    while (!c->cos_continue && Tcur >= Ti) { /* walk the restarts; periods grow geometrically, so this is short */
         Tcur -= Ti;
         Ti *= c->cos_Tmult;
     }

@@ -6,6 +6,7 @@
  *   weight decay (L2, both): g += wd·p before the update
  *   cosine annealing with warm restarts, stepped per iteration:
  *         lr = η_min + (lr0 − η_min)(1 + cos(π·T_cur/T_i))/2, T_i = T0·T_mult^k
+ *   or without restarts (CosineAnnealingLR's closed form, T_cur = t for every t)
  *   grad-norm clip: g *= max_norm/(‖g‖ + 1e-6) when that factor is below 1 (clip_grad_norm_)
  * The moments m and v are one allocation each, carved exactly like the parameters, so a
  * checkpoint stores them as flat arrays next to the parameters. */
@@ -25,6 +26,8 @@ typedef struct {
     float weight_decay;
     uint32_t cos_T0;           /* cosine warm restarts: first period in iterations (0: constant lr) */
     uint32_t cos_Tmult;        /* period multiplier after each restart (≥ 1) */
+    uint8_t cos_continue;      /* 1: no restarts, PyTorch's CosineAnnealingLR(T_max = cos_T0)
+                                * stepped on past T_max: lr rises back, a period of 2·cos_T0 */
     float eta_min;
 } opt_cfg;
 

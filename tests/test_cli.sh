@@ -40,6 +40,11 @@ check "error names the model file" grep -q "nope.h5" "$tmp/err"
 echo "garbage" > "$tmp/bad.h5"
 expect_exit 2 "model file that is not HDF5" run --model "$tmp/bad.h5"
 expect_exit 2 "init without -o" init --arch 10-5
+expect_exit 2 "train --cosine with --cosine-anneal" train --data synth --cosine 10 --cosine-anneal 10 -o "$tmp/x.h5"
+check "the error names both" grep -q -- "--cosine and --cosine-anneal exclude each other" "$tmp/err"
+expect_exit 2 "train --init of an unknown kind" train --data synth --init he -o "$tmp/x.h5"
+check "the error says what is expected" grep -q "expected pytorch or glorot" "$tmp/err"
+expect_exit 0 "train with --init glorot --cosine-anneal" train --data synth --epochs 1 --init glorot --cosine-anneal 4 --quiet -o "$tmp/g.h5"
 
 expect_exit 0 "init writes a model" init --arch 16C5-AP2-32C5-AP2-800-11 --input 2x32x32 --seed 3 -o "$tmp/m.h5"
 check "init prints the parameter count" grep -q '"params":22459' "$tmp/out"

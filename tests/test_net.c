@@ -208,6 +208,31 @@ static void test_init_bounds(void **state) {
     net_free(m);
 }
 
+/* Glorot uniform as seed 004's published binarized layers: conv1 fan 25 + 400, conv2 fan
+ * 400 + 1600 (16·25 in, 64·25 out), dense 1024 + 10; biases zero; seeded. */
+static void test_init_glorot(void **state) {
+    (void)state;
+    net *n = ok("16C5-AP2-64C5-AP2-1024-10", "1x28x28", NULL);
+    net_init_glorot(n, 3);
+    const double fans[3] = {25 + 400, 400 + 1600, 1024 + 10};
+    for (uint32_t l = 0, j = 0; l < n->n_layers; l++) {
+        const net_layer *L = &n->layers[l];
+        if (L->kind == NET_POOL) continue;
+        const float bound = (float)sqrt(1.5 / fans[j++]);
+        float mx = 0;
+        double sum = 0;
+        for (size_t i = 0; i < L->n_w; i++) mx = fmaxf(mx, fabsf(L->w[i])), sum += L->w[i];
+        assert_true(mx <= bound && mx > 0.9f * bound);
+        assert_true(fabs(sum / (double)L->n_w) < 0.1 * bound);
+        for (size_t i = 0; i < L->n_b; i++) assert_true(L->b[i] == 0.0f);
+    }
+    net *m = ok("16C5-AP2-64C5-AP2-1024-10", "1x28x28", NULL);
+    net_init_glorot(m, 3);
+    assert_memory_equal(n->params, m->params, n->n_params * sizeof(float));
+    net_free(n);
+    net_free(m);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_shd),       cmocka_unit_test(test_mnist),
@@ -215,7 +240,7 @@ int main(void) {
         cmocka_unit_test(test_input_mismatch_says_expected), cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_impossible_parameters), cmocka_unit_test(test_shapes),
         cmocka_unit_test(test_shape_overflow),
-        cmocka_unit_test(test_init_bounds),
+        cmocka_unit_test(test_init_bounds), cmocka_unit_test(test_init_glorot),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -45,6 +45,32 @@ static void test_sgd_momentum_by_hand(void **state) {
     optim_free(o);
 }
 
+/* Cosine annealing without restarts against PyTorch's own recursion for CosineAnnealingLR
+ * (its chainable get_lr, stepped once per iteration past T_max): T_max 4, lr 1, η_min 0.1. */
+static void test_cosine_continue(void **state) {
+    (void)state;
+    opt_cfg c = optim_defaults(OPT_SGD);
+    c.lr = 1.0f, c.eta_min = 0.1f, c.cos_T0 = 4, c.cos_continue = 1;
+    int err;
+    optim *o = optim_create(&c, 1, &err);
+    assert_non_null(o);
+    const double T = 4, base = 1.0, lo = (double)c.eta_min;
+    double lr = base;
+    for (unsigned t = 0; t <= 20; t++) {
+        if (t > 0) {
+            if ((long)(t - 1 - T) % (long)(2 * T) == 0) lr += (base - lo) * (1 - cos(M_PI / T)) / 2;
+            else lr = (1 + cos(M_PI * t / T)) / (1 + cos(M_PI * (t - 1) / T)) * (lr - lo) + lo;
+        }
+        o->t = t;
+        assert_float_equal(optim_lr(o), lr, 1e-6);
+    }
+    o->t = 4; /* the floor at T_max, back to the base at 2 T_max */
+    assert_float_equal(optim_lr(o), 0.1, 1e-6);
+    o->t = 8;
+    assert_float_equal(optim_lr(o), 1.0, 1e-6);
+    optim_free(o);
+}
+
 /* Cosine warm restarts T0 = 4, T_mult = 2, lr 1 → 0: periods [0,4), [4,12), [12,28). */
 static void test_cosine_restarts(void **state) {
     (void)state;
@@ -226,7 +252,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_adam_by_hand),
         cmocka_unit_test(test_sgd_momentum_by_hand),
-        cmocka_unit_test(test_cosine_restarts),
+        cmocka_unit_test(test_cosine_restarts), cmocka_unit_test(test_cosine_continue),
         cmocka_unit_test(test_clip),
         cmocka_unit_test(test_threads_bitwise),
         cmocka_unit_test(test_bad_label),
