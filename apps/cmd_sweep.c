@@ -832,6 +832,9 @@ int cmd_sweep(int argc, char **argv) {
         status = 1;
         goto stop_workers;
     }
+    /* A run killed mid-write left its temporaries (replace.h): they go before the resume. */
+    replace_sweep_stale(dir);
+    replace_sweep_stale(tdir);
     /* Resume: keep rows whose id and settings still match the study (TPE: whose settings
      * lie in its search space); the search then continues from them. */
     char csv[4096];

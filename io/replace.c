@@ -1,8 +1,12 @@
 /* io/replace.c — write to a temporary beside the target, then rename (replace.h). */
 #include "io/replace.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include "sim/evsnn.h"
@@ -44,4 +48,26 @@ int replace_fclose(FILE *f, const char *tmp, const char *path, int failed) {
         return evsnn_seterr(EVSNN_EIO, "%s: write failed: %s", tmp, e ? strerror(e) : "output error");
     }
     return replace_commit(tmp, path);
+}
+
+int replace_sweep_stale(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    int removed = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        const char *t = strstr(e->d_name, ".tmp.");
+        if (!t || t == e->d_name) continue;
+        while (strstr(t + 1, ".tmp.")) t = strstr(t + 1, ".tmp."); /* the last one */
+        char *end;
+        errno = 0;
+        long pid = strtol(t + 5, &end, 10);
+        if (errno || *end || end == t + 5 || pid <= 0 || (pid_t)pid != pid) continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue; /* alive, or not ours to judge */
+        char path[4096];
+        if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= sizeof path) continue;
+        if (unlink(path) == 0) removed++;
+    }
+    closedir(d);
+    return removed;
 }

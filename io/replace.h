@@ -27,6 +27,11 @@ int replace_tmpname(char *tmp, size_t cap, const char *path);
 /* Rename tmp over path: 0, or EVSNN_EIO naming path (tmp is removed). */
 int replace_commit(const char *tmp, const char *path);
 
+/* Remove from directory dir the temporaries ("<name>.tmp.<pid>") that processes which no
+ * longer run left behind (killed mid-write), e.g. before a resumed run rewrites its files.
+ * A temporary of a live process is kept. Returns how many were removed. */
+int replace_sweep_stale(const char *dir);
+
 /* Remove the temporary after a failed write (a missing one is fine). */
 void replace_discard(const char *tmp);
 
