@@ -56,9 +56,9 @@ int replace_sweep_stale(const char *dir) {
     int removed = 0;
     struct dirent *e;
     while ((e = readdir(d))) {
-        const char *t = strstr(e->d_name, ".tmp.");
+        const char *t = NULL; /* the last ".tmp." */
+        for (const char *q = strstr(e->d_name, ".tmp."); q; q = strstr(q + 1, ".tmp.")) t = q;
         if (!t || t == e->d_name) continue;
-        while (strstr(t + 1, ".tmp.")) t = strstr(t + 1, ".tmp."); /* the last one */
         char *end;
         errno = 0;
         long pid = strtol(t + 5, &end, 10);

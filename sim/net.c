@@ -339,7 +339,9 @@ fail:
     return NULL;
 }
 
-void net_init_params(net *n, uint64_t seed) {
+/* Weights U(−a, a) per layer, seeded: a = 1/√fan_in with biases drawn alike (PyTorch's
+ * default), or Glorot's a = √(1.5/(fan_in + fan_out)) with biases zero. */
+static void init_uniform(net *n, uint64_t seed, int glorot) {
     rng *r = rng_create(seed);
     if (!r) return;
     for (uint32_t i = 0; i < n->n_layers; i++) {
@@ -347,29 +349,19 @@ void net_init_params(net *n, uint64_t seed) {
         if (L->kind == NET_POOL) continue;
         /* PyTorch's default for nn.Linear / nn.Conv2d: kaiming_uniform_(a=√5) gives
          * U(−1/√fan_in, 1/√fan_in) for the weights, and the bias uses the same bound. */
-        double fan_in = L->kind == NET_DENSE ? (double)L->n_in : (double)L->in_c * L->k * L->k;
-        double bound = 1.0 / sqrt(fan_in);
+        const double kk = L->kind == NET_DENSE ? 1.0 : (double)L->k * L->k;
+        const double fan_in = L->kind == NET_DENSE ? (double)L->n_in : L->in_c * kk,
+                     fan_out = L->kind == NET_DENSE ? (double)L->n_out : L->out_c * kk;
+        const double bound = glorot ? sqrt(1.5 / (fan_in + fan_out)) : 1.0 / sqrt(fan_in);
         for (size_t j = 0; j < L->n_w; j++) L->w[j] = (float)rng_uniform_range(r, -bound, bound);
-        for (size_t j = 0; j < L->n_b; j++) L->b[j] = (float)rng_uniform_range(r, -bound, bound);
+        for (size_t j = 0; j < L->n_b; j++) L->b[j] = glorot ? 0.0f : (float)rng_uniform_range(r, -bound, bound);
     }
     rng_free(r);
 }
 
-void net_init_glorot(net *n, uint64_t seed) {
-    rng *r = rng_create(seed);
-    if (!r) return;
-    for (uint32_t i = 0; i < n->n_layers; i++) {
-        net_layer *L = &n->layers[i];
-        if (L->kind == NET_POOL) continue;
-        const double kk = L->kind == NET_DENSE ? 1.0 : (double)L->k * L->k;
-        const double fan_in = L->kind == NET_DENSE ? (double)L->n_in : L->in_c * kk,
-                     fan_out = L->kind == NET_DENSE ? (double)L->n_out : L->out_c * kk;
-        const double bound = sqrt(1.5 / (fan_in + fan_out));
-        for (size_t j = 0; j < L->n_w; j++) L->w[j] = (float)rng_uniform_range(r, -bound, bound);
-        for (size_t j = 0; j < L->n_b; j++) L->b[j] = 0.0f;
-    }
-    rng_free(r);
-}
+void net_init_params(net *n, uint64_t seed) { init_uniform(n, seed, 0); }
+
+void net_init_glorot(net *n, uint64_t seed) { init_uniform(n, seed, 1); }
 
 void net_describe(const net *n, char *buf, size_t len) {
     size_t u = 0;
