@@ -11,6 +11,8 @@
 #   tha    binarized, thresholds annealed 6.9 -> 14.0 (α 0.037), 10.3 -> 23.1 (0.30),
 #          18.0 -> 27.9 (0.10), surrogate centred at the current threshold as the code does,
 #          beta 0.87, k 0.2, SGD 8.4e-4 momentum 0.86, dropout 0.65
+#   tha_adam the tha row with the bsnn row's optimizer (Adam 1.6e-2, gradient clip 1, dropout
+#          0.01): the diagnosis of sim/TRAINING.md, and the best annealed run here
 # T = TABLE1_T (default 25; the paper: 100), TABLE1_EPOCHS epochs (default 15; the paper: up
 # to 500 with early stopping), seed TABLE1_SEED (default 1). Every run checkpoints each epoch
 # and resumes: run the script again after an interruption. Writes, under TABLE1_OUT (default
@@ -37,7 +39,9 @@ for row in ${TABLE1_ROWS-tha flt32 bsnn bsnn1}; do
                 --dropout 0,0,0.01" ;;
     tha) opts="--binarize --beta 0.87 --tha 6.9:14.0:0.037,10.3:23.1:0.30,18.0:27.9:0.10 --tha-centre current
                --surrogate fast_sigmoid:k=0.2 --optim sgd --lr 8.4e-4 --momentum 0.86 --dropout 0,0,0.65" ;;
-    *) echo "seed004_table1.sh: unknown row '$row' (flt32, bsnn1, bsnn, tha)" >&2; exit 2 ;;
+    tha_adam) opts="--binarize --beta 0.87 --tha 6.9:14.0:0.037,10.3:23.1:0.30,18.0:27.9:0.10 --tha-centre current
+               --surrogate fast_sigmoid:k=0.2 --lr 1.6e-2 --grad-clip 1 --dropout 0,0,0.01" ;;
+    *) echo "seed004_table1.sh: unknown row '$row' (flt32, bsnn1, bsnn, tha, tha_adam)" >&2; exit 2 ;;
     esac
     resume=""
     [ -f "$out/$row.ckpt" ] && resume="--resume $out/$row.ckpt"
@@ -51,7 +55,7 @@ command -v gnuplot >/dev/null 2>&1 || { echo "gnuplot not installed: no figure" 
 # ROW.dat: epoch, test accuracy, silent fraction of conv1, conv2, fc3 (test set); only the
 # rows that have run are drawn
 rows=""
-for row in tha flt32 bsnn bsnn1; do
+for row in tha flt32 bsnn bsnn1 tha_adam; do
     [ -f "$out/$row.jsonl" ] || continue
     rows="$rows $row"
     grep '"epoch"' "$out/$row.jsonl" | sed 's/.*"epoch":\([0-9]*\).*"test_acc":\([0-9.e-]*\).*"test_silent":\[\([^]]*\)\].*/\1 \2 \3/' |
