@@ -271,6 +271,126 @@ void conv_scatter_backward(float *dkpt, const float *d, const conv_plan *pl, con
 #undef BWD
 }
 
+/* A step's zero-bordered copy of d: an event's base target (⌊(y + pad)/p⌋, ⌊(x + pad)/p⌋)
+ * minus up to ⌈kq/p⌉ − 1 lies in it, and targets at or past th / tw read zeros. */
+typedef struct {
+    uint32_t f, h, w; /* front border, rows, columns */
+} dw_pad;
+static dw_pad dw_pad_of(const conv_geom *g) {
+    const uint32_t f = (conv_kq(g) + g->p - 1) / g->p - 1;
+    const uint32_t by = (g->in_h - 1 + g->pad) / g->p + 1, bx = (g->in_w - 1 + g->pad) / g->p + 1;
+    return (dw_pad){f, f + (by > g->th ? by : g->th), f + (bx > g->tw ? bx : g->tw)};
+}
+
+uint64_t conv_dw_scratch(const conv_geom *g) {
+    const dw_pad pd = dw_pad_of(g);
+    const uint64_t n_in = (uint64_t)g->in_c * g->in_h * g->in_w;
+    return (uint64_t)pd.h * pd.w * g->out_c + 4 * n_in + (uint64_t)g->in_c * g->p * g->p + 1 + 2ull * (g->in_h + g->in_w);
+}
+
+/* Q taps x V vectors of one packed-kernel row segment, summed over a bucket's n events: tap q
+ * of event i reads dp[base_i − sub − q·C] (targets tx − q), and is kpt column qx0 + q·p. */
+static inline __attribute__((always_inline)) void dw_block(float *restrict out, const float *restrict dp,
+                                                             const uint32_t *restrict base, const float *restrict v,
+                                                             uint32_t n, uint32_t C, uint32_t p, uint32_t sub,
+                                                             const int Q, const int V) {
+    v8f a[12];
+    for (int k = 0; k < Q * V; k++) a[k] = (v8f){0};
+    for (uint32_t i = 0; i < n; i++) {
+        const float x = v[i];
+        const v8f b = {x, x, x, x, x, x, x, x};
+        const float *s = dp + (base[i] - sub);
+        for (int q = 0; q < Q; q++)
+            for (int u = 0; u < V; u++) a[q * V + u] += b * *(const v8fu *)(s - (uint64_t)q * C + 8 * u);
+    }
+    for (int q = 0; q < Q; q++)
+        for (int u = 0; u < V; u++) *(v8fu *)(out + (uint64_t)q * p * C + 8 * u) += a[q * V + u];
+}
+
+#define DW_CASE(qq, vv)                                                                                            \
+    case (qq) * 16 + (vv): dw_block(out, dp, bs, v, nb, C, p, sub, qq, vv); break;
+
+KERNEL_CLONES_FMA
+void conv_dw_steps(float *restrict dkpt, const float *restrict d, const conv_plan *pl, const uint32_t *off,
+                   const uint32_t *idx, const float *val, uint32_t T, float *restrict scratch) {
+    const conv_geom *g = &pl->g;
+    const uint32_t C = g->out_c, p = g->p, kq = conv_kq(g), th = g->th, tw = g->tw, pp = p * p;
+    const uint32_t n_in = g->in_c * g->in_h * g->in_w, nk = g->in_c * pp;
+    const dw_pad pd = dw_pad_of(g);
+    float *dp = scratch;
+    uint32_t *key = (uint32_t *)(dp + (uint64_t)pd.h * pd.w * C), *eb = key + n_in, *base = eb + n_in;
+    float *vs = (float *)(base + n_in);
+    uint32_t *cnt = (uint32_t *)(vs + n_in), *ay = cnt + nk + 1, *ax = ay + g->in_h; /* row/column: base, residue */
+    for (uint32_t y = 0; y < g->in_h; y++) ay[y] = (y + g->pad) / p << 8 | (y + g->pad) % p;
+    for (uint32_t x = 0; x < g->in_w; x++) ax[x] = (x + g->pad) / p << 8 | (x + g->pad) % p;
+    for (uint32_t t = 0; t < T; t++) {
+        const uint32_t e0 = off[t], ne = off[t + 1] - e0;
+        const float *dt = d + (uint64_t)t * th * tw * C;
+        if (!ne) continue;
+        if (C % 8 || ne > n_in || p > 255) { /* rare shapes: event by event */
+            conv_scatter_backward(dkpt, dt, pl, idx + e0, val ? val + e0 : NULL, ne);
+            continue;
+        }
+        /* the bordered copy of this step's d (it stays in the first-level cache) */
+        memset(dp, 0, (uint64_t)pd.f * pd.w * C * sizeof *dp);
+        for (uint32_t y = 0; y < pd.h - pd.f; y++) {
+            float *r = dp + (uint64_t)(y + pd.f) * pd.w * C;
+            if (y < th) {
+                memset(r, 0, (uint64_t)pd.f * C * sizeof *r);
+                memcpy(r + (uint64_t)pd.f * C, dt + (uint64_t)y * tw * C, (uint64_t)tw * C * sizeof *r);
+                memset(r + (uint64_t)(pd.f + tw) * C, 0, (uint64_t)(pd.w - pd.f - tw) * C * sizeof *r);
+            } else {
+                memset(r, 0, (uint64_t)pd.w * C * sizeof *r);
+            }
+        }
+        /* the step's events by (channel, residue y, residue x): counting sort */
+        memset(cnt, 0, ((uint64_t)nk + 1) * sizeof *cnt);
+        for (uint32_t e = 0; e < ne; e++) {
+            uint32_t ci, y, x;
+            conv_decode(pl, idx[e0 + e], &ci, &y, &x);
+            key[e] = (ci * p + (ay[y] & 255)) * p + (ax[x] & 255);
+            eb[e] = (uint32_t)((((ay[y] >> 8) + pd.f) * pd.w + (ax[x] >> 8) + pd.f) * C);
+            cnt[key[e] + 1]++;
+        }
+        for (uint32_t k = 0; k < nk; k++) cnt[k + 1] += cnt[k];
+        for (uint32_t e = 0; e < ne; e++) {
+            const uint32_t k = cnt[key[e]]++;
+            base[k] = eb[e];
+            vs[k] = val ? val[e0 + e] : 1.0f;
+        }
+        /* cnt[k] is now the end of bucket k */
+        for (uint32_t ci = 0; ci < g->in_c; ci++)
+            for (uint32_t ry = 0; ry < p; ry++)
+                for (uint32_t rx = 0; rx < p; rx++) {
+                    const uint32_t k = (ci * p + ry) * p + rx, b0 = k ? cnt[k - 1] : 0, nb = cnt[k] - b0;
+                    if (!nb) continue;
+                    const uint32_t *bs = base + b0;
+                    const float *v = vs + b0;
+                    const uint32_t jy_n = (kq - ry + p - 1) / p, jx_n = (kq - rx + p - 1) / p;
+                    for (uint32_t jy = 0; jy < jy_n; jy++)
+                        for (uint32_t c0 = 0; c0 < C; c0 += 32) {
+                            const uint32_t V = (C - c0) / 8 < 4 ? (C - c0) / 8 : 4, Qm = 12 / V;
+                            for (uint32_t jx0 = 0; jx0 < jx_n; jx0 += Qm) {
+                                const uint32_t Q = jx_n - jx0 < Qm ? jx_n - jx0 : Qm;
+                                float *out = dkpt + (((uint64_t)ci * kq + ry + jy * p) * kq + rx + jx0 * p) * C + c0;
+                                /* tap (jy, jx0) of an event sits jy rows and jx0 columns before
+                                 * its base, c0 channels on (unsigned arithmetic wraps back) */
+                                const uint32_t sub = (jy * pd.w + jx0) * C - c0;
+                                switch (Q * 16 + V) {
+                                    DW_CASE(1, 4) DW_CASE(2, 4) DW_CASE(3, 4)
+                                    DW_CASE(1, 3) DW_CASE(2, 3) DW_CASE(3, 3) DW_CASE(4, 3)
+                                    DW_CASE(1, 2) DW_CASE(2, 2) DW_CASE(3, 2) DW_CASE(4, 2) DW_CASE(5, 2) DW_CASE(6, 2)
+                                    DW_CASE(1, 1) DW_CASE(2, 1) DW_CASE(3, 1) DW_CASE(4, 1) DW_CASE(5, 1) DW_CASE(6, 1)
+                                    DW_CASE(7, 1) DW_CASE(8, 1) DW_CASE(9, 1) DW_CASE(10, 1) DW_CASE(11, 1) DW_CASE(12, 1)
+                                default: break;
+                                }
+                            }
+                        }
+                }
+    }
+}
+#undef DW_CASE
+
 void conv_pack_panels(float *wpan, const float *w, const conv_geom *g) {
     const uint32_t k = g->k, C = g->out_c, ic = g->in_c;
     for (uint32_t q = 0; q < k * k; q++)
@@ -321,8 +441,11 @@ void conv_gin_rows(float *restrict gin, const float *restrict d, const float *re
         for (uint32_t i = 0; i < n; i++) {
             const float *dr = d + (uint64_t)rows[i] * C;
             uint32_t m = 0;
-            for (uint32_t co = 0; co < C; co++)
-                if (dr[co] != 0.0f) { cs[m] = co; dv[m++] = dr[co]; }
+            for (uint32_t co = 0; co < C; co++) { /* branch-free: a quarter are non-zero, at random */
+                cs[m] = co;
+                dv[m] = dr[co];
+                m += dr[co] != 0.0f;
+            }
             for (uint32_t ky = 0; ky < k; ky++) {
                 const int yy = (int)(ry[i] + ky) - (int)g->pad;
                 if (yy < 0 || yy >= (int)zh) continue;

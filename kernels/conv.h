@@ -94,6 +94,18 @@ int conv_pull_pays(const conv_geom *g, uint32_t n);
 void conv_scatter_backward(float *dkpt, const float *d, const conv_plan *pl, const uint32_t *idx, const float *val,
                            uint32_t n);
 
+/* The weight gradient of all steps of a sample, weight-stationary: each step's events (off[t]
+ * .. off[t+1] of channel ids idx, values val or NULL = 1; distinct channels within a step, as in
+ * every spike train) are grouped by input channel and by the residues of (y + pad, x + pad)
+ * mod p, so that every packed-kernel vector dkpt[ci, qy, qx, :] sums, in registers, the target
+ * vectors d[t, ty, tx, :] of its events and is written once per step (conv_scatter_backward
+ * writes it once per event). The step's d is read through a zero-bordered copy, so no tap needs
+ * a bounds check. Adds to dkpt the sums of conv_scatter_backward, in another order.
+ * d: [T, th, tw, out_c]  scratch: [conv_dw_scratch(g)] words */
+uint64_t conv_dw_scratch(const conv_geom *g);
+void conv_dw_steps(float *dkpt, const float *d, const conv_plan *pl, const uint32_t *off, const uint32_t *idx,
+                   const float *val, uint32_t T, float *scratch);
+
 /* Input gradient, dense form (a transposed convolution as products of row blocks with
  * per-tap panels): for the n non-zero target rows rows[i] = (step, ty, tx) of d,
  *   gin[step, y, x, ci] = Σ_{jy, jx < p} Σ_{ky, kx, co} w[co, ci, ky, kx] · d[row, co]

@@ -45,6 +45,7 @@ struct bwd {
     float *sgp;          /* [T_max, maxn] surrogate of the layer below (where the input gradient is needed) */
     uint32_t *at;        /* [max(maxn, T_max·maxcl)] entries of one step where it is; non-zero rows */
     float *scratch;      /* [conv_gin_scratch] */
+    float *dws;          /* [conv_dw_scratch] */
 };
 
 static void conv_refresh(bwd_conv *cv, const net_layer *L) {
@@ -62,7 +63,7 @@ void bwd_refresh(bwd *b) {
 
 bwd *bwd_create(const net *n, uint32_t T_max, int *err) {
     uint32_t maxn = n->n_in, maxcl = 1;
-    uint64_t scr = 1;
+    uint64_t scr = 1, dws = 1;
     for (uint32_t l = 0; l < n->n_layers; l++) {
         const net_layer *L = &n->layers[l];
         if (L->n_out > maxn) maxn = L->n_out;
@@ -71,6 +72,8 @@ bwd *bwd_create(const net *n, uint32_t T_max, int *err) {
             const conv_geom g = sim_conv_geom(L);
             if (g.th * g.tw * g.out_c > maxcl) maxcl = g.th * g.tw * g.out_c;
             if (conv_gin_scratch(&g, T_max) > scr) scr = conv_gin_scratch(&g, T_max);
+            const uint64_t w = conv_dw_scratch(&g);
+            if (w > dws) dws = w;
         }
     }
     bwd *b = calloc(1, sizeof *b);
@@ -96,9 +99,10 @@ bwd *bwd_create(const net *n, uint32_t T_max, int *err) {
     b->sgp = malloc(tn * sizeof(float));
     b->at = malloc(((size_t)maxn > (size_t)T_max * maxcl ? (size_t)maxn : (size_t)T_max * maxcl) * sizeof(uint32_t));
     b->scratch = malloc((size_t)scr * sizeof(float));
+    b->dws = malloc((size_t)dws * sizeof(float));
     b->cv = calloc(n->n_layers, sizeof *b->cv);
     if (!b->wt || !b->gout || !b->gin || !b->delta || !b->tmp || !b->xd || !b->umem || !b->cur || !b->curd ||
-        !b->col_off || !b->dcl || !b->cl || !b->gcl || !b->sgp || !b->at || !b->scratch || !b->cv)
+        !b->col_off || !b->dcl || !b->cl || !b->gcl || !b->sgp || !b->at || !b->scratch || !b->dws || !b->cv)
         goto oom;
     for (uint32_t l = 0; l < n->n_layers; l++) {
         const net_layer *L = &n->layers[l];
@@ -134,7 +138,7 @@ void bwd_free(bwd *b) {
     for (uint32_t l = 0; b->wt && l < b->n->n_layers; l++) free(b->wt[l]);
     free(b->gout); free(b->gin); free(b->delta); free(b->tmp); free(b->xd);
     free(b->col_off); free(b->col_t); free(b->col_v); free(b->wt); free(b->umem); free(b->cur); free(b->curd);
-    free(b->dcl); free(b->cl); free(b->gcl); free(b->sgp); free(b->at); free(b->scratch);
+    free(b->dcl); free(b->cl); free(b->gcl); free(b->sgp); free(b->at); free(b->scratch); free(b->dws);
     free(b);
 }
 
@@ -386,7 +390,8 @@ static void conv_backward(bwd *b, const net_layer *L, bwd_conv *cv, const sim_in
         float *val;
         const uint32_t m = static_events(b, L, in->static_x, &idx, &val);
         conv_route(b, L, cv, sum, b->dcl, idx, val, m, NULL);
-        conv_scatter_backward(cv->dkpt, b->dcl, &cv->pl, idx, val, m);
+        const uint32_t off[2] = {0, m};
+        conv_dw_steps(cv->dkpt, b->dcl, &cv->pl, off, idx, val, 1, b->dws);
     } else {
         for (uint32_t t = 0; t < T; t++) {
             const uint32_t k = src->off[t], ne = src->off[t + 1] - k;
@@ -395,8 +400,8 @@ static void conv_backward(bwd *b, const net_layer *L, bwd_conv *cv, const sim_in
             if (!ne && !gin) continue;
             float *dcl = b->dcl + (size_t)t * tc;
             conv_route(b, L, cv, b->delta + (size_t)t * no, dcl, idx, val, ne, arg ? arg + (size_t)t * no : NULL);
-            if (ne) conv_scatter_backward(cv->dkpt, dcl, &cv->pl, idx, val, ne);
         }
+        conv_dw_steps(cv->dkpt, b->dcl, &cv->pl, src->off, src->idx, src->val, T, b->dws);
         if (gin) {
             memset(gin, 0, (size_t)T * ni * sizeof *gin);
             uint64_t need = (uint64_t)T * ni;

@@ -216,7 +216,8 @@ static void conv_workload(const workload *wl) {
     trainer *t = trainer_create(n, &c, wl->T, &err);
     if (!t) { fprintf(stderr, "bench_conv: %s\n", evsnn_errmsg()); exit(1); }
     train_stats st;
-    const double dt = time_steps(t, in, lab, NS, wl->B, 4, &st);
+    const char *steps = getenv("BENCH_STEPS"); /* profiling: more timed steps */
+    const double dt = time_steps(t, in, lab, NS, wl->B, steps ? (uint32_t)atoi(steps) : 4, &st);
     sps = wl->B / dt;
     o = bench_doc("conv_train");
     jset(o, "workload", jstr(wl->name));

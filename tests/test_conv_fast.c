@@ -173,6 +173,10 @@ static void test_backward_vs_oracle(void **state) {
             uint32_t *idx = malloc(n_in * sizeof *idx), *rows = malloc((size_t)S * tpos * sizeof *rows);
             uint32_t *at = malloc(n_in * sizeof *at);
             float *val = malloc(n_in * sizeof *val);
+            /* all steps' events, for the weight-stationary form */
+            uint32_t aoff[S + 1] = {0}, *aidx = malloc((size_t)S * n_in * sizeof *aidx);
+            float *aval = malloc((size_t)S * n_in * sizeof *aval), *dkpt2 = calloc((size_t)c->in_c * kq * kq * C, sizeof *dkpt2);
+            float *dw2 = calloc(nw, sizeof *dw2), *dws = malloc(conv_dw_scratch(&g) * sizeof *dws);
             conv_span *sp = malloc(((size_t)c->in_h + c->in_w) * sizeof *sp);
             conv_plan pl;
             conv_plan_init(&pl, sp, sp + c->in_h, &g);
@@ -200,6 +204,9 @@ static void test_backward_vs_oracle(void **state) {
                 }
                 const uint32_t m = events(idx, val, n_in, 0.4, r, 1, exact);
                 conv_scatter_backward(dkpt, dcl + (size_t)s * tpos * C, &pl, idx, val, m);
+                memcpy(aidx + aoff[s], idx, m * sizeof *idx);
+                memcpy(aval + aoff[s], val, m * sizeof *val);
+                aoff[s + 1] = aoff[s] + m;
                 spread(dfull, ds, &g, ch, cw);
                 bwd_conv_dw(dw_ref, dfull, idx, val, m, &bg);
                 bwd_conv_gin(gin_ref + (size_t)s * n_in, w, dfull, &bg);
@@ -213,6 +220,10 @@ static void test_backward_vs_oracle(void **state) {
             char what[96];
             snprintf(what, sizeof what, "weight gradient case %u exact %d sparse %d", ci, exact, sparse);
             close_or_equal(what, dw, dw_ref, nw, exact);
+            conv_dw_steps(dkpt2, dcl, &pl, aoff, aidx, aval, S, dws);
+            conv_pack_backward(dw2, dkpt2, &g);
+            snprintf(what, sizeof what, "weight gradient, all steps at once, case %u exact %d sparse %d", ci, exact, sparse);
+            close_or_equal(what, dw2, dw_ref, nw, exact);
             conv_gin_rows(gcl, dcl, wpan, &g, rows, nrows, S, scratch);
             for (uint32_t s = 0; s < S; s++)
                 transpose(gin + (size_t)s * n_in, gcl + (size_t)s * n_in, c->in_h * c->in_w, c->in_c, 1.0f);
@@ -225,7 +236,7 @@ static void test_backward_vs_oracle(void **state) {
             close_or_equal(what, gat, gin_ref, (size_t)S * n_in, exact);
             free(w); free(kpt); free(wpan); free(dkpt); free(dw); free(dw_ref); free(d); free(dcl); free(dfull);
             free(gin_ref); free(gcl); free(gin); free(gat); free(scratch); free(idx); free(rows); free(at); free(val);
-            free(sp);
+            free(sp); free(aidx); free(aval); free(dkpt2); free(dw2); free(dws);
         }
     rng_free(r);
 }
