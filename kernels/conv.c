@@ -203,6 +203,59 @@ static inline __attribute__((always_inline)) void pull_target(float *restrict ou
     for (int v = 0; v < V; v++) *(v8fu *)(out + c0 + 8 * v) = a[v];
 }
 
+/* Two horizontally adjacent targets (ty, tx) and (ty, tx + 1) at once, 8·V columns each: their
+ * input windows overlap in kq − p columns, whose events are read once for both, and the two
+ * sets of accumulators are independent chains (twice the additions in flight). */
+static inline __attribute__((always_inline)) void pull_pair(float *restrict out, const float *restrict kpt,
+                                                              const conv_geom *g, const uint32_t *restrict off,
+                                                              const uint32_t *restrict lc, const float *restrict lv,
+                                                              uint32_t ty, uint32_t tx, uint32_t c0, const int V) {
+    const uint32_t C = g->out_c, kq = conv_kq(g), p = g->p, iw = g->in_w, pad = g->pad;
+    v8f a[4], b[4];
+    for (int v = 0; v < V; v++) a[v] = b[v] = (v8f){0};
+    const int y0 = (int)(ty * p) - (int)pad, x0 = (int)(tx * p) - (int)pad; /* first target's window */
+    const uint32_t qy0 = y0 < 0 ? (uint32_t)-y0 : 0;
+    const uint32_t qy1 = (int)g->in_h - y0 < (int)kq ? (uint32_t)((int)g->in_h - y0) : kq;
+    /* input columns x of the union window, as u = x − x0 ∈ [u0, u1); the first target takes
+     * u < kq (tap u), the second u ≥ p (tap u − p) */
+    const uint32_t u0 = x0 < 0 ? (uint32_t)-x0 : 0, span = kq + p;
+    const uint32_t u1 = (int)iw - x0 < (int)span ? (uint32_t)((int)iw - x0) : span;
+    for (uint32_t qy = qy0; qy < qy1; qy++) {
+        const uint32_t row = (uint32_t)(y0 + (int)qy) * iw;
+        for (uint32_t u = u0; u < u1; u++) {
+            const uint32_t pos = row + (uint32_t)(x0 + (int)u);
+            const int ina = u < kq, inb = u >= p;
+            const float *ka = kpt + ((uint64_t)qy * kq + (ina ? u : 0)) * C + c0;
+            const float *kb = kpt + ((uint64_t)qy * kq + (inb ? u - p : 0)) * C + c0;
+            const uint64_t cs = (uint64_t)kq * kq * C; /* one input channel's packed kernel */
+            if (ina && inb) {
+                for (uint32_t e = off[pos]; e < off[pos + 1]; e++) {
+                    const float x = lv[e];
+                    const v8f bx = {x, x, x, x, x, x, x, x};
+                    const uint64_t c = lc[e] * cs;
+                    for (int v = 0; v < V; v++) {
+                        a[v] += bx * *(const v8fu *)(ka + c + 8 * v);
+                        b[v] += bx * *(const v8fu *)(kb + c + 8 * v);
+                    }
+                }
+            } else {
+                v8f *acc = ina ? a : b;
+                const float *k1 = ina ? ka : kb;
+                for (uint32_t e = off[pos]; e < off[pos + 1]; e++) {
+                    const float x = lv[e];
+                    const v8f bx = {x, x, x, x, x, x, x, x};
+                    const uint64_t c = lc[e] * cs;
+                    for (int v = 0; v < V; v++) acc[v] += bx * *(const v8fu *)(k1 + c + 8 * v);
+                }
+            }
+        }
+    }
+    for (int v = 0; v < V; v++) {
+        *(v8fu *)(out + c0 + 8 * v) = a[v];
+        *(v8fu *)(out + C + c0 + 8 * v) = b[v];
+    }
+}
+
 KERNEL_CLONES_FMA
 uint64_t conv_pull(float *acc, const float *kpt, const conv_plan *pl, const uint32_t *idx, const float *val, uint32_t n,
                    uint32_t *scratch) {
@@ -237,6 +290,16 @@ uint64_t conv_pull(float *acc, const float *kpt, const conv_plan *pl, const uint
     for (uint32_t ty = 0; ty < g->th; ty++)
         for (uint32_t tx = 0; tx < g->tw; tx++) {
             float *out = acc + ((uint64_t)ty * g->tw + tx) * C;
+            if (tx + 1 < g->tw) { /* the pair form, up to 32 channels at a time */
+                for (uint32_t c0 = 0; c0 < C; c0 += 32) switch ((C - c0) / 8) {
+                    case 1: pull_pair(out, kpt, g, off, lc, lv, ty, tx, c0, 1); break;
+                    case 2: pull_pair(out, kpt, g, off, lc, lv, ty, tx, c0, 2); break;
+                    case 3: pull_pair(out, kpt, g, off, lc, lv, ty, tx, c0, 3); break;
+                    default: pull_pair(out, kpt, g, off, lc, lv, ty, tx, c0, 4); break;
+                    }
+                tx++;
+                continue;
+            }
             uint32_t c0 = 0;
             for (; c0 + 64 <= C; c0 += 64) pull_target(out, kpt, g, off, lc, lv, ty, tx, c0, 8);
             switch ((C - c0) / 8) {
