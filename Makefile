@@ -45,7 +45,7 @@ endif
 OPT ?= -O3 -g
 OMPFLAGS ?= -fopenmp
 SANFLAGS ?=
-CFLAGS_BASE = -std=c11 $(OPT) -ffp-contract=off -fno-trapping-math -Wall -Wextra -Werror -D_GNU_SOURCE -I. $(OMPFLAGS) $(SANFLAGS) \
+CFLAGS_BASE = -std=c11 $(OPT) -ffp-contract=off -fno-trapping-math -fno-math-errno -Wall -Wextra -Werror -D_GNU_SOURCE -I. $(OMPFLAGS) $(SANFLAGS) \
              -DEVSNN_MPI=$(MPI) -DEVSNN_VERSION='"$(VERSION)"' $(shell pkg-config --cflags $(filter-out $(WALLED_PKGS),$(PKGS)) cmocka 2>/dev/null)
 CF_HDF5  = $(shell pkg-config --cflags hdf5-serial matio 2>/dev/null)
 CF_EVENT = $(shell pkg-config --cflags libevent 2>/dev/null)

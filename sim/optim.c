@@ -2,6 +2,9 @@
 #include "optim.h"
 
 #include <math.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,41 +63,81 @@ float optim_lr(const optim *o) {
     return (float)(c->eta_min + (c->lr - c->eta_min) * (1.0 + cos(M_PI * (double)Tcur / (double)Ti)) / 2.0);
 }
 
+/* Long vectors are updated by all threads, each element by itself: the same floats for any
+ * thread count (the build's -fno-math-errno lets √ vectorise). */
+#define PAR_MIN ((size_t)1 << 16)
+#ifdef _OPENMP
+#define NT(t) ((t) > 0 ? (t) : omp_get_max_threads())
+#else
+#define NT(t) 1
+#endif
+
 void optim_step(optim *o, float *p, float *g) {
     const opt_cfg *c = &o->c;
     const float lr = optim_lr(o);
     const size_t n = o->n;
-    if (c->weight_decay > 0.0f)
-        for (size_t i = 0; i < n; i++) g[i] += c->weight_decay * p[i];
+    const int nt = NT(o->threads);
+    float *restrict m = o->m, *restrict v = o->v;
+    if (c->weight_decay > 0.0f) {
+        const float wd = c->weight_decay;
+#pragma omp parallel for simd num_threads(nt) if (n >= PAR_MIN) schedule(static)
+        for (size_t i = 0; i < n; i++) g[i] += wd * p[i];
+    }
     o->t++;
     if (c->kind == OPT_SGD) {
-        if (c->momentum > 0.0f) {
+        const float mu = c->momentum;
+        if (mu > 0.0f) {
+            const int first = o->t == 1;
+#pragma omp parallel for simd num_threads(nt) if (n >= PAR_MIN) schedule(static)
             for (size_t i = 0; i < n; i++) {
-                o->m[i] = o->t == 1 ? g[i] : c->momentum * o->m[i] + g[i];
-                p[i] -= lr * o->m[i];
+                m[i] = first ? g[i] : mu * m[i] + g[i];
+                p[i] -= lr * m[i];
             }
         } else {
+#pragma omp parallel for simd num_threads(nt) if (n >= PAR_MIN) schedule(static)
             for (size_t i = 0; i < n; i++) p[i] -= lr * g[i];
         }
         return;
     }
-    const float b1 = c->beta1, b2 = c->beta2;
+    const float b1 = c->beta1, b2 = c->beta2, eps = c->eps;
     const float bc1 = 1.0f - powf(b1, (float)o->t), bc2 = 1.0f - powf(b2, (float)o->t);
     const float step = lr / bc1, sbc2 = sqrtf(bc2);
+#pragma omp parallel for simd num_threads(nt) if (n >= PAR_MIN) schedule(static)
     for (size_t i = 0; i < n; i++) {
-        o->m[i] = b1 * o->m[i] + (1.0f - b1) * g[i];
-        o->v[i] = b2 * o->v[i] + (1.0f - b2) * g[i] * g[i];
-        p[i] -= step * o->m[i] / (sqrtf(o->v[i]) / sbc2 + c->eps);
+        m[i] = b1 * m[i] + (1.0f - b1) * g[i];
+        v[i] = b2 * v[i] + (1.0f - b2) * g[i] * g[i];
+        p[i] -= step * m[i] / (sqrtf(v[i]) / sbc2 + eps);
     }
 }
 
-double optim_clip_norm(float *g, size_t n, float max_norm) {
+double optim_norm(const float *g, size_t n, int threads) {
+    /* 64 blocks, each in four interleaved partial sums, added in order: the same double for any
+     * thread count */
+    enum { NB = 64 };
+    double part[NB];
+    const size_t bl = (n + NB - 1) / NB;
+#pragma omp parallel for num_threads(NT(threads)) if (n >= PAR_MIN) schedule(static)
+    for (int b = 0; b < NB; b++) {
+        const size_t lo = (size_t)b * bl < n ? (size_t)b * bl : n, hi = lo + bl < n ? lo + bl : n;
+        double s[4] = {0, 0, 0, 0};
+        size_t i = lo;
+        for (; i + 4 <= hi; i += 4)
+            for (int k = 0; k < 4; k++) s[k] += (double)g[i + k] * g[i + k];
+        for (; i < hi; i++) s[0] += (double)g[i] * g[i];
+        part[b] = (s[0] + s[1]) + (s[2] + s[3]);
+    }
     double s = 0.0;
-    for (size_t i = 0; i < n; i++) s += (double)g[i] * g[i];
-    const double norm = sqrt(s);
+    for (int b = 0; b < NB; b++) s += part[b];
+    return sqrt(s);
+}
+
+double optim_clip_norm(float *g, size_t n, float max_norm, int threads) {
+    const double norm = optim_norm(g, n, threads);
     const double coef = max_norm / (norm + 1e-6);
-    if (coef < 1.0)
+    if (coef < 1.0) {
+#pragma omp parallel for simd num_threads(NT(threads)) if (n >= PAR_MIN) schedule(static)
         for (size_t i = 0; i < n; i++) g[i] = (float)(g[i] * coef);
+    }
     return norm;
 }
 

@@ -38,6 +38,8 @@ typedef struct optim {
     size_t n;
     float *m, *v;     /* [n] first and second moments (v NULL for SGD); m is SGD's buffer */
     uint64_t t;       /* steps taken */
+    int threads;      /* for the updates, which are element by element (results do not depend
+                       * on it); 0: OpenMP's default */
 } optim;
 
 /* NULL with *err set on bad settings (named) or no memory. */
@@ -50,8 +52,12 @@ float optim_lr(const optim *o);
 /* One update: p [n] −= f(g [n]); g is modified by weight decay. t advances. */
 void optim_step(optim *o, float *p, float *g);
 
-/* Scale g [n] so that its L2 norm is at most max_norm (> 0); returns the norm before. */
-double optim_clip_norm(float *g, size_t n, float max_norm);
+/* The L2 norm of g [n], summed in a fixed order of blocks whatever the thread count. */
+double optim_norm(const float *g, size_t n, int threads);
+
+/* Scale g [n] so that its L2 norm is at most max_norm (> 0); returns the norm before.
+ * threads as optim.threads. */
+double optim_clip_norm(float *g, size_t n, float max_norm, int threads);
 
 /* Clamp p [n] into [−c, c]. */
 void optim_clamp(float *p, size_t n, float c);

@@ -681,6 +681,16 @@ static int bn_backward_layer(trainer *tr, uint32_t l, uint32_t B, uint64_t Bg, c
  * from the last layer down. The slots run in parallel, each over its own samples in order, so
  * every parameter's gradient is summed in sample order within a slot, as a sample-at-a-time
  * run would sum it, and the result does not depend on the thread count. */
+/* Whether every x[i] is finite (exponent bits not all ones), by all threads: an OR of
+ * integers, vectorised, the same answer for any thread count. */
+static int all_finite(const float *x, size_t n, int threads) {
+    const uint32_t *u = (const uint32_t *)(const void *)x;
+    uint32_t bad = 0;
+#pragma omp parallel for simd num_threads(threads) reduction(| : bad) if (n >= ((size_t)1 << 16)) schedule(static)
+    for (size_t i = 0; i < n; i++) bad |= (u[i] & 0x7f800000u) == 0x7f800000u;
+    return !bad;
+}
+
 static int run_batch(trainer *tr, const sim_input *in, const uint32_t *labels, const float *const *mem_target,
                      uint32_t B, uint32_t B_scale, int grad, uint32_t *pred) {
     const net *n = tr->n;
@@ -824,11 +834,20 @@ int trainer_step(trainer *tr, const sim_input *in, const uint32_t *labels, const
     int rc = run_batch(tr, in, labels, mem_target, B, (uint32_t)Bg, 1, NULL);
     if (rc) return rc;
     const uint64_t step = tr->opt->t;
-    /* 4. Reduce the slots in order into slot 0. */
+#ifdef _OPENMP
+    const int threads = tr->c.threads > 0 ? tr->c.threads : omp_get_max_threads();
+#else
+    const int threads = 1;
+#endif
+    /* 4. Reduce the slots in order into slot 0 (element by element, by all threads). */
     float *g = tr->grads;
-    for (uint32_t i = 1; i < tr->n_slots; i++) {
-        const float *gi = tr->sl[i].grads;
-        for (size_t k = 0; k < n->n_params; k++) g[k] += gi[k];
+    const size_t np = n->n_params;
+    const uint32_t S = tr->n_slots;
+#pragma omp parallel for num_threads(threads) if (np >= ((size_t)1 << 16)) schedule(static)
+    for (size_t k = 0; k < np; k++) {
+        float s = g[k];
+        for (uint32_t i = 1; i < S; i++) s += tr->sl[i].grads[k];
+        g[k] = s;
     }
     double loss = 0.0;
     for (uint32_t i = 0; i < tr->n_slots; i++) loss += tr->sl[i].loss;
@@ -837,7 +856,8 @@ int trainer_step(trainer *tr, const sim_input *in, const uint32_t *labels, const
         return EVSNN_EIO;
     loss /= (double)Bg;
     if (!isfinite(loss)) return evsnn_seterr(EVSNN_ENUMERIC, "step %llu: the loss is %g", (unsigned long long)step, loss);
-    for (uint32_t l = 0; l < n->n_layers; l++) {
+    const int g_finite = all_finite(g, np, threads);
+    for (uint32_t l = 0; !g_finite && l < n->n_layers; l++) { /* which one */
         const net_layer *L = &n->layers[l];
         if (L->kind == NET_POOL) continue;
         for (size_t k = 0; k < L->n_w + (L->b ? L->n_b : 0); k++) {
@@ -856,13 +876,11 @@ int trainer_step(trainer *tr, const sim_input *in, const uint32_t *labels, const
     }
     /* 5–9: clip, clamp, step, schedule (lr from the step count), anneal. */
     double gn = 0.0;
-    if (tr->c.grad_clip > 0.0f) gn = optim_clip_norm(g, n->n_params, tr->c.grad_clip);
-    else {
-        for (size_t k = 0; k < n->n_params; k++) gn += (double)g[k] * g[k];
-        gn = sqrt(gn);
-    }
+    if (tr->c.grad_clip > 0.0f) gn = optim_clip_norm(g, np, tr->c.grad_clip, threads);
+    else gn = optim_norm(g, np, threads);
     if (tr->c.weight_clip > 0.0f) optim_clamp(tr->lat, n->n_params, tr->c.weight_clip);
     const float lr = optim_lr(tr->opt);
+    tr->opt->threads = threads;
     optim_step(tr->opt, tr->lat, g);
     for (uint32_t l = 0, k = 0; l < n->n_layers; l++) {
         net_layer *L = &n->layers[l];
@@ -877,7 +895,8 @@ int trainer_step(trainer *tr, const sim_input *in, const uint32_t *labels, const
             if (L->kind != NET_POOL) optim_clamp(tr->lat + L->w_off, L->n_w, tr->c.latent_clamp);
         }
     if ((rc = trainer_sync(tr))) return rc;
-    for (size_t k = 0; k < n->n_params; k++)
+    const int p_finite = all_finite(tr->lat, np, threads);
+    for (size_t k = 0; !p_finite && k < np; k++)
         if (!isfinite(tr->lat[k])) return evsnn_seterr(EVSNN_ENUMERIC, "step %llu: parameter %zu became %g", (unsigned long long)step, k, (double)tr->lat[k]);
     if (st) {
         st->loss += loss;

@@ -94,14 +94,74 @@ static void test_cosine_restarts(void **state) {
     assert_int_equal(err, EVSNN_EINVAL);
 }
 
+/* Long vectors take the threaded paths: the norm, the clip and the Adam and SGD updates give
+ * the same floats with one thread and two, and agree with a plain loop of the update rule. */
+static void test_long_vectors_threads(void **state) {
+    (void)state;
+    enum { N = 200003 }; /* above the threading threshold, not a multiple of the blocks */
+    float *g = malloc(N * sizeof *g), *g1 = malloc(N * sizeof *g1), *g2 = malloc(N * sizeof *g2);
+    float *p1 = malloc(N * sizeof *p1), *p2 = malloc(N * sizeof *p2), *pr = malloc(N * sizeof *pr);
+    double s = 0.0;
+    for (size_t i = 0; i < N; i++) {
+        g[i] = (float)sin(0.37 * (double)i) * (i % 7 == 0 ? 10.0f : 1.0f);
+        s += (double)g[i] * g[i];
+        p1[i] = p2[i] = pr[i] = (float)cos(0.11 * (double)i);
+    }
+    const double n1 = optim_norm(g, N, 1), n2 = optim_norm(g, N, 2);
+    assert_true(n1 == n2);
+    assert_float_equal(n1, sqrt(s), 1e-9 * sqrt(s));
+    memcpy(g1, g, N * sizeof *g);
+    memcpy(g2, g, N * sizeof *g);
+    assert_true(optim_clip_norm(g1, N, 1.0f, 1) == optim_clip_norm(g2, N, 1.0f, 2));
+    assert_memory_equal(g1, g2, N * sizeof *g1);
+    for (int kind = 0; kind < 2; kind++) {
+        opt_cfg c = optim_defaults(kind ? OPT_ADAM : OPT_SGD);
+        c.momentum = kind ? 0.0f : 0.9f;
+        c.weight_decay = 1e-4f;
+        int err;
+        optim *o1 = optim_create(&c, N, &err), *o2 = optim_create(&c, N, &err);
+        assert_non_null(o1);
+        assert_non_null(o2);
+        o1->threads = 1;
+        o2->threads = 2;
+        float *m = calloc(N, sizeof *m), *v = calloc(N, sizeof *v);
+        for (int t = 1; t <= 3; t++) {
+            memcpy(g1, g, N * sizeof *g);
+            memcpy(g2, g, N * sizeof *g);
+            optim_step(o1, p1, g1);
+            optim_step(o2, p2, g2);
+            /* the rule of optim.h, one element at a time */
+            const float bc1 = 1.0f - powf(c.beta1, (float)t), bc2 = 1.0f - powf(c.beta2, (float)t);
+            for (size_t i = 0; i < N; i++) {
+                const float gi = g[i] + c.weight_decay * pr[i];
+                if (kind) {
+                    m[i] = c.beta1 * m[i] + (1.0f - c.beta1) * gi;
+                    v[i] = c.beta2 * v[i] + (1.0f - c.beta2) * gi * gi;
+                    pr[i] -= c.lr / bc1 * m[i] / (sqrtf(v[i]) / sqrtf(bc2) + c.eps);
+                } else {
+                    m[i] = t == 1 ? gi : c.momentum * m[i] + gi;
+                    pr[i] -= c.lr * m[i];
+                }
+            }
+        }
+        assert_memory_equal(p1, p2, N * sizeof *p1);
+        assert_memory_equal(p1, pr, N * sizeof *p1);
+        free(m);
+        free(v);
+        optim_free(o1);
+        optim_free(o2);
+    }
+    free(g); free(g1); free(g2); free(p1); free(p2); free(pr);
+}
+
 static void test_clip(void **state) {
     (void)state;
     float g[2] = {3.0f, 4.0f};
-    assert_float_equal(optim_clip_norm(g, 2, 1.0f), 5.0, 1e-9);
+    assert_float_equal(optim_clip_norm(g, 2, 1.0f, 1), 5.0, 1e-9);
     assert_float_equal(g[0], 0.6f, 1e-6);
     assert_float_equal(g[1], 0.8f, 1e-6);
     float h[2] = {0.3f, 0.4f};
-    optim_clip_norm(h, 2, 1.0f); /* below the limit: untouched */
+    optim_clip_norm(h, 2, 1.0f, 1); /* below the limit: untouched */
     assert_float_equal(h[0], 0.3f, 0);
     float p[3] = {-2.0f, 0.5f, 3.0f};
     optim_clamp(p, 3, 1.0f);
@@ -254,6 +314,7 @@ int main(void) {
         cmocka_unit_test(test_sgd_momentum_by_hand),
         cmocka_unit_test(test_cosine_restarts), cmocka_unit_test(test_cosine_continue),
         cmocka_unit_test(test_clip),
+        cmocka_unit_test(test_long_vectors_threads),
         cmocka_unit_test(test_threads_bitwise),
         cmocka_unit_test(test_bad_label),
         cmocka_unit_test(test_nan_stops_step),
