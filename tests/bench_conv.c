@@ -81,24 +81,40 @@ static void set_rss_threads(json_t *o) {
 }
 
 /* Timed training steps over nb batches of B samples taken in turn from in[0..n). */
+static int cmp_dbl(const void *a, const void *b) {
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* One warm-up step, then the median of nb timed steps (a step's cost drifts little over a few
+ * steps; the median keeps one disturbed step on this shared machine out of the figure).
+ * st: the last step's statistics. */
 static double time_steps(trainer *tr, const sim_input *in, const uint32_t *lab, uint32_t n, uint32_t B, uint32_t nb,
                          train_stats *st) {
     uint32_t pos = 0;
     memset(st, 0, sizeof *st);
     if (trainer_step(tr, in, lab, NULL, B, st)) { fprintf(stderr, "bench_conv: %s\n", evsnn_errmsg()); exit(1); }
     pos = B % n;
-    double t0 = evsnn_now_s();
+    double *dt = malloc(nb * sizeof *dt);
     for (uint32_t k = 0; k < nb; k++) {
         memset(st, 0, sizeof *st);
         if (pos + B > n) pos = 0;
+        const double t0 = evsnn_now_s();
         if (trainer_step(tr, in + pos, lab + pos, NULL, B, st)) {
             fprintf(stderr, "bench_conv: %s\n", evsnn_errmsg());
             exit(1);
         }
+        dt[k] = evsnn_now_s() - t0;
         pos += B;
     }
-    return (evsnn_now_s() - t0) / nb;
+    qsort(dt, nb, sizeof *dt, cmp_dbl);
+    const double med = nb % 2 ? dt[nb / 2] : (dt[nb / 2 - 1] + dt[nb / 2]) / 2;
+    free(dt);
+    return med;
 }
+
+/* Timed steps for about a quarter of a second of a step of T x B sample-steps. */
+static uint32_t steps_for(uint32_t T, uint32_t B) { return T * B <= 800 ? 15 : T * B <= 3200 ? 5 : 3; }
 
 static void fmnist(const char *path, uint32_t T, uint32_t B, float eps, double ref_lo, double ref_hi) {
     enum { N = 512 };
@@ -139,7 +155,7 @@ static void fmnist(const char *path, uint32_t T, uint32_t B, float eps, double r
     if (!tr) { fprintf(stderr, "bench_conv: %s\n", evsnn_errmsg()); exit(1); }
     train_stats st;
     const char *steps = getenv("BENCH_STEPS"); /* profiling: more timed steps */
-    const uint32_t nb = steps ? (uint32_t)atoi(steps) : B >= 128 ? 2 : 4;
+    const uint32_t nb = steps ? (uint32_t)atoi(steps) : steps_for(T, B);
     const double dt = time_steps(tr, in, lab, N, B, nb, &st);
     const double sps = B / dt;
     json_t *j = bench_doc("conv_train");
@@ -217,7 +233,7 @@ static void conv_workload(const workload *wl) {
     if (!t) { fprintf(stderr, "bench_conv: %s\n", evsnn_errmsg()); exit(1); }
     train_stats st;
     const char *steps = getenv("BENCH_STEPS"); /* profiling: more timed steps */
-    const double dt = time_steps(t, in, lab, NS, wl->B, steps ? (uint32_t)atoi(steps) : 4, &st);
+    const double dt = time_steps(t, in, lab, NS, wl->B, steps ? (uint32_t)atoi(steps) : steps_for(wl->T, wl->B), &st);
     sps = wl->B / dt;
     o = bench_doc("conv_train");
     jset(o, "workload", jstr(wl->name));
