@@ -290,7 +290,8 @@ uint64_t conv_pull(float *acc, const float *kpt, const conv_plan *pl, const uint
     for (uint32_t ty = 0; ty < g->th; ty++)
         for (uint32_t tx = 0; tx < g->tw; tx++) {
             float *out = acc + ((uint64_t)ty * g->tw + tx) * C;
-            if (tx + 1 < g->tw) { /* the pair form, up to 32 channels at a time */
+            if (tx + 1 < g->tw && C <= 32) { /* the pair form (wider maps: their events would be read once per
+                                               * 32 channels, where one target takes 64 at a time) */
                 for (uint32_t c0 = 0; c0 < C; c0 += 32) switch ((C - c0) / 8) {
                     case 1: pull_pair(out, kpt, g, off, lc, lv, ty, tx, c0, 1); break;
                     case 2: pull_pair(out, kpt, g, off, lc, lv, ty, tx, c0, 2); break;
@@ -370,6 +371,12 @@ static inline __attribute__((always_inline)) void dw_block(float *restrict out, 
         for (int u = 0; u < V; u++) *(v8fu *)(out + (uint64_t)q * p * C + 8 * u) += a[q * V + u];
 }
 
+/* Below this many events per bucket on average a step goes event by event: every bucket's
+ * vectors are flushed once per step, the events sorted and the step's map copied, which the
+ * register sums repay only with several events a bucket (seed 004's second layer at 7%
+ * firing, 2.5 a bucket: 30% slower; W3's second at 22%, 50 a bucket: 25% faster). */
+#define DW_MIN_PER_BUCKET 8
+
 #define DW_CASE(qq, vv)                                                                                            \
     case (qq) * 16 + (vv): dw_block(out, dp, bs, v, nb, C, p, sub, qq, vv); break;
 
@@ -390,7 +397,7 @@ void conv_dw_steps(float *restrict dkpt, const float *restrict d, const conv_pla
         const uint32_t e0 = off[t], ne = off[t + 1] - e0;
         const float *dt = d + (uint64_t)t * th * tw * C;
         if (!ne) continue;
-        if (C % 8 || ne > n_in || p > 255) { /* rare shapes: event by event */
+        if (C % 8 || ne > n_in || p > 255 || ne < DW_MIN_PER_BUCKET * nk) { /* event by event */
             conv_scatter_backward(dkpt, dt, pl, idx + e0, val ? val + e0 : NULL, ne);
             continue;
         }

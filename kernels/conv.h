@@ -100,7 +100,8 @@ void conv_scatter_backward(float *dkpt, const float *d, const conv_plan *pl, con
  * mod p, so that every packed-kernel vector dkpt[ci, qy, qx, :] sums, in registers, the target
  * vectors d[t, ty, tx, :] of its events and is written once per step (conv_scatter_backward
  * writes it once per event). The step's d is read through a zero-bordered copy, so no tap needs
- * a bounds check. Adds to dkpt the sums of conv_scatter_backward, in another order.
+ * a bounds check. A step with few events per bucket goes through conv_scatter_backward
+ * instead. Adds to dkpt the sums of conv_scatter_backward, in another order.
  * d: [T, th, tw, out_c]  scratch: [conv_dw_scratch(g)] words */
 uint64_t conv_dw_scratch(const conv_geom *g);
 void conv_dw_steps(float *dkpt, const float *d, const conv_plan *pl, const uint32_t *off, const uint32_t *idx,
