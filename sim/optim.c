@@ -69,7 +69,7 @@ float optim_lr(const optim *o) {
 #ifdef _OPENMP
 #define NT(t) ((t) > 0 ? (t) : omp_get_max_threads())
 #else
-#define NT(t) 1
+#define NT(t) ((void)(t), 1)
 #endif
 
 void optim_step(optim *o, float *p, float *g) {
@@ -77,6 +77,7 @@ void optim_step(optim *o, float *p, float *g) {
     const float lr = optim_lr(o);
     const size_t n = o->n;
     const int nt = NT(o->threads);
+    (void)nt; /* only the pragmas read it */
     float *restrict m = o->m, *restrict v = o->v;
     if (c->weight_decay > 0.0f) {
         const float wd = c->weight_decay;
@@ -114,6 +115,7 @@ double optim_norm(const float *g, size_t n, int threads) {
     /* 64 blocks, each in four interleaved partial sums, added in order: the same double for any
      * thread count */
     enum { NB = 64 };
+    (void)threads; /* only the pragma reads it */
     double part[NB];
     const size_t bl = (n + NB - 1) / NB;
 #pragma omp parallel for num_threads(NT(threads)) if (n >= PAR_MIN) schedule(static)

@@ -686,6 +686,7 @@ static int bn_backward_layer(trainer *tr, uint32_t l, uint32_t B, uint64_t Bg, c
 static int all_finite(const float *x, size_t n, int threads) {
     const uint32_t *u = (const uint32_t *)(const void *)x;
     uint32_t bad = 0;
+    (void)threads; /* only the pragma reads it */
 #pragma omp parallel for simd num_threads(threads) reduction(| : bad) if (n >= ((size_t)1 << 16)) schedule(static)
     for (size_t i = 0; i < n; i++) bad |= (u[i] & 0x7f800000u) == 0x7f800000u;
     return !bad;
