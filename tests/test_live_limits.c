@@ -47,10 +47,30 @@ static int teardown(void **state) {
 
 /* A small server: 2312-10 on N-MNIST's input, 5 steps a window, so a window is cheap also
  * under ASan; extra options appended; stderr to tmp/<name>.err. */
+static pid_t running; /* the server a test started and has not stopped */
+
 static void start(tl_server *s, const char *name, const char *extra) {
     char args[1024];
     snprintf(args, sizeof args, "--arch 2312-10 --input 2x34x34 --steps 5 --http 127.0.0.1:0 %s 2>%s/%s.err", extra, tmp, name);
     assert_int_equal(tl_server_start(s, test_evsnn_bin(), args), 0);
+    running = s->pid;
+}
+
+static int stop_server(tl_server *s) {
+    running = 0;
+    return tl_server_stop(s, NULL, 0);
+}
+
+/* After each test: a failed assertion jumps out before the test stops its server, which
+ * would outlive the run; end it. */
+static int stop_left(void **state) {
+    (void)state;
+    if (running > 0) {
+        kill(running, SIGKILL);
+        waitpid(running, NULL, 0);
+        running = 0;
+    }
+    return 0;
 }
 
 static int count_lines(const char *name, const char *needle) {
@@ -224,7 +244,7 @@ static void test_idle_streams(void **state) {
     assert_true(metric(s.http, "evsnn_live_connections_refused_total{reason=\"full\"}") >= 1);
     good_close(&g);
     free(r);
-    assert_int_equal(tl_server_stop(&s, NULL, 0), 0);
+    assert_int_equal(stop_server(&s), 0);
 }
 
 /* ---- 2. out of file descriptors: the server's limit lowered under it, 48 clients ---- */
@@ -283,7 +303,7 @@ static void test_fd_exhaustion(void **state) {
     assert_true(metric(s.http, "evsnn_live_accept_errors_total") >= 1);
     assert_true(metric(s.http, "evsnn_live_connections_refused_total{reason=\"fds\"}") >= (uint64_t)refused);
     good_close(&g);
-    assert_int_equal(tl_server_stop(&s, NULL, 0), 0);
+    assert_int_equal(stop_server(&s), 0);
     const int lines = count_lines("fds", "accept on the stream port");
     print_message("out of descriptors: %d log line(s)\n", lines);
     assert_true(lines >= 1 && lines <= 2);
@@ -363,7 +383,7 @@ static void test_http_huge_headers(void **state) {
     assert_int_equal(st, 200);
     free(h);
     good_close(&g);
-    assert_int_equal(tl_server_stop(&s, NULL, 0), 0);
+    assert_int_equal(stop_server(&s), 0);
 }
 
 /* ---- 4. slow HTTP: 64 connections dribbling a header byte every 100 ms for 2.5 s ---- */
@@ -434,7 +454,7 @@ static void test_http_slow(void **state) {
     assert_true(metric(s.http, "evsnn_live_http_timeouts_total") >= 16);
     assert_true(metric(s.http, "evsnn_live_http_full_total") >= 1);
     good_close(&g);
-    assert_int_equal(tl_server_stop(&s, NULL, 0), 0);
+    assert_int_equal(stop_server(&s), 0);
 }
 
 /* ---- start-up: the descriptor budget, and the warning for binding beyond loopback ---- */
@@ -481,8 +501,11 @@ int main(void) {
     snprintf(opts, sizeof opts, "%s%squarantine_size_mb=8", ao ? ao : "", ao && *ao ? ":" : "");
     setenv("ASAN_OPTIONS", opts, 1);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_idle_streams),      cmocka_unit_test(test_fd_exhaustion), cmocka_unit_test(test_http_huge_headers),
-        cmocka_unit_test(test_http_slow),         cmocka_unit_test(test_startup_limits),
+        cmocka_unit_test_teardown(test_idle_streams, stop_left),
+        cmocka_unit_test_teardown(test_fd_exhaustion, stop_left),
+        cmocka_unit_test_teardown(test_http_huge_headers, stop_left),
+        cmocka_unit_test_teardown(test_http_slow, stop_left),
+        cmocka_unit_test_teardown(test_startup_limits, stop_left),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
