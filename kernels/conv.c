@@ -390,14 +390,16 @@ void conv_dw_steps(float *restrict dkpt, const float *restrict d, const conv_pla
     float *dp = scratch;
     uint32_t *key = (uint32_t *)(dp + (uint64_t)pd.h * pd.w * C), *eb = key + n_in, *base = eb + n_in;
     float *vs = (float *)(base + n_in);
-    uint32_t *cnt = (uint32_t *)(vs + n_in), *ay = cnt + nk + 1, *ax = ay + g->in_h; /* row/column: base, residue */
-    for (uint32_t y = 0; y < g->in_h; y++) ay[y] = (y + g->pad) / p << 8 | (y + g->pad) % p;
-    for (uint32_t x = 0; x < g->in_w; x++) ax[x] = (x + g->pad) / p << 8 | (x + g->pad) % p;
+    /* per input row / column: the base target ⌊(y + pad)/p⌋ and the residue (y + pad) mod p */
+    uint32_t *cnt = (uint32_t *)(vs + n_in), *by = cnt + nk + 1, *ry_ = by + g->in_h, *bx = ry_ + g->in_h,
+             *rx_ = bx + g->in_w;
+    for (uint32_t y = 0; y < g->in_h; y++) by[y] = (y + g->pad) / p, ry_[y] = (y + g->pad) % p;
+    for (uint32_t x = 0; x < g->in_w; x++) bx[x] = (x + g->pad) / p, rx_[x] = (x + g->pad) % p;
     for (uint32_t t = 0; t < T; t++) {
         const uint32_t e0 = off[t], ne = off[t + 1] - e0;
         const float *dt = d + (uint64_t)t * th * tw * C;
         if (!ne) continue;
-        if (C % 8 || ne > n_in || p > 255 || ne < DW_MIN_PER_BUCKET * nk) { /* event by event */
+        if (C % 8 || ne > n_in || ne < DW_MIN_PER_BUCKET * nk) { /* event by event */
             conv_scatter_backward(dkpt, dt, pl, idx + e0, val ? val + e0 : NULL, ne);
             continue;
         }
@@ -418,8 +420,8 @@ void conv_dw_steps(float *restrict dkpt, const float *restrict d, const conv_pla
         for (uint32_t e = 0; e < ne; e++) {
             uint32_t ci, y, x;
             conv_decode(pl, idx[e0 + e], &ci, &y, &x);
-            key[e] = (ci * p + (ay[y] & 255)) * p + (ax[x] & 255);
-            eb[e] = (uint32_t)((((ay[y] >> 8) + pd.f) * pd.w + (ax[x] >> 8) + pd.f) * C);
+            key[e] = (ci * p + ry_[y]) * p + rx_[x];
+            eb[e] = ((by[y] + pd.f) * pd.w + bx[x] + pd.f) * C;
             cnt[key[e] + 1]++;
         }
         for (uint32_t k = 0; k < nk; k++) cnt[k + 1] += cnt[k];

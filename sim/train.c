@@ -241,6 +241,7 @@ trainer *trainer_create(net *n, const train_cfg *c, uint32_t T_max, int *err) {
             if (n->layers[l].bn && !(tr->bn_rs[l] = malloc((size_t)T_max * n->layers[l].out_c * sizeof(float)))) goto oom;
     }
     if (!(tr->opt = optim_create(&c->opt, n->n_params, err))) { trainer_free(tr); return NULL; }
+    tr->opt->threads = c->threads; /* 0 for both: OpenMP's default */
     if (!(tr->r = rng_create(c->seed))) goto oom;
     if (c->binarize) {
         if (!(tr->lat = malloc(n->n_params * sizeof *tr->lat))) goto oom;
@@ -681,6 +682,16 @@ static int bn_backward_layer(trainer *tr, uint32_t l, uint32_t B, uint64_t Bg, c
  * from the last layer down. The slots run in parallel, each over its own samples in order, so
  * every parameter's gradient is summed in sample order within a slot, as a sample-at-a-time
  * run would sum it, and the result does not depend on the thread count. */
+/* The threads a step uses: the configured count, or OpenMP's default. */
+static int step_threads(const trainer *tr) {
+#ifdef _OPENMP
+    return tr->c.threads > 0 ? tr->c.threads : omp_get_max_threads();
+#else
+    (void)tr;
+    return 1;
+#endif
+}
+
 /* Whether every x[i] is finite (exponent bits not all ones), by all threads: an OR of
  * integers, vectorised, the same answer for any thread count. */
 static int all_finite(const float *x, size_t n, int threads) {
@@ -696,11 +707,7 @@ static int run_batch(trainer *tr, const sim_input *in, const uint32_t *labels, c
                      uint32_t B, uint32_t B_scale, int grad, uint32_t *pred) {
     const net *n = tr->n;
     const uint32_t S = tr->n_slots, NL = n->n_layers;
-#ifdef _OPENMP
-    int threads = tr->c.threads > 0 ? tr->c.threads : omp_get_max_threads();
-#else
-    int threads = 1;
-#endif
+    int threads = step_threads(tr);
     if ((uint32_t)threads > S) threads = (int)S;
     if (B > tr->n_si) {
         sim_input *si = realloc(tr->si, B * sizeof *si);
@@ -835,11 +842,7 @@ int trainer_step(trainer *tr, const sim_input *in, const uint32_t *labels, const
     int rc = run_batch(tr, in, labels, mem_target, B, (uint32_t)Bg, 1, NULL);
     if (rc) return rc;
     const uint64_t step = tr->opt->t;
-#ifdef _OPENMP
-    const int threads = tr->c.threads > 0 ? tr->c.threads : omp_get_max_threads();
-#else
-    const int threads = 1;
-#endif
+    const int threads = step_threads(tr);
     /* 4. Reduce the slots in order into slot 0 (element by element, by all threads). */
     float *g = tr->grads;
     const size_t np = n->n_params;
@@ -881,7 +884,6 @@ int trainer_step(trainer *tr, const sim_input *in, const uint32_t *labels, const
     else gn = optim_norm(g, np, threads);
     if (tr->c.weight_clip > 0.0f) optim_clamp(tr->lat, n->n_params, tr->c.weight_clip);
     const float lr = optim_lr(tr->opt);
-    tr->opt->threads = threads;
     optim_step(tr->opt, tr->lat, g);
     for (uint32_t l = 0, k = 0; l < n->n_layers; l++) {
         net_layer *L = &n->layers[l];

@@ -81,13 +81,13 @@ static void set_rss_threads(json_t *o) {
     jset(o, "threads", jint(threads()));
 }
 
-/* Timed training steps over nb batches of B samples taken in turn from in[0..n). */
 static int cmp_dbl(const void *a, const void *b) {
     const double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
 }
 
-/* One warm-up step, then the median of nb timed steps (a step's cost drifts little over a few
+/* Timed training steps over nb batches of B samples taken in turn from in[0..n): one warm-up
+ * step, then the median of nb timed steps (a step's cost drifts little over a few
  * steps; the median keeps one disturbed step on this shared machine out of the figure).
  * st: the last step's statistics. */
 static double time_steps(trainer *tr, const sim_input *in, const uint32_t *lab, uint32_t n, uint32_t B, uint32_t nb,
