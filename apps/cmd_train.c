@@ -73,6 +73,10 @@ static const char *usage_text =
     "                      input current over 512 training samples is M x threshold (M = 0:\n"
     "                      centred, as batch normalisation centres); layer by layer, each layer\n"
     "                      calibrated on the outputs of the ones before it (default off)\n"
+    "  --bn-momentum M     BN layers' running statistics move by M at every time step of a\n"
+    "                      training step (PyTorch's momentum; default 0.1, or the model file's).\n"
+    "                      With T steps per minibatch, 0.1 keeps mostly the last minibatch's\n"
+    "                      statistics; 0.01 or less averages over many (smoother evaluation)\n"
     "  --dropout P[,P...]  dropout on each spiking layer's input current (bias included) during\n"
     "                      training steps, per layer (a shorter list repeats its last); masks are\n"
     "                      seeded by (seed, step, sample); never applied by eval (default off)\n"
@@ -396,7 +400,7 @@ typedef struct {
 /* The options into *A: -1 to go on, else the exit status (help: 0, bad usage: 2). */
 /* The command's options (the network's first, apps/netcli.h). */
 enum { O_DATA = 2000, O_STEPS, O_EPOCHS, O_BATCH, O_OPTIM, O_LR, O_MOM, O_WD, O_COS, O_ETAMIN, O_GCLIP, O_WCLIP,
-       O_SURR, O_LOSS, O_CR, O_IR, O_BIN, O_LCLAMP, O_DROPOUT, O_THA, O_CENTRE, O_SEED, O_THREADS, O_SLOTS, O_CKPT,
+       O_SURR, O_LOSS, O_CR, O_IR, O_BIN, O_LCLAMP, O_BNMOM, O_DROPOUT, O_THA, O_CENTRE, O_SEED, O_THREADS, O_SLOTS, O_CKPT,
        O_RESUME, O_LOG, O_QUIET, O_TEST, O_SPLITAT, O_MAXTR, O_MAXTE, O_ENC, O_DT, O_TRACE, O_RECORD, O_DS, O_DINIT, O_COSA, O_INIT };
 static const struct option opts[] = {NETCLI_OPTIONS,
     {"data", required_argument, 0, O_DATA}, {"steps", required_argument, 0, O_STEPS},
@@ -408,6 +412,7 @@ static const struct option opts[] = {NETCLI_OPTIONS,
     {"surrogate", required_argument, 0, O_SURR}, {"loss", required_argument, 0, O_LOSS},
     {"correct-rate", required_argument, 0, O_CR}, {"incorrect-rate", required_argument, 0, O_IR},
     {"binarize", no_argument, 0, O_BIN}, {"latent-clamp", required_argument, 0, O_LCLAMP},
+    {"bn-momentum", required_argument, 0, O_BNMOM},
     {"dropout", required_argument, 0, O_DROPOUT},
     {"tha", required_argument, 0, O_THA}, {"tha-centre", required_argument, 0, O_CENTRE},
     {"seed", required_argument, 0, O_SEED}, {"threads", required_argument, 0, O_THREADS},
@@ -546,6 +551,7 @@ static int train_parse(int argc, char **argv, train_args *A) {
         case O_IR: if (num("incorrect-rate", optarg, 0, 1, &v)) return 2; c.incorrect_rate = v; break;
         case O_BIN: c.binarize = 1; break;
         case O_LCLAMP: if (num("latent-clamp", optarg, 1e-12, 1e12, &v)) return 2; c.latent_clamp = (float)v; break;
+        case O_BNMOM: if (num("bn-momentum", optarg, 1e-9, 1, &v)) return 2; c.bn_momentum = (float)v; break;
         case O_DROPOUT: {
             int k = netcli_floats(optarg, c.dropout, TRAIN_MAX_LAYERS);
             int okv = k > 0;

@@ -83,7 +83,7 @@ int model_save(const char *path, const net *n, const model_meta *meta) {
             /* version 2: batch normalisation (PyTorch's names) and per-channel thresholds */
             hsize_t dc = L->out_c;
             if (L->bn) {
-                bad |= h5u_put_f64(lg, "bn_momentum", NET_BN_MOMENTUM);
+                bad |= h5u_put_f64(lg, "bn_momentum", L->bn_momentum);
                 bad |= h5u_put_f64(lg, "bn_eps", NET_BN_EPS);
                 bad |= put_data(lg, "bn_weight", L->bn_g, 1, &dc);
                 bad |= put_data(lg, "bn_bias", L->bn_b, 1, &dc);
@@ -308,6 +308,11 @@ static net *load(const char *path, model_meta *meta, int *err) {
             if (!rc) rc = get_data(lg, path, obj, "bn_bias", L->bn_b, 1, &dc);
             if (!rc) rc = get_data(lg, path, obj, "bn_running_mean", L->bn_mean, 1, &dc);
             if (!rc) rc = get_data(lg, path, obj, "bn_running_var", L->bn_var, 1, &dc);
+            double m = NET_BN_MOMENTUM; /* absent: PyTorch's */
+            if (!rc && H5Aexists(lg, "bn_momentum") > 0 &&
+                (h5u_get_nums(lg, "bn_momentum", H5T_NATIVE_DOUBLE, &m, 1) || !(m > 0.0 && m <= 1.0)))
+                rc = evsnn_seterr(EVSNN_EFORMAT, "%s: %s attribute bn_momentum: expected one number in (0, 1]", path, obj);
+            L->bn_momentum = (float)m;
             for (uint32_t c = 0; !rc && c < L->out_c; c++)
                 if (!(L->bn_var[c] >= 0.0f) || !isfinite(L->bn_mean[c]) || !isfinite(L->bn_var[c]))
                     rc = evsnn_seterr(EVSNN_EFORMAT, "%s: %s/bn_running_var[%u]: %g is not a variance (mean %g)", path, obj,

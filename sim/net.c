@@ -212,6 +212,7 @@ net *net_build(const char *arch, uint32_t c, uint32_t h, uint32_t w, const net_o
                      "(and its pooling of currents) or a dense layer", arch, pos);
             if (P->bn) FAIL(EVSNN_ESHAPE, "architecture '%s': token %u 'BN': two in a row", arch, pos);
             P->bn = 1;
+            P->bn_momentum = NET_BN_MOMENTUM;
             continue; /* no new layer: the currents of the one before are normalised */
         }
         L->in_c = c; L->in_h = h; L->in_w = w; L->n_in = c * h * w;

@@ -69,9 +69,11 @@ typedef struct net_layer {
     size_t w_off, b_off, n_w, n_b;
     /* Batch normalisation of the (pooled) currents before the neurons ("BN" token): per
      * channel y = γ·(I − μ)/√(σ² + eps) + β, with the batch's statistics in training and the
-     * running ones (momentum 0.1, eps 1e-5, as PyTorch) otherwise. γ, β are parameters (into
-     * net->params); the running mean and variance are state (into net->stats). */
+     * running ones (eps 1e-5, as PyTorch) otherwise. γ, β are parameters (into net->params);
+     * the running mean and variance are state (into net->stats), moved by bn_momentum (PyTorch's
+     * momentum: 0.1 unless set) at every training step. */
     int bn;
+    float bn_momentum;
     float *bn_g, *bn_b, *bn_mean, *bn_var; /* [out_c] each, NULL without BN */
     size_t bng_off, bnb_off;                /* γ and β in params */
     /* Per-channel thresholds (BN folded for inference, sim/fold.h), or NULL: nc.theta for

@@ -208,6 +208,12 @@ trainer *trainer_create(net *n, const train_cfg *c, uint32_t T_max, int *err) {
                                 i);
             return NULL;
         }
+    if (!(c->bn_momentum >= 0.0f && c->bn_momentum <= 1.0f)) {
+        *err = evsnn_seterr(EVSNN_EINVAL, "batch normalisation: momentum %g, expected one in (0, 1] (or 0: the network's own)", (double)c->bn_momentum);
+        return NULL;
+    }
+    for (uint32_t l = 0; l < n->n_layers; l++)
+        if (n->layers[l].bn && c->bn_momentum > 0.0f) n->layers[l].bn_momentum = c->bn_momentum;
     for (uint32_t l = 0; l < n->n_layers; l++)
         if (n->layers[l].bn && c->sparse_record && c->loss != LOSS_MEM_MSE) {
             *err = evsnn_seterr(EVSNN_EINVAL, "training: layer %s is batch-normalised; sparse recording (rebuilt "
@@ -556,14 +562,15 @@ static int bn_forward_layer(trainer *tr, uint32_t l, uint32_t B, uint64_t Bg, in
             if (!pass)
                 for (size_t k = 0; k < (size_t)Ts * C; k++) t1[k] /= N; /* the means, the second pass's shift */
         }
+        const float m = L->bn_momentum;
         for (uint32_t t = 0; t < T; t++)
             for (uint32_t c = 0; c < C; c++) {
                 const size_t k = (size_t)(same ? 0 : t) * C + c;
                 const double var = t2[k] / N;
                 mu[(size_t)t * C + c] = (float)t1[k];
                 r[(size_t)t * C + c] = (float)(1.0 / sqrt(var + NET_BN_EPS));
-                L->bn_mean[c] = (1.0f - NET_BN_MOMENTUM) * L->bn_mean[c] + NET_BN_MOMENTUM * (float)t1[k];
-                L->bn_var[c] = (1.0f - NET_BN_MOMENTUM) * L->bn_var[c] + NET_BN_MOMENTUM * (float)(var * N / (N - 1));
+                L->bn_mean[c] = (1.0f - m) * L->bn_mean[c] + m * (float)t1[k];
+                L->bn_var[c] = (1.0f - m) * L->bn_var[c] + m * (float)(var * N / (N - 1));
             }
     } else {
         for (uint32_t c = 0; c < C; c++) {

@@ -60,6 +60,9 @@ typedef struct {
      * scaled by 1 / (global batch), so ranks step identically and the result equals the
      * one-process run up to the order of the sum. 0: alone (sweeps run trials this way). */
     int data_parallel;
+    /* > 0: every BN layer's running-statistics momentum becomes this (PyTorch's momentum, in
+     * (0, 1]); 0: the network's own (0.1, or what its model file says). */
+    float bn_momentum;
 } train_cfg;
 
 /* Threshold annealing from a parsed spec (sim/tha.h): n_tha and the three arrays. */

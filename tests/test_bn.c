@@ -5,6 +5,7 @@
  * unfolded evaluation; the model file's version 2 round trip; and the notation's errors. */
 #include "tests/testutil.h"
 
+#include <hdf5.h>
 #include <math.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -215,6 +216,8 @@ static void trainer_fd(int events) {
     c.loss = LOSS_MEM_MSE;
     c.opt = optim_defaults(OPT_SGD);
     c.opt.lr = 1e-3f; /* the gradient reported is the one before the step */
+    const double mom = events ? 0.3 : 0.1; /* PyTorch's default, and one given */
+    if (events) c.bn_momentum = 0.3f;
     int err;
     trainer *tr = trainer_create(n, &c, TT, &err);
     if (!tr) fail_msg("trainer_create: %s", evsnn_errmsg());
@@ -244,7 +247,7 @@ static void trainer_fd(int events) {
     /* The bias before BN is a shift the batch mean removes: its gradient is zero. */
     for (int j = 0; j < NO; j++)
         if (!(fabs(gr[L->b_off + j]) < 1e-5)) fail_msg("bias gradient %g is not zero", gr[L->b_off + j]);
-    /* Running statistics: one update of momentum 0.1 per step, from mean 0 and variance 1, with
+    /* Running statistics: one update of momentum mom per step, from mean 0 and variance 1, with
      * each step's batch mean and unbiased variance. */
     for (int j = 0; j < NO; j++) {
         double m = 0.0, v = 1.0;
@@ -258,8 +261,8 @@ static void trainer_fd(int events) {
             mu /= NB;
             for (int s = 0; s < NB; s++) var += (I[s] - mu) * (I[s] - mu);
             var /= NB;
-            m = 0.9 * m + 0.1 * mu;
-            v = 0.9 * v + 0.1 * var * NB / (NB - 1);
+            m = (1 - mom) * m + mom * mu;
+            v = (1 - mom) * v + mom * var * NB / (NB - 1);
         }
         assert_float_equal(L->bn_mean[j], m, 1e-5);
         assert_float_equal(L->bn_var[j], v, 1e-5);
@@ -398,6 +401,8 @@ static void test_model_v2_round_trip(void **state) {
         n->layers[0].bn_mean[c] = 0.125f * (float)c;
         n->layers[0].bn_var[c] = 2.0f + (float)c;
     }
+    assert_true(n->layers[0].bn_momentum == NET_BN_MOMENTUM);
+    n->layers[0].bn_momentum = 0.01f; /* a model trained with --bn-momentum 0.01 */
     char path[] = "/tmp/evsnn_bn_XXXXXX.h5";
     int fd = mkstemps(path, 3);
     assert_true(fd >= 0);
@@ -410,7 +415,21 @@ static void test_model_v2_round_trip(void **state) {
     assert_int_equal(m->layers[0].bn, 1);
     assert_memory_equal(m->params, n->params, n->n_params * sizeof(float));
     assert_memory_equal(m->stats, n->stats, n->n_stats * sizeof(float));
+    assert_true(m->layers[0].bn_momentum == 0.01f);
     net_free(m);
+    /* a momentum outside (0, 1] is refused, named */
+    hid_t h = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT), g = H5Gopen2(h, "layers/0", H5P_DEFAULT);
+    hid_t a = H5Aopen(g, "bn_momentum", H5P_DEFAULT);
+    const double two = 2.0;
+    assert_true(H5Awrite(a, H5T_NATIVE_DOUBLE, &two) >= 0);
+    H5Aclose(a);
+    H5Gclose(g);
+    H5Fclose(h);
+    test_unseal(path);
+    assert_null(model_load(path, NULL, &err));
+    assert_int_equal(err, EVSNN_EFORMAT);
+    assert_non_null(strstr(evsnn_errmsg(), "/layers/0 attribute bn_momentum"));
+    assert_int_equal(model_save(path, n, &meta), 0);
     /* a folded binarized model keeps its per-channel thresholds through a file */
     net *f = net_fold_bn(n, FOLD_THRESHOLDS, &err);
     assert_int_equal(model_save(path, f, &meta), 0);

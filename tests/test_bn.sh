@@ -24,6 +24,12 @@ check "train 1 epoch with a checkpoint" train 1 "$tmp/b1.h5" --checkpoint "$tmp/
 check "resume it to 2 epochs" train 2 "$tmp/b.h5" --resume "$tmp/ck.h5"
 check "resumed model equals the uninterrupted one (parameters, BN statistics)" h5diff -q "$tmp/a.h5" "$tmp/b.h5"
 check "the model file holds BN's running statistics" sh -c "h5dump -H '$tmp/a.h5' | grep -q bn_running_var"
+momentum() { h5dump -a /layers/0/bn_momentum "$1" | sed -n 's/^ *(0): *//p'; }
+check "--bn-momentum 0.01 trains and is recorded in the model file" sh -c \
+    "'$EVSNN' train --arch 8C5-AP2-BN-10 --input 1x28x28 --data fashion-mnist --max-train 64 --max-test 32 --steps 4 --epochs 1 --bn-momentum 0.01 --quiet -o '$tmp/m.h5' >/dev/null"
+check "... as 0.01 (PyTorch's 0.1 without the option)" test "$(momentum "$tmp/m.h5")" = 0.01 -a "$(momentum "$tmp/a.h5")" = 0.1
+check "the running statistics differ from momentum 0.1's" sh -c "'$EVSNN' train --arch 8C5-AP2-BN-10 --input 1x28x28 --data fashion-mnist --max-train 64 --max-test 32 --steps 4 --epochs 1 --quiet -o '$tmp/m1.h5' >/dev/null && ! h5diff -q '$tmp/m.h5' '$tmp/m1.h5' /layers/0/bn_running_var"
+check "--bn-momentum 0 is refused, exit 2" sh -c "'$EVSNN' train --bn-momentum 0 2>'$tmp/bm.err'; test \$? = 2 && grep -q 'bn-momentum' '$tmp/bm.err'"
 acc() { grep -o '"accuracy":[0-9.e-]*' "$1" | head -n 1 | cut -d: -f2; }
 "$EVSNN" eval --model "$tmp/a.h5" --data fashion-mnist --max 128 >"$tmp/eval.json" 2>"$tmp/eval.err"
 "$EVSNN" run --model "$tmp/a.h5" --data fashion-mnist --split test --count 128 >"$tmp/run.json" 2>"$tmp/run.err"
