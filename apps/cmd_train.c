@@ -77,6 +77,10 @@ static const char *usage_text =
     "                      training step (PyTorch's momentum; default 0.1, or the model file's).\n"
     "                      With T steps per minibatch, 0.1 keeps mostly the last minibatch's\n"
     "                      statistics; 0.01 or less averages over many (smoother evaluation)\n"
+    "  --augment shift:N[,flip]  each epoch, every training image moved by (dx, dy) uniform in\n"
+    "                      [-N, N] with zero fill, and with flip mirrored left to right with\n"
+    "                      probability 1/2 (RandomCrop with padding N, RandomHorizontalFlip);\n"
+    "                      drawn from (seed, epoch, sample); direct-coded images only (default off)\n"
     "  --dropout P[,P...]  dropout on each spiking layer's input current (bias included) during\n"
     "                      training steps, per layer (a shorter list repeats its last); masks are\n"
     "                      seeded by (seed, step, sample); never applied by eval (default off)\n"
@@ -385,6 +389,28 @@ static int train_epoch(void *ctx, uint64_t ep, const train_stats *st, double tra
     return 0;
 }
 
+/* --augment shift:N[,flip] into a (shift, flip); 0, or 2 with the message on stderr. */
+static int parse_augment(const char *spec, tdata_aug *a) {
+    char buf[64];
+    snprintf(buf, sizeof buf, "%s", spec);
+    memset(a, 0, sizeof *a);
+    int ok = strlen(spec) < sizeof buf;
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); ok && t; t = strtok_r(NULL, ",", &save)) {
+        char *end;
+        if (!strcmp(t, "flip")) a->flip = 1;
+        else if (!strncmp(t, "shift:", 6)) {
+            errno = 0;
+            unsigned long v = strtoul(t + 6, &end, 10);
+            ok = t[6] >= '0' && t[6] <= '9' && !*end && !errno && v >= 1 && v <= 64;
+            a->shift = (uint32_t)v;
+        } else ok = 0;
+    }
+    if (ok && (a->shift || a->flip)) return 0;
+    fprintf(stderr, "evsnn train: --augment '%s': expected shift:N (N in 1..64 pixels), flip, or both separated by a comma\n",
+            spec);
+    return 2;
+}
+
 /* What the command line says (train_parse). */
 typedef struct {
     netcli nc;
@@ -394,13 +420,14 @@ typedef struct {
     const char *trace_path, *data, *out, *ckpt_path, *resume, *log_path;
     double lr, epochs, batch, steps, seed, data_init;
     int quiet, opt_set, glorot;
+    tdata_aug aug; /* --augment: shift and flip set, the rest zero */
     char config[1024]; /* the options, recorded in checkpoints */
 } train_args;
 
 /* The options into *A: -1 to go on, else the exit status (help: 0, bad usage: 2). */
 /* The command's options (the network's first, apps/netcli.h). */
 enum { O_DATA = 2000, O_STEPS, O_EPOCHS, O_BATCH, O_OPTIM, O_LR, O_MOM, O_WD, O_COS, O_ETAMIN, O_GCLIP, O_WCLIP,
-       O_SURR, O_LOSS, O_CR, O_IR, O_BIN, O_LCLAMP, O_BNMOM, O_DROPOUT, O_THA, O_CENTRE, O_SEED, O_THREADS, O_SLOTS, O_CKPT,
+       O_SURR, O_LOSS, O_CR, O_IR, O_BIN, O_LCLAMP, O_BNMOM, O_AUG, O_DROPOUT, O_THA, O_CENTRE, O_SEED, O_THREADS, O_SLOTS, O_CKPT,
        O_RESUME, O_LOG, O_QUIET, O_TEST, O_SPLITAT, O_MAXTR, O_MAXTE, O_ENC, O_DT, O_TRACE, O_RECORD, O_DS, O_DINIT, O_COSA, O_INIT };
 static const struct option opts[] = {NETCLI_OPTIONS,
     {"data", required_argument, 0, O_DATA}, {"steps", required_argument, 0, O_STEPS},
@@ -412,7 +439,7 @@ static const struct option opts[] = {NETCLI_OPTIONS,
     {"surrogate", required_argument, 0, O_SURR}, {"loss", required_argument, 0, O_LOSS},
     {"correct-rate", required_argument, 0, O_CR}, {"incorrect-rate", required_argument, 0, O_IR},
     {"binarize", no_argument, 0, O_BIN}, {"latent-clamp", required_argument, 0, O_LCLAMP},
-    {"bn-momentum", required_argument, 0, O_BNMOM},
+    {"bn-momentum", required_argument, 0, O_BNMOM}, {"augment", required_argument, 0, O_AUG},
     {"dropout", required_argument, 0, O_DROPOUT},
     {"tha", required_argument, 0, O_THA}, {"tha-centre", required_argument, 0, O_CENTRE},
     {"seed", required_argument, 0, O_SEED}, {"threads", required_argument, 0, O_THREADS},
@@ -437,6 +464,7 @@ static const struct option opts[] = {NETCLI_OPTIONS,
 
 static int train_parse(int argc, char **argv, train_args *A) {
     netcli nc;
+    memset(&A->aug, 0, sizeof A->aug);
     netcli_init(&nc);
     train_cfg c = train_defaults();
     tdata_opts dopt;
@@ -552,6 +580,7 @@ static int train_parse(int argc, char **argv, train_args *A) {
         case O_BIN: c.binarize = 1; break;
         case O_LCLAMP: if (num("latent-clamp", optarg, 1e-12, 1e12, &v)) return 2; c.latent_clamp = (float)v; break;
         case O_BNMOM: if (num("bn-momentum", optarg, 1e-9, 1, &v)) return 2; c.bn_momentum = (float)v; break;
+        case O_AUG: if (parse_augment(optarg, &A->aug)) return 2; break;
         case O_DROPOUT: {
             int k = netcli_floats(optarg, c.dropout, TRAIN_MAX_LAYERS);
             int okv = k > 0;
@@ -653,6 +682,7 @@ int cmd_train(int argc, char **argv) {
                *log_path = A.log_path;
     double lr = A.lr, epochs = A.epochs, batch = A.batch, steps = A.steps, data_init = A.data_init, seed = A.seed;
     int quiet = A.quiet, opt_set = A.opt_set;
+    tdata_aug aug = A.aug;
     const char *config = A.config;
     /* Defaults that make `evsnn train --data synth` a complete command; each is said. */
     char def_arch[64];
@@ -729,7 +759,16 @@ int cmd_train(int argc, char **argv) {
                      .n_train = tr_d.n, .progress = !quiet && isatty(2), .ckpt_path = ckpt_path, .c = &c, .nc = &nc,
                      .config = config};
     const double t_start = evsnn_now_s();
-    const train_samples d = tdata_samples(&tr_d);
+    train_samples d = tdata_samples(&tr_d);
+    if (aug.shift || aug.flip) {
+        const net_layer *L0 = &n->layers[0];
+        aug.seed = c.seed;
+        if (tdata_augment(&aug, &tr_d, L0->in_c, L0->in_h, L0->in_w, B, epoch0, &d)) {
+            fprintf(stderr, "evsnn train: %s\n", evsnn_errmsg());
+            status = 2;
+            goto done;
+        }
+    }
     const train_fit_opts fo = {.epoch0 = epoch0, .epochs = (uint64_t)epochs, .batch = B, .rank = rank, .nranks = nranks,
                                .step = run.progress ? train_progress : NULL, .epoch = train_epoch, .ctx = &run};
     train_fit_stop stop;
@@ -750,6 +789,7 @@ int cmd_train(int argc, char **argv) {
 done:
     if (o.log) fclose(o.log);
     trainer_free(tr);
+    tdata_aug_free(&aug);
     tdata_free(&tr_d);
     tdata_free(&te_d);
     net_free(n);

@@ -9,6 +9,7 @@
 #include "sim/task.h"
 
 #include "io/dataset.h"
+#include "io/transform.h"
 
 static int alloc_split(tdata *d, uint32_t n, uint32_t T, uint32_t classes, uint32_t n_in, int statics) {
     memset(d, 0, sizeof *d);
@@ -146,3 +147,50 @@ static int tdata_get(void *ctx, uint32_t i, sim_input *in, uint32_t *label) {
 }
 
 train_samples tdata_samples(const tdata *d) { return (train_samples){.n = d->n, .get = tdata_get, .ctx = (void *)d}; }
+
+static int aug_get(void *ctx, uint32_t i, sim_input *in, uint32_t *label) {
+    tdata_aug *a = ctx;
+    const tdata *d = a->d;
+    const uint64_t epoch = a->calls / d->n, pos = a->calls % d->n;
+    a->calls++;
+    rng_seed(a->r, rng_stream(a->seed ^ 0x6175676d656e74ULL /* "augment" */, epoch * d->n + i));
+    const int span = 2 * (int)a->shift + 1;
+    const int dx = (int)rng_below(a->r, (uint32_t)span) - (int)a->shift;
+    const int dy = (int)rng_below(a->r, (uint32_t)span) - (int)a->shift;
+    const int flip = a->flip && rng_below(a->r, 2);
+    float *x = a->buf + (size_t)(pos % a->B) * d->n_in; /* a minibatch's samples are consecutive calls */
+    tf_shift_image(x, d->in[i].static_x, a->c, a->h, a->w, dx, dy, flip);
+    *in = d->in[i];
+    in->static_x = x;
+    *label = d->y[i];
+    return 0;
+}
+
+int tdata_augment(tdata_aug *a, const tdata *d, uint32_t c, uint32_t h, uint32_t w, uint32_t B, uint64_t epoch0,
+                  train_samples *out) {
+    if (!d->xs)
+        return evsnn_seterr(EVSNN_EINVAL, "--augment: the training samples are not direct-coded images (%s)", d->desc);
+    if ((uint64_t)c * h * w != d->n_in || h < 2 || w < 2)
+        return evsnn_seterr(EVSNN_EINVAL, "--augment: the network's input %ux%ux%u is not an image of the samples' %u values "
+                            "(give --input C×H×W)", c, h, w, d->n_in);
+    if (a->shift >= h || a->shift >= w)
+        return evsnn_seterr(EVSNN_EINVAL, "--augment: shift %u is not below the image's %ux%u", a->shift, h, w);
+    a->d = d;
+    a->c = c, a->h = h, a->w = w, a->B = B;
+    a->calls = epoch0 * d->n;
+    a->buf = malloc((size_t)B * d->n_in * sizeof *a->buf);
+    a->r = rng_create(a->seed);
+    if (!a->buf || !a->r) {
+        tdata_aug_free(a);
+        return evsnn_seterr(EVSNN_ENOMEM, "--augment: no memory for a minibatch of %u images", B);
+    }
+    *out = (train_samples){.n = d->n, .get = aug_get, .ctx = a};
+    return 0;
+}
+
+void tdata_aug_free(tdata_aug *a) {
+    free(a->buf);
+    rng_free(a->r);
+    a->buf = NULL;
+    a->r = NULL;
+}

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "sim/engine.h"
+#include "sim/rng.h"
 #include "sim/train.h"
 
 typedef struct {
@@ -43,5 +44,30 @@ int tdata_load(tdata *train, tdata *test, const tdata_opts *o, uint32_t n_in);
 void tdata_free(tdata *d); /* safe on a zeroed struct */
 /* The loaded samples as the fit loop's iterator (sim/train.h); d must outlive it. */
 train_samples tdata_samples(const tdata *d);
+
+/* Training-time augmentation of direct-coded images (`evsnn train --augment`): every epoch,
+ * sample i is shifted by (dx, dy) uniform in [−shift, shift]² with zero fill and, with flip,
+ * mirrored left to right with probability 1/2 (torchvision's RandomCrop with padding and
+ * RandomHorizontalFlip). The draws come from (seed, epoch, i) alone, so a resumed run and a
+ * data-parallel rank draw what an uninterrupted run draws. The fit loop asks for every
+ * sample once per epoch (sim/train.h), which is what tells the epoch. */
+typedef struct {
+    uint32_t shift; /* pixels, 0: none */
+    int flip;
+    uint64_t seed;
+    /* filled by tdata_augment */
+    const tdata *d;
+    uint32_t c, h, w, B;
+    float *buf; /* [B, n_in]: the minibatch's augmented images */
+    rng *r;
+    uint64_t calls;
+} tdata_aug;
+
+/* The samples of d, augmented as a says, for a fit loop of minibatches of B starting at
+ * epoch0, on images of c×h×w. EVSNN_EINVAL when d holds no direct-coded images or c·h·w is
+ * not their size; EVSNN_ENOMEM. */
+int tdata_augment(tdata_aug *a, const tdata *d, uint32_t c, uint32_t h, uint32_t w, uint32_t B, uint64_t epoch0,
+                  train_samples *out);
+void tdata_aug_free(tdata_aug *a); /* safe on a zeroed struct */
 
 #endif

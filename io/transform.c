@@ -193,3 +193,20 @@ int tf_latency(spk_train *out, const float *x, uint32_t n, uint32_t T, float thr
     if (rc) return spk_deinit(out), rc;
     return spk_close(out, 0);
 }
+
+void tf_shift_image(float *out, const float *in, uint32_t c, uint32_t h, uint32_t w, int dx, int dy, int flip) {
+    for (uint32_t ch = 0; ch < c; ch++)
+        for (uint32_t y = 0; y < h; y++) {
+            float *o = out + ((size_t)ch * h + y) * w;
+            const long sy = (long)y - dy;
+            if (sy < 0 || sy >= (long)h) {
+                memset(o, 0, w * sizeof *o);
+                continue;
+            }
+            const float *row = in + ((size_t)ch * h + (size_t)sy) * w;
+            for (uint32_t x = 0; x < w; x++) {
+                const long sx = (long)x - dx;
+                o[x] = sx < 0 || sx >= (long)w ? 0.0f : row[flip ? (long)w - 1 - sx : sx];
+            }
+        }
+}

@@ -56,4 +56,10 @@ int tf_poisson(spk_train *out, const float *x, uint32_t n, uint32_t T, float gai
  * otherwise (brighter = earlier; snnTorch's latency code with linear=True, normalize=True). */
 int tf_latency(spk_train *out, const float *x, uint32_t n, uint32_t T, float thr);
 
+/* Random translation of an image, as torchvision's RandomCrop(size, padding=N) with zero
+ * padding: out[ch][y][x] = in[ch][y − dy][x' − dx], 0 where that falls outside, with x' = x
+ * or, when flip, the mirrored column w − 1 − x (the flip before the shift). in and out:
+ * [c·h·w], distinct. */
+void tf_shift_image(float *out, const float *in, uint32_t c, uint32_t h, uint32_t w, int dx, int dy, int flip);
+
 #endif

@@ -170,6 +170,32 @@ static void test_poisson(void **state) {
     rng_free(r);
 }
 
+/* A 2-channel 2×3 image, values 10·ch + 3·y + x + 1, written out by hand for each case. */
+static void test_shift_image(void **state) {
+    (void)state;
+    float in[12], out[12];
+    for (int ch = 0; ch < 2; ch++)
+        for (int y = 0; y < 2; y++)
+            for (int x = 0; x < 3; x++) in[ch * 6 + y * 3 + x] = (float)(10 * ch + 3 * y + x + 1);
+    /* in, channel 0: 1 2 3 / 4 5 6; channel 1: 11 12 13 / 14 15 16 */
+    tf_shift_image(out, in, 2, 2, 3, 0, 0, 0);
+    assert_memory_equal(out, in, sizeof in);
+    tf_shift_image(out, in, 2, 2, 3, 1, 0, 0); /* right by one, column 0 empty */
+    const float right[] = {0, 1, 2, 0, 4, 5, 0, 11, 12, 0, 14, 15};
+    assert_memory_equal(out, right, sizeof right);
+    tf_shift_image(out, in, 2, 2, 3, -1, 1, 0); /* left by one, down by one */
+    const float left_down[] = {0, 0, 0, 2, 3, 0, 0, 0, 0, 12, 13, 0};
+    assert_memory_equal(out, left_down, sizeof left_down);
+    tf_shift_image(out, in, 2, 2, 3, 0, 0, 1); /* mirrored */
+    const float flip[] = {3, 2, 1, 6, 5, 4, 13, 12, 11, 16, 15, 14};
+    assert_memory_equal(out, flip, sizeof flip);
+    tf_shift_image(out, in, 2, 2, 3, 1, -1, 1); /* mirrored, then right and up */
+    const float flip_right_up[] = {0, 6, 5, 0, 0, 0, 0, 16, 15, 0, 0, 0};
+    assert_memory_equal(out, flip_right_up, sizeof flip_right_up);
+    tf_shift_image(out, in, 2, 2, 3, 3, 0, 0); /* shifted out entirely */
+    for (int k = 0; k < 12; k++) assert_true(out[k] == 0.0f);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_time_window), cmocka_unit_test(test_denoise),
@@ -177,6 +203,7 @@ int main(void) {
         cmocka_unit_test(test_bin_units),   cmocka_unit_test(test_bin_rejects_outside),
         cmocka_unit_test(test_dt_for_bins), cmocka_unit_test(test_latency),
         cmocka_unit_test(test_rate),        cmocka_unit_test(test_poisson),
+        cmocka_unit_test(test_shift_image),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
