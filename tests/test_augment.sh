@@ -6,12 +6,7 @@
 # the option. The shift itself is tests/test_io_transform.c's. TAP output.
 . tests/tap.sh
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-data=/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
-if [ ! -f "$data" ]; then
-    if [ "${CI:-}" = true ]; then notok "Fashion-MNIST from the Debian package ($data is missing)"
-    else skip "augmentation on Fashion-MNIST" "$data is absent (apt-get install dataset-fashion-mnist)"; fi
-    echo "1..$n"; exit 0
-fi
+need_fmnist "augmentation"
 train() { # train EPOCHS OUT [options...]
     ep=$1; out=$2; shift 2
     "$EVSNN" train --arch 8C5-AP2-BN-10 --input 1x28x28 --data fashion-mnist --max-train 96 --max-test 32 \

@@ -6,12 +6,7 @@
 # accuracy; the accelerator model and the float fold take the model too. TAP output.
 . tests/tap.sh
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-data=/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
-if [ ! -f "$data" ]; then
-    if [ "${CI:-}" = true ]; then notok "Fashion-MNIST from the Debian package ($data is missing)"
-    else skip "batch normalisation on Fashion-MNIST" "$data is absent (apt-get install dataset-fashion-mnist)"; fi
-    echo "1..$n"; exit 0
-fi
+need_fmnist "batch normalisation"
 train() { # train EPOCHS OUT [options...]
     ep=$1; out=$2; shift 2
     "$EVSNN" train --arch 8C5-AP2-BN-16C5-AP2-BN-256-10 --input 1x28x28 --data fashion-mnist \
