@@ -1,14 +1,16 @@
 #!/bin/sh
-# data/seed004_seeds.sh PNG DIR... — seed 004 Table 1 over several seeds: for each row found
-# in every DIR (data/seed004_table1.sh's TABLE1_OUT of one seed each), the test accuracy per
+# data/seed004_seeds.sh PNG DIR... — seed 004 Table 1 over several seeds: for each row (a
+# ROW.jsonl training log) found in every DIR (data/seed004_table1.sh's TABLE1_OUT of one seed
+# each, or any directories of `evsnn train --log` files named alike), the test accuracy per
 # epoch as mean ± sd over the DIRs, on stdout as "row epoch mean sd n" (accuracy in %, sd
 # with n − 1) and drawn into PNG (gnuplot, when installed).
 set -eu
 [ $# -ge 2 ] || { echo "usage: data/seed004_seeds.sh PNG DIR..." >&2; exit 2; }
 png=$1; shift
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+tmp=$(mktemp -d); trap 'rm -rf "$tmp" "$png.tmp"' EXIT
 rows=""
-for row in tha flt32 bsnn bsnn1 tha_adam; do
+for log in "$1"/*.jsonl; do
+    row=$(basename "$log" .jsonl)
     for d in "$@"; do [ -f "$d/$row.jsonl" ] || continue 2; done
     rows="$rows $row"
     for d in "$@"; do
